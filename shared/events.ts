@@ -1,0 +1,52 @@
+/**
+ * The events a browser (POST /v1/events) or an import (POST /api/v1/sites/:site/contacts/:id/events)
+ * sends. Types only: the SDK imports this file, so nothing here may add bytes to it.
+ */
+
+export type FieldValue = string | number | boolean
+
+export interface BaseEvent {
+  /** Unique per site; a repeated id is ignored, which makes retries and re-imports harmless. */
+  id: string
+  /** ISO 8601 time; the time of receipt when omitted. */
+  at?: string
+}
+
+export interface PageVisitEvent extends BaseEvent {
+  type: 'page_visit'
+  url: string
+  title?: string
+  referrer?: string
+}
+
+export interface IdentifyEvent extends BaseEvent {
+  type: 'identify'
+  email?: string
+  externalId?: string
+  /** Only the fields the site lets a browser set; null clears a field. */
+  fields?: Record<string, FieldValue | null>
+}
+
+export interface PurchaseEvent extends BaseEvent {
+  type: 'purchase'
+  orderId?: string
+  amount: number
+  currency?: string
+}
+
+export type ContentAction = 'shown' | 'clicked' | 'closed'
+
+export interface ContentEvent extends BaseEvent {
+  type: 'content'
+  content: string
+  action: ContentAction
+}
+
+export interface CustomEvent extends BaseEvent {
+  type: 'custom'
+  name: string
+  props?: Record<string, FieldValue>
+}
+
+export type SegueEvent = PageVisitEvent | IdentifyEvent | PurchaseEvent | ContentEvent | CustomEvent
+export type EventType = SegueEvent['type']

@@ -1,0 +1,41 @@
+import { Hono, type MiddlewareHandler } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { type AppEnv } from './app-env'
+import { contactsRoutes } from './contacts/routes'
+import { getSite } from './data/sites'
+import { adminAuth } from './http/auth'
+import { apiError, notFound } from './http/errors'
+import { segmentsRoutes } from './segments/routes'
+import { sitesRoutes } from './sites/routes'
+
+/** A batch of 1,000 contacts with their fields fits well inside this. */
+export const ADMIN_BODY_LIMIT = 2 * 1024 * 1024
+
+/** Finds the site a scoped route works on, or answers 404. */
+const loadSite: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const site = await getSite(c.env.DB, c.req.param('site') ?? '')
+  if (!site) throw notFound('site', c.req.param('site') ?? '')
+  c.set('site', site)
+  await next()
+}
+
+/** The admin API, `/api/v1`: every route behind the admin token. */
+export const adminApi = new Hono<AppEnv>()
+  .use('*', adminAuth())
+  .use(
+    '*',
+    bodyLimit({
+      maxSize: ADMIN_BODY_LIMIT,
+      onError: () => {
+        throw apiError(413, 'payload_too_large', `Request bodies are limited to ${ADMIN_BODY_LIMIT / 1024 / 1024} MB`)
+      },
+    }),
+  )
+  .use('/sites/:site', loadSite)
+  .use('/sites/:site/*', loadSite)
+  .route('/sites', sitesRoutes)
+  .route('/sites/:site/contacts', contactsRoutes)
+  .route('/sites/:site/segments', segmentsRoutes)
+  .notFound(() => {
+    throw apiError(404, 'not_found', 'No such route in the admin API')
+  })

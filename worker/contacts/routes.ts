@@ -1,0 +1,91 @@
+import { Hono } from 'hono'
+import { z } from 'zod'
+import { type AppEnv } from '../app-env'
+import { getContact, searchContacts } from '../data/contacts'
+import { listActivities } from '../data/events'
+import { notFound } from '../http/errors'
+import { parse, readJson } from '../http/validate'
+import { decodeCursor, encodeCursor } from '../lib/cursor'
+import {
+  addToStaticSegment, explainMembership, removeFromStaticSegment,
+} from '../segments/service'
+import { contactPatch, eventsImport } from './schema'
+import {
+  contactJson, contactSegments, importActivities, removeContact, saveContact, upsertContacts,
+} from './service'
+
+const listQuery = z.object({
+  q: z.string().trim().max(200).optional(),
+  cursor: z.string().max(500).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+})
+
+const batchBody = z.strictObject({ contacts: z.array(z.unknown()).min(1, 'send at least one contact') })
+
+/** `/api/v1/sites/:site/contacts`. */
+export const contactsRoutes = new Hono<AppEnv>()
+  .get('/', async (c) => {
+    const query = parse(listQuery, c.req.query())
+    const after = decodeCursor(query.cursor, 2) as [number, string] | undefined
+    const page = await searchContacts(c.env.DB, c.get('site').id, { q: query.q || undefined, after, limit: query.limit })
+    return c.json({ items: page.contacts.map(contactJson), nextCursor: page.last ? encodeCursor(page.last) : null })
+  })
+  .post('/', async (c) => {
+    const contact = await saveContact(c.env.DB, c.get('site'), await readJson(c, z.unknown()), 'create')
+    return c.json(contactJson(contact), 201)
+  })
+  .post('/batch', async (c) => {
+    const body = await readJson(c, batchBody)
+    return c.json(await upsertContacts(c.env.DB, c.get('site'), body.contacts))
+  })
+  .get('/:id', async (c) => {
+    const site = c.get('site')
+    const contact = await getContact(c.env.DB, site.id, c.req.param('id'))
+    if (!contact) throw notFound('contact', c.req.param('id'))
+    return c.json({ ...contactJson(contact), segments: await contactSegments(c.env.DB, site, contact.id) })
+  })
+  .patch('/:id', async (c) => {
+    const patch = await readJson(c, contactPatch)
+    const contact = await saveContact(c.env.DB, c.get('site'), { ...patch, id: c.req.param('id') }, 'update')
+    return c.json({ ...contactJson(contact), segments: await contactSegments(c.env.DB, c.get('site'), contact.id) })
+  })
+  .delete('/:id', async (c) => {
+    await removeContact(c.env.DB, c.get('site'), c.req.param('id'))
+    return c.body(null, 204)
+  })
+  .get('/:id/events', async (c) => {
+    const site = c.get('site')
+    const query = parse(listQuery.omit({ q: true }), c.req.query())
+    if (!(await getContact(c.env.DB, site.id, c.req.param('id')))) throw notFound('contact', c.req.param('id'))
+    const before = decodeCursor(query.cursor, 2) as [number, string] | undefined
+    const events = await listActivities(c.env.DB, site.id, c.req.param('id'), { before, limit: query.limit + 1 })
+    const page = events.slice(0, query.limit)
+    const tail = page[page.length - 1]
+    return c.json({
+      items: page.map(({ contactId: _contact, amountMilli, at, ...rest }) => ({
+        ...rest,
+        at: new Date(at).toISOString(),
+        ...(amountMilli === undefined ? {} : { amount: amountMilli / 1000 }),
+      })),
+      nextCursor: events.length > query.limit && tail ? encodeCursor([tail.at, tail.id]) : null,
+    })
+  })
+  .post('/:id/events', async (c) => {
+    const body = await readJson(c, eventsImport)
+    return c.json(await importActivities(c.env.DB, c.get('site'), c.req.param('id'), body.events))
+  })
+  .get('/:id/segments', async (c) => {
+    const site = c.get('site')
+    if (!(await getContact(c.env.DB, site.id, c.req.param('id')))) throw notFound('contact', c.req.param('id'))
+    return c.json({ items: await contactSegments(c.env.DB, site, c.req.param('id')) })
+  })
+  .put('/:id/segments/:segment', async (c) => {
+    await addToStaticSegment(c.env.DB, c.get('site'), c.req.param('id'), c.req.param('segment'))
+    return c.json({ items: await contactSegments(c.env.DB, c.get('site'), c.req.param('id')) })
+  })
+  .delete('/:id/segments/:segment', async (c) => {
+    await removeFromStaticSegment(c.env.DB, c.get('site'), c.req.param('id'), c.req.param('segment'))
+    return c.json({ items: await contactSegments(c.env.DB, c.get('site'), c.req.param('id')) })
+  })
+  .get('/:id/segments/:segment/explain', async (c) =>
+    c.json(await explainMembership(c.env.DB, c.get('site'), c.req.param('id'), c.req.param('segment'))))

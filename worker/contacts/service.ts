@@ -1,0 +1,199 @@
+import { type FieldValue } from '../../shared/events'
+import { FieldCatalog } from '../conditions/fields'
+import {
+  type Contact, type ContactChange, deleteContact as deleteContactStatements, findContacts, getContact, insertContacts,
+  touchContact, updateContacts,
+} from '../data/contacts'
+import { type StoredActivity, insertActivities } from '../data/events'
+import { membershipsOf } from '../data/members'
+import { allSegments } from '../data/segments'
+import { type Site } from '../data/sites'
+import { toActivity } from '../events/schema'
+import { apiError, notFound } from '../http/errors'
+import { describeIssues } from '../http/validate'
+import { newId } from '../lib/ids'
+import { writeAndRefresh } from '../segments/membership'
+import { MAX_BATCH, checkFields, contactInput, eventSchema } from './schema'
+
+/** A contact as the admin API shows it. */
+export function contactJson(c: Contact) {
+  return {
+    id: c.id,
+    email: c.email,
+    externalId: c.externalId,
+    fields: c.fields,
+    createdAt: new Date(c.createdAt).toISOString(),
+    lastSeenAt: c.lastSeenAt === null ? null : new Date(c.lastSeenAt).toISOString(),
+  }
+}
+
+/** Why one row of a request was refused. */
+export interface RowError {
+  index: number
+  code: string
+  message: string
+}
+
+interface PlannedRow {
+  index: number
+  id: string
+  created: boolean
+  change: ContactChange
+}
+
+type Mode = 'upsert' | 'create' | 'update'
+
+/**
+ * Works out, for each row, which contact it creates or changes: by id, else external id, else email.
+ * Nothing is written; every problem found is returned with its row.
+ */
+async function plan(db: D1Database, site: Site, rows: unknown[], mode: Mode): Promise<{ planned: PlannedRow[]; errors: RowError[] }> {
+  const catalog = new FieldCatalog(site.fields)
+  const errors: RowError[] = []
+  const valid: Array<{ index: number; row: ReturnType<typeof contactInput.parse>; fields: Record<string, FieldValue | null> }> = []
+  rows.forEach((raw, index) => {
+    const r = contactInput.safeParse(raw)
+    if (!r.success) return errors.push({ index, code: 'invalid_contact', message: describeIssues(r.error.issues) })
+    const { values, problems } = checkFields(catalog, r.data.fields ?? {})
+    if (problems.length > 0) return errors.push({ index, code: 'invalid_field', message: problems.join('; ') })
+    valid.push({ index, row: r.data, fields: values })
+  })
+
+  const existing = await findContacts(db, site.id, {
+    ids: valid.flatMap((v) => (v.row.id ? [v.row.id] : [])),
+    emails: valid.flatMap((v) => (v.row.email ? [v.row.email] : [])),
+    externalIds: valid.flatMap((v) => (v.row.externalId ? [v.row.externalId] : [])),
+  })
+  const byId = new Map(existing.map((c) => [c.id, c]))
+  const byEmail = new Map(existing.flatMap((c) => (c.email ? [[c.email, c] as const] : [])))
+  const byExternal = new Map(existing.flatMap((c) => (c.externalId ? [[c.externalId, c] as const] : [])))
+  const claimed = { ids: new Map<string, number>(), emails: new Map<string, string>(), externalIds: new Map<string, string>() }
+  const planned: PlannedRow[] = []
+
+  for (const { index, row, fields } of valid) {
+    const target = row.id !== undefined ? byId.get(row.id)
+      : row.externalId ? byExternal.get(row.externalId)
+      : row.email ? byEmail.get(row.email)
+      : undefined
+    if (mode === 'create' && target) {
+      errors.push({ index, code: 'contact_exists', message: `Contact "${target.id}" already exists${row.id ? '' : ' with this email or external id'}` })
+      continue
+    }
+    if (mode === 'update' && !target) {
+      errors.push({ index, code: 'contact_not_found', message: `No contact "${row.id}" on this site` })
+      continue
+    }
+    const id = target?.id ?? row.id ?? newId('c')
+    const twin = claimed.ids.get(id)
+    if (twin !== undefined) {
+      errors.push({ index, code: 'duplicate_row', message: `Row ${twin} already changes contact "${id}"` })
+      continue
+    }
+    const clash = keyClash('email', row.email, id, byEmail, claimed.emails) ?? keyClash('externalId', row.externalId, id, byExternal, claimed.externalIds)
+    if (clash) {
+      errors.push({ index, ...clash })
+      continue
+    }
+    claimed.ids.set(id, index)
+    if (row.email) claimed.emails.set(row.email, id)
+    if (row.externalId) claimed.externalIds.set(row.externalId, id)
+    planned.push({ index, id, created: !target, change: { id, email: row.email, externalId: row.externalId, fields } })
+  }
+  return { planned, errors }
+}
+
+function keyClash(
+  key: 'email' | 'externalId',
+  value: string | null | undefined,
+  id: string,
+  stored: Map<string, Contact>,
+  claimed: Map<string, string>,
+): { code: string; message: string } | undefined {
+  if (!value) return undefined
+  const owner = stored.get(value)?.id ?? claimed.get(value)
+  if (owner === undefined || owner === id) return undefined
+  const words = key === 'email' ? 'email' : 'external id'
+  return { code: `${key === 'email' ? 'email' : 'external_id'}_taken`, message: `Contact "${owner}" already has this ${words}` }
+}
+
+async function write(db: D1Database, site: Site, planned: PlannedRow[], now: number): Promise<void> {
+  const created = planned.filter((p) => p.created).map((p) => p.change)
+  const changed = planned.filter((p) => !p.created).map((p) => p.change)
+  const writes: D1PreparedStatement[] = []
+  if (created.length > 0) writes.push(insertContacts(db, site.id, created, now))
+  if (changed.length > 0) writes.push(updateContacts(db, site.id, changed))
+  await writeAndRefresh(db, site, writes, planned.map((p) => p.id), now)
+}
+
+const STATUS_BY_CODE: Record<string, 400 | 404 | 409> = { contact_exists: 409, contact_not_found: 404, email_taken: 409, external_id_taken: 409, duplicate_row: 400 }
+
+/** Creates or updates one contact; refusals carry the status their cause calls for. */
+export async function saveContact(db: D1Database, site: Site, input: unknown, mode: 'create' | 'update', now = Date.now()): Promise<Contact> {
+  const { planned, errors } = await plan(db, site, [input], mode)
+  if (errors.length > 0) throw apiError(STATUS_BY_CODE[errors[0].code] ?? 400, errors[0].code, errors[0].message)
+  await write(db, site, planned, now)
+  return (await getContact(db, site.id, planned[0].id))!
+}
+
+/**
+ * Creates or updates up to 1,000 contacts in one transaction. If any row is refused nothing is written
+ * and every refused row is reported.
+ */
+export async function upsertContacts(db: D1Database, site: Site, rows: unknown[], now = Date.now()) {
+  if (rows.length > MAX_BATCH) throw apiError(413, 'too_many_rows', `Send at most ${MAX_BATCH} contacts a request (this one has ${rows.length})`)
+  const { planned, errors } = await plan(db, site, rows, 'upsert')
+  if (errors.length > 0) {
+    errors.sort((a, b) => a.index - b.index)
+    throw apiError(400, 'invalid_rows', `${errors.length} of ${rows.length} rows were refused; nothing was written`, { rows: errors })
+  }
+  await write(db, site, planned, now)
+  return {
+    created: planned.filter((p) => p.created).length,
+    updated: planned.filter((p) => !p.created).length,
+    contacts: planned.map((p) => ({ index: p.index, id: p.id, created: p.created })),
+  }
+}
+
+export async function removeContact(db: D1Database, site: Site, id: string): Promise<void> {
+  if (!(await getContact(db, site.id, id))) throw notFound('contact', id)
+  await db.batch(deleteContactStatements(db, site.id, id))
+}
+
+/** The segments a contact is in, with names and types. */
+export async function contactSegments(db: D1Database, site: Site, contactId: string) {
+  const [memberships, segments] = await Promise.all([membershipsOf(db, site.id, contactId), allSegments(db, site.id)])
+  const byId = new Map(segments.map((s) => [s.id, s]))
+  return memberships.flatMap((m) => {
+    const s = byId.get(m.segmentId)
+    return s ? [{ id: s.id, name: s.name, type: s.type, since: new Date(m.since).toISOString(), source: m.source }] : []
+  })
+}
+
+export const MAX_IMPORT = 1000
+/** Clocks disagree a little; an activity from further in the future than this is refused. */
+const FUTURE_SLACK_MS = 5 * 60_000
+
+/**
+ * Stores past activities of a contact, ignoring ids already stored, then re-evaluates its dynamic
+ * segments. Refuses the whole request if any event is malformed.
+ */
+export async function importActivities(db: D1Database, site: Site, contactId: string, events: unknown[], now = Date.now()) {
+  if (events.length > MAX_IMPORT) throw apiError(413, 'too_many_events', `Send at most ${MAX_IMPORT} events a request (this one has ${events.length})`)
+  if (!(await getContact(db, site.id, contactId))) throw notFound('contact', contactId)
+  const errors: RowError[] = []
+  const activities: StoredActivity[] = []
+  events.forEach((raw, index) => {
+    const r = eventSchema.safeParse(raw)
+    if (!r.success) return errors.push({ index, code: 'invalid_event', message: describeIssues(r.error.issues) })
+    const a = toActivity(r.data, now)
+    if (a.at > now + FUTURE_SLACK_MS) return errors.push({ index, code: 'invalid_event', message: 'at: is in the future' })
+    activities.push({ ...a, contactId })
+  })
+  if (errors.length > 0) {
+    throw apiError(400, 'invalid_events', `${errors.length} of ${events.length} events were refused; nothing was written`, { events: errors })
+  }
+  const latest = Math.max(...activities.map((a) => a.at))
+  const [insert] = await writeAndRefresh(db, site, [insertActivities(db, site.id, activities), touchContact(db, site.id, contactId, latest)], [contactId], now)
+  const stored = insert.meta.changes
+  return { received: activities.length, stored, duplicates: activities.length - stored }
+}

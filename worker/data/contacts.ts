@@ -1,0 +1,158 @@
+import { SYSTEM_FIELDS, type SystemFieldKey } from '../conditions/fields'
+import { type FieldValue } from '../../shared/events'
+
+export interface Contact {
+  id: string
+  email: string | null
+  externalId: string | null
+  /** System profile fields (firstName, birthDate...) and custom fields, together. */
+  fields: Record<string, FieldValue>
+  createdAt: number
+  lastSeenAt: number | null
+}
+
+/** A change to one contact: undefined leaves a value alone, null clears it. */
+export interface ContactChange {
+  id: string
+  email?: string | null
+  externalId?: string | null
+  fields?: Record<string, FieldValue | null>
+}
+
+/** The system fields kept in columns of their own, other than the identifiers and timestamps. */
+export const PROFILE_FIELDS = (Object.keys(SYSTEM_FIELDS) as SystemFieldKey[]).filter(
+  (k) => !['email', 'externalId', 'createdAt', 'lastSeenAt'].includes(k),
+)
+const PROFILE_COLUMNS = PROFILE_FIELDS.map((k) => SYSTEM_FIELDS[k].column)
+
+interface ContactRow {
+  id: string
+  email: string | null
+  external_id: string | null
+  custom: string
+  created_at: number
+  last_seen_at: number | null
+  [column: string]: string | number | null
+}
+
+export function toContact(r: ContactRow): Contact {
+  const fields: Record<string, FieldValue> = {}
+  for (const key of PROFILE_FIELDS) {
+    const v = r[SYSTEM_FIELDS[key].column]
+    if (v !== null && v !== undefined) fields[key] = v
+  }
+  Object.assign(fields, JSON.parse(r.custom))
+  return { id: r.id, email: r.email, externalId: r.external_id, fields, createdAt: r.created_at, lastSeenAt: r.last_seen_at }
+}
+
+/** Every value a condition can read, keyed by field name (the evaluator's view of a contact). */
+export function fieldValues(c: Contact): Record<string, unknown> {
+  return { ...c.fields, email: c.email ?? undefined, externalId: c.externalId ?? undefined, createdAt: c.createdAt, lastSeenAt: c.lastSeenAt ?? undefined }
+}
+
+export async function getContact(db: D1Database, siteId: string, id: string): Promise<Contact | undefined> {
+  const row = await db.prepare('SELECT * FROM contacts WHERE site_id = ?1 AND id = ?2').bind(siteId, id).first<ContactRow>()
+  return row ? toContact(row) : undefined
+}
+
+/** The contacts of a site that have any of these ids, emails or external ids. */
+export async function findContacts(
+  db: D1Database,
+  siteId: string,
+  keys: { ids: string[]; emails: string[]; externalIds: string[] },
+): Promise<Contact[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT * FROM contacts WHERE site_id = ?1 AND (
+         id IN (SELECT value FROM json_each(?2))
+         OR email IN (SELECT value FROM json_each(?3))
+         OR external_id IN (SELECT value FROM json_each(?4)))`,
+    )
+    .bind(siteId, JSON.stringify(keys.ids), JSON.stringify(keys.emails), JSON.stringify(keys.externalIds))
+    .all<ContactRow>()
+  return results.map(toContact)
+}
+
+export interface ContactPage {
+  contacts: Contact[]
+  /** Sort key of the last contact when more may follow. */
+  last?: [number, string]
+}
+
+/** Contacts whose email, name, id or external id matches `q`, newest first. */
+export async function searchContacts(
+  db: D1Database,
+  siteId: string,
+  opts: { q?: string; after?: [number, string]; limit: number },
+): Promise<ContactPage> {
+  const like = opts.q ? `%${opts.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%` : null
+  const { results } = await db
+    .prepare(
+      `SELECT * FROM contacts WHERE site_id = ?1
+         AND (?2 IS NULL OR email LIKE ?2 ESCAPE '\\' OR first_name LIKE ?2 ESCAPE '\\' OR last_name LIKE ?2 ESCAPE '\\'
+              OR (coalesce(first_name, '') || ' ' || coalesce(last_name, '')) LIKE ?2 ESCAPE '\\'
+              OR id = ?3 OR external_id = ?3)
+         AND (?4 IS NULL OR created_at < ?4 OR (created_at = ?4 AND id < ?5))
+       ORDER BY created_at DESC, id DESC LIMIT ?6`,
+    )
+    .bind(siteId, like, opts.q ?? null, opts.after?.[0] ?? null, opts.after?.[1] ?? null, opts.limit + 1)
+    .all<ContactRow>()
+  const contacts = results.slice(0, opts.limit).map(toContact)
+  const tail = contacts[contacts.length - 1]
+  return { contacts, last: results.length > opts.limit && tail ? [tail.createdAt, tail.id] : undefined }
+}
+
+function changeJson(c: ContactChange): Record<string, unknown> {
+  const set: Record<string, unknown> = {}
+  const custom: Record<string, unknown> = {}
+  if (c.email !== undefined) set.email = c.email
+  if (c.externalId !== undefined) set.external_id = c.externalId
+  for (const [k, v] of Object.entries(c.fields ?? {})) {
+    if ((PROFILE_FIELDS as string[]).includes(k)) set[SYSTEM_FIELDS[k as SystemFieldKey].column] = v
+    else custom[k] = v
+  }
+  return { id: c.id, set, custom }
+}
+
+/** Creates contacts (ids must be new). */
+export function insertContacts(db: D1Database, siteId: string, changes: ContactChange[], now: number): D1PreparedStatement {
+  const columns = ['email', 'external_id', ...PROFILE_COLUMNS]
+  return db
+    .prepare(
+      `INSERT INTO contacts (site_id, id, ${columns.join(', ')}, custom, created_at)
+       SELECT ?1, r.value ->> '$.id', ${columns.map((col) => `r.value ->> '$.set.${col}'`).join(', ')},
+         json_patch('{}', r.value -> '$.custom'), ?2
+       FROM json_each(?3) r WHERE true`,
+    )
+    .bind(siteId, now, JSON.stringify(changes.map(changeJson)))
+}
+
+/** Applies changes to existing contacts: only the values a change names are touched. */
+export function updateContacts(db: D1Database, siteId: string, changes: ContactChange[]): D1PreparedStatement {
+  const columns = ['email', 'external_id', ...PROFILE_COLUMNS]
+  const sets = columns.map(
+    (col) => `${col} = CASE WHEN json_type(r.value, '$.set.${col}') IS NULL THEN contacts.${col} ELSE r.value ->> '$.set.${col}' END`,
+  )
+  return db
+    .prepare(
+      `UPDATE contacts SET ${sets.join(', ')}, custom = json_patch(contacts.custom, r.value -> '$.custom')
+       FROM json_each(?2) r WHERE contacts.site_id = ?1 AND contacts.id = r.value ->> '$.id'`,
+    )
+    .bind(siteId, JSON.stringify(changes.map(changeJson)))
+}
+
+/** Moves last_seen_at forward to `at` (never back). */
+export function touchContact(db: D1Database, siteId: string, id: string, at: number): D1PreparedStatement {
+  return db
+    .prepare('UPDATE contacts SET last_seen_at = max(coalesce(last_seen_at, 0), ?3) WHERE site_id = ?1 AND id = ?2')
+    .bind(siteId, id, at)
+}
+
+/** Deletes a contact with its activities and memberships. */
+export function deleteContact(db: D1Database, siteId: string, id: string): D1PreparedStatement[] {
+  return [
+    db.prepare('DELETE FROM segment_members WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, id),
+    db.prepare('DELETE FROM events WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, id),
+    db.prepare('DELETE FROM contacts WHERE site_id = ?1 AND id = ?2').bind(siteId, id),
+  ]
+}

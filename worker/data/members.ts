@@ -1,0 +1,89 @@
+import { type Contact, toContact } from './contacts'
+
+export type MemberSource = 'manual' | 'workflow' | 'rule'
+
+export interface Membership {
+  segmentId: string
+  since: number
+  source: MemberSource
+}
+
+/** The segments a contact is in. */
+export async function membershipsOf(db: D1Database, siteId: string, contactId: string): Promise<Membership[]> {
+  const { results } = await db
+    .prepare('SELECT segment_id, since, source FROM segment_members WHERE site_id = ?1 AND contact_id = ?2 ORDER BY segment_id')
+    .bind(siteId, contactId)
+    .all<{ segment_id: string; since: number; source: MemberSource }>()
+  return results.map((r) => ({ segmentId: r.segment_id, since: r.since, source: r.source }))
+}
+
+/** A page of a segment's members, in contact id order. */
+export async function membersOf(
+  db: D1Database,
+  siteId: string,
+  segmentId: string,
+  opts: { after?: string; limit: number },
+): Promise<{ members: Array<{ contact: Contact; since: number; source: MemberSource }>; last?: string }> {
+  const { results } = await db
+    .prepare(
+      `SELECT c.*, m.since AS member_since, m.source AS member_source
+       FROM segment_members m JOIN contacts c ON c.site_id = m.site_id AND c.id = m.contact_id
+       WHERE m.site_id = ?1 AND m.segment_id = ?2 AND (?3 IS NULL OR m.contact_id > ?3)
+       ORDER BY m.contact_id LIMIT ?4`,
+    )
+    .bind(siteId, segmentId, opts.after ?? null, opts.limit + 1)
+    .all<Parameters<typeof toContact>[0] & { member_since: number; member_source: MemberSource }>()
+  const members = results.slice(0, opts.limit).map((r) => ({ contact: toContact(r), since: r.member_since, source: r.member_source }))
+  const tail = members[members.length - 1]
+  return { members, last: results.length > opts.limit && tail ? tail.contact.id : undefined }
+}
+
+/** Adds a contact to a segment; a contact already in it keeps its original since and source. */
+export function addMember(db: D1Database, siteId: string, segmentId: string, contactId: string, source: MemberSource, now: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO segment_members (site_id, segment_id, contact_id, since, source) VALUES (?1, ?2, ?3, ?4, ?5)
+       ON CONFLICT DO NOTHING`,
+    )
+    .bind(siteId, segmentId, contactId, now, source)
+}
+
+export function removeMember(db: D1Database, siteId: string, segmentId: string, contactId: string): D1PreparedStatement {
+  return db
+    .prepare('DELETE FROM segment_members WHERE site_id = ?1 AND segment_id = ?2 AND contact_id = ?3')
+    .bind(siteId, segmentId, contactId)
+}
+
+/**
+ * Brings a dynamic segment's membership in line with its compiled condition (`where`, an expression over
+ * contacts aliased `c`): removes members that no longer meet it and adds contacts that do. With
+ * `contactIds` only those contacts are looked at; without, the whole site. `meta.changes` of the two
+ * statements are the removals and the additions.
+ */
+export function refreshMembers(
+  db: D1Database,
+  siteId: string,
+  segmentId: string,
+  where: string,
+  now: number,
+  contactIds?: readonly string[],
+): [remove: D1PreparedStatement, add: D1PreparedStatement] {
+  const ids = contactIds ? [JSON.stringify(contactIds)] : []
+  const onlyContacts = (param: string) => (contactIds ? `AND c.id IN (SELECT value FROM json_each(${param}))` : '')
+  return [
+    db
+      .prepare(
+        `DELETE FROM segment_members WHERE site_id = ?1 AND segment_id = ?2
+           ${contactIds ? 'AND contact_id IN (SELECT value FROM json_each(?3))' : ''}
+           AND contact_id NOT IN (SELECT c.id FROM contacts c WHERE c.site_id = ?1 ${onlyContacts('?3')} AND ${where})`,
+      )
+      .bind(siteId, segmentId, ...ids),
+    db
+      .prepare(
+        `INSERT INTO segment_members (site_id, segment_id, contact_id, since, source)
+         SELECT c.site_id, ?2, c.id, ?3, 'rule' FROM contacts c WHERE c.site_id = ?1 ${onlyContacts('?4')} AND ${where}
+         ON CONFLICT DO NOTHING`,
+      )
+      .bind(siteId, segmentId, now, ...ids),
+  ]
+}

@@ -1,0 +1,100 @@
+import { type Condition } from '../conditions/types'
+
+export type SegmentType = 'static' | 'dynamic'
+
+export interface Segment {
+  id: string
+  name: string
+  description: string
+  type: SegmentType
+  conditions: Condition | null
+  createdAt: number
+  updatedAt: number
+}
+
+export interface SegmentWithCount extends Segment {
+  members: number
+}
+
+interface SegmentRow {
+  id: string
+  name: string
+  description: string
+  type: SegmentType
+  conditions: string | null
+  created_at: number
+  updated_at: number
+  members?: number
+}
+
+function toSegment(r: SegmentRow): Segment {
+  return {
+    id: r.id,
+    name: r.name,
+    description: r.description,
+    type: r.type,
+    conditions: r.conditions === null ? null : JSON.parse(r.conditions),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  }
+}
+
+const MEMBERS = `(SELECT count(*) FROM segment_members m WHERE m.site_id = s.site_id AND m.segment_id = s.id) AS members`
+
+/** Every segment of a site (the graph dynamic membership is computed over). */
+export async function allSegments(db: D1Database, siteId: string): Promise<Segment[]> {
+  const { results } = await db.prepare('SELECT * FROM segments WHERE site_id = ?1 ORDER BY id').bind(siteId).all<SegmentRow>()
+  return results.map(toSegment)
+}
+
+export async function getSegment(db: D1Database, siteId: string, id: string): Promise<SegmentWithCount | undefined> {
+  const row = await db.prepare(`SELECT s.*, ${MEMBERS} FROM segments s WHERE s.site_id = ?1 AND s.id = ?2`).bind(siteId, id).first<SegmentRow>()
+  return row ? { ...toSegment(row), members: row.members ?? 0 } : undefined
+}
+
+/** Segments sorted by name (case-insensitive), filtered by type and a name fragment. */
+export async function listSegments(
+  db: D1Database,
+  siteId: string,
+  opts: { type?: SegmentType; q?: string; after?: [string, string]; limit: number },
+): Promise<{ segments: SegmentWithCount[]; last?: [string, string] }> {
+  const like = opts.q ? `%${opts.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%` : null
+  const { results } = await db
+    .prepare(
+      `SELECT s.*, ${MEMBERS} FROM segments s WHERE s.site_id = ?1
+         AND (?2 IS NULL OR s.type = ?2)
+         AND (?3 IS NULL OR s.name LIKE ?3 ESCAPE '\\')
+         AND (?4 IS NULL OR lower(s.name) > ?4 OR (lower(s.name) = ?4 AND s.id > ?5))
+       ORDER BY lower(s.name), s.id LIMIT ?6`,
+    )
+    .bind(siteId, opts.type ?? null, like, opts.after?.[0] ?? null, opts.after?.[1] ?? null, opts.limit + 1)
+    .all<SegmentRow>()
+  const segments = results.slice(0, opts.limit).map((r) => ({ ...toSegment(r), members: r.members ?? 0 }))
+  const tail = segments[segments.length - 1]
+  return { segments, last: results.length > opts.limit && tail ? [tail.name.toLowerCase(), tail.id] : undefined }
+}
+
+export async function segmentNameTaken(db: D1Database, siteId: string, name: string, exceptId: string): Promise<boolean> {
+  const row = await db
+    .prepare('SELECT 1 AS taken FROM segments WHERE site_id = ?1 AND name = ?2 COLLATE NOCASE AND id != ?3')
+    .bind(siteId, name, exceptId)
+    .first()
+  return row !== null
+}
+
+export function saveSegment(db: D1Database, siteId: string, s: Segment): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO segments (site_id, id, name, description, type, conditions, created_at, updated_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+       ON CONFLICT (site_id, id) DO UPDATE SET name = ?3, description = ?4, conditions = ?6, updated_at = ?8`,
+    )
+    .bind(siteId, s.id, s.name, s.description, s.type, s.conditions === null ? null : JSON.stringify(s.conditions), s.createdAt, s.updatedAt)
+}
+
+export function deleteSegment(db: D1Database, siteId: string, id: string): D1PreparedStatement[] {
+  return [
+    db.prepare('DELETE FROM segment_members WHERE site_id = ?1 AND segment_id = ?2').bind(siteId, id),
+    db.prepare('DELETE FROM segments WHERE site_id = ?1 AND id = ?2').bind(siteId, id),
+  ]
+}

@@ -1,0 +1,68 @@
+import { type CustomFieldDefinition } from '../conditions/fields'
+
+export interface Site {
+  id: string
+  key: string
+  name: string
+  allowedOrigins: string[]
+  fields: CustomFieldDefinition[]
+  browserFields: string[]
+  createdAt: number
+  updatedAt: number
+}
+
+interface SiteRow {
+  site_id: string
+  site_key: string
+  name: string
+  allowed_origins: string
+  fields: string
+  browser_fields: string
+  created_at: number
+  updated_at: number
+}
+
+function toSite(r: SiteRow): Site {
+  return {
+    id: r.site_id,
+    key: r.site_key,
+    name: r.name,
+    allowedOrigins: JSON.parse(r.allowed_origins),
+    fields: JSON.parse(r.fields),
+    browserFields: JSON.parse(r.browser_fields),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  }
+}
+
+export async function listSites(db: D1Database): Promise<Site[]> {
+  const { results } = await db.prepare('SELECT * FROM sites ORDER BY name COLLATE NOCASE, site_id').all<SiteRow>()
+  return results.map(toSite)
+}
+
+export async function getSite(db: D1Database, id: string): Promise<Site | undefined> {
+  const row = await db.prepare('SELECT * FROM sites WHERE site_id = ?1').bind(id).first<SiteRow>()
+  return row ? toSite(row) : undefined
+}
+
+export async function getSiteByKey(db: D1Database, key: string): Promise<Site | undefined> {
+  const row = await db.prepare('SELECT * FROM sites WHERE site_key = ?1').bind(key).first<SiteRow>()
+  return row ? toSite(row) : undefined
+}
+
+/** Inserts or replaces a whole site. */
+export function saveSite(db: D1Database, s: Site): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO sites (site_id, site_key, name, allowed_origins, fields, browser_fields, created_at, updated_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+       ON CONFLICT (site_id) DO UPDATE SET site_key = ?2, name = ?3, allowed_origins = ?4, fields = ?5,
+         browser_fields = ?6, updated_at = ?8`,
+    )
+    .bind(s.id, s.key, s.name, JSON.stringify(s.allowedOrigins), JSON.stringify(s.fields), JSON.stringify(s.browserFields), s.createdAt, s.updatedAt)
+}
+
+export async function siteKeyTaken(db: D1Database, key: string, exceptSite: string): Promise<boolean> {
+  const row = await db.prepare('SELECT 1 AS taken FROM sites WHERE site_key = ?1 AND site_id != ?2').bind(key, exceptSite).first()
+  return row !== null
+}

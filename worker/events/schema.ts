@@ -1,0 +1,66 @@
+/**
+ * zod schemas for the events of shared/events.ts, and their conversion to stored activities.
+ * The same door serves POST /v1/events and the admin import of past activities.
+ */
+import { z } from 'zod'
+import { type SegueEvent } from '../../shared/events'
+import { type Activity } from '../conditions/evaluate'
+import { parseInstant } from '../conditions/dates'
+import { AMOUNT_SCALE } from '../conditions/prepare'
+
+export const EVENT_ID = /^[A-Za-z0-9_.:-]{1,128}$/
+const PROP_KEY = /^[A-Za-z][A-Za-z0-9_]{0,63}$/
+/** Purchases above this are refused: sums of amounts must stay exact in a double. */
+export const MAX_AMOUNT = 1_000_000_000
+
+const base = {
+  id: z.string().regex(EVENT_ID, 'must be 1–128 characters of A-Z, a-z, 0-9 and _ . : -'),
+  at: z.string().refine((s) => parseInstant(s) !== undefined, { message: 'must be an ISO 8601 date-time' }).optional(),
+}
+
+const scalar = z.union([z.string().max(1000), z.number().finite(), z.boolean()])
+
+export const eventSchema = z.discriminatedUnion('type', [
+  z.strictObject({ ...base, type: z.literal('page_visit'), url: z.string().min(1).max(2048), title: z.string().max(500).optional(), referrer: z.string().max(2048).optional() }),
+  z.strictObject({
+    ...base,
+    type: z.literal('purchase'),
+    orderId: z.string().min(1).max(128).optional(),
+    amount: z.number().finite().min(0).max(MAX_AMOUNT),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR').optional(),
+  }),
+  z.strictObject({
+    ...base,
+    type: z.literal('identify'),
+    email: z.string().max(254).optional(),
+    externalId: z.string().min(1).max(128).optional(),
+    fields: z.record(z.string().max(64), scalar.nullable()).optional(),
+  }),
+  z.strictObject({ ...base, type: z.literal('content'), content: z.string().min(1).max(64), action: z.enum(['shown', 'clicked', 'closed']) }),
+  z.strictObject({
+    ...base,
+    type: z.literal('custom'),
+    name: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1–64 characters of A-Z, a-z, 0-9 and _ . : -'),
+    props: z
+      .record(z.string().regex(PROP_KEY, 'property names start with a letter and hold letters, digits and _'), scalar)
+      .refine((p) => Object.keys(p).length <= 50, { message: 'at most 50 properties' })
+      .optional(),
+  }),
+])
+
+/** An event as an activity of the evaluator and the events table. */
+export function toActivity(e: SegueEvent, receivedAt: number): Activity {
+  const at = e.at === undefined ? receivedAt : parseInstant(e.at)!
+  switch (e.type) {
+    case 'page_visit':
+      return { id: e.id, type: e.type, at, url: e.url, title: e.title, referrer: e.referrer }
+    case 'purchase':
+      return { id: e.id, type: e.type, at, orderId: e.orderId, amountMilli: Math.round(e.amount * AMOUNT_SCALE), currency: e.currency }
+    case 'identify':
+      return { id: e.id, type: e.type, at }
+    case 'content':
+      return { id: e.id, type: e.type, at, contentId: e.content, name: e.action }
+    case 'custom':
+      return { id: e.id, type: e.type, at, name: e.name, props: e.props }
+  }
+}

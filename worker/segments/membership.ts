@@ -1,0 +1,45 @@
+/**
+ * Keeping dynamic memberships right in D1: statements that recompute them, whole-site or for a few
+ * contacts, in the order segment clauses require.
+ */
+import { FieldCatalog } from '../conditions/fields'
+import { prepare } from '../conditions/prepare'
+import { compileSql } from '../conditions/sql'
+import { refreshMembers } from '../data/members'
+import { type Segment, allSegments } from '../data/segments'
+import { type Site } from '../data/sites'
+import { dynamicOrder } from './graph'
+
+/**
+ * Statements that recompute `segments` (already in computing order) for `contactIds`, or for every
+ * contact of the site when omitted. Run them in one batch, after the writes they follow.
+ */
+export function refreshStatements(
+  db: D1Database,
+  site: Site,
+  segments: readonly Segment[],
+  now: number,
+  contactIds?: readonly string[],
+): D1PreparedStatement[] {
+  const catalog = new FieldCatalog(site.fields)
+  return segments.flatMap((s) =>
+    s.type === 'dynamic' && s.conditions
+      ? refreshMembers(db, site.id, s.id, compileSql(prepare(s.conditions, catalog), now), now, contactIds)
+      : [],
+  )
+}
+
+/**
+ * Runs `writes` and then re-evaluates every dynamic segment for the contacts they touched, in one
+ * transaction: a contact's memberships are never seen out of step with its fields and activities.
+ */
+export async function writeAndRefresh(
+  db: D1Database,
+  site: Site,
+  writes: D1PreparedStatement[],
+  contactIds: readonly string[],
+  now: number,
+): Promise<D1Result[]> {
+  const order = dynamicOrder(await allSegments(db, site.id))
+  return db.batch([...writes, ...refreshStatements(db, site, order, now, contactIds)])
+}

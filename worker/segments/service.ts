@@ -1,0 +1,202 @@
+import { type z } from 'zod'
+import { type Explanation, explain as explainTree, historyFacts } from '../conditions/evaluate'
+import { FieldCatalog } from '../conditions/fields'
+import { prepare } from '../conditions/prepare'
+import { checkAgainstFields } from '../conditions/schema'
+import { compileSql } from '../conditions/sql'
+import { summarize } from '../conditions/summarize'
+import { type Condition, activityClauses, groupChildren, isGroup, segmentRefs } from '../conditions/types'
+import { fieldValues, getContact, toContact } from '../data/contacts'
+import { listActivities } from '../data/events'
+import { addMember, membershipsOf, removeMember } from '../data/members'
+import { type Segment, type SegmentWithCount, allSegments, deleteSegment, getSegment, saveSegment, segmentNameTaken } from '../data/segments'
+import { type Site } from '../data/sites'
+import { apiError, notFound } from '../http/errors'
+import { newId } from '../lib/ids'
+import { contactJson } from '../contacts/service'
+import { dependentsOf, findCycle } from './graph'
+import { refreshStatements } from './membership'
+import { type segmentCreate, type segmentPatch } from './schema'
+
+/** A segment as the admin API shows it, with its plain-language summary. */
+export function segmentJson(s: SegmentWithCount, summary: string | null) {
+  return {
+    id: s.id,
+    name: s.name,
+    description: s.description,
+    type: s.type,
+    conditions: s.conditions,
+    summary,
+    members: s.members,
+    createdAt: new Date(s.createdAt).toISOString(),
+    updatedAt: new Date(s.updatedAt).toISOString(),
+  }
+}
+
+/** Summaries name segments, not ids. */
+export function summarizer(site: Site, segments: readonly Segment[]) {
+  const catalog = new FieldCatalog(site.fields)
+  const names = new Map(segments.map((s) => [s.id, s.name]))
+  return (c: Condition | null) => (c ? summarize(c, { catalog, segmentName: (id) => names.get(id) }) : null)
+}
+
+/** Checks a tree for this site: fields that make sense, segments that exist, no way back to itself. */
+function checkConditions(site: Site, segments: readonly Segment[], selfId: string, conditions: Condition): void {
+  const problems = checkAgainstFields(conditions, new FieldCatalog(site.fields))
+  if (problems.length > 0) {
+    throw apiError(400, 'invalid_conditions', problems.map((p) => `${p.path}: ${p.message}`).join('; '), { problems })
+  }
+  const known = new Set(segments.map((s) => s.id))
+  for (const ref of segmentRefs(conditions)) {
+    if (ref === selfId) throw apiError(400, 'self_reference', 'A segment cannot refer to itself in its own conditions')
+    if (!known.has(ref)) throw apiError(400, 'unknown_segment', `The conditions refer to segment "${ref}", which does not exist`)
+  }
+  const cycle = findCycle(segments, { id: selfId, type: 'dynamic', conditions })
+  if (cycle) {
+    const names = new Map(segments.map((s) => [s.id, s.name]))
+    throw apiError(400, 'segment_cycle', `These conditions would make segments depend on each other in a circle: ${cycle.map((id) => names.get(id) ?? id).join(' → ')}`)
+  }
+}
+
+export interface BackfillReport {
+  added: number
+  removed: number
+  ms: number
+}
+
+/** Creates a segment; a dynamic one is filled with every contact that meets its conditions, at once. */
+export async function createSegment(db: D1Database, site: Site, input: z.output<typeof segmentCreate>, now = Date.now()) {
+  if (input.type === 'static' && input.conditions) throw apiError(400, 'invalid_request', 'conditions: a static segment has no conditions; its members are added and removed by hand or by workflows')
+  if (input.type === 'dynamic' && !input.conditions) throw apiError(400, 'invalid_request', 'conditions: a dynamic segment needs conditions')
+  const id = input.id ?? newId('seg', 12)
+  const segments = await allSegments(db, site.id)
+  if (segments.some((s) => s.id === id)) throw apiError(409, 'segment_exists', `A segment with id "${id}" already exists`)
+  if (await segmentNameTaken(db, site.id, input.name, id)) throw apiError(409, 'segment_name_taken', `A segment named "${input.name}" already exists`)
+  const segment: Segment = { id, name: input.name, description: input.description, type: input.type, conditions: input.conditions ?? null, createdAt: now, updatedAt: now }
+  if (segment.conditions) checkConditions(site, segments, id, segment.conditions)
+  const started = Date.now()
+  const results = await db.batch([saveSegment(db, site.id, segment), ...refreshStatements(db, site, [segment], now)])
+  const backfill = segment.type === 'dynamic'
+    ? { removed: results[1].meta.changes, added: results[2].meta.changes, ms: Date.now() - started }
+    : undefined
+  return { segment: (await getSegment(db, site.id, id))!, backfill, summarize: summarizer(site, [...segments, segment]) }
+}
+
+/**
+ * Updates a segment. New conditions recompute its membership over every contact, and then that of
+ * every segment that reads it, in one transaction.
+ */
+export async function updateSegment(db: D1Database, site: Site, id: string, patch: z.output<typeof segmentPatch>, now = Date.now()) {
+  const segments = await allSegments(db, site.id)
+  const current = segments.find((s) => s.id === id)
+  if (!current) throw notFound('segment', id)
+  if (patch.type && patch.type !== current.type) throw apiError(400, 'type_locked', `This segment is ${current.type}; a segment's type cannot change. Create a new segment instead.`)
+  if (patch.conditions && current.type === 'static') throw apiError(400, 'invalid_request', 'conditions: a static segment has no conditions')
+  if (patch.name && (await segmentNameTaken(db, site.id, patch.name, id))) throw apiError(409, 'segment_name_taken', `A segment named "${patch.name}" already exists`)
+  const next: Segment = {
+    ...current,
+    name: patch.name ?? current.name,
+    description: patch.description ?? current.description,
+    conditions: patch.conditions ?? current.conditions,
+    updatedAt: now,
+  }
+  let backfill: BackfillReport | undefined
+  if (patch.conditions) {
+    checkConditions(site, segments, id, patch.conditions)
+    const graph = segments.map((s) => (s.id === id ? next : s))
+    const started = Date.now()
+    const results = await db.batch([saveSegment(db, site.id, next), ...refreshStatements(db, site, [next, ...dependentsOf(graph, id)], now)])
+    backfill = { removed: results[1].meta.changes, added: results[2].meta.changes, ms: Date.now() - started }
+  } else {
+    await saveSegment(db, site.id, next).run()
+  }
+  return { segment: (await getSegment(db, site.id, id))!, backfill, summarize: summarizer(site, segments) }
+}
+
+/** Deletes a segment and its memberships, unless another segment's conditions read it. */
+export async function removeSegment(db: D1Database, site: Site, id: string): Promise<void> {
+  const segments = await allSegments(db, site.id)
+  if (!segments.some((s) => s.id === id)) throw notFound('segment', id)
+  const users = segments.filter((s) => s.id !== id && s.conditions && segmentRefs(s.conditions).has(id))
+  if (users.length > 0) {
+    throw apiError(409, 'segment_in_use', `Segment "${users[0].name}" uses this segment in its conditions; change or delete it first`, {
+      usedBy: users.map((s) => ({ id: s.id, name: s.name })),
+    })
+  }
+  await db.batch(deleteSegment(db, site.id, id))
+}
+
+/** How many contacts unsaved conditions would hold, a sample of them, and the summary. */
+export async function previewSegment(db: D1Database, site: Site, conditions: Condition, opts: { segment?: string; sample: number }, now = Date.now()) {
+  const segments = await allSegments(db, site.id)
+  checkConditions(site, segments, opts.segment ?? '', conditions)
+  const where = compileSql(prepare(conditions, new FieldCatalog(site.fields)), now)
+  const [count, sample] = await db.batch([
+    db.prepare(`SELECT count(*) AS n FROM contacts c WHERE c.site_id = ?1 AND ${where}`).bind(site.id),
+    db.prepare(`SELECT c.* FROM contacts c WHERE c.site_id = ?1 AND ${where} ORDER BY c.last_seen_at DESC, c.id LIMIT ?2`).bind(site.id, opts.sample),
+  ])
+  return {
+    count: (count.results[0] as { n: number }).n,
+    sample: (sample.results as Parameters<typeof toContact>[0][]).map((r) => contactJson(toContact(r))),
+    summary: summarizer(site, segments)(conditions),
+  }
+}
+
+/** Adds a contact to a static segment by hand; a dynamic segment refuses with 409. */
+export async function addToStaticSegment(db: D1Database, site: Site, contactId: string, segmentId: string, source: 'manual' | 'workflow' = 'manual', now = Date.now()) {
+  const segment = await staticTarget(db, site, contactId, segmentId, 'add')
+  await addMember(db, site.id, segment.id, contactId, source, now).run()
+}
+
+export async function removeFromStaticSegment(db: D1Database, site: Site, contactId: string, segmentId: string) {
+  const segment = await staticTarget(db, site, contactId, segmentId, 'remove')
+  await removeMember(db, site.id, segment.id, contactId).run()
+}
+
+async function staticTarget(db: D1Database, site: Site, contactId: string, segmentId: string, verb: 'add' | 'remove') {
+  const [contact, segment] = await Promise.all([getContact(db, site.id, contactId), getSegment(db, site.id, segmentId)])
+  if (!contact) throw notFound('contact', contactId)
+  if (!segment) throw notFound('segment', segmentId)
+  if (segment.type === 'dynamic') {
+    throw apiError(409, 'segment_is_dynamic', `"${segment.name}" is a dynamic segment: its members follow its conditions, so contacts cannot be ${verb === 'add' ? 'added' : 'removed'} by hand. Change the contact's fields or the segment's conditions instead.`)
+  }
+  return segment
+}
+
+export interface ClauseExplanation extends Explanation {
+  summary?: string
+  children?: ClauseExplanation[]
+}
+
+/**
+ * For each clause of a segment's conditions, whether the contact meets it now and the value compared.
+ */
+export async function explainMembership(db: D1Database, site: Site, contactId: string, segmentId: string, now = Date.now()) {
+  const [contact, segment, memberships, segments] = await Promise.all([
+    getContact(db, site.id, contactId),
+    getSegment(db, site.id, segmentId),
+    membershipsOf(db, site.id, contactId),
+    allSegments(db, site.id),
+  ])
+  if (!contact) throw notFound('contact', contactId)
+  if (!segment) throw notFound('segment', segmentId)
+  const membership = memberships.find((m) => m.segmentId === segmentId)
+  const base = {
+    segment: { id: segment.id, name: segment.name, type: segment.type },
+    contact: contact.id,
+    member: membership !== undefined,
+    since: membership ? new Date(membership.since).toISOString() : null,
+    source: membership?.source ?? null,
+  }
+  if (segment.type === 'static' || !segment.conditions) return { ...base, met: membership !== undefined, summary: null, conditions: null }
+  const types = [...new Set(activityClauses(segment.conditions).map((a) => a.activity))]
+  const activities = types.length > 0 ? await listActivities(db, site.id, contactId, { types }) : []
+  const facts = historyFacts(fieldValues(contact), activities, new Set(memberships.map((m) => m.segmentId)))
+  const summarizeClause = summarizer(site, segments)
+  const annotate = (e: Explanation, c: Condition): ClauseExplanation => {
+    if (!isGroup(c)) return { ...e, summary: summarizeClause(c) ?? undefined }
+    return { ...e, summary: summarizeClause(c) ?? undefined, children: e.children?.map((child, i) => annotate(child, groupChildren(c)[i])) }
+  }
+  const explanation = annotate(explainTree(prepare(segment.conditions, new FieldCatalog(site.fields)), facts, now), segment.conditions)
+  return { ...base, met: explanation.met, summary: summarizeClause(segment.conditions), conditions: explanation }
+}

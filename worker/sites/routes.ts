@@ -1,0 +1,13 @@
+import { Hono } from 'hono'
+import { type AppEnv } from '../app-env'
+import { listSites } from '../data/sites'
+import { readJson } from '../http/validate'
+import { siteCreate, sitePatch } from './schema'
+import { createSite, siteJson, updateSite } from './service'
+
+/** `/api/v1/sites`: list, create, get, update. `:site` routes find their site in loadSite first. */
+export const sitesRoutes = new Hono<AppEnv>()
+  .get('/', async (c) => c.json({ items: (await listSites(c.env.DB)).map(siteJson) }))
+  .post('/', async (c) => c.json(siteJson(await createSite(c.env.DB, await readJson(c, siteCreate))), 201))
+  .get('/:site', (c) => c.json(siteJson(c.get('site'))))
+  .patch('/:site', async (c) => c.json(siteJson(await updateSite(c.env.DB, c.get('site'), await readJson(c, sitePatch)))))

@@ -1,0 +1,50 @@
+import { z } from 'zod'
+import { FIELD_KEY, isSystemField } from '../conditions/fields'
+
+/** `scheme://host[:port]`, exactly as a browser sends it in the Origin header. */
+export function isOrigin(value: string): boolean {
+  try {
+    const u = new URL(value)
+    return (u.protocol === 'https:' || u.protocol === 'http:') && u.origin === value
+  } catch {
+    return false
+  }
+}
+
+const origin = z.string().max(200).refine(isOrigin, { message: 'must be an origin such as https://shop.example (scheme, host and port only)' })
+
+const customField = z.strictObject({
+  key: z
+    .string()
+    .regex(FIELD_KEY, 'must start with a letter and hold only letters, digits and _ (64 at most)')
+    .refine((k) => !isSystemField(k), { message: 'is a system field; custom fields need another name' }),
+  type: z.enum(['string', 'number', 'boolean', 'date']),
+  label: z.string().min(1).max(100).optional(),
+})
+
+const siteFields = {
+  name: z.string().trim().min(1, 'must not be empty').max(100),
+  allowedOrigins: z.array(origin).max(50),
+  fields: z
+    .array(customField)
+    .max(200)
+    .refine((fs) => new Set(fs.map((f) => f.key)).size === fs.length, { message: 'declare each field key once' }),
+  browserFields: z.array(z.string().max(64)).max(200),
+}
+
+export const siteCreate = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{1,47}$/, 'must be 2–48 characters of a-z, 0-9, _ and -').optional(),
+  key: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be 8–64 characters of A-Z, a-z, 0-9, _ and -').optional(),
+  ...siteFields,
+  allowedOrigins: siteFields.allowedOrigins.default([]),
+  fields: siteFields.fields.default([]),
+  browserFields: siteFields.browserFields.default([]),
+})
+
+export const sitePatch = z.strictObject({
+  key: siteCreate.shape.key,
+  name: siteFields.name.optional(),
+  allowedOrigins: siteFields.allowedOrigins.optional(),
+  fields: siteFields.fields.optional(),
+  browserFields: siteFields.browserFields.optional(),
+})

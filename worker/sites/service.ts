@@ -1,0 +1,84 @@
+import { type z } from 'zod'
+import { FieldCatalog, SYSTEM_FIELDS, isSystemField } from '../conditions/fields'
+import { fieldRefs } from '../conditions/types'
+import { allSegments } from '../data/segments'
+import { type Site, getSite, saveSite, siteKeyTaken } from '../data/sites'
+import { apiError } from '../http/errors'
+import { newId } from '../lib/ids'
+import { type siteCreate, type sitePatch } from './schema'
+
+/** A site as the admin API shows it. */
+export function siteJson(s: Site) {
+  return {
+    id: s.id,
+    key: s.key,
+    name: s.name,
+    allowedOrigins: s.allowedOrigins,
+    fields: s.fields,
+    browserFields: s.browserFields,
+    createdAt: new Date(s.createdAt).toISOString(),
+    updatedAt: new Date(s.updatedAt).toISOString(),
+  }
+}
+
+export async function createSite(db: D1Database, input: z.output<typeof siteCreate>, now = Date.now()): Promise<Site> {
+  const site: Site = {
+    id: input.id ?? newId('site', 12),
+    key: input.key ?? newId('pk', 20),
+    name: input.name,
+    allowedOrigins: input.allowedOrigins,
+    fields: input.fields,
+    browserFields: input.browserFields,
+    createdAt: now,
+    updatedAt: now,
+  }
+  if (await getSite(db, site.id)) throw apiError(409, 'site_exists', `A site with id "${site.id}" already exists`)
+  if (await siteKeyTaken(db, site.key, site.id)) throw apiError(409, 'site_key_taken', 'Another site already uses this key')
+  checkBrowserFields(site)
+  await saveSite(db, site).run()
+  return site
+}
+
+export async function updateSite(db: D1Database, site: Site, patch: z.output<typeof sitePatch>, now = Date.now()): Promise<Site> {
+  const next: Site = {
+    ...site,
+    key: patch.key ?? site.key,
+    name: patch.name ?? site.name,
+    allowedOrigins: patch.allowedOrigins ?? site.allowedOrigins,
+    fields: patch.fields ?? site.fields,
+    browserFields: patch.browserFields ?? site.browserFields,
+    updatedAt: now,
+  }
+  if (next.key !== site.key && (await siteKeyTaken(db, next.key, site.id))) {
+    throw apiError(409, 'site_key_taken', 'Another site already uses this key')
+  }
+  if (patch.fields) await checkFieldChanges(db, site, patch.fields)
+  checkBrowserFields(next)
+  await saveSite(db, next).run()
+  return next
+}
+
+/** A field's type cannot change under stored values, and a field a segment reads cannot go. */
+async function checkFieldChanges(db: D1Database, site: Site, fields: Site['fields']): Promise<void> {
+  const next = new Map(fields.map((f) => [f.key, f]))
+  for (const old of site.fields) {
+    const now = next.get(old.key)
+    if (now && now.type !== old.type) {
+      throw apiError(409, 'field_type_locked', `Field "${old.key}" holds ${old.type} values; its type cannot change. Add a field with a new key instead.`)
+    }
+  }
+  const removed = site.fields.filter((f) => !next.has(f.key)).map((f) => f.key)
+  if (removed.length === 0) return
+  for (const s of await allSegments(db, site.id)) {
+    const used = s.conditions ? [...fieldRefs(s.conditions)].find((k) => removed.includes(k)) : undefined
+    if (used) throw apiError(409, 'field_in_use', `Segment "${s.name}" uses field "${used}" in its conditions; change it before removing the field`)
+  }
+}
+
+function checkBrowserFields(site: Site): void {
+  const catalog = new FieldCatalog(site.fields)
+  for (const key of site.browserFields) {
+    if (!catalog.get(key)) throw apiError(400, 'invalid_request', `browserFields: "${key}" is not a system field or one of the site's fields`)
+    if (isSystemField(key) && 'readOnly' in SYSTEM_FIELDS[key]) throw apiError(400, 'invalid_request', `browserFields: "${key}" is set by Segue and cannot be set by a browser`)
+  }
+}
