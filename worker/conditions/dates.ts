@@ -28,7 +28,7 @@ export function parseInstant(text: unknown): number | undefined {
 }
 
 function isRealDate(y: number, m: number, d: number): boolean {
-  if (y < 1 || m < 1 || m > 12 || d < 1) return false
+  if (y < 0 || m < 1 || m > 12 || d < 1) return false
   const days = [31, y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
   return d <= days[m - 1]
 }

@@ -113,7 +113,9 @@ export function kindOfField(type: FieldType): ValueKind {
 function operand(kind: ValueKind, value: unknown, scale: number): number | string | boolean | undefined {
   switch (kind) {
     case 'text':
-      return typeof value === 'string' ? asciiLower(value) : undefined
+      // SQLite's LIKE and length() stop at a NUL character; Segue's door refuses NUL in any text it
+      // stores, and an operand holding one can match nothing.
+      return typeof value === 'string' && !value.includes('\u0000') ? asciiLower(value) : undefined
     case 'number':
       return typeof value === 'number' && Number.isFinite(value) ? (scale === 1 ? value : Math.round(value * scale)) : undefined
     case 'boolean':

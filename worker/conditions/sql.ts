@@ -39,15 +39,21 @@ export function compileSql(node: PreparedNode, now: number): string {
   }
 }
 
-const DATE_GLOB = `'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'`
-
 function fieldValue(field: FieldInfo, kind: ValueKind): string {
   if (field.kind === 'system') {
     const col = `c.${field.column}`
-    if (field.type === 'date') return `(CASE WHEN ${col} GLOB ${DATE_GLOB} THEN unixepoch(${col}) * 1000 END)`
+    if (field.type === 'date') return dateValue(col)
     return col
   }
   return jsonValue('c.custom', `$.${field.key}`, kind, field.type === 'date')
+}
+
+/**
+ * Epoch ms of a `YYYY-MM-DD` text, NULL for anything else. SQLite's date() rolls 2023-02-30 over to
+ * 2023-03-02, so comparing it with the text keeps only real dates, as parseInstant does.
+ */
+function dateValue(x: string): string {
+  return `(CASE WHEN date(${x}) = ${x} THEN unixepoch(${x}) * 1000 END)`
 }
 
 /** A JSON member read as `kind`, NULL when it is missing or holds another type. */
@@ -64,7 +70,7 @@ function jsonValue(doc: string, path: string, kind: ValueKind, isDate = false): 
       return `(CASE ${type} WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)`
     case 'instant':
       return isDate
-        ? `(CASE WHEN ${type} = 'text' AND ${value} GLOB ${DATE_GLOB} THEN unixepoch(${value}) * 1000 END)`
+        ? `(CASE WHEN ${type} = 'text' THEN ${dateValue(value)} END)`
         : `(CASE WHEN ${type} IN ('integer', 'real') THEN ${value} END)`
     case 'any':
       return `nullif(${type}, 'null')`

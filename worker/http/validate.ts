@@ -7,13 +7,26 @@ import { apiError } from './errors'
  * anything is written. The body size limit is enforced earlier, by the router's bodyLimit.
  */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  return parse(schema, parseBody(await c.req.text()))
+}
+
+/**
+ * JSON.parse for request bodies: malformed JSON and text holding a NUL character (which SQLite's text
+ * functions would cut short) are refused with 400.
+ */
+export function parseBody(text: string): unknown {
+  let nul = false
   let raw: unknown
   try {
-    raw = JSON.parse(await c.req.text())
+    raw = JSON.parse(text, (key, value) => {
+      if (key.includes('\u0000') || (typeof value === 'string' && value.includes('\u0000'))) nul = true
+      return value
+    })
   } catch {
     throw apiError(400, 'invalid_json', 'The request body is not valid JSON')
   }
-  return parse(schema, raw)
+  if (nul) throw apiError(400, 'invalid_text', 'Text must not contain NUL characters (\\u0000)')
+  return raw
 }
 
 /** Validates a value that came from a request (body, query), refusing with 400 and the first problems. */

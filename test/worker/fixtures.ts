@@ -1,0 +1,51 @@
+import { env } from 'cloudflare:workers'
+import { type Activity } from '../../worker/conditions/evaluate'
+import { type CustomFieldDefinition } from '../../worker/conditions/fields'
+import { insertContacts } from '../../worker/data/contacts'
+import { insertActivities } from '../../worker/data/events'
+import { addMember } from '../../worker/data/members'
+import { saveSite } from '../../worker/data/sites'
+
+export const ADMIN_TOKEN = 'test-admin-token'
+
+/** A site straight in D1, for tests below the HTTP layer. */
+export async function putSite(id: string, fields: CustomFieldDefinition[] = []): Promise<void> {
+  const now = Date.now()
+  await saveSite(env.DB, { id, key: `pk_${id}_testsite`, name: id, allowedOrigins: [], fields, browserFields: [], createdAt: now, updatedAt: now }).run()
+}
+
+export interface FixtureContact {
+  id: string
+  email?: string
+  fields?: Record<string, string | number | boolean>
+  createdAt: number
+  lastSeenAt?: number
+  events?: Activity[]
+  segments?: string[]
+}
+
+/** Replaces every contact, activity and membership of a site with these. */
+export async function loadContacts(siteId: string, contacts: FixtureContact[], now: number): Promise<void> {
+  const db = env.DB
+  await db.batch(['contacts', 'events', 'segment_members'].map((t) => db.prepare(`DELETE FROM ${t} WHERE site_id = ?1`).bind(siteId)))
+  const statements: D1PreparedStatement[] = []
+  for (const c of contacts) {
+    statements.push(insertContacts(db, siteId, [{ id: c.id, email: c.email ?? null, fields: c.fields ?? {} }], c.createdAt))
+    if (c.lastSeenAt !== undefined) {
+      statements.push(db.prepare('UPDATE contacts SET last_seen_at = ?3 WHERE site_id = ?1 AND id = ?2').bind(siteId, c.id, c.lastSeenAt))
+    }
+    for (const s of c.segments ?? []) statements.push(addMember(db, siteId, s, c.id, 'manual', now))
+    if (c.events?.length) statements.push(insertActivities(db, siteId, c.events.map((a) => ({ ...a, contactId: c.id }))))
+  }
+  await db.batch(statements)
+}
+
+/** Calls the Worker's admin API with the token. */
+export async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  const { exports } = await import('cloudflare:workers')
+  return exports.default.fetch(`http://segue.test/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  })
+}
