@@ -73,7 +73,7 @@ const contactArb = fc.record({
     { maxLength: 8 },
   ),
 })
-type GeneratedContact = fc.infer<typeof contactArb>
+type GeneratedContact = typeof contactArb extends fc.Arbitrary<infer T> ? T : never
 
 // ---- condition trees, with operands drawn from the generated data ----
 

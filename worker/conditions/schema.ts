@@ -89,18 +89,39 @@ const activityClause = z
     if ((a.sum || a.avg) && a.activity !== 'purchase') ctx.addIssue({ code: 'custom', message: 'sum and avg apply to purchase amounts only' })
   })
 
-const segmentClause = z.strictObject({ segment: z.string().min(1).max(64), op: z.enum(['in', 'notIn']) })
+const segmentClause = z.strictObject({ segment: z.string().min(1).max(64), op: z.enum(['in', 'notIn'], { error: 'must be in or notIn' }) })
 
-const condition: z.ZodType<Condition> = z.lazy(() =>
-  z.union([
-    z.strictObject({ all: z.array(condition) }),
-    z.strictObject({ any: z.array(condition) }),
-    z.strictObject({ none: z.array(condition) }),
-    activityClause,
-    segmentClause,
-    fieldClause,
-  ]) as z.ZodType<Condition>,
-)
+const groupSchemas = {
+  all: z.lazy(() => z.strictObject({ all: z.array(condition) })),
+  any: z.lazy(() => z.strictObject({ any: z.array(condition) })),
+  none: z.lazy(() => z.strictObject({ none: z.array(condition) })),
+}
+
+/** The schema for a node, chosen by the key that says what it is, so errors speak of that kind only. */
+function schemaFor(v: unknown): z.ZodType | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined
+  if ('all' in v) return groupSchemas.all
+  if ('any' in v) return groupSchemas.any
+  if ('none' in v) return groupSchemas.none
+  if ('activity' in v) return activityClause
+  if ('segment' in v) return segmentClause
+  if ('field' in v) return fieldClause
+  return undefined
+}
+
+const condition: z.ZodType<Condition> = z.unknown().transform((v, ctx) => {
+  const schema = schemaFor(v)
+  if (!schema) {
+    ctx.addIssue({ code: 'custom', message: 'each condition is an all, any or none group, or a clause with field, activity or segment' })
+    return z.NEVER
+  }
+  const r = schema.safeParse(v)
+  if (!r.success) {
+    for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path })
+    return z.NEVER
+  }
+  return r.data as Condition
+}) as unknown as z.ZodType<Condition>
 
 /** The top of a dynamic segment's tree: an `all`, `any` or `none` group. */
 export const conditionTree = z

@@ -1,0 +1,46 @@
+/**
+ * `npm run dev`: local secrets, local D1 migrations, `wrangler dev`, and the demo site seeded once the
+ * Worker answers. Arguments after `--` go to wrangler (for example `npm run dev -- --port 8790`).
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import { copyFileSync, existsSync, readFileSync } from 'node:fs'
+import { seedDemo } from './demo.mjs'
+
+if (!existsSync('.dev.vars')) {
+  copyFileSync('.dev.vars.example', '.dev.vars')
+  console.log('Created .dev.vars from .dev.vars.example')
+}
+const token = /^ADMIN_TOKEN=(.*)$/m.exec(readFileSync('.dev.vars', 'utf8'))?.[1]?.trim()
+if (!token) throw new Error('.dev.vars has no ADMIN_TOKEN')
+
+const args = process.argv.slice(2)
+const portIndex = args.indexOf('--port')
+const port = portIndex >= 0 ? Number(args[portIndex + 1]) : 8787
+
+run('npx', ['wrangler', 'd1', 'migrations', 'apply', 'segue', '--local'])
+
+const wrangler = spawn('npx', ['wrangler', 'dev', ...(portIndex >= 0 ? [] : ['--port', String(port)]), ...args], { stdio: 'inherit' })
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => wrangler.kill(signal))
+wrangler.on('exit', (code) => process.exit(code ?? 0))
+
+const base = `http://localhost:${port}`
+await waitFor(base)
+await seedDemo(base, token)
+console.log(`\nSegue is running at ${base}: the admin API is ${base}/api/v1 (Authorization: Bearer ${token}), demo site "demo".\n`)
+
+function run(cmd, argv) {
+  const r = spawnSync(cmd, argv, { stdio: 'inherit', env: { ...process.env, CI: 'true' } })
+  if (r.status !== 0) process.exit(r.status ?? 1)
+}
+
+async function waitFor(url) {
+  for (let i = 0; i < 240; i++) {
+    try {
+      await fetch(`${url}/api/v1/sites`)
+      return
+    } catch {
+      await new Promise((r) => setTimeout(r, 250))
+    }
+  }
+  throw new Error(`wrangler dev did not answer at ${url} within a minute`)
+}
