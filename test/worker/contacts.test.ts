@@ -211,3 +211,12 @@ describe('static membership by hand', () => {
     expect((await api('PUT', `${S}/contacts/ana/segments/seg_ghost`)).status).toBe(404)
   })
 })
+
+describe('large requests', () => {
+  it('stores a batch of 1,000 contacts with long text fields (close to 2 MB)', async () => {
+    const rows = Array.from({ length: 1000 }, (_, i) => ({ id: `wide-${i}`, fields: { firstName: 'F'.repeat(600), lastName: 'L'.repeat(600), city: 'C'.repeat(600) } }))
+    const res = await api('POST', `${S}/contacts/batch`, { contacts: rows })
+    expect(res.status).toBe(200)
+    expect((await json(await api('GET', `${S}/contacts/wide-999`))).fields.city).toHaveLength(600)
+  })
+})

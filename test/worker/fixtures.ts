@@ -30,12 +30,12 @@ export async function loadContacts(siteId: string, contacts: FixtureContact[], n
   await db.batch(['contacts', 'events', 'segment_members'].map((t) => db.prepare(`DELETE FROM ${t} WHERE site_id = ?1`).bind(siteId)))
   const statements: D1PreparedStatement[] = []
   for (const c of contacts) {
-    statements.push(insertContacts(db, siteId, [{ id: c.id, email: c.email ?? null, fields: c.fields ?? {} }], c.createdAt))
+    statements.push(...insertContacts(db, siteId, [{ id: c.id, email: c.email ?? null, fields: c.fields ?? {} }], c.createdAt))
     if (c.lastSeenAt !== undefined) {
       statements.push(db.prepare('UPDATE contacts SET last_seen_at = ?3 WHERE site_id = ?1 AND id = ?2').bind(siteId, c.id, c.lastSeenAt))
     }
     for (const s of c.segments ?? []) statements.push(addMember(db, siteId, s, c.id, 'manual', now))
-    if (c.events?.length) statements.push(insertActivities(db, siteId, c.events.map((a) => ({ ...a, contactId: c.id }))))
+    if (c.events?.length) statements.push(...insertActivities(db, siteId, c.events.map((a) => ({ ...a, contactId: c.id }))))
   }
   await db.batch(statements)
 }

@@ -110,6 +110,13 @@ export function explain(node: PreparedNode, facts: ContactFacts, now: number): E
 /** A stored field value as a value of `kind`, or undefined when it is missing or of another type. */
 export function readField(field: FieldInfo | undefined, kind: ValueKind, raw: unknown): unknown {
   if (!field) return undefined
+  if (kind !== 'instant') return asKind(kind, raw)
+  if (field.type === 'timestamp') return asKind('number', raw)
+  return typeof raw === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(raw) ? parseInstant(raw) : undefined
+}
+
+/** A raw value if it is of `kind` (`any`: any present value), else undefined. */
+function asKind(kind: ValueKind, raw: unknown): unknown {
   switch (kind) {
     case 'text':
       return typeof raw === 'string' ? raw : undefined
@@ -117,10 +124,7 @@ export function readField(field: FieldInfo | undefined, kind: ValueKind, raw: un
       return typeof raw === 'number' && Number.isFinite(raw) ? raw : undefined
     case 'boolean':
       return typeof raw === 'boolean' ? raw : undefined
-    case 'instant':
-      if (field.type === 'timestamp') return typeof raw === 'number' && Number.isFinite(raw) ? raw : undefined
-      return typeof raw === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(raw) ? parseInstant(raw) : undefined
-    case 'any':
+    default:
       return raw ?? undefined
   }
 }
@@ -187,17 +191,7 @@ export function selects(a: PreparedActivity, e: Activity, now: number): boolean 
 
 function readProp(p: PreparedPredicate, e: Activity): unknown {
   if (p.prop === 'amount') return e.amountMilli
-  const raw = p.prop.startsWith('props.') ? e.props?.[p.prop.slice(6)] : e[p.prop as keyof Activity]
-  switch (p.kind) {
-    case 'text':
-      return typeof raw === 'string' ? raw : undefined
-    case 'number':
-      return typeof raw === 'number' && Number.isFinite(raw) ? raw : undefined
-    case 'boolean':
-      return typeof raw === 'boolean' ? raw : undefined
-    default:
-      return raw ?? undefined
-  }
+  return asKind(p.kind, p.prop.startsWith('props.') ? e.props?.[p.prop.slice(6)] : e[p.prop as keyof Activity])
 }
 
 /** Folds activities into the aggregates of one clause. */

@@ -120,8 +120,8 @@ async function write(db: D1Database, site: Site, planned: PlannedRow[], now: num
   const created = planned.filter((p) => p.created).map((p) => p.change)
   const changed = planned.filter((p) => !p.created).map((p) => p.change)
   const writes: D1PreparedStatement[] = []
-  if (created.length > 0) writes.push(insertContacts(db, site.id, created, now))
-  if (changed.length > 0) writes.push(updateContacts(db, site.id, changed))
+  if (created.length > 0) writes.push(...insertContacts(db, site.id, created, now))
+  if (changed.length > 0) writes.push(...updateContacts(db, site.id, changed))
   await writeAndRefresh(db, site, writes, planned.map((p) => p.id), now)
 }
 
@@ -193,7 +193,8 @@ export async function importActivities(db: D1Database, site: Site, contactId: st
     throw apiError(400, 'invalid_events', `${errors.length} of ${events.length} events were refused; nothing was written`, { events: errors })
   }
   const latest = Math.max(...activities.map((a) => a.at))
-  const [insert] = await writeAndRefresh(db, site, [insertActivities(db, site.id, activities), touchContact(db, site.id, contactId, latest)], [contactId], now)
-  const stored = insert.meta.changes
+  const inserts = insertActivities(db, site.id, activities)
+  const results = await writeAndRefresh(db, site, [...inserts, touchContact(db, site.id, contactId, latest)], [contactId], now)
+  const stored = results.slice(0, inserts.length).reduce((n, r) => n + r.meta.changes, 0)
   return { received: activities.length, stored, duplicates: activities.length - stored }
 }

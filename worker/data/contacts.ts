@@ -1,5 +1,6 @@
 import { SYSTEM_FIELDS, type SystemFieldKey } from '../conditions/fields'
 import { type FieldValue } from '../../shared/events'
+import { jsonPayloads } from './json-rows'
 
 export interface Contact {
   id: string
@@ -115,30 +116,28 @@ function changeJson(c: ContactChange): Record<string, unknown> {
 }
 
 /** Creates contacts (ids must be new). */
-export function insertContacts(db: D1Database, siteId: string, changes: ContactChange[], now: number): D1PreparedStatement {
+export function insertContacts(db: D1Database, siteId: string, changes: ContactChange[], now: number): D1PreparedStatement[] {
   const columns = ['email', 'external_id', ...PROFILE_COLUMNS]
-  return db
-    .prepare(
-      `INSERT INTO contacts (site_id, id, ${columns.join(', ')}, custom, created_at)
-       SELECT ?1, r.value ->> '$.id', ${columns.map((col) => `r.value ->> '$.set.${col}'`).join(', ')},
-         json_patch('{}', r.value -> '$.custom'), ?2
-       FROM json_each(?3) r WHERE true`,
-    )
-    .bind(siteId, now, JSON.stringify(changes.map(changeJson)))
+  const statement = db.prepare(
+    `INSERT INTO contacts (site_id, id, ${columns.join(', ')}, custom, created_at)
+     SELECT ?1, r.value ->> '$.id', ${columns.map((col) => `r.value ->> '$.set.${col}'`).join(', ')},
+       json_patch('{}', r.value -> '$.custom'), ?2
+     FROM json_each(?3) r WHERE true`,
+  )
+  return jsonPayloads(changes.map(changeJson)).map((rows) => statement.bind(siteId, now, rows))
 }
 
 /** Applies changes to existing contacts: only the values a change names are touched. */
-export function updateContacts(db: D1Database, siteId: string, changes: ContactChange[]): D1PreparedStatement {
+export function updateContacts(db: D1Database, siteId: string, changes: ContactChange[]): D1PreparedStatement[] {
   const columns = ['email', 'external_id', ...PROFILE_COLUMNS]
   const sets = columns.map(
     (col) => `${col} = CASE WHEN json_type(r.value, '$.set.${col}') IS NULL THEN contacts.${col} ELSE r.value ->> '$.set.${col}' END`,
   )
-  return db
-    .prepare(
-      `UPDATE contacts SET ${sets.join(', ')}, custom = json_patch(contacts.custom, r.value -> '$.custom')
-       FROM json_each(?2) r WHERE contacts.site_id = ?1 AND contacts.id = r.value ->> '$.id'`,
-    )
-    .bind(siteId, JSON.stringify(changes.map(changeJson)))
+  const statement = db.prepare(
+    `UPDATE contacts SET ${sets.join(', ')}, custom = json_patch(contacts.custom, r.value -> '$.custom')
+     FROM json_each(?2) r WHERE contacts.site_id = ?1 AND contacts.id = r.value ->> '$.id'`,
+  )
+  return jsonPayloads(changes.map(changeJson)).map((rows) => statement.bind(siteId, rows))
 }
 
 /** Moves last_seen_at forward to `at` (never back). */

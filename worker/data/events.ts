@@ -1,5 +1,6 @@
 import { type Activity } from '../conditions/evaluate'
 import { type ActivityType } from '../conditions/types'
+import { jsonPayloads } from './json-rows'
 
 /** An activity as stored: an Activity that belongs to a contact. */
 export interface StoredActivity extends Activity {
@@ -37,23 +38,22 @@ function toActivity(r: EventRow): StoredActivity {
 }
 
 /**
- * Stores activities, ignoring any whose id the site already has; `meta.changes` of the result is how
- * many were new.
+ * Stores activities, ignoring any whose id the site already has; the sum of `meta.changes` of the
+ * statements is how many were new.
  */
-export function insertActivities(db: D1Database, siteId: string, activities: StoredActivity[]): D1PreparedStatement {
+export function insertActivities(db: D1Database, siteId: string, activities: StoredActivity[]): D1PreparedStatement[] {
   const rows = activities.map((a) => ({
     id: a.id, contact_id: a.contactId, type: a.type, at: a.at, url: a.url, title: a.title, referrer: a.referrer,
     name: a.name, content_id: a.contentId, order_id: a.orderId, amount_milli: a.amountMilli, currency: a.currency,
     props: a.props === undefined ? undefined : JSON.stringify(a.props),
   }))
   const columns = ['id', 'contact_id', 'type', 'at', 'url', 'title', 'referrer', 'name', 'content_id', 'order_id', 'amount_milli', 'currency', 'props']
-  return db
-    .prepare(
-      `INSERT INTO events (site_id, ${columns.join(', ')})
-       SELECT ?1, ${columns.map((c) => `r.value ->> '$.${c}'`).join(', ')} FROM json_each(?2) r WHERE true
-       ON CONFLICT (site_id, id) DO NOTHING`,
-    )
-    .bind(siteId, JSON.stringify(rows))
+  const statement = db.prepare(
+    `INSERT INTO events (site_id, ${columns.join(', ')})
+     SELECT ?1, ${columns.map((c) => `r.value ->> '$.${c}'`).join(', ')} FROM json_each(?2) r WHERE true
+     ON CONFLICT (site_id, id) DO NOTHING`,
+  )
+  return jsonPayloads(rows).map((payload) => statement.bind(siteId, payload))
 }
 
 /** A contact's activities, newest first; `types` narrows them, `before` pages back in time. */
