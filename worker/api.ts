@@ -2,11 +2,14 @@ import { Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { type AppEnv } from './app-env'
 import { contactsRoutes } from './contacts/routes'
+import { contentRoutes } from './content/routes'
+import { publishSiteConfig } from './edge/config'
 import { getSite } from './data/sites'
 import { adminAuth } from './http/auth'
 import { apiError, notFound } from './http/errors'
 import { segmentsRoutes } from './segments/routes'
 import { sitesRoutes } from './sites/routes'
+import { workflowsRoutes } from './workflows/routes'
 
 /** A batch of 1,000 contacts with their fields fits well inside this. */
 export const ADMIN_BODY_LIMIT = 2 * 1024 * 1024
@@ -17,6 +20,17 @@ const loadSite: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!site) throw notFound('site', c.req.param('site') ?? '')
   c.set('site', site)
   await next()
+}
+
+/**
+ * After a successful change to a site, its segments, content or workflows, the site's compiled config is
+ * rebuilt and published to KV, so the edge decides with it within seconds.
+ */
+const publishAfterChange: MiddlewareHandler<AppEnv> = async (c, next) => {
+  await next()
+  if (c.req.method === 'GET' || c.res.status >= 400 || c.req.path.endsWith('/preview')) return
+  const site = c.get('site')
+  if (site) await publishSiteConfig(c.env, site.id, site.key)
 }
 
 /** The admin API, `/api/v1`: every route behind the admin token. */
@@ -33,9 +47,15 @@ export const adminApi = new Hono<AppEnv>()
   )
   .use('/sites/:site', loadSite)
   .use('/sites/:site/*', loadSite)
+  .use('/sites/:site', publishAfterChange)
+  .use('/sites/:site/segments/*', publishAfterChange)
+  .use('/sites/:site/content/*', publishAfterChange)
+  .use('/sites/:site/workflows/*', publishAfterChange)
   .route('/sites', sitesRoutes)
   .route('/sites/:site/contacts', contactsRoutes)
   .route('/sites/:site/segments', segmentsRoutes)
+  .route('/sites/:site/content', contentRoutes)
+  .route('/sites/:site/workflows', workflowsRoutes)
   .notFound(() => {
     throw apiError(404, 'not_found', 'No such route in the admin API')
   })

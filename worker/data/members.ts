@@ -48,6 +48,17 @@ export function addMember(db: D1Database, siteId: string, segmentId: string, con
     .bind(siteId, segmentId, contactId, now, source)
 }
 
+/** Adds a contact to a segment if it is (still) a static one: the edge's workflow actions. */
+export function addStaticMember(db: D1Database, siteId: string, segmentId: string, contactId: string, source: MemberSource, now: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO segment_members (site_id, segment_id, contact_id, since, source)
+       SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM segments WHERE site_id = ?1 AND id = ?2 AND type = 'static')
+       ON CONFLICT DO NOTHING`,
+    )
+    .bind(siteId, segmentId, contactId, now, source)
+}
+
 export function removeMember(db: D1Database, siteId: string, segmentId: string, contactId: string): D1PreparedStatement {
   return db
     .prepare('DELETE FROM segment_members WHERE site_id = ?1 AND segment_id = ?2 AND contact_id = ?3')
@@ -58,7 +69,7 @@ export function removeMember(db: D1Database, siteId: string, segmentId: string, 
  * Brings a dynamic segment's membership in line with its compiled condition (`where`, an expression over
  * contacts aliased `c`): removes members that no longer meet it and adds contacts that do. With
  * `contactIds` only those contacts are looked at; without, the whole site. `meta.changes` of the two
- * statements are the removals and the additions.
+ * statements are the removals and the additions; with `returning`, their rows name the contacts.
  */
 export function refreshMembers(
   db: D1Database,
@@ -67,7 +78,9 @@ export function refreshMembers(
   where: string,
   now: number,
   contactIds?: readonly string[],
+  returning = false,
 ): [remove: D1PreparedStatement, add: D1PreparedStatement] {
+  const back = returning ? 'RETURNING contact_id' : ''
   const ids = contactIds ? [JSON.stringify(contactIds)] : []
   const onlyContacts = (param: string) => (contactIds ? `AND c.id IN (SELECT value FROM json_each(${param}))` : '')
   return [
@@ -75,14 +88,14 @@ export function refreshMembers(
       .prepare(
         `DELETE FROM segment_members WHERE site_id = ?1 AND segment_id = ?2
            ${contactIds ? 'AND contact_id IN (SELECT value FROM json_each(?3))' : ''}
-           AND contact_id NOT IN (SELECT c.id FROM contacts c WHERE c.site_id = ?1 ${onlyContacts('?3')} AND ${where})`,
+           AND contact_id NOT IN (SELECT c.id FROM contacts c WHERE c.site_id = ?1 ${onlyContacts('?3')} AND ${where}) ${back}`,
       )
       .bind(siteId, segmentId, ...ids),
     db
       .prepare(
         `INSERT INTO segment_members (site_id, segment_id, contact_id, since, source)
          SELECT c.site_id, ?2, c.id, ?3, 'rule' FROM contacts c WHERE c.site_id = ?1 ${onlyContacts('?4')} AND ${where}
-         ON CONFLICT DO NOTHING`,
+         ON CONFLICT DO NOTHING ${back}`,
       )
       .bind(siteId, segmentId, now, ...ids),
   ]

@@ -7,6 +7,7 @@ import { type SegueEvent } from '../../shared/events'
 import { type Activity } from '../conditions/evaluate'
 import { parseInstant } from '../conditions/dates'
 import { AMOUNT_SCALE } from '../conditions/prepare'
+import { safeUrl } from '../content/sanitize'
 
 export const EVENT_ID = /^[A-Za-z0-9_.:-]{1,128}$/
 const PROP_KEY = /^[A-Za-z][A-Za-z0-9_]{0,63}$/
@@ -64,3 +65,10 @@ export function toActivity(e: SegueEvent, receivedAt: number): Activity {
       return { id: e.id, type: e.type, at, name: e.name, props: e.props }
   }
 }
+
+/** Events from a browser: the same shapes, with page addresses that must be real http(s) URLs. */
+export const browserEventSchema = eventSchema.superRefine((e, ctx) => {
+  if (e.type !== 'page_visit') return
+  if (!safeUrl(e.url, ['http:', 'https:'])) ctx.addIssue({ code: 'custom', path: ['url'], message: 'must be an http or https URL' })
+  if (e.referrer && !safeUrl(e.referrer, ['http:', 'https:', 'android-app:'])) ctx.addIssue({ code: 'custom', path: ['referrer'], message: 'must be a URL' })
+})

@@ -16,15 +16,16 @@ import { dynamicOrder } from './graph'
  */
 export function refreshStatements(
   db: D1Database,
-  site: Site,
-  segments: readonly Segment[],
+  site: Pick<Site, 'id' | 'fields'>,
+  segments: ReadonlyArray<Pick<Segment, 'id' | 'type' | 'conditions'>>,
   now: number,
   contactIds?: readonly string[],
+  returning = false,
 ): D1PreparedStatement[] {
   const catalog = new FieldCatalog(site.fields)
   return segments.flatMap((s) =>
     s.type === 'dynamic' && s.conditions
-      ? refreshMembers(db, site.id, s.id, compileSql(prepare(s.conditions, catalog), now), now, contactIds)
+      ? refreshMembers(db, site.id, s.id, compileSql(prepare(s.conditions, catalog), now), now, contactIds, returning)
       : [],
   )
 }

@@ -11,7 +11,9 @@ import { listActivities } from '../data/events'
 import { addMember, membershipsOf, removeMember } from '../data/members'
 import { type Segment, type SegmentWithCount, allSegments, deleteSegment, getSegment, saveSegment, segmentNameTaken } from '../data/segments'
 import { type Site } from '../data/sites'
+import { allWorkflows } from '../data/workflows'
 import { apiError, notFound } from '../http/errors'
+import { nodesReferring } from '../workflows/graph'
 import { newId } from '../lib/ids'
 import { contactJson } from '../contacts/service'
 import { dependentsOf, findCycle } from './graph'
@@ -122,6 +124,13 @@ export async function removeSegment(db: D1Database, site: Site, id: string): Pro
     throw apiError(409, 'segment_in_use', `Segment "${users[0].name}" uses this segment in its conditions; change or delete it first`, {
       usedBy: users.map((s) => ({ id: s.id, name: s.name })),
     })
+  }
+  for (const w of await allWorkflows(db, site.id)) {
+    const nodes = nodesReferring(w.graph, { segment: id })
+    if (nodes.length > 0) {
+      const where = nodes[0] === 'start' ? 'its Start node' : `node ${nodes[0]}`
+      throw apiError(409, 'segment_in_use', `Workflow "${w.name}" uses this segment (${where}); change it first`, { usedBy: [{ id: w.id, name: w.name }] })
+    }
   }
   await db.batch(deleteSegment(db, site.id, id))
 }

@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import { type AppEnv } from '../app-env'
 import { listSites } from '../data/sites'
+import { publishSiteConfig } from '../edge/config'
 import { readJson } from '../http/validate'
 import { siteCreate, sitePatch } from './schema'
 import { createSite, siteJson, updateSite } from './service'
@@ -8,6 +9,10 @@ import { createSite, siteJson, updateSite } from './service'
 /** `/api/v1/sites`: list, create, get, update. `:site` routes find their site in loadSite first. */
 export const sitesRoutes = new Hono<AppEnv>()
   .get('/', async (c) => c.json({ items: (await listSites(c.env.DB)).map(siteJson) }))
-  .post('/', async (c) => c.json(siteJson(await createSite(c.env.DB, await readJson(c, siteCreate))), 201))
+  .post('/', async (c) => {
+    const site = await createSite(c.env.DB, await readJson(c, siteCreate))
+    await publishSiteConfig(c.env, site.id)
+    return c.json(siteJson(site), 201)
+  })
   .get('/:site', (c) => c.json(siteJson(c.get('site'))))
   .patch('/:site', async (c) => c.json(siteJson(await updateSite(c.env.DB, c.get('site'), await readJson(c, sitePatch)))))

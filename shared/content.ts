@@ -1,0 +1,38 @@
+/**
+ * Content as the Worker sends it to the browser: what to render, where, and when. Types and constants
+ * only: the SDK imports this file, so nothing here may add bytes to it.
+ */
+
+export type ContentFormat = 'popup' | 'slide-in' | 'bar' | 'inline'
+
+/** The nine places a popup or slide-in can sit; a bar uses `top` or `bottom`. */
+export type Position =
+  | 'top-left' | 'top' | 'top-right'
+  | 'left' | 'center' | 'right'
+  | 'bottom-left' | 'bottom' | 'bottom-right'
+
+/** Where an inline block goes relative to the element its selector finds. */
+export type Placement = 'before' | 'after' | 'inside' | 'replace'
+
+/** When the content appears once the browser has it. */
+export type Display =
+  | { on: 'immediately' }
+  | { on: 'delay'; ms: number }
+  | { on: 'scroll'; percent: number }
+  | { on: 'exit' }
+
+export interface ContentPayload {
+  id: string
+  format: ContentFormat
+  position?: Position
+  selector?: string
+  placement?: Placement
+  title?: string
+  /** HTML already reduced to the allow-list: p, a, strong, em, br, ul, ol, li, img. */
+  body?: string
+  image?: string
+  cta?: { label: string; url: string }
+  display: Display
+  /** Popups: whether a click on the backdrop closes it. */
+  backdropCloses?: boolean
+}

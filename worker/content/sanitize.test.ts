@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest'
+import { sanitizeHtml } from './sanitize'
+
+const cases: Array<[string, string, string]> = [
+  ['keeps the allowed tags', '<p>Hi <strong>you</strong> <em>there</em><br></p><ul><li>a</li></ul><ol><li>b</li></ol>', '<p>Hi <strong>you</strong> <em>there</em><br></p><ul><li>a</li></ul><ol><li>b</li></ol>'],
+  ['drops scripts with their content', '<p>a<script>alert(1)</script>b</p>', '<p>ab</p>'],
+  ['drops styles and iframes with their content', '<style>p{}</style><iframe src="x">y</iframe>ok', 'ok'],
+  ['keeps the text of other tags', '<div><span>text</span></div>', 'text'],
+  ['drops event handler attributes', '<p onclick="steal()" class="x">a</p>', '<p>a</p>'],
+  ['keeps http links', '<a href="https://shop.example/rock">Rock</a>', '<a href="https://shop.example/rock" rel="noopener noreferrer">Rock</a>'],
+  ['keeps mailto links', '<a href="mailto:hi@shop.example">mail</a>', '<a href="mailto:hi@shop.example" rel="noopener noreferrer">mail</a>'],
+  ['drops javascript: links but keeps their text', '<a href="javascript:alert(1)">x</a>', '<a>x</a>'],
+  ['sees through whitespace and entities in schemes', '<a href=" jav&#x09;ascript:alert(1)">x</a>', '<a>x</a>'],
+  ['keeps images with http(s) sources', '<img src="https://cdn.example/a.png" alt="A" onerror="x()" width="40">', '<img src="https://cdn.example/a.png" alt="A" width="40">'],
+  ['drops images with other sources', '<img src="data:image/png;base64,AAA">', ''],
+  ['escapes stray angle brackets', '1 < 2 > 0', '1 &lt; 2 &gt; 0'],
+  ['drops comments', 'a<!-- <script>x</script> -->b', 'ab'],
+  ['closes what was left open', '<p><strong>bold', '<p><strong>bold</strong></p>'],
+  ['ignores end tags that were never opened', '</p>text</em>', 'text'],
+  ['handles upper-case tags', '<P><STRONG>x</STRONG></P>', '<p><strong>x</strong></p>'],
+  ['keeps entities as text', 'Fish &amp; chips &eacute;', 'Fish &amp; chips &amp;eacute;'],
+  ['re-escapes quotes in attributes', '<img src="https://x.example/a.png" alt="&quot;><script>">', '<img src="https://x.example/a.png" alt="&quot;&gt;&lt;script&gt;">'],
+  ['does not let an unclosed script eat into markup', '<script>never closed <p>x</p>', ''],
+  ['drops svg payloads', '<svg><script>x</script><a href="javascript:y">z</a></svg>after', 'after'],
+  ['handles attributes without quotes', '<a href=https://shop.example>x</a>', '<a href="https://shop.example/" rel="noopener noreferrer">x</a>'],
+]
+
+describe('sanitizeHtml', () => {
+  it.each(cases)('%s', (_name, input, expected) => {
+    expect(sanitizeHtml(input)).toBe(expected)
+  })
+})

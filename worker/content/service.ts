@@ -1,0 +1,67 @@
+import { type z } from 'zod'
+import { type Content, allContent, deleteContent, getContent, saveContent } from '../data/content'
+import { type Site } from '../data/sites'
+import { allWorkflows } from '../data/workflows'
+import { apiError, notFound } from '../http/errors'
+import { newId } from '../lib/ids'
+import { nodesReferring } from '../workflows/graph'
+import { sanitizeHtml } from './sanitize'
+import { type ContentSpec, type contentCreate, type contentPatch } from './schema'
+
+export function contentJson(c: Content) {
+  return { id: c.id, name: c.name, ...c.spec, createdAt: new Date(c.createdAt).toISOString(), updatedAt: new Date(c.updatedAt).toISOString() }
+}
+
+/** A complete, consistent spec: defaults filled in, fields that do not apply to the format dropped, body sanitized. */
+function normalize(input: Partial<ContentSpec> & { format: ContentSpec['format'] }): ContentSpec {
+  const spec: ContentSpec = { format: input.format, display: input.display ?? { on: 'immediately' } }
+  if (input.format === 'inline') {
+    if (!input.selector) throw apiError(400, 'invalid_request', 'selector: an inline block needs the CSS selector of the element it goes with')
+    spec.selector = input.selector
+    spec.placement = input.placement ?? 'inside'
+  } else if (input.format === 'bar') {
+    if (input.position && input.position !== 'top' && input.position !== 'bottom') {
+      throw apiError(400, 'invalid_request', 'position: a bar sits at the top or the bottom')
+    }
+    spec.position = input.position ?? 'top'
+  } else {
+    spec.position = input.position ?? (input.format === 'popup' ? 'center' : 'bottom-right')
+  }
+  if (input.format === 'popup') spec.backdropCloses = input.backdropCloses ?? true
+  if (input.title) spec.title = input.title
+  if (input.body) spec.body = sanitizeHtml(input.body)
+  if (input.image) spec.image = input.image
+  if (input.cta) spec.cta = input.cta
+  if (!spec.title && !spec.body && !spec.image && !spec.cta) throw apiError(400, 'invalid_request', 'content needs at least a title, a body, an image or a call to action')
+  return spec
+}
+
+export async function createContent(db: D1Database, site: Site, input: z.output<typeof contentCreate>, now = Date.now()): Promise<Content> {
+  const { id: wanted, name, ...spec } = input
+  const id = wanted ?? newId('cnt', 12)
+  if (await getContent(db, site.id, id)) throw apiError(409, 'content_exists', `Content with id "${id}" already exists`)
+  const content: Content = { id, name, spec: normalize(spec), createdAt: now, updatedAt: now }
+  await saveContent(db, site.id, content).run()
+  return content
+}
+
+export async function updateContent(db: D1Database, site: Site, id: string, patch: z.output<typeof contentPatch>, now = Date.now()): Promise<Content> {
+  const current = await getContent(db, site.id, id)
+  if (!current) throw notFound('content', id)
+  const { name, ...spec } = patch
+  const next: Content = { ...current, name: name ?? current.name, spec: normalize({ ...current.spec, ...spec }), updatedAt: now }
+  await saveContent(db, site.id, next).run()
+  return next
+}
+
+/** Deletes content, unless a workflow shows it. */
+export async function removeContent(db: D1Database, site: Site, id: string): Promise<void> {
+  if (!(await getContent(db, site.id, id))) throw notFound('content', id)
+  for (const w of await allWorkflows(db, site.id)) {
+    const nodes = nodesReferring(w.graph, { content: id })
+    if (nodes.length > 0) throw apiError(409, 'content_in_use', `Workflow "${w.name}" shows this content (node ${nodes[0]}); change it first`, { usedBy: [{ id: w.id, name: w.name }] })
+  }
+  await deleteContent(db, site.id, id).run()
+}
+
+export { allContent }

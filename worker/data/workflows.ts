@@ -1,0 +1,50 @@
+import { type WorkflowGraph, type WorkflowStatus } from '../workflows/types'
+
+export interface Workflow {
+  id: string
+  name: string
+  status: WorkflowStatus
+  graph: WorkflowGraph
+  createdAt: number
+  updatedAt: number
+}
+
+interface WorkflowRow {
+  id: string
+  name: string
+  status: WorkflowStatus
+  graph: string
+  created_at: number
+  updated_at: number
+}
+
+function toWorkflow(r: WorkflowRow): Workflow {
+  return { id: r.id, name: r.name, status: r.status, graph: JSON.parse(r.graph), createdAt: r.created_at, updatedAt: r.updated_at }
+}
+
+/** A site's workflows in the order they run: oldest first. */
+export async function allWorkflows(db: D1Database, siteId: string): Promise<Workflow[]> {
+  const { results } = await db.prepare('SELECT * FROM workflows WHERE site_id = ?1 ORDER BY created_at, id').bind(siteId).all<WorkflowRow>()
+  return results.map(toWorkflow)
+}
+
+export async function getWorkflow(db: D1Database, siteId: string, id: string): Promise<Workflow | undefined> {
+  const row = await db.prepare('SELECT * FROM workflows WHERE site_id = ?1 AND id = ?2').bind(siteId, id).first<WorkflowRow>()
+  return row ? toWorkflow(row) : undefined
+}
+
+export function saveWorkflow(db: D1Database, siteId: string, w: Workflow): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO workflows (site_id, id, name, status, graph, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+       ON CONFLICT (site_id, id) DO UPDATE SET name = ?3, status = ?4, graph = ?5, updated_at = ?7`,
+    )
+    .bind(siteId, w.id, w.name, w.status, JSON.stringify(w.graph), w.createdAt, w.updatedAt)
+}
+
+export function deleteWorkflow(db: D1Database, siteId: string, id: string): D1PreparedStatement[] {
+  return [
+    db.prepare('DELETE FROM workflow_counters WHERE site_id = ?1 AND workflow_id = ?2').bind(siteId, id),
+    db.prepare('DELETE FROM workflows WHERE site_id = ?1 AND id = ?2').bind(siteId, id),
+  ]
+}

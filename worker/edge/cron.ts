@@ -1,0 +1,38 @@
+/**
+ * The scheduled pass: conditions that depend on time ("visited in the last 30 days", "last seen more than
+ * 90 days ago") change verdict with no event at all. Every such segment, and every segment that reads one,
+ * is recomputed over the whole site in SQL; the contacts whose membership moved get their snapshots
+ * rebuilt through the queue.
+ */
+import { listSites } from '../data/sites'
+import { dependentsOf } from '../segments/graph'
+import { refreshStatements } from '../segments/membership'
+import { compileSite } from './compile'
+import { buildSiteConfig, publishSiteConfig } from './config'
+import { type RefreshMessage } from './messages'
+
+const REFRESH_CHUNK = 100
+
+export async function runScheduled(env: Env, now = Date.now()): Promise<{ moved: number }> {
+  let moved = 0
+  for (const site of await listSites(env.DB)) {
+    const config = await buildSiteConfig(env.DB, site.id, now)
+    if (!config) continue
+    const compiled = compileSite(config)
+    const timed = new Set(compiled.dynamic.filter((s) => s.timeDependent).map((s) => s.id))
+    for (const id of [...timed]) for (const d of dependentsOf(config.segments, id)) timed.add(d.id)
+    const ordered = config.segments.filter((s) => timed.has(s.id))
+    if (ordered.length > 0) {
+      const results = await env.DB.batch(refreshStatements(env.DB, site, ordered, now, undefined, true))
+      const contacts = new Set(results.flatMap((r) => (r.results as Array<{ contact_id: string }>).map((row) => row.contact_id)))
+      moved += contacts.size
+      const ids = [...contacts]
+      for (let i = 0; i < ids.length; i += REFRESH_CHUNK) {
+        const message: RefreshMessage = { kind: 'refresh', siteId: site.id, contactIds: ids.slice(i, i + REFRESH_CHUNK) }
+        await env.EVENTS.send(message)
+      }
+    }
+    await publishSiteConfig(env, site.id)
+  }
+  return { moved }
+}

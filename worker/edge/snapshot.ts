@@ -1,0 +1,153 @@
+/**
+ * A contact's snapshot: what the edge needs to decide for it without D1. Fields, memberships, the
+ * aggregates of the activities its site's conditions count, and the counters behind node limitations.
+ * Kept in KV (rewritten from D1 by the queue consumer) and sealed into the state token of each answer.
+ * Short keys, because it travels with every request.
+ */
+import { type ActivityStats, type Activity, type ContactFacts, selects } from '../conditions/evaluate'
+import { type Scalar } from '../conditions/types'
+import { type CompiledSite, type Matcher } from './compile'
+
+/** Activities one matcher selected: totals, and the recent ones one by one when a window asks for them. */
+export interface Aggregate {
+  /** count, sum of amounts (thousandths), how many had an amount, first and last time */
+  n: number
+  s: number
+  c: number
+  f?: number
+  l?: number
+  /** [at, amountMilli | null] of the activities inside the matcher's window, oldest first */
+  t?: Array<[number, number | null]>
+}
+
+export interface Snapshot {
+  /** Version: the time of the state (epoch ms); the newer of token and KV wins. */
+  v: number
+  id: string
+  /** Field values as the evaluator reads them, with email, externalId, createdAt and lastSeenAt. */
+  f: Record<string, Scalar>
+  /** Memberships: segment id → since. */
+  m: Record<string, number>
+  /** Aggregates by matcher key; a key in `x` but not here has none yet. */
+  a: Record<string, Aggregate>
+  /** The matcher keys the aggregates cover. */
+  x: string[]
+  /** Node limitation counters: "workflow/node" → [runs, last run]. */
+  k: Record<string, [number, number]>
+}
+
+/** Windowed entries kept a matcher; past this, the oldest in the window are dropped. */
+export const MAX_ENTRIES = 500
+
+export function emptySnapshot(site: CompiledSite, id: string, now: number): Snapshot {
+  return { v: now, id, f: { createdAt: now }, m: {}, a: {}, x: [...site.matchers.keys()], k: {} }
+}
+
+/** Whether the snapshot carries an aggregate for every matcher the site's conditions use now. */
+export function coversSite(snap: Snapshot, site: CompiledSite): boolean {
+  const covered = new Set(snap.x)
+  for (const key of site.matchers.keys()) if (!covered.has(key)) return false
+  return true
+}
+
+/** Adds one activity to the aggregates of the matchers it satisfies; returns their keys. */
+export function foldActivity(site: CompiledSite, snap: Snapshot, e: Activity, now: number): Set<string> {
+  const hit = new Set<string>()
+  for (const m of site.matchers.values()) {
+    if (!selects(m.activity, e, now)) continue
+    hit.add(m.key)
+    snap.a[m.key] = addTo(snap.a[m.key], m, e, now)
+  }
+  return hit
+}
+
+function addTo(agg: Aggregate | undefined, m: Matcher, e: Activity, now: number): Aggregate {
+  const a: Aggregate = agg ? { ...agg } : { n: 0, s: 0, c: 0 }
+  a.n++
+  if (typeof e.amountMilli === 'number') {
+    a.s += e.amountMilli
+    a.c++
+  }
+  if (a.f === undefined || e.at < a.f) a.f = e.at
+  if (a.l === undefined || e.at > a.l) a.l = e.at
+  if (m.windowMs !== undefined) a.t = trim([...(a.t ?? []), [e.at, e.amountMilli ?? null]], m.windowMs, now)
+  return a
+}
+
+function trim(entries: Array<[number, number | null]>, windowMs: number, now: number): Array<[number, number | null]> {
+  const kept = entries.filter(([at]) => at >= now - windowMs).sort((x, y) => x[0] - y[0])
+  return kept.length > MAX_ENTRIES ? kept.slice(kept.length - MAX_ENTRIES) : kept
+}
+
+/** Aggregates of a whole history, for every matcher of the site. */
+export function aggregateHistory(site: CompiledSite, events: Iterable<Activity>, now: number): Pick<Snapshot, 'a' | 'x'> {
+  const snap = { a: {} as Record<string, Aggregate> }
+  for (const e of events) foldActivity(site, snap as Snapshot, e, now)
+  return { a: snap.a, x: [...site.matchers.keys()] }
+}
+
+/** The evaluator's view of a snapshot. */
+export function snapshotFacts(snap: Snapshot, site: CompiledSite): ContactFacts {
+  return {
+    field: (key) => (Object.hasOwn(snap.f, key) ? snap.f[key] : undefined),
+    inSegment: (id) => Object.hasOwn(snap.m, id),
+    stats: (activity, now): ActivityStats => {
+      const key = site.matcherOf.get(activity)
+      const agg = key === undefined ? undefined : snap.a[key]
+      if (!agg) return { count: 0, sumMilli: 0, amounts: 0 }
+      if (activity.windowMs === undefined) return { count: agg.n, sumMilli: agg.s, amounts: agg.c, first: agg.f, last: agg.l }
+      const s: ActivityStats = { count: 0, sumMilli: 0, amounts: 0 }
+      for (const [at, amount] of agg.t ?? []) {
+        if (at < now - activity.windowMs) continue
+        s.count++
+        if (amount !== null) {
+          s.sumMilli += amount
+          s.amounts++
+        }
+        if (s.first === undefined || at < s.first) s.first = at
+        if (s.last === undefined || at > s.last) s.last = at
+      }
+      return s
+    },
+  }
+}
+
+/**
+ * An anonymous contact's snapshot folded into the known contact it turned out to be: its activities,
+ * its static memberships and its limitation counters carry over; the known contact's fields win.
+ */
+export function mergeSnapshots(site: CompiledSite, into: Snapshot, from: Snapshot, now: number): Snapshot {
+  const f = { ...from.f, ...into.f }
+  delete f.email
+  delete f.externalId
+  if (into.f.email !== undefined) f.email = into.f.email
+  if (into.f.externalId !== undefined) f.externalId = into.f.externalId
+  f.createdAt = Math.min(Number(into.f.createdAt ?? now), Number(from.f.createdAt ?? now))
+  const seen = [into.f.lastSeenAt, from.f.lastSeenAt].filter((x): x is number => typeof x === 'number')
+  if (seen.length > 0) f.lastSeenAt = Math.max(...seen)
+
+  const m = { ...into.m }
+  for (const [id, since] of Object.entries(from.m)) {
+    if (site.segmentTypes.get(id) === 'static' && !Object.hasOwn(m, id)) m[id] = since
+  }
+  const a: Record<string, Aggregate> = {}
+  for (const key of new Set([...Object.keys(into.a), ...Object.keys(from.a)])) {
+    const x = into.a[key]
+    const y = from.a[key]
+    if (!x || !y) {
+      a[key] = (x ?? y)!
+      continue
+    }
+    const windowMs = site.matchers.get(key)?.windowMs
+    const merged: Aggregate = { n: x.n + y.n, s: x.s + y.s, c: x.c + y.c, f: Math.min(x.f ?? Infinity, y.f ?? Infinity), l: Math.max(x.l ?? -Infinity, y.l ?? -Infinity) }
+    if (windowMs !== undefined) merged.t = trim([...(x.t ?? []), ...(y.t ?? [])], windowMs, now)
+    a[key] = merged
+  }
+  const k = { ...into.k }
+  for (const [key, [runs, last]] of Object.entries(from.k)) {
+    const mine = k[key]
+    k[key] = mine ? [mine[0] + runs, Math.max(mine[1], last)] : [runs, last]
+  }
+  const covered = new Set(from.x)
+  return { v: Math.max(into.v, from.v), id: into.id, f, m, a, x: into.x.filter((key) => covered.has(key)), k }
+}

@@ -1,0 +1,68 @@
+import { z } from 'zod'
+import { parseDuration } from '../conditions/durations'
+import { FIELD_OPS } from '../conditions/types'
+
+export const WORKFLOW_ID = /^wf_[a-z0-9_]{1,48}$/
+const NODE_ID = /^[A-Za-z0-9_-]{1,32}$/
+const MAX_NODES = 100
+
+const nodeId = z.string().regex(NODE_ID, 'node ids are 1–32 characters of A-Z, a-z, 0-9, _ and -')
+const segmentId = z.string().min(1).max(64)
+const urlMatch = z.strictObject({ op: z.enum(['eq', 'startsWith', 'contains']), value: z.string().min(1).max(2048) })
+
+const trigger = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('page_visit'), url: urlMatch.optional(), exclude: z.array(urlMatch).max(20).optional() }),
+  z.strictObject({ type: z.literal('purchase') }),
+  z.strictObject({ type: z.literal('identify') }),
+  z.strictObject({ type: z.literal('custom'), name: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be an event name such as signup') }),
+  z.strictObject({ type: z.literal('segmentEntered'), segment: segmentId }),
+  z.strictObject({ type: z.literal('segmentLeft'), segment: segmentId }),
+])
+
+const startLimitation = z.union([z.null(), z.strictObject({ segment: segmentId }), z.strictObject({ hasEmail: z.literal(true) })])
+
+const limitation = z
+  .strictObject({
+    maxPerContact: z.number().int().min(1).max(1_000_000).optional(),
+    cooldown: z.string().refine((d) => parseDuration(d) !== undefined, { message: 'must be a duration such as 1d, 12h or 30m' }).optional(),
+  })
+  .refine((l) => l.maxPerContact !== undefined || l.cooldown !== undefined, { message: 'give maxPerContact, cooldown or both' })
+
+const base = { limitation: limitation.optional() }
+const branches = { yes: nodeId.optional(), no: nodeId.optional() }
+const next = { next: nodeId.optional() }
+const scalar = z.union([z.string().max(1000), z.number().finite(), z.boolean()])
+
+const node = z.discriminatedUnion('type', [
+  z.strictObject({ ...base, type: z.literal('isInSegment'), segment: segmentId, ...branches }),
+  z.strictObject({ ...base, type: z.literal('checkField'), field: z.string().min(1).max(64), op: z.enum(FIELD_OPS), value: z.unknown().optional(), ...branches }),
+  z.strictObject({ ...base, type: z.literal('hasField'), field: z.string().min(1).max(64), ...branches }),
+  z.strictObject({ ...base, type: z.literal('showContent'), content: z.string().min(1).max(64), ...next }),
+  z.strictObject({ ...base, type: z.literal('addToSegment'), segment: segmentId, ...next }),
+  z.strictObject({ ...base, type: z.literal('removeFromSegment'), segment: segmentId, ...next }),
+  z.strictObject({ ...base, type: z.literal('setField'), field: z.string().min(1).max(64), value: scalar.nullable(), ...next }),
+])
+
+const graphFields = {
+  start: z.strictObject({ trigger, limitation: startLimitation.default(null) }),
+  entry: nodeId,
+  nodes: z
+    .record(z.string(), node)
+    .refine((n) => Object.keys(n).length > 0, { message: 'a workflow needs at least one node after Start' })
+    .refine((n) => Object.keys(n).length <= MAX_NODES, { message: `a workflow holds at most ${MAX_NODES} nodes` })
+    .refine((n) => Object.keys(n).every((k) => NODE_ID.test(k)), { message: 'node ids are 1–32 characters of A-Z, a-z, 0-9, _ and -' }),
+}
+
+export const workflowCreate = z.strictObject({
+  id: z.string().regex(WORKFLOW_ID, 'must be wf_ followed by 1–48 characters of a-z, 0-9 and _').optional(),
+  name: z.string().trim().min(1, 'must not be empty').max(100),
+  status: z.enum(['active', 'paused']).default('paused'),
+  ...graphFields,
+})
+
+export const workflowPatch = z.strictObject({
+  name: workflowCreate.shape.name.optional(),
+  start: graphFields.start.optional(),
+  entry: graphFields.entry.optional(),
+  nodes: graphFields.nodes.optional(),
+})

@@ -1,0 +1,76 @@
+import { type z } from 'zod'
+import { FieldCatalog } from '../conditions/fields'
+import { allContent } from '../data/content'
+import { allSegments } from '../data/segments'
+import { type Site } from '../data/sites'
+import { type Workflow, allWorkflows, deleteWorkflow, getWorkflow, saveWorkflow } from '../data/workflows'
+import { apiError, notFound } from '../http/errors'
+import { newId } from '../lib/ids'
+import { checkGraph } from './graph'
+import { type workflowCreate, type workflowPatch } from './schema'
+import { type WorkflowGraph, type WorkflowStatus } from './types'
+
+export function workflowJson(w: Workflow) {
+  return {
+    id: w.id,
+    name: w.name,
+    status: w.status,
+    ...w.graph,
+    createdAt: new Date(w.createdAt).toISOString(),
+    updatedAt: new Date(w.updatedAt).toISOString(),
+  }
+}
+
+/** Refuses a graph that cannot run as drawn, with 400 naming the node at fault. */
+async function validate(db: D1Database, site: Site, graph: WorkflowGraph): Promise<void> {
+  const [segments, content] = await Promise.all([allSegments(db, site.id), allContent(db, site.id)])
+  const problem = checkGraph(graph, {
+    segments: new Map(segments.map((s) => [s.id, s.type])),
+    content: new Set(content.map((c) => c.id)),
+    catalog: new FieldCatalog(site.fields),
+  })
+  if (problem) {
+    const where = problem.node === 'start' ? 'The Start node' : `Node "${problem.node}"`
+    throw apiError(400, 'invalid_workflow', `${where}: ${problem.message}`, { node: problem.node })
+  }
+}
+
+export async function createWorkflow(db: D1Database, site: Site, input: z.output<typeof workflowCreate>, now = Date.now()): Promise<Workflow> {
+  const id = input.id ?? newId('wf', 12)
+  if (await getWorkflow(db, site.id, id)) throw apiError(409, 'workflow_exists', `A workflow with id "${id}" already exists`)
+  const graph: WorkflowGraph = { start: input.start, entry: input.entry, nodes: input.nodes as WorkflowGraph['nodes'] }
+  await validate(db, site, graph)
+  const workflow: Workflow = { id, name: input.name, status: input.status, graph, createdAt: now, updatedAt: now }
+  await saveWorkflow(db, site.id, workflow).run()
+  return workflow
+}
+
+export async function updateWorkflow(db: D1Database, site: Site, id: string, patch: z.output<typeof workflowPatch>, now = Date.now()): Promise<Workflow> {
+  const current = await getWorkflow(db, site.id, id)
+  if (!current) throw notFound('workflow', id)
+  const graph: WorkflowGraph = {
+    start: patch.start ?? current.graph.start,
+    entry: patch.entry ?? current.graph.entry,
+    nodes: (patch.nodes as WorkflowGraph['nodes'] | undefined) ?? current.graph.nodes,
+  }
+  await validate(db, site, graph)
+  const next: Workflow = { ...current, name: patch.name ?? current.name, graph, updatedAt: now }
+  await saveWorkflow(db, site.id, next).run()
+  return next
+}
+
+export async function setWorkflowStatus(db: D1Database, site: Site, id: string, status: WorkflowStatus, now = Date.now()): Promise<Workflow> {
+  const current = await getWorkflow(db, site.id, id)
+  if (!current) throw notFound('workflow', id)
+  if (status === 'active') await validate(db, site, current.graph)
+  const next = { ...current, status, updatedAt: now }
+  await saveWorkflow(db, site.id, next).run()
+  return next
+}
+
+export async function removeWorkflow(db: D1Database, site: Site, id: string): Promise<void> {
+  if (!(await getWorkflow(db, site.id, id))) throw notFound('workflow', id)
+  await db.batch(deleteWorkflow(db, site.id, id))
+}
+
+export { allWorkflows }

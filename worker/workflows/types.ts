@@ -1,0 +1,66 @@
+/**
+ * A workflow: a Start node (trigger and limitation) and a graph of condition and action nodes.
+ *
+ * @example
+ * const albumOfTheWeek: WorkflowGraph = {
+ *   start: { trigger: { type: 'page_visit' }, limitation: null },
+ *   entry: 'n1',
+ *   nodes: {
+ *     n1: { type: 'isInSegment', segment: 'seg_millennials', yes: 'n2', no: 'n3', limitation: { cooldown: '1d' } },
+ *     n2: { type: 'showContent', content: 'rock' },
+ *     n3: { type: 'showContent', content: 'jazz' },
+ *   },
+ * }
+ */
+import { type FieldOp, type Scalar } from '../conditions/types'
+
+export type UrlMatch = { op: 'eq' | 'startsWith' | 'contains'; value: string }
+
+export type Trigger =
+  | { type: 'page_visit'; url?: UrlMatch; exclude?: UrlMatch[] }
+  | { type: 'purchase' }
+  | { type: 'identify' }
+  | { type: 'custom'; name: string }
+  | { type: 'segmentEntered'; segment: string }
+  | { type: 'segmentLeft'; segment: string }
+
+/** Who may enter the workflow: everyone (null), members of a segment, or contacts with an email. */
+export type StartLimitation = null | { segment: string } | { hasEmail: true }
+
+/** How often a node may run for one contact: at most N times, and not again within a duration. */
+export interface NodeLimitation {
+  maxPerContact?: number
+  cooldown?: string
+}
+
+interface Base {
+  limitation?: NodeLimitation
+}
+
+export type WorkflowNode =
+  | (Base & { type: 'isInSegment'; segment: string; yes?: string; no?: string })
+  | (Base & { type: 'checkField'; field: string; op: FieldOp; value?: unknown; yes?: string; no?: string })
+  | (Base & { type: 'hasField'; field: string; yes?: string; no?: string })
+  | (Base & { type: 'showContent'; content: string; next?: string })
+  | (Base & { type: 'addToSegment'; segment: string; next?: string })
+  | (Base & { type: 'removeFromSegment'; segment: string; next?: string })
+  | (Base & { type: 'setField'; field: string; value: Scalar | null; next?: string })
+
+export type NodeType = WorkflowNode['type']
+
+export interface WorkflowGraph {
+  start: { trigger: Trigger; limitation: StartLimitation }
+  entry: string
+  nodes: Record<string, WorkflowNode>
+}
+
+export type WorkflowStatus = 'active' | 'paused'
+
+/** The nodes a node leads to, in branch order. */
+export function successors(node: WorkflowNode): string[] {
+  const out: string[] = []
+  if ('yes' in node && node.yes) out.push(node.yes)
+  if ('no' in node && node.no) out.push(node.no)
+  if ('next' in node && node.next) out.push(node.next)
+  return out
+}
