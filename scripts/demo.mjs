@@ -1,34 +1,13 @@
 /**
- * The demo site that `npm run dev` seeds: a record store with a "Millennials" dynamic segment, a
- * "VIP" static segment and a few contacts. Seeding goes through the admin API, so it takes the same
- * path (validation, backfill) as any site owner's changes, and running it twice changes nothing.
+ * Seeds the demo site that `npm run dev` serves: a record store with the "Millennials" dynamic segment,
+ * "VIP" and "Buyers" static segments, a rock and a jazz popup, the "Album of the week" and "Welcome
+ * buyers" workflows and a few contacts. Seeding goes through the admin API, so it takes the same path
+ * (validation, backfill, publishing to the edge) as any site owner's changes; running it twice changes
+ * nothing.
  */
+import demo from './demo-data.json' with { type: 'json' }
 
-export const DEMO_SITE = {
-  id: 'demo',
-  key: 'pk_demo_recordstore',
-  name: 'Demo record store',
-  allowedOrigins: ['http://localhost:8787', 'http://127.0.0.1:8787', 'http://localhost:8788', 'http://127.0.0.1:8788'],
-  fields: [{ key: 'favouriteGenre', type: 'string', label: 'favourite genre' }],
-  browserFields: ['firstName', 'birthDate', 'favouriteGenre'],
-}
-
-export const DEMO_SEGMENTS = [
-  {
-    id: 'seg_millennials',
-    name: 'Millennials',
-    description: 'Born between 1981 and 1996.',
-    type: 'dynamic',
-    conditions: { all: [{ field: 'birthDate', op: 'between', value: ['1981-01-01', '1996-12-31'] }] },
-  },
-  { id: 'seg_vip', name: 'VIP', description: 'Our best customers, picked by hand.', type: 'static' },
-]
-
-export const DEMO_CONTACTS = [
-  { id: 'demo-ana', email: 'ana@example.com', fields: { firstName: 'Ana', lastName: 'García', birthDate: '1990-04-02', country: 'ES', favouriteGenre: 'rock' } },
-  { id: 'demo-bob', email: 'bob@example.com', fields: { firstName: 'Bob', lastName: 'Smith', birthDate: '1970-09-15', country: 'GB', favouriteGenre: 'jazz' } },
-  { id: 'demo-chen', email: 'chen@example.com', fields: { firstName: 'Chen', lastName: 'Wei', birthDate: '1985-12-01', country: 'FR' } },
-]
+export { demo }
 
 async function call(base, token, method, path, body) {
   const res = await fetch(`${base}/api/v1${path}`, {
@@ -37,24 +16,18 @@ async function call(base, token, method, path, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
   })
   const text = await res.text()
-  return { status: res.status, body: text ? JSON.parse(text) : null }
+  if (res.status >= 400 && res.status !== 404) throw new Error(`seeding the demo failed: ${method} ${path} → ${res.status} ${text}`)
+  return res.status
 }
 
 /** Creates whatever part of the demo is missing. */
 export async function seedDemo(base, token) {
-  const site = await call(base, token, 'GET', `/sites/${DEMO_SITE.id}`)
-  if (site.status === 404) await must(call(base, token, 'POST', '/sites', DEMO_SITE))
-  const scoped = `/sites/${DEMO_SITE.id}`
-  await must(call(base, token, 'POST', `${scoped}/contacts/batch`, { contacts: DEMO_CONTACTS }))
-  for (const segment of DEMO_SEGMENTS) {
-    const found = await call(base, token, 'GET', `${scoped}/segments/${segment.id}`)
-    if (found.status === 404) await must(call(base, token, 'POST', `${scoped}/segments`, segment))
-  }
-  await must(call(base, token, 'PUT', `${scoped}/contacts/demo-bob/segments/seg_vip`))
-}
-
-async function must(pending) {
-  const res = await pending
-  if (res.status >= 400) throw new Error(`seeding the demo failed: ${res.status} ${JSON.stringify(res.body)}`)
-  return res
+  const scoped = `/sites/${demo.site.id}`
+  const missing = async (path) => (await call(base, token, 'GET', path)) === 404
+  if (await missing(scoped)) await call(base, token, 'POST', '/sites', demo.site)
+  await call(base, token, 'POST', `${scoped}/contacts/batch`, { contacts: demo.contacts })
+  for (const segment of demo.segments) if (await missing(`${scoped}/segments/${segment.id}`)) await call(base, token, 'POST', `${scoped}/segments`, segment)
+  for (const content of demo.content) if (await missing(`${scoped}/content/${content.id}`)) await call(base, token, 'POST', `${scoped}/content`, content)
+  for (const workflow of demo.workflows) if (await missing(`${scoped}/workflows/${workflow.id}`)) await call(base, token, 'POST', `${scoped}/workflows`, workflow)
+  for (const [contact, segment] of demo.memberships) await call(base, token, 'PUT', `${scoped}/contacts/${contact}/segments/${segment}`)
 }

@@ -1,0 +1,159 @@
+import { env } from 'cloudflare:workers'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { Edge, ORIGIN, pageVisit } from './edge-harness'
+
+const edge = new Edge()
+const S = '/sites/cw'
+
+beforeAll(async () => {
+  await edge.admin('POST', '/sites', { id: 'cw', key: 'pk_cw_test_key', name: 'CW', allowedOrigins: [ORIGIN], fields: [{ key: 'plan', type: 'string' }] })
+  await edge.admin('POST', `${S}/segments`, { id: 'seg_static', name: 'Static', type: 'static' })
+  await edge.admin('POST', `${S}/segments`, { id: 'seg_dyn', name: 'Dynamic', type: 'dynamic', conditions: { all: [{ field: 'plan', op: 'eq', value: 'pro' }] } })
+})
+
+describe('content', () => {
+  it('creates a popup with defaults and a sanitized body', async () => {
+    const res = await edge.admin('POST', `${S}/content`, {
+      id: 'promo',
+      name: 'Promo',
+      format: 'popup',
+      title: 'Hello <b>there</b>',
+      body: '<p onclick="x()">Hi <script>alert(1)</script><a href="javascript:evil()">no</a> <a href="https://shop.example/">yes</a></p><img src="https://cdn.example/a.png" onerror="x()">',
+      cta: { label: 'Shop', url: 'https://shop.example/sale' },
+      display: { on: 'scroll', percent: 50 },
+    })
+    expect(res.status).toBe(201)
+    expect(res.body).toMatchObject({
+      id: 'promo',
+      format: 'popup',
+      position: 'center',
+      backdropCloses: true,
+      title: 'Hello <b>there</b>',
+      body: '<p>Hi <a>no</a> <a href="https://shop.example/" rel="noopener noreferrer">yes</a></p><img src="https://cdn.example/a.png" alt="">',
+      display: { on: 'scroll', percent: 50 },
+    })
+  })
+
+  it('lists, reads, updates and deletes content', async () => {
+    await edge.admin('POST', `${S}/content`, { id: 'bar1', name: 'Bar', format: 'bar', title: 'Free shipping' })
+    expect((await edge.admin('GET', `${S}/content`)).body.items.map((c: { id: string }) => c.id)).toContain('bar1')
+    const updated = await edge.admin('PATCH', `${S}/content/bar1`, { position: 'bottom', display: { on: 'delay', ms: 3000 } })
+    expect(updated.body).toMatchObject({ format: 'bar', position: 'bottom', title: 'Free shipping', display: { on: 'delay', ms: 3000 } })
+    expect((await edge.admin('DELETE', `${S}/content/bar1`)).status).toBe(204)
+    expect((await edge.admin('GET', `${S}/content/bar1`)).status).toBe(404)
+  })
+
+  it('places inline blocks with a selector and placement', async () => {
+    const res = await edge.admin('POST', `${S}/content`, { name: 'Inline', format: 'inline', selector: '#hero', placement: 'after', body: '<p>Below the hero</p>' })
+    expect(res.body).toMatchObject({ format: 'inline', selector: '#hero', placement: 'after' })
+    expect(res.body.position).toBeUndefined()
+  })
+
+  it.each([
+    ['an inline block without a selector', { name: 'x', format: 'inline', title: 't' }],
+    ['a bar in the middle', { name: 'x', format: 'bar', position: 'center', title: 't' }],
+    ['an image that is not http(s)', { name: 'x', format: 'popup', image: 'javascript:alert(1)' }],
+    ['a call to action to a javascript: URL', { name: 'x', format: 'popup', cta: { label: 'Go', url: 'javascript:alert(1)' } }],
+    ['content with nothing to show', { name: 'x', format: 'popup' }],
+    ['an unknown format', { name: 'x', format: 'modal', title: 't' }],
+    ['a delay without milliseconds', { name: 'x', format: 'popup', title: 't', display: { on: 'delay' } }],
+  ])('refuses %s', async (_name, body) => {
+    const res = await edge.admin('POST', `${S}/content`, body)
+    expect(res.status).toBe(400)
+    expect(res.body.error.code).toBeTypeOf('string')
+  })
+})
+
+const show = (content: string) => ({ type: 'showContent', content })
+
+describe('workflows', () => {
+  beforeAll(async () => {
+    await edge.admin('POST', `${S}/content`, { id: 'welcome', name: 'Welcome', format: 'slide-in', title: 'Welcome back' })
+  })
+
+  it('creates a paused workflow, activates and pauses it', async () => {
+    const created = await edge.admin('POST', `${S}/workflows`, { id: 'wf_welcome', name: 'Welcome', start: { trigger: { type: 'page_visit' } }, entry: 'a', nodes: { a: show('welcome') } })
+    expect(created.status).toBe(201)
+    expect(created.body).toMatchObject({ status: 'paused', start: { trigger: { type: 'page_visit' }, limitation: null }, entry: 'a' })
+    expect((await edge.admin('POST', `${S}/workflows/wf_welcome/activate`)).body.status).toBe('active')
+    expect((await edge.admin('GET', `${S}/workflows`)).body.items.map((w: { id: string; status: string }) => [w.id, w.status])).toEqual([['wf_welcome', 'active']])
+    expect((await edge.admin('POST', `${S}/workflows/wf_welcome/pause`)).body.status).toBe('paused')
+  })
+
+  it.each([
+    ['a missing entry node', { entry: 'zz', nodes: { a: show('welcome') } }, 'start'],
+    ['a branch to a node that does not exist', { entry: 'a', nodes: { a: { type: 'isInSegment', segment: 'seg_dyn', yes: 'b', no: 'ghost' }, b: show('welcome') } }, 'a'],
+    ['a loop', { entry: 'a', nodes: { a: { type: 'hasField', field: 'plan', yes: 'b' }, b: { type: 'setField', field: 'plan', value: 'pro', next: 'a' } } }, 'a'],
+    ['content that does not exist', { entry: 'a', nodes: { a: show('ghost') } }, 'a'],
+    ['a segment that does not exist', { entry: 'a', nodes: { a: { type: 'isInSegment', segment: 'seg_ghost' } } }, 'a'],
+    ['adding to a dynamic segment', { entry: 'a', nodes: { a: { type: 'addToSegment', segment: 'seg_dyn' } } }, 'a'],
+    ['removing from a dynamic segment', { entry: 'a', nodes: { a: { type: 'removeFromSegment', segment: 'seg_dyn' } } }, 'a'],
+    ['a node nothing leads to', { entry: 'a', nodes: { a: show('welcome'), b: show('welcome') } }, 'b'],
+    ['a check on an unknown field', { entry: 'a', nodes: { a: { type: 'checkField', field: 'shoeSize', op: 'gt', value: 40 } } }, 'a'],
+    ['a check that cannot match its field', { entry: 'a', nodes: { a: { type: 'checkField', field: 'birthDate', op: 'contains', value: '19' } } }, 'a'],
+    ['setting a field to the wrong type', { entry: 'a', nodes: { a: { type: 'setField', field: 'birthDate', value: 'soon' } } }, 'a'],
+    ['setting a read-only field', { entry: 'a', nodes: { a: { type: 'setField', field: 'createdAt', value: 1 } } }, 'a'],
+  ])('refuses %s, naming the node at fault', async (_name, graph, node) => {
+    const res = await edge.admin('POST', `${S}/workflows`, { name: 'Broken', start: { trigger: { type: 'page_visit' } }, ...graph })
+    expect(res.status).toBe(400)
+    expect(res.body.error).toMatchObject({ code: 'invalid_workflow', node })
+    expect(res.body.error.message).toContain(node === 'start' ? 'Start node' : `Node "${node}"`)
+  })
+
+  it('refuses a Start node limited to a segment that does not exist', async () => {
+    const res = await edge.admin('POST', `${S}/workflows`, { name: 'Broken', start: { trigger: { type: 'page_visit' }, limitation: { segment: 'seg_ghost' } }, entry: 'a', nodes: { a: show('welcome') } })
+    expect(res.body.error.node).toBe('start')
+  })
+
+  it('refuses an unknown trigger or node type', async () => {
+    expect((await edge.admin('POST', `${S}/workflows`, { name: 'x', start: { trigger: { type: 'sunrise' } }, entry: 'a', nodes: { a: show('welcome') } })).status).toBe(400)
+    expect((await edge.admin('POST', `${S}/workflows`, { name: 'x', start: { trigger: { type: 'page_visit' } }, entry: 'a', nodes: { a: { type: 'sendEmail' } } })).status).toBe(400)
+  })
+
+  it('keeps segments and content a workflow uses from being deleted', async () => {
+    await edge.admin('POST', `${S}/workflows`, { id: 'wf_uses', name: 'Uses things', start: { trigger: { type: 'page_visit' } }, entry: 'a', nodes: { a: { type: 'isInSegment', segment: 'seg_static', yes: 'b' }, b: show('welcome') } })
+    const seg = await edge.admin('DELETE', `${S}/segments/seg_static`)
+    expect(seg.status).toBe(409)
+    expect(seg.body.error.message).toContain('Uses things')
+    expect((await edge.admin('DELETE', `${S}/content/welcome`)).status).toBe(409)
+    expect((await edge.admin('DELETE', `${S}/workflows/wf_uses`)).status).toBe(204)
+    expect((await edge.admin('DELETE', `${S}/segments/seg_static`)).status).toBe(204)
+  })
+})
+
+describe('the scheduled pass', () => {
+  it('moves contacts out of a time-window segment as time passes, and refreshes their snapshots', async () => {
+    await edge.admin('POST', '/sites', { id: 'timed', key: 'pk_timed_test', name: 'Timed', allowedOrigins: [ORIGIN] })
+    await edge.admin('POST', '/sites/timed/segments', { id: 'seg_recent', name: 'Recent visitors', type: 'dynamic', conditions: { all: [{ activity: 'page_visit', within: '7d' }] } })
+    await edge.admin('POST', '/sites/timed/contacts', { id: 'old-visitor' })
+    await edge.admin('POST', '/sites/timed/contacts/old-visitor/events', { events: [{ id: 'v-old', type: 'page_visit', url: `${ORIGIN}/`, at: new Date(Date.now() - 6.9 * 86_400_000).toISOString() }] })
+    expect((await edge.admin('GET', '/sites/timed/segments/seg_recent')).body.members).toBe(1)
+    edge.queue.splice(0)
+    const { runScheduled } = await import('../../worker/edge/cron')
+    const later = Date.now() + 86_400_000
+    const { moved } = await runScheduled(edge.env, later)
+    expect(moved).toBe(1)
+    expect((await edge.admin('GET', '/sites/timed/segments/seg_recent')).body.members).toBe(0)
+    expect(edge.queue).toEqual([{ kind: 'refresh', siteId: 'timed', contactIds: ['old-visitor'] }])
+    await edge.flush()
+    const snapshot = await env.KV.get<{ m: Record<string, number> }>('contact:timed:old-visitor', 'json')
+    expect(snapshot?.m).toEqual({})
+  })
+})
+
+describe('the edge and pages', () => {
+  it('serves the page visit trigger only on matching URLs and not on excluded ones', async () => {
+    await edge.admin('POST', `${S}/workflows`, {
+      name: 'Sale',
+      status: 'active',
+      start: { trigger: { type: 'page_visit', url: { op: 'startsWith', value: `${ORIGIN}/sale` }, exclude: [{ op: 'contains', value: '/checkout' }] } },
+      entry: 'a',
+      nodes: { a: show('promo') },
+    })
+    const ids = async (url: string) => (await edge.events({ site: 'pk_cw_test_key', events: [pageVisit(url)] })).content.map((c) => c.id)
+    expect(await ids(`${ORIGIN}/sale/shoes`)).toEqual(['promo'])
+    expect(await ids(`${ORIGIN}/SALE/shoes`)).toEqual(['promo'])
+    expect(await ids(`${ORIGIN}/sale/checkout`)).toEqual([])
+    expect(await ids(`${ORIGIN}/about`)).toEqual([])
+  })
+})

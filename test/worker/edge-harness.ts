@@ -1,0 +1,132 @@
+/**
+ * Drives the Worker as the edge runs it, with the queue in the test's hands: messages the Worker sends
+ * are kept until `flush()` hands them to the consumer, so a test decides when D1 and KV catch up.
+ */
+import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { app } from '../../worker/app'
+import { consume } from '../../worker/edge/consumer'
+import { type QueueMessage } from '../../worker/edge/messages'
+import { ADMIN_TOKEN } from './fixtures'
+import demo from '../../scripts/demo-data.json'
+
+export const ORIGIN = 'https://shop.example'
+
+export interface EventsAnswer {
+  contact: string
+  state?: string
+  content: Array<{ id: string; [k: string]: unknown }>
+}
+
+export class Edge {
+  readonly queue: QueueMessage[] = []
+  env: Env
+
+  constructor(overrides: Partial<Env> = {}) {
+    const queue = this.queue
+    const events = {
+      send: async (body: QueueMessage) => void queue.push(body),
+      sendBatch: async (messages: Iterable<{ body: QueueMessage }>) => {
+        for (const m of messages) queue.push(m.body)
+      },
+    } as unknown as Queue
+    this.env = { ...env, EVENTS: events, ...overrides }
+  }
+
+  async fetch(path: string, init: RequestInit = {}, envOverride?: Partial<Env>): Promise<Response> {
+    const ctx = createExecutionContext()
+    const res = await app.fetch(new Request(`http://segue.test${path}`, init), { ...this.env, ...envOverride }, ctx)
+    await waitOnExecutionContext(ctx)
+    return res
+  }
+
+  async admin<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const res = await this.fetch(`/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    return { status: res.status, body: res.status === 204 ? (null as T) : await res.json<T>() }
+  }
+
+  /** POSTs a batch as the SDK does: a text/plain body from the shop's origin. */
+  async send(body: Record<string, unknown>, opts: { origin?: string | null; envOverride?: Partial<Env> } = {}): Promise<Response> {
+    const headers: Record<string, string> = { 'content-type': 'text/plain;charset=UTF-8' }
+    if (opts.origin !== null) headers.origin = opts.origin ?? ORIGIN
+    return this.fetch('/v1/events', { method: 'POST', headers, body: JSON.stringify(body) }, opts.envOverride)
+  }
+
+  /** A batch that must be accepted; returns the answer. */
+  async events(body: Record<string, unknown>, envOverride?: Partial<Env>): Promise<EventsAnswer> {
+    const res = await this.send(body, { envOverride })
+    if (res.status !== 200) throw new Error(`POST /v1/events answered ${res.status}: ${await res.text()}`)
+    return res.json<EventsAnswer>()
+  }
+
+  /** Hands every queued message to the consumer; messages it retries go back on the queue. */
+  async flush(envOverride?: Partial<Env>): Promise<{ acked: number; retried: number }> {
+    const bodies = this.queue.splice(0)
+    if (bodies.length === 0) return { acked: 0, retried: 0 }
+    const batch = createMessageBatch<QueueMessage>('segue-events', bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })))
+    const ctx = createExecutionContext()
+    await consume(batch, { ...this.env, ...envOverride })
+    const result = await getQueueResult(batch, ctx)
+    for (const r of result.retryMessages) this.queue.push(bodies[Number(r.msgId.slice(1))])
+    return { acked: result.explicitAcks.length, retried: result.retryMessages.length }
+  }
+
+  /** Seeds the demo of `npm run dev` on a site of its own, reachable from ORIGIN. */
+  async seedDemo(siteId: string, key: string): Promise<void> {
+    const ok = (r: { status: number; body: unknown }) => {
+      if (r.status >= 300) throw new Error(`seeding failed: ${r.status} ${JSON.stringify(r.body)}`)
+    }
+    ok(await this.admin('POST', '/sites', { ...demo.site, id: siteId, key, allowedOrigins: [ORIGIN] }))
+    const scoped = `/sites/${siteId}`
+    for (const s of demo.segments) ok(await this.admin('POST', `${scoped}/segments`, s))
+    for (const c of demo.content) ok(await this.admin('POST', `${scoped}/content`, c))
+    for (const w of demo.workflows) ok(await this.admin('POST', `${scoped}/workflows`, w))
+    ok(await this.admin('POST', `${scoped}/contacts/batch`, { contacts: demo.contacts }))
+    await this.flush()
+  }
+}
+
+let eventSeq = 0
+/** A fresh event id, as the SDK makes them. */
+export const eid = () => `ev-${Date.now().toString(36)}-${++eventSeq}`
+export const pageVisit = (url = `${ORIGIN}/`) => ({ id: eid(), type: 'page_visit', url, title: 'Shop' })
+
+/** A D1 binding that records every call made through it. */
+export function countingDb(db: D1Database): { db: D1Database; calls: string[] } {
+  const calls: string[] = []
+  const proxy = new Proxy(db, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop)
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        calls.push(String(prop))
+        return value.apply(target, args)
+      }
+    },
+  })
+  return { db: proxy, calls }
+}
+
+/**
+ * A KV binding that, for contact snapshots, keeps answering what it held when frozen (or nothing), as
+ * production KV can for up to a minute after a write elsewhere. Writes still reach the real store.
+ */
+export function staleKv(kv: KVNamespace, frozen: Map<string, string | null>): KVNamespace {
+  return new Proxy(kv, {
+    get(target, prop) {
+      if (prop === 'get') {
+        return async (key: string, type?: unknown) => {
+          if (!key.startsWith('contact:')) return (target.get as Function).call(target, key, type)
+          const value = frozen.has(key) ? frozen.get(key)! : null
+          return value === null ? null : type === 'json' ? JSON.parse(value) : value
+        }
+      }
+      const value = Reflect.get(target, prop)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
