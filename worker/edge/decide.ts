@@ -53,7 +53,8 @@ const MAX_STEPS = 100
  * const { content, snapshot: next } = decide(site, snapshot, [{ activity: { id, type: 'page_visit', at: now, url } }], now)
  */
 export function decide(site: CompiledSite, snapshot: Snapshot, events: readonly IncomingEvent[], now: number): Decision {
-  const snap: Snapshot = structuredClone(snapshot)
+  // Aggregates and counter tuples are replaced, never changed in place, so copying the maps suffices.
+  const snap: Snapshot = { ...snapshot, f: { ...snapshot.f }, m: { ...snapshot.m }, a: { ...snapshot.a }, x: [...snapshot.x], k: { ...snapshot.k } }
   const out: Decision = { snapshot: snap, content: [], activities: [], fields: {}, statics: [], counters: [], entered: [], left: [] }
   const shown = new Set<string>()
   const counters = new Set<string>()

@@ -70,19 +70,37 @@ function addTo(agg: Aggregate | undefined, m: Matcher, e: Activity, now: number)
   }
   if (a.f === undefined || e.at < a.f) a.f = e.at
   if (a.l === undefined || e.at > a.l) a.l = e.at
-  if (m.windowMs !== undefined) a.t = trim([...(a.t ?? []), [e.at, e.amountMilli ?? null]], m.windowMs, now)
+  if (m.windowMs !== undefined) {
+    const t = a.t ?? []
+    const entry: [number, number | null] = [e.at, e.amountMilli ?? null]
+    // Activities arrive in time order, so appending keeps the entries sorted; sort only when one does not.
+    a.t = trim(t.length === 0 || t[t.length - 1][0] <= e.at ? [...t, entry] : [...t, entry].sort((x, y) => x[0] - y[0]), m.windowMs, now)
+  }
   return a
 }
 
-function trim(entries: Array<[number, number | null]>, windowMs: number, now: number): Array<[number, number | null]> {
-  const kept = entries.filter(([at]) => at >= now - windowMs).sort((x, y) => x[0] - y[0])
-  return kept.length > MAX_ENTRIES ? kept.slice(kept.length - MAX_ENTRIES) : kept
+/** Sorted entries without those older than the window, and at most MAX_ENTRIES of the newest. */
+function trim(sorted: Array<[number, number | null]>, windowMs: number, now: number): Array<[number, number | null]> {
+  const from = Math.max(firstAtOrAfter(sorted, now - windowMs), sorted.length - MAX_ENTRIES)
+  return from > 0 ? sorted.slice(from) : sorted
+}
+
+/** Index of the first entry at or after `at` in sorted entries (binary search). */
+function firstAtOrAfter(sorted: ReadonlyArray<[number, number | null]>, at: number): number {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (sorted[mid][0] < at) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }
 
 /** Aggregates of a whole history, for every matcher of the site. */
-export function aggregateHistory(site: CompiledSite, events: Iterable<Activity>, now: number): Pick<Snapshot, 'a' | 'x'> {
+export function aggregateHistory(site: CompiledSite, events: readonly Activity[], now: number): Pick<Snapshot, 'a' | 'x'> {
   const snap = { a: {} as Record<string, Aggregate> }
-  for (const e of events) foldActivity(site, snap as Snapshot, e, now)
+  for (const e of [...events].sort((x, y) => x.at - y.at)) foldActivity(site, snap as Snapshot, e, now)
   return { a: snap.a, x: [...site.matchers.keys()] }
 }
 
@@ -96,16 +114,17 @@ export function snapshotFacts(snap: Snapshot, site: CompiledSite): ContactFacts 
       const agg = key === undefined ? undefined : snap.a[key]
       if (!agg) return { count: 0, sumMilli: 0, amounts: 0 }
       if (activity.windowMs === undefined) return { count: agg.n, sumMilli: agg.s, amounts: agg.c, first: agg.f, last: agg.l }
+      const t = agg.t ?? []
       const s: ActivityStats = { count: 0, sumMilli: 0, amounts: 0 }
-      for (const [at, amount] of agg.t ?? []) {
-        if (at < now - activity.windowMs) continue
+      for (let i = firstAtOrAfter(t, now - activity.windowMs); i < t.length; i++) {
+        const [at, amount] = t[i]
         s.count++
         if (amount !== null) {
           s.sumMilli += amount
           s.amounts++
         }
-        if (s.first === undefined || at < s.first) s.first = at
-        if (s.last === undefined || at > s.last) s.last = at
+        if (s.first === undefined) s.first = at
+        s.last = at
       }
       return s
     },
@@ -140,7 +159,7 @@ export function mergeSnapshots(site: CompiledSite, into: Snapshot, from: Snapsho
     }
     const windowMs = site.matchers.get(key)?.windowMs
     const merged: Aggregate = { n: x.n + y.n, s: x.s + y.s, c: x.c + y.c, f: Math.min(x.f ?? Infinity, y.f ?? Infinity), l: Math.max(x.l ?? -Infinity, y.l ?? -Infinity) }
-    if (windowMs !== undefined) merged.t = trim([...(x.t ?? []), ...(y.t ?? [])], windowMs, now)
+    if (windowMs !== undefined) merged.t = trim([...(x.t ?? []), ...(y.t ?? [])].sort((p, q) => p[0] - q[0]), windowMs, now)
     a[key] = merged
   }
   const k = { ...into.k }
