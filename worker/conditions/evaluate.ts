@@ -197,16 +197,19 @@ function readProp(p: PreparedPredicate, e: Activity): unknown {
 /** Folds activities into the aggregates of one clause. */
 export function statsOf(a: PreparedActivity, events: Iterable<Activity>, now: number): ActivityStats {
   const s: ActivityStats = { count: 0, sumMilli: 0, amounts: 0 }
-  for (const e of events) {
-    if (!selects(a, e, now)) continue
-    s.count++
-    if (typeof e.amountMilli === 'number') {
-      s.sumMilli += e.amountMilli
-      s.amounts++
-    }
-    if (s.first === undefined || e.at < s.first) s.first = e.at
-    if (s.last === undefined || e.at > s.last) s.last = e.at
+  for (const e of events) if (selects(a, e, now)) accumulate(s, e.at, e.amountMilli)
+  return s
+}
+
+/** Counts one more activity into stats. */
+export function accumulate(s: ActivityStats, at: number, amountMilli: number | null | undefined): ActivityStats {
+  s.count++
+  if (typeof amountMilli === 'number') {
+    s.sumMilli += amountMilli
+    s.amounts++
   }
+  if (s.first === undefined || at < s.first) s.first = at
+  if (s.last === undefined || at > s.last) s.last = at
   return s
 }
 

@@ -4,7 +4,7 @@
  * Kept in KV (rewritten from D1 by the queue consumer) and sealed into the state token of each answer.
  * Short keys, because it travels with every request.
  */
-import { type ActivityStats, type Activity, type ContactFacts, selects } from '../conditions/evaluate'
+import { type ActivityStats, type Activity, type ContactFacts, accumulate, selects } from '../conditions/evaluate'
 import { type Scalar } from '../conditions/types'
 import { type CompiledSite, type Matcher } from './compile'
 
@@ -62,16 +62,10 @@ export function foldActivity(site: CompiledSite, snap: Snapshot, e: Activity, no
 }
 
 function addTo(agg: Aggregate | undefined, m: Matcher, e: Activity, now: number): Aggregate {
-  const a: Aggregate = agg ? { ...agg } : { n: 0, s: 0, c: 0 }
-  a.n++
-  if (typeof e.amountMilli === 'number') {
-    a.s += e.amountMilli
-    a.c++
-  }
-  if (a.f === undefined || e.at < a.f) a.f = e.at
-  if (a.l === undefined || e.at > a.l) a.l = e.at
+  const totals = accumulate(agg ? { count: agg.n, sumMilli: agg.s, amounts: agg.c, first: agg.f, last: agg.l } : { count: 0, sumMilli: 0, amounts: 0 }, e.at, e.amountMilli)
+  const a: Aggregate = { n: totals.count, s: totals.sumMilli, c: totals.amounts, f: totals.first, l: totals.last }
   if (m.windowMs !== undefined) {
-    const t = a.t ?? []
+    const t = agg?.t ?? []
     const entry: [number, number | null] = [e.at, e.amountMilli ?? null]
     // Activities arrive in time order, so appending keeps the entries sorted; sort only when one does not.
     a.t = trim(t.length === 0 || t[t.length - 1][0] <= e.at ? [...t, entry] : [...t, entry].sort((x, y) => x[0] - y[0]), m.windowMs, now)
@@ -116,16 +110,7 @@ export function snapshotFacts(snap: Snapshot, site: CompiledSite): ContactFacts 
       if (activity.windowMs === undefined) return { count: agg.n, sumMilli: agg.s, amounts: agg.c, first: agg.f, last: agg.l }
       const t = agg.t ?? []
       const s: ActivityStats = { count: 0, sumMilli: 0, amounts: 0 }
-      for (let i = firstAtOrAfter(t, now - activity.windowMs); i < t.length; i++) {
-        const [at, amount] = t[i]
-        s.count++
-        if (amount !== null) {
-          s.sumMilli += amount
-          s.amounts++
-        }
-        if (s.first === undefined) s.first = at
-        s.last = at
-      }
+      for (let i = firstAtOrAfter(t, now - activity.windowMs); i < t.length; i++) accumulate(s, t[i][0], t[i][1])
       return s
     },
   }
