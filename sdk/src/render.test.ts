@@ -1,0 +1,147 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { type ContentPayload } from '../../shared/content'
+import { show } from './render'
+
+const popup = (over: Partial<ContentPayload> = {}): ContentPayload => ({
+  id: 'rock',
+  format: 'popup',
+  position: 'center',
+  title: 'Rock <b>album</b>',
+  body: '<p>Loud <script>window.hacked=1</script><strong>guitars</strong></p><img src="x" onerror="window.hacked=2">',
+  cta: { label: 'Listen', url: 'https://shop.example/rock' },
+  display: { on: 'immediately' },
+  backdropCloses: true,
+  ...over,
+})
+
+const hosts = () => [...document.querySelectorAll<HTMLElement>('[data-segue]')]
+const rootOf = (id: string) => document.querySelector<HTMLElement>(`[data-segue="${id}"]`)!.shadowRoot!
+
+let reports: string[]
+const report = (id: string, action: string) => void reports.push(`${id}:${action}`)
+
+beforeEach(() => {
+  reports = []
+  document.body.innerHTML = '<button id="before">page button</button><div id="slot"></div>'
+})
+
+afterEach(() => {
+  // Close whatever a test left open, so the next starts with no popup on screen.
+  for (const h of hosts()) h.shadowRoot?.querySelector<HTMLButtonElement>('.x')?.click()
+  vi.useRealTimers()
+})
+
+describe('show', () => {
+  it('renders a popup in a shadow root as a labelled modal dialog and reports it shown', () => {
+    show(popup(), report)
+    const root = rootOf('rock')
+    const dialog = root.querySelector('[role="dialog"]')!
+    expect(dialog.getAttribute('aria-modal')).toBe('true')
+    expect(root.getElementById(dialog.getAttribute('aria-labelledby')!)!.textContent).toBe('Rock <b>album</b>')
+    expect(reports).toEqual(['rock:shown'])
+  })
+
+  it('inserts text as text and the body only after sanitizing', () => {
+    show(popup(), report)
+    const root = rootOf('rock')
+    expect(root.querySelector('h2')!.children).toHaveLength(0)
+    expect(root.querySelector('script')).toBeNull()
+    expect(root.querySelector('strong')!.textContent).toBe('guitars')
+    expect(root.querySelector('img')).toBeNull()
+    expect((window as unknown as { hacked?: number }).hacked).toBeUndefined()
+  })
+
+  it('moves focus to the close button, and back where it was on close', () => {
+    const before = document.getElementById('before')!
+    before.focus()
+    show(popup(), report)
+    expect(rootOf('rock').activeElement).toBe(rootOf('rock').querySelector('.x'))
+    rootOf('rock').querySelector<HTMLButtonElement>('.x')!.click()
+    expect(hosts()).toHaveLength(0)
+    expect(document.activeElement).toBe(before)
+    expect(reports).toEqual(['rock:shown', 'rock:closed'])
+  })
+
+  it('closes on Escape', () => {
+    show(popup(), report)
+    document.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }))
+    expect(hosts()).toHaveLength(0)
+    expect(reports).toEqual(['rock:shown', 'rock:closed'])
+  })
+
+  it('closes on a backdrop click only when the content allows it', () => {
+    show(popup({ backdropCloses: false }), report)
+    rootOf('rock').querySelector<HTMLElement>('.w')!.click()
+    expect(hosts()).toHaveLength(1)
+    rootOf('rock').querySelector<HTMLButtonElement>('.x')!.click()
+    show(popup({ id: 'jazz' }), report)
+    rootOf('jazz').querySelector<HTMLElement>('.w')!.click()
+    expect(hosts()).toHaveLength(0)
+  })
+
+  it('keeps Tab inside the popup', () => {
+    show(popup(), report)
+    const root = rootOf('rock')
+    const cta = root.querySelector<HTMLAnchorElement>('a.c')!
+    cta.focus()
+    const tab = new KeyboardEvent('keydown', { key: 'Tab', cancelable: true })
+    document.dispatchEvent(tab)
+    expect(tab.defaultPrevented).toBe(true)
+    expect(root.activeElement).toBe(root.querySelector('.x'))
+  })
+
+  it('reports a click on the call to action', () => {
+    show(popup(), report)
+    const cta = rootOf('rock').querySelector<HTMLAnchorElement>('a.c')!
+    cta.addEventListener('click', (e) => e.preventDefault())
+    cta.click()
+    expect(cta.href).toBe('https://shop.example/rock')
+    expect(reports).toContain('rock:clicked')
+  })
+
+  it('shows one popup at a time, the next when the first closes', () => {
+    show(popup(), report)
+    show(popup({ id: 'jazz' }), report)
+    expect(hosts().map((h) => h.dataset.segue)).toEqual(['rock'])
+    rootOf('rock').querySelector<HTMLButtonElement>('.x')!.click()
+    expect(hosts().map((h) => h.dataset.segue)).toEqual(['jazz'])
+  })
+
+  it('places the nine positions with flexbox alignment', () => {
+    show(popup({ id: 's', format: 'slide-in', position: 'bottom-right' }), report)
+    const wrap = rootOf('s').querySelector<HTMLElement>('.w')!
+    expect([wrap.style.alignItems, wrap.style.justifyContent]).toEqual(['flex-end', 'flex-end'])
+    expect(rootOf('s').querySelector('[role="region"]')).not.toBeNull()
+  })
+
+  it('puts an inline block after the element its selector finds, and nothing when none matches', () => {
+    show(popup({ id: 'i', format: 'inline', selector: '#slot', placement: 'after' }), report)
+    expect(document.getElementById('slot')!.nextElementSibling!.getAttribute('data-segue')).toBe('i')
+    show(popup({ id: 'gone', format: 'inline', selector: '#nowhere' }), report)
+    show(popup({ id: 'bad', format: 'inline', selector: '##' }), report)
+    expect(reports).toEqual(['i:shown'])
+  })
+
+  it('waits for its display trigger: a delay', () => {
+    vi.useFakeTimers()
+    show(popup({ display: { on: 'delay', ms: 2000 } }), report)
+    expect(hosts()).toHaveLength(0)
+    vi.advanceTimersByTime(2000)
+    expect(hosts()).toHaveLength(1)
+  })
+
+  it('waits for its display trigger: exit intent', () => {
+    show(popup({ display: { on: 'exit' } }), report)
+    expect(hosts()).toHaveLength(0)
+    document.dispatchEvent(new MouseEvent('mouseout', { clientY: 0, relatedTarget: null }))
+    expect(hosts()).toHaveLength(1)
+  })
+
+  it('drops images and links that are not http(s)', () => {
+    show(popup({ image: 'javascript:alert(1)', cta: { label: 'x', url: 'javascript:alert(1)' }, body: '<a href="javascript:alert(1)">bad</a>' }), report)
+    const root = rootOf('rock')
+    expect(root.querySelector('img')).toBeNull()
+    expect(root.querySelector('a.c')).toBeNull()
+    expect(root.querySelector('a')!.hasAttribute('href')).toBe(false)
+  })
+})

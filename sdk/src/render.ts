@@ -1,0 +1,170 @@
+/**
+ * Shows content in a Shadow DOM, so the site's CSS cannot reach it and its CSS cannot reach the site.
+ * Popups are modal dialogs: focus moves in and comes back, Tab stays inside, Escape and a visible close
+ * button close them, and a click on the backdrop does when the content allows it. One popup at a time;
+ * others wait their turn. Text is inserted as text; the body only after sanitizing.
+ */
+import { type ContentPayload, type Display } from '../../shared/content'
+import { safeUrl, sanitize } from './sanitize'
+
+const doc = document
+
+export type Report = (content: string, action: 'shown' | 'clicked' | 'closed') => void
+
+const CSS =
+  ':host{all:initial}*{box-sizing:border-box}' +
+  '.w{position:fixed;inset:0;display:flex;padding:16px;z-index:2147483647;pointer-events:none;font:15px/1.5 system-ui,sans-serif;color:#222}' +
+  '.d{background:#0008;pointer-events:auto}' +
+  '.b{position:relative;background:#fff;border-radius:12px;box-shadow:0 8px 32px #0005;padding:24px;width:420px;max-width:100%;max-height:100%;overflow:auto;pointer-events:auto}' +
+  '.bar{padding:0}.bar .b{width:100%;border-radius:0;padding:12px 56px 12px 16px}' +
+  '.inline{position:static;padding:0}.inline .b{width:auto;box-shadow:none;border:1px solid #ddd}' +
+  'h2{margin:0 32px 8px 0;font-size:20px}p{margin:0 0 8px}img{max-width:100%;display:block;margin:0 0 12px}' +
+  '.x{position:absolute;top:6px;right:6px;width:40px;height:40px;border:0;background:none;font-size:26px;cursor:pointer;color:inherit}' +
+  '.c{display:inline-block;margin-top:8px;padding:10px 18px;border-radius:8px;background:#222;color:#fff;text-decoration:none}' +
+  ':focus-visible{outline:3px solid #26e;outline-offset:2px}'
+
+let popupOpen = false
+const waiting: Array<() => void> = []
+
+/** Shows one piece of content once its display trigger fires. */
+export function show(c: ContentPayload, report: Report): void {
+  when(c.display, () => {
+    if (c.format != 'popup') return render(c, report)
+    if (popupOpen) return void waiting.push(() => render(c, report))
+    render(c, report)
+  })
+}
+
+function when(d: Display, go: () => void): void {
+  if (d.on == 'delay') setTimeout(go, d.ms)
+  else if (d.on == 'scroll') {
+    const check = () => {
+      const h = doc.documentElement.scrollHeight - innerHeight
+      if (h <= 0 || (scrollY / h) * 100 >= d.percent) {
+        removeEventListener('scroll', check)
+        go()
+      }
+    }
+    addEventListener('scroll', check, { passive: true })
+    check()
+  } else if (d.on == 'exit') {
+    const leave = (e: MouseEvent) => {
+      if (!e.relatedTarget && e.clientY <= 0) {
+        doc.removeEventListener('mouseout', leave)
+        go()
+      }
+    }
+    doc.addEventListener('mouseout', leave)
+  } else go()
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
+  const e = doc.createElement(tag)
+  if (cls) e.className = cls
+  if (text) e.textContent = text
+  return e
+}
+
+function render(c: ContentPayload, report: Report): void {
+  const popup = c.format == 'popup'
+  const host = el('div')
+  host.setAttribute('data-segue', c.id)
+  const root = host.attachShadow({ mode: 'open' })
+  const style = el('style')
+  style.textContent = CSS
+  const wrap = el('div', 'w ' + c.format + (popup ? ' d' : ''))
+  const pos = c.position || 'center'
+  wrap.style.alignItems = pos.indexOf('top') == 0 ? 'flex-start' : pos.indexOf('bottom') == 0 ? 'flex-end' : 'center'
+  wrap.style.justifyContent = /left$/.test(pos) ? 'flex-start' : /right$/.test(pos) ? 'flex-end' : 'center'
+  const box = el('div', 'b')
+  const label = 'segue-' + c.id
+  if (c.format != 'inline') {
+    box.setAttribute('role', popup ? 'dialog' : 'region')
+    if (popup) box.setAttribute('aria-modal', 'true')
+    if (c.title) box.setAttribute('aria-labelledby', label)
+    else box.setAttribute('aria-label', 'Message')
+  }
+  const close = el('button', 'x', '×')
+  close.type = 'button'
+  close.setAttribute('aria-label', 'Close')
+  if (c.format != 'inline') box.appendChild(close)
+  if (c.title) {
+    const h = el('h2', '', c.title)
+    h.id = label
+    box.appendChild(h)
+  }
+  const image = safeUrl(c.image)
+  if (image) {
+    const img = el('img')
+    img.src = image
+    img.alt = ''
+    box.appendChild(img)
+  }
+  if (c.body) box.appendChild(sanitize(c.body))
+  const cta = c.cta && safeUrl(c.cta.url, true)
+  if (cta) {
+    const a = el('a', 'c', c.cta!.label)
+    a.href = cta
+    box.appendChild(a)
+  }
+  box.addEventListener('click', (e) => {
+    if ((e.target as Element).closest('a')) report(c.id, 'clicked')
+  })
+  wrap.appendChild(box)
+  root.appendChild(style)
+  root.appendChild(wrap)
+
+  const before = doc.activeElement as HTMLElement | null
+  const onKey = (e: KeyboardEvent) => {
+    if (e.key == 'Escape') dismiss()
+    if (e.key != 'Tab' || !popup) return
+    const focusable = box.querySelectorAll<HTMLElement>('a[href],button')
+    const first = focusable[0]
+    const last = focusable[focusable.length - 1]
+    const active = root.activeElement
+    if (e.shiftKey ? active == first : active == last) {
+      e.preventDefault()
+      ;(e.shiftKey ? last : first).focus()
+    }
+  }
+  const dismiss = () => {
+    host.remove()
+    doc.removeEventListener('keydown', onKey)
+    report(c.id, 'closed')
+    if (!popup) return
+    popupOpen = false
+    if (before && before.focus) before.focus()
+    const next = waiting.shift()
+    if (next) next()
+  }
+  close.addEventListener('click', dismiss)
+  if (popup) {
+    popupOpen = true
+    wrap.addEventListener('click', (e) => {
+      if (e.target == wrap && c.backdropCloses !== false) dismiss()
+    })
+  }
+  if (c.format != 'inline') doc.addEventListener('keydown', onKey)
+
+  if (!place(host, c)) return
+  report(c.id, 'shown')
+  if (popup) close.focus()
+}
+
+/** Puts the host in the page: at the end of the body, or beside the element an inline block names. */
+function place(host: HTMLElement, c: ContentPayload): boolean {
+  if (c.format != 'inline') return !!doc.body.appendChild(host)
+  let target: Element | null = null
+  try {
+    target = doc.querySelector(c.selector || '')
+  } catch {
+    // an invalid selector finds nothing
+  }
+  if (!target) return false
+  const p = c.placement
+  if (p == 'before') target.before(host)
+  else if (p == 'after') target.after(host)
+  else if (p == 'replace') target.replaceWith(host)
+  else target.appendChild(host)
+  return true
+}
