@@ -117,8 +117,8 @@ export function create(o: Options): Segue {
     }
   }
 
-  function page() {
-    const href = location.href.split('#')[0]
+  function page(url?: string) {
+    const href = (url || location.href).split('#')[0]
     if (href == lastUrl) return
     const referrer = lastUrl || document.referrer
     lastUrl = href

@@ -3,13 +3,17 @@
  * patching anything: the Navigation API where the browser has it, else popstate and a cheap check of the
  * address twice a second. The caller ignores repeats of the same URL.
  */
-export function watchNavigation(onChange: () => void): void {
+export function watchNavigation(onChange: (url?: string) => void): void {
   const nav = (window as unknown as { navigation?: EventTarget }).navigation
   if (nav && nav.addEventListener) {
-    // After the navigation commits, so the new title has a chance to be set.
-    nav.addEventListener('currententrychange', () => setTimeout(onChange, 0))
+    nav.addEventListener('currententrychange', () => {
+      // The address now, and the page a moment later, so the new title has a chance to be set:
+      // reading the address later would miss a page left again within that moment.
+      const url = location.href
+      setTimeout(() => onChange(url), 0)
+    })
     return
   }
-  addEventListener('popstate', onChange)
+  addEventListener('popstate', () => onChange())
   setInterval(onChange, 500)
 }

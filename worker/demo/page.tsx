@@ -1,7 +1,7 @@
 /**
  * /demo: a small record store with Segue's script tag, where a person can pick a birth date, visit as
  * that person, and watch the rock / jazz decision change. `?consent=required` shows the same page with a
- * consent banner and `data-consent="required"` on the script tag.
+ * consent banner and `data-consent="required"` on the script tag; `?debug` adds `data-debug`.
  */
 import { Hono } from 'hono'
 import { raw } from 'hono/html'
@@ -61,7 +61,7 @@ const bodyScript = `
 })();
 `
 
-function Page(props: { origin: string; siteKey: string; consent: boolean }) {
+function Page(props: { origin: string; siteKey: string; consent: boolean; debug: boolean }) {
   return (
     <html lang="en">
       <head>
@@ -70,7 +70,7 @@ function Page(props: { origin: string; siteKey: string; consent: boolean }) {
         <title>Vinyl Corner · Segue demo</title>
         <style>{raw(CSS)}</style>
         <script>{raw(headScript(props.siteKey))}</script>
-        <script async src={`${props.origin}/sdk.js`} data-site={props.siteKey} data-consent={props.consent ? 'required' : undefined} />
+        <script async src={`${props.origin}/sdk.js`} data-site={props.siteKey} data-consent={props.consent ? 'required' : undefined} data-debug={props.debug ? '' : undefined} />
       </head>
       <body>
         <header>
@@ -126,6 +126,6 @@ function Page(props: { origin: string; siteKey: string; consent: boolean }) {
 export const demoRoutes = new Hono<AppEnv>().get('/demo/*', async (c) => {
   const site = await getSite(c.env.DB, DEMO_SITE_ID)
   if (!site) return c.text('The demo site is not seeded: run `npm run dev`.', 404)
-  const page = <Page origin={new URL(c.req.url).origin} siteKey={site.key} consent={c.req.query('consent') === 'required'} />
+  const page = <Page origin={new URL(c.req.url).origin} siteKey={site.key} consent={c.req.query('consent') === 'required'} debug={c.req.query('debug') !== undefined} />
   return c.html(`<!doctype html>${page}`)
 })

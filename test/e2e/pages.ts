@@ -1,0 +1,18 @@
+/**
+ * Host pages that make life hard for a third-party script: they replace globals before Segue loads.
+ */
+const OVERRIDES: Record<string, string> = {
+  // Old libraries added toJSON to Array.prototype; some pages replace JSON.stringify outright.
+  json: `JSON.stringify = function () { return 'broken' }; Array.prototype.toJSON = function () { return 'nope' };`,
+  // A page whose fetch wrapper throws.
+  fetch: `window.fetch = function () { throw new Error('this page broke fetch') };`,
+}
+
+export function hostilePage(kind: string, worker: string, siteKey: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Hostile page</title>
+<script>${OVERRIDES[kind] ?? ''}</script>
+<script async src="${worker}/sdk.js" data-site="${siteKey}"></script></head>
+<body><h1>A page with its own ideas</h1><button id="own">The page's own button</button>
+<script>document.getElementById('own').addEventListener('click', function () { document.body.setAttribute('data-clicked', 'yes') })</script>
+</body></html>`
+}
