@@ -1,4 +1,6 @@
-// Copies the files the Worker serves beside the built SDK (sdk/static → sdk/dist).
+// Copies the files the Worker serves beside the built browser code into dist/assets:
+// the SDK's _headers, and the console's stylesheet.
 import { cpSync } from 'node:fs'
 
-cpSync('sdk/static', 'sdk/dist', { recursive: true })
+cpSync('sdk/static', 'dist/assets', { recursive: true })
+cpSync('worker/console/static', 'dist/assets/console', { recursive: true })

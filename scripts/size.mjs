@@ -1,5 +1,5 @@
 /**
- * `npm run size`: the gzip and brotli sizes of sdk/dist/sdk.js, against the 4 KB (gzip) budget.
+ * `npm run size`: the gzip and brotli sizes of dist/assets/sdk.js, against the 4 KB (gzip) budget.
  * Exits non-zero above it, so CI fails on a script that grew too large.
  */
 import { readFileSync } from 'node:fs'
@@ -7,7 +7,7 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 
 export const BUDGET_GZIP = 4096
 
-export function sdkSizes(file = 'sdk/dist/sdk.js') {
+export function sdkSizes(file = 'dist/assets/sdk.js') {
   const raw = readFileSync(file)
   return {
     raw: raw.length,

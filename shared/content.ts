@@ -35,4 +35,6 @@ export interface ContentPayload {
   display: Display
   /** Popups: whether a click on the backdrop closes it. */
   backdropCloses?: boolean
+  /** The workflow that decided to show it, echoed back in content events so reports can credit it. */
+  workflow?: string
 }

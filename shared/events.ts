@@ -40,6 +40,8 @@ export interface ContentEvent extends BaseEvent {
   type: 'content'
   content: string
   action: ContentAction
+  /** The workflow that showed it, as the answer said. */
+  workflow?: string
 }
 
 export interface CustomEvent extends BaseEvent {

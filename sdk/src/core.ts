@@ -3,7 +3,7 @@
  * page visits, batching and sending, and handing answers to the renderer. Nothing here throws into the
  * page or waits on it.
  */
-import { type ContentAction, type SegueEvent } from '../../shared/events'
+import { type SegueEvent } from '../../shared/events'
 import { type EventsResponse, EVENTS_PATH, MAX_EVENTS_PER_BATCH } from '../../shared/protocol'
 import { toJson } from './json'
 import { watchNavigation } from './navigation'
@@ -97,7 +97,7 @@ export function create(o: Options): Segue {
       const s = storage()
       s.set(keyContact, answer.contact)
       s.set(keyState, answer.state || null)
-      for (let i = 0; i < answer.content.length; i++) show(answer.content[i], (content, action) => push({ type: 'content', content, action: action as ContentAction }))
+      for (let i = 0; i < answer.content.length; i++) show(answer.content[i], (c, action) => push({ type: 'content', content: c.id, action, workflow: c.workflow }))
     } catch (err) {
       log(err)
     } finally {

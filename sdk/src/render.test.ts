@@ -18,7 +18,7 @@ const hosts = () => [...document.querySelectorAll<HTMLElement>('[data-segue]')]
 const rootOf = (id: string) => document.querySelector<HTMLElement>(`[data-segue="${id}"]`)!.shadowRoot!
 
 let reports: string[]
-const report = (id: string, action: string) => void reports.push(`${id}:${action}`)
+const report = (c: ContentPayload, action: string) => void reports.push(`${c.id}:${action}`)
 
 beforeEach(() => {
   reports = []

@@ -9,7 +9,7 @@ import { safeUrl, sanitize } from './sanitize'
 
 const doc = document
 
-export type Report = (content: string, action: 'shown' | 'clicked' | 'closed') => void
+export type Report = (content: ContentPayload, action: 'shown' | 'clicked' | 'closed') => void
 
 const CSS =
   ':host{all:initial}*{box-sizing:border-box}' +
@@ -25,6 +25,13 @@ const CSS =
 
 let popupOpen = false
 const waiting: Array<() => void> = []
+
+/** Removes everything shown and forgets waiting popups (the console's live preview starts over with it). */
+export function reset(): void {
+  for (const host of doc.querySelectorAll('[data-segue]')) host.remove()
+  popupOpen = false
+  waiting.length = 0
+}
 
 /** Shows one piece of content once its display trigger fires. */
 export function show(c: ContentPayload, report: Report): void {
@@ -108,7 +115,7 @@ function render(c: ContentPayload, report: Report): void {
     box.appendChild(a)
   }
   box.addEventListener('click', (e) => {
-    if ((e.target as Element).closest('a')) report(c.id, 'clicked')
+    if ((e.target as Element).closest('a')) report(c, 'clicked')
   })
   wrap.appendChild(box)
   root.appendChild(style)
@@ -130,7 +137,7 @@ function render(c: ContentPayload, report: Report): void {
   const dismiss = () => {
     host.remove()
     doc.removeEventListener('keydown', onKey)
-    report(c.id, 'closed')
+    report(c, 'closed')
     if (!popup) return
     popupOpen = false
     if (before && before.focus) before.focus()
@@ -147,7 +154,7 @@ function render(c: ContentPayload, report: Report): void {
   if (c.format != 'inline') doc.addEventListener('keydown', onKey)
 
   if (!place(host, c)) return
-  report(c.id, 'shown')
+  report(c, 'shown')
   if (popup) close.focus()
 }
 

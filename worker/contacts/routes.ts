@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { type AppEnv } from '../app-env'
-import { type RefreshMessage } from '../edge/messages'
+import { queueSnapshotRefresh } from '../edge/refresh'
 import { getContact, searchContacts } from '../data/contacts'
 import { listActivities } from '../data/events'
 import { notFound } from '../http/errors'
@@ -23,16 +23,6 @@ const listQuery = z.object({
 
 const batchBody = z.strictObject({ contacts: z.array(z.unknown()).min(1, 'send at least one contact') })
 
-/**
- * After an admin change to contacts, their edge snapshots are rebuilt from D1 by the queue consumer
- * (with a newer version than any token the browser holds, so the change wins at the next visit).
- */
-async function refreshEdge(env: Env, siteId: string, contactIds: string[]): Promise<void> {
-  const messages: Array<{ body: RefreshMessage }> = []
-  for (let i = 0; i < contactIds.length; i += 100) messages.push({ body: { kind: 'refresh', siteId, contactIds: contactIds.slice(i, i + 100) } })
-  if (messages.length > 0) await env.EVENTS.sendBatch(messages)
-}
-
 /** `/api/v1/sites/:site/contacts`. */
 export const contactsRoutes = new Hono<AppEnv>()
   .get('/', async (c) => {
@@ -43,13 +33,13 @@ export const contactsRoutes = new Hono<AppEnv>()
   })
   .post('/', async (c) => {
     const contact = await saveContact(c.env.DB, c.get('site'), await readJson(c, z.unknown()), 'create')
-    await refreshEdge(c.env, c.get('site').id, [contact.id])
+    await queueSnapshotRefresh(c.env, c.get('site').id, [contact.id])
     return c.json(contactJson(contact), 201)
   })
   .post('/batch', async (c) => {
     const body = await readJson(c, batchBody)
     const result = await upsertContacts(c.env.DB, c.get('site'), body.contacts)
-    await refreshEdge(c.env, c.get('site').id, result.contacts.map((r) => r.id))
+    await queueSnapshotRefresh(c.env, c.get('site').id, result.contacts.map((r) => r.id))
     return c.json(result)
   })
   .get('/:id', async (c) => {
@@ -61,12 +51,12 @@ export const contactsRoutes = new Hono<AppEnv>()
   .patch('/:id', async (c) => {
     const patch = await readJson(c, contactPatch)
     const contact = await saveContact(c.env.DB, c.get('site'), { ...patch, id: c.req.param('id') }, 'update')
-    await refreshEdge(c.env, c.get('site').id, [contact.id])
+    await queueSnapshotRefresh(c.env, c.get('site').id, [contact.id])
     return c.json({ ...contactJson(contact), segments: await contactSegments(c.env.DB, c.get('site'), contact.id) })
   })
   .delete('/:id', async (c) => {
     await removeContact(c.env.DB, c.get('site'), c.req.param('id'))
-    await refreshEdge(c.env, c.get('site').id, [c.req.param('id')])
+    await queueSnapshotRefresh(c.env, c.get('site').id, [c.req.param('id')])
     return c.body(null, 204)
   })
   .get('/:id/events', async (c) => {
@@ -89,7 +79,7 @@ export const contactsRoutes = new Hono<AppEnv>()
   .post('/:id/events', async (c) => {
     const body = await readJson(c, eventsImport)
     const result = await importActivities(c.env.DB, c.get('site'), c.req.param('id'), body.events)
-    await refreshEdge(c.env, c.get('site').id, [c.req.param('id')])
+    await queueSnapshotRefresh(c.env, c.get('site').id, [c.req.param('id')])
     return c.json(result)
   })
   .get('/:id/segments', async (c) => {
@@ -99,12 +89,12 @@ export const contactsRoutes = new Hono<AppEnv>()
   })
   .put('/:id/segments/:segment', async (c) => {
     await addToStaticSegment(c.env.DB, c.get('site'), c.req.param('id'), c.req.param('segment'))
-    await refreshEdge(c.env, c.get('site').id, [c.req.param('id')])
+    await queueSnapshotRefresh(c.env, c.get('site').id, [c.req.param('id')])
     return c.json({ items: await contactSegments(c.env.DB, c.get('site'), c.req.param('id')) })
   })
   .delete('/:id/segments/:segment', async (c) => {
     await removeFromStaticSegment(c.env.DB, c.get('site'), c.req.param('id'), c.req.param('segment'))
-    await refreshEdge(c.env, c.get('site').id, [c.req.param('id')])
+    await queueSnapshotRefresh(c.env, c.get('site').id, [c.req.param('id')])
     return c.json({ items: await contactSegments(c.env.DB, c.get('site'), c.req.param('id')) })
   })
   .get('/:id/segments/:segment/explain', async (c) =>

@@ -45,11 +45,16 @@ export async function createContent(db: D1Database, site: Site, input: z.output<
   return content
 }
 
-export async function updateContent(db: D1Database, site: Site, id: string, patch: z.output<typeof contentPatch>, now = Date.now()): Promise<Content> {
+/**
+ * Updates content: the patch's values replace the current ones. With `replace`, the patch is the whole
+ * spec (as a form sends it) and what it leaves out is cleared.
+ */
+export async function updateContent(db: D1Database, site: Site, id: string, patch: z.output<typeof contentPatch>, now = Date.now(), opts: { replace?: boolean } = {}): Promise<Content> {
   const current = await getContent(db, site.id, id)
   if (!current) throw notFound('content', id)
   const { name, ...spec } = patch
-  const next: Content = { ...current, name: name ?? current.name, spec: normalize({ ...current.spec, ...spec }), updatedAt: now }
+  const merged = opts.replace ? { format: current.spec.format, display: current.spec.display, ...spec } : { ...current.spec, ...spec }
+  const next: Content = { ...current, name: name ?? current.name, spec: normalize(merged), updatedAt: now }
   await saveContent(db, site.id, next).run()
   return next
 }

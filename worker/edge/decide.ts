@@ -132,7 +132,7 @@ export function decide(site: CompiledSite, snapshot: Snapshot, events: readonly 
           const payload = site.config.content[node.content]
           if (payload && !shown.has(payload.id)) {
             shown.add(payload.id)
-            out.content.push(payload)
+            out.content.push({ ...payload, workflow: w.id })
           }
           id = node.next
           break

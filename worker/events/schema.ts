@@ -37,7 +37,13 @@ export const eventSchema = z.discriminatedUnion('type', [
     externalId: z.string().min(1).max(128).optional(),
     fields: z.record(z.string().max(64), scalar.nullable()).optional(),
   }),
-  z.strictObject({ ...base, type: z.literal('content'), content: z.string().min(1).max(64), action: z.enum(['shown', 'clicked', 'closed']) }),
+  z.strictObject({
+    ...base,
+    type: z.literal('content'),
+    content: z.string().min(1).max(64),
+    action: z.enum(['shown', 'clicked', 'closed']),
+    workflow: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a workflow id').optional(),
+  }),
   z.strictObject({
     ...base,
     type: z.literal('custom'),
@@ -60,7 +66,7 @@ export function toActivity(e: SegueEvent, receivedAt: number): Activity {
     case 'identify':
       return { id: e.id, type: e.type, at }
     case 'content':
-      return { id: e.id, type: e.type, at, contentId: e.content, name: e.action }
+      return { id: e.id, type: e.type, at, contentId: e.content, name: e.action, props: e.workflow ? { workflow: e.workflow } : undefined }
     case 'custom':
       return { id: e.id, type: e.type, at, name: e.name, props: e.props }
   }

@@ -1,0 +1,2 @@
+-- The console's overview counts content events (shown, clicked, closed) by time across a whole site.
+CREATE INDEX events_type ON events (site_id, type, at);

@@ -1,0 +1,319 @@
+import { Hono } from 'hono'
+import { type ClauseExplanation } from '../segments/service'
+import { FieldCatalog, SYSTEM_FIELDS, isSystemField } from '../conditions/fields'
+import { contactJson, contactSegments, saveContact } from '../contacts/service'
+import { type Contact, getContact, searchContacts } from '../data/contacts'
+import { listActivities } from '../data/events'
+import { allSegments } from '../data/segments'
+import { type Site, listSites } from '../data/sites'
+import { queueSnapshotRefresh } from '../edge/refresh'
+import { decodeCursor, encodeCursor } from '../lib/cursor'
+import { addToStaticSegment, explainMembership, removeFromStaticSegment } from '../segments/service'
+import { type FormErrors, errorsOf, text } from './forms'
+import { Alert, Csrf, Field, Layout, Notice, SegmentType, capitalized, when } from './layout'
+import { type ConsoleEnv } from './session'
+
+const cursorOf = (raw: string | undefined, arity: number) => {
+  try {
+    return decodeCursor(raw, arity)
+  } catch {
+    return undefined
+  }
+}
+
+const EDITABLE = ['firstName', 'lastName', 'birthDate', 'gender', 'country', 'city', 'phone', 'newsletter'] as const
+
+function displayName(c: Contact): string {
+  return [c.fields.firstName, c.fields.lastName].filter(Boolean).join(' ') || c.email || c.id
+}
+
+/** One explained clause, as the console shows it. */
+function Why(p: { e: ClauseExplanation }) {
+  const e = p.e
+  if (e.children) {
+    return (
+      <ul>
+        {e.children.map((child) => (
+          <li><Why e={child} /></li>
+        ))}
+      </ul>
+    )
+  }
+  const actual = e.actual === null || e.actual === undefined ? 'nothing' : String(e.actual)
+  return (
+    <span class={e.met ? 'met' : 'unmet'}>
+      {e.met ? '✓ ' : '✗ '}
+      {e.summary} <span class="hint">(this contact: {actual})</span>
+    </span>
+  )
+}
+
+export const contactRoutes = new Hono<ConsoleEnv>()
+  .get('/', async (c) => {
+    const site = c.get('site')
+    const q = (c.req.query('q') ?? '').trim().slice(0, 200)
+    const after = cursorOf(c.req.query('cursor'), 2) as [number, string] | undefined
+    const [sites, page] = await Promise.all([listSites(c.env.DB), searchContacts(c.env.DB, site.id, { q: q || undefined, after, limit: 25 })])
+    return c.html(
+      <Layout title="Contacts" csrf={c.get('session').csrf} site={site} sites={sites} active="contacts">
+        <h1>Contacts</h1>
+        <form method="get" class="filters card" role="search" aria-label="Search contacts">
+          <div>
+            <label for="q">Email or name</label>
+            <input id="q" name="q" type="search" value={q} />
+          </div>
+          <div class="shrink"><button type="submit">Search</button></div>
+        </form>
+        <div class="card" style="overflow-x:auto">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Contact</th>
+                <th scope="col">Name</th>
+                <th scope="col">Last seen</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.contacts.length === 0 && (
+                <tr><td colspan={3}>No contacts match.</td></tr>
+              )}
+              {page.contacts.map((ct) => (
+                <tr>
+                  <td><a href={`/admin/sites/${site.id}/contacts/${ct.id}`}>{ct.email ?? ct.id}</a></td>
+                  <td>{[ct.fields.firstName, ct.fields.lastName].filter(Boolean).join(' ')}</td>
+                  <td>{when(ct.lastSeenAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {page.last && <p><a href={`?${new URLSearchParams({ ...(q ? { q } : {}), cursor: encodeCursor(page.last) })}`}>Next page</a></p>}
+        </div>
+      </Layout>,
+    )
+  })
+  .get('/:id', async (c) => {
+    const site = c.get('site')
+    const contact = await getContact(c.env.DB, site.id, c.req.param('id'))
+    if (!contact) return c.notFound()
+    return c.html(await profile(c.env, site, contact, c.get('session').csrf, c.req.query('notice'), c.req.query('before')))
+  })
+  .post('/:id/segments', async (c) => {
+    const site = c.get('site')
+    const id = c.req.param('id')
+    const segment = text(await c.req.parseBody(), 'segment')
+    try {
+      await addToStaticSegment(c.env.DB, site, id, segment)
+      await queueSnapshotRefresh(c.env, site.id, [id])
+      return c.redirect(`/admin/sites/${site.id}/contacts/${id}?notice=added`, 303)
+    } catch (err) {
+      const contact = await getContact(c.env.DB, site.id, id)
+      if (!contact) return c.notFound()
+      return c.html(await profile(c.env, site, contact, c.get('session').csrf, undefined, undefined, (await errorsOf(err)).message), 400)
+    }
+  })
+  .post('/:id/segments/:segment/remove', async (c) => {
+    const site = c.get('site')
+    const id = c.req.param('id')
+    try {
+      await removeFromStaticSegment(c.env.DB, site, id, c.req.param('segment'))
+      await queueSnapshotRefresh(c.env, site.id, [id])
+      return c.redirect(`/admin/sites/${site.id}/contacts/${id}?notice=removed`, 303)
+    } catch (err) {
+      const contact = await getContact(c.env.DB, site.id, id)
+      if (!contact) return c.notFound()
+      return c.html(await profile(c.env, site, contact, c.get('session').csrf, undefined, undefined, (await errorsOf(err)).message), 409)
+    }
+  })
+  .get('/:id/edit', async (c) => {
+    const site = c.get('site')
+    const contact = await getContact(c.env.DB, site.id, c.req.param('id'))
+    if (!contact) return c.notFound()
+    return c.html(<EditPage site={site} csrf={c.get('session').csrf} contact={contact} values={valuesOf(contact)} />)
+  })
+  .post('/:id/edit', async (c) => {
+    const site = c.get('site')
+    const contact = await getContact(c.env.DB, site.id, c.req.param('id'))
+    if (!contact) return c.notFound()
+    const form = await c.req.parseBody()
+    const values: Record<string, string> = {}
+    for (const k of ['email', 'externalId', ...EDITABLE, ...site.fields.map((f) => f.key)]) values[k] = text(form, k)
+    const catalog = new FieldCatalog(site.fields)
+    const fields: Record<string, string | number | boolean | null> = {}
+    for (const k of [...EDITABLE, ...site.fields.map((f) => f.key)]) {
+      const raw = values[k].trim()
+      const type = catalog.get(k)?.type
+      if (raw === '') fields[k] = null
+      else if (type === 'number') fields[k] = Number.isFinite(Number(raw)) ? Number(raw) : raw
+      else if (type === 'boolean') fields[k] = raw === 'true'
+      else fields[k] = raw
+    }
+    try {
+      await saveContact(c.env.DB, site, { id: contact.id, email: values.email.trim(), externalId: values.externalId.trim(), fields }, 'update')
+      await queueSnapshotRefresh(c.env, site.id, [contact.id])
+      return c.redirect(`/admin/sites/${site.id}/contacts/${contact.id}?notice=saved`, 303)
+    } catch (err) {
+      const errors = await errorsOf(err)
+      // A field refusal reads "fields.birthDate: must be a date…": show it beside that field.
+      const byField: Record<string, string> = { ...errors.fields }
+      for (const part of (errors.message ?? errors.fields.fields ?? '').split('; ')) {
+        const m = /^fields\.([A-Za-z0-9_]+): (.+)$/.exec(part)
+        if (m) byField[m[1]] = m[2]
+      }
+      delete byField.fields
+      return c.html(<EditPage site={site} csrf={c.get('session').csrf} contact={contact} values={values} errors={{ fields: byField, message: Object.keys(byField).length ? undefined : errors.message }} />, 400)
+    }
+  })
+
+function valuesOf(contact: Contact): Record<string, string> {
+  const out: Record<string, string> = { email: contact.email ?? '', externalId: contact.externalId ?? '' }
+  for (const [k, v] of Object.entries(contact.fields)) out[k] = String(v)
+  return out
+}
+
+function EditPage(p: { site: Site; csrf: string; contact: Contact; values: Record<string, string>; errors?: FormErrors }) {
+  const label = (k: string) => capitalized(isSystemField(k) ? SYSTEM_FIELDS[k].label : k)
+  return (
+    <Layout title={`Edit ${displayName(p.contact)}`} csrf={p.csrf} site={p.site} active="contacts">
+      <p><a href={`/admin/sites/${p.site.id}/contacts/${p.contact.id}`}>← {displayName(p.contact)}</a></p>
+      <h1>Edit fields</h1>
+      <form method="post" class="card">
+        <Alert message={p.errors?.message} />
+        <Csrf token={p.csrf} />
+        <div class="grid2">
+          <div>
+            <Field name="email" label="Email" type="email" value={p.values.email} error={p.errors?.fields.email} />
+            <Field name="externalId" label="External id" value={p.values.externalId} error={p.errors?.fields.externalId} />
+            {EDITABLE.map((k) => (
+              <Field
+                name={k}
+                label={label(k)}
+                type={k === 'birthDate' ? 'date' : 'text'}
+                value={p.values[k]}
+                error={p.errors?.fields[k]}
+                hint={k === 'newsletter' ? 'subscribed, unsubscribed or pending' : undefined}
+              />
+            ))}
+          </div>
+          <div>
+            {p.site.fields.length === 0 && <p class="hint">This site declares no custom fields.</p>}
+            {p.site.fields.map((f) => (
+              <Field
+                name={f.key}
+                label={f.label ?? f.key}
+                type={f.type === 'date' ? 'date' : f.type === 'number' ? 'number' : 'text'}
+                value={p.values[f.key]}
+                error={p.errors?.fields[f.key]}
+                hint={f.type === 'boolean' ? 'true or false' : undefined}
+              />
+            ))}
+          </div>
+        </div>
+        <button type="submit">Save fields</button>
+      </form>
+    </Layout>
+  )
+}
+
+const NOTICES: Record<string, string> = { added: 'Added to the segment.', removed: 'Removed from the segment.', saved: 'Fields saved.' }
+
+async function profile(env: Env, site: Site, contact: Contact, csrf: string, notice?: string, beforeCursor?: string, error?: string) {
+  const before = cursorOf(beforeCursor, 2) as [number, string] | undefined
+  const [memberships, segments, events, sites] = await Promise.all([
+    contactSegments(env.DB, site, contact.id),
+    allSegments(env.DB, site.id),
+    listActivities(env.DB, site.id, contact.id, { before, limit: 26 }),
+    listSites(env.DB),
+  ])
+  const explanations = new Map<string, ClauseExplanation | null>()
+  for (const m of memberships.filter((m) => m.type === 'dynamic')) {
+    explanations.set(m.id, (await explainMembership(env.DB, site, contact.id, m.id)).conditions)
+  }
+  const json = contactJson(contact)
+  const memberOf = new Set(memberships.map((m) => m.id))
+  const addable = segments.filter((s) => s.type === 'static' && !memberOf.has(s.id))
+  const page = events.slice(0, 25)
+  const tail = page[page.length - 1]
+  return (
+    <Layout title={displayName(contact)} csrf={csrf} site={site} sites={sites} active="contacts">
+      <p><a href={`/admin/sites/${site.id}/contacts`}>← Contacts</a></p>
+      <h1>{displayName(contact)}</h1>
+      <Notice message={notice ? NOTICES[notice] : undefined} />
+      <Alert message={error} />
+      <div class="grid2">
+        <section class="card" aria-labelledby="fields-title">
+          <h2 id="fields-title">Fields</h2>
+          <table>
+            <tbody>
+              <tr><th scope="row">Id</th><td><code>{json.id}</code></td></tr>
+              <tr><th scope="row">Email</th><td>{json.email ?? '—'}</td></tr>
+              <tr><th scope="row">External id</th><td>{json.externalId ?? '—'}</td></tr>
+              {Object.entries(json.fields).map(([k, v]) => (
+                <tr><th scope="row">{capitalized(isSystemField(k) ? SYSTEM_FIELDS[k].label : k)}</th><td>{String(v)}</td></tr>
+              ))}
+              <tr><th scope="row">Created</th><td>{when(contact.createdAt)}</td></tr>
+              <tr><th scope="row">Last seen</th><td>{when(contact.lastSeenAt)}</td></tr>
+            </tbody>
+          </table>
+          <p><a class="button secondary" href={`/admin/sites/${site.id}/contacts/${contact.id}/edit`}>Edit fields</a></p>
+        </section>
+        <section class="card" aria-labelledby="segments-title">
+          <h2 id="segments-title">Segments</h2>
+          {memberships.length === 0 && <p>Not in any segment.</p>}
+          <ul class="timeline">
+            {memberships.map((m) => (
+              <li data-membership={m.id}>
+                <SegmentType type={m.type} />{' '}
+                <a href={`/admin/sites/${site.id}/segments/${m.id}`}>{m.name}</a> <span class="hint">since {m.since.slice(0, 10)} · {m.source}</span>
+                {m.type === 'static' ? (
+                  <form method="post" action={`/admin/sites/${site.id}/contacts/${contact.id}/segments/${m.id}/remove`}>
+                    <Csrf token={csrf} />
+                    <button type="submit" class="link">Remove from segment<span class="sr-only"> {m.name}</span></button>
+                  </form>
+                ) : (
+                  <div class="why">
+                    <span class="hint">In this segment because its conditions hold; it cannot be removed by hand.</span>
+                    {explanations.get(m.id) && <Why e={explanations.get(m.id)!} />}
+                  </div>
+                )}
+              </li>
+            ))}
+          </ul>
+          {addable.length > 0 && (
+            <form method="post" action={`/admin/sites/${site.id}/contacts/${contact.id}/segments`} class="row" style="margin-top:12px">
+              <Csrf token={csrf} />
+              <div>
+                <label for="add-segment">Static segment</label>
+                <select id="add-segment" name="segment">
+                  {addable.map((s) => <option value={s.id}>{s.name}</option>)}
+                </select>
+              </div>
+              <div class="shrink"><button type="submit">Add to Segment</button></div>
+            </form>
+          )}
+        </section>
+      </div>
+      <section class="card" aria-labelledby="activity-title">
+        <h2 id="activity-title">Activity</h2>
+        {page.length === 0 && <p>No activity yet.</p>}
+        <ol class="timeline">
+          {page.map((e) => (
+            <li>
+              <strong>{e.type.replace('_', ' ')}</strong> <span class="hint">{when(e.at)}</span>
+              <div>
+                {e.url && <div>URL: <span data-visitor-text>{e.url}</span></div>}
+                {e.title && <div>Title: <span data-visitor-text>{e.title}</span></div>}
+                {e.referrer && <div>Referrer: <span data-visitor-text>{e.referrer}</span></div>}
+                {e.name && <div>{e.type === 'content' ? 'Action' : 'Name'}: <span data-visitor-text>{e.name}</span></div>}
+                {e.contentId && <div>Content: {e.contentId}</div>}
+                {e.amountMilli !== undefined && <div>Amount: {e.amountMilli / 1000} {e.currency ?? ''}</div>}
+                {e.orderId && <div>Order: <span data-visitor-text>{e.orderId}</span></div>}
+                {e.props && Object.keys(e.props).length > 0 && <div>Properties: <code data-visitor-text>{JSON.stringify(e.props)}</code></div>}
+              </div>
+            </li>
+          ))}
+        </ol>
+        {events.length > 25 && tail && <p><a href={`?before=${encodeCursor([tail.at, tail.id])}`}>Older activity</a></p>}
+      </section>
+    </Layout>
+  )
+}

@@ -1,0 +1,229 @@
+import { Hono } from 'hono'
+import { contentCreate, contentPatch, POSITIONS } from '../content/schema'
+import { allContent, createContent, removeContent, updateContent } from '../content/service'
+import { type Content, getContent } from '../data/content'
+import { type Site, listSites } from '../data/sites'
+import { publishSiteConfig } from '../edge/config'
+import { type FormErrors, errorsOf, text } from './forms'
+import { Alert, Csrf, Field, Layout, Notice } from './layout'
+import { type ConsoleEnv } from './session'
+
+type Values = Record<string, string>
+
+const FORMATS = [['popup', 'Popup'], ['slide-in', 'Slide-in'], ['bar', 'Bar'], ['inline', 'Inline block']] as const
+const TRIGGERS = [['immediately', 'Immediately'], ['delay', 'After a delay'], ['scroll', 'At a scroll depth'], ['exit', 'On exit intent']] as const
+
+function valuesOf(c?: Content): Values {
+  if (!c) return { format: 'popup', position: 'center', on: 'immediately', backdropCloses: 'on' }
+  const s = c.spec
+  return {
+    id: c.id,
+    name: c.name,
+    format: s.format,
+    position: s.position ?? '',
+    selector: s.selector ?? '',
+    placement: s.placement ?? 'inside',
+    title: s.title ?? '',
+    body: s.body ?? '',
+    image: s.image ?? '',
+    ctaLabel: s.cta?.label ?? '',
+    ctaUrl: s.cta?.url ?? '',
+    on: s.display.on,
+    ms: s.display.on === 'delay' ? String(s.display.ms) : '',
+    percent: s.display.on === 'scroll' ? String(s.display.percent) : '',
+    backdropCloses: s.backdropCloses === false ? '' : 'on',
+  }
+}
+
+/** The form's values as the content API's input. */
+function inputOf(v: Values) {
+  const display = v.on === 'delay' ? { on: 'delay', ms: Number(v.ms || 0) } : v.on === 'scroll' ? { on: 'scroll', percent: Number(v.percent || 0) } : { on: v.on || 'immediately' }
+  const input: Record<string, unknown> = { name: v.name, format: v.format, display }
+  if (v.format === 'inline') {
+    input.selector = v.selector || undefined
+    input.placement = v.placement || 'inside'
+  } else if (v.position) input.position = v.position
+  for (const k of ['title', 'body', 'image'] as const) if (v[k]) input[k] = v[k]
+  if (v.ctaLabel || v.ctaUrl) input.cta = { label: v.ctaLabel, url: v.ctaUrl }
+  if (v.format === 'popup') input.backdropCloses = v.backdropCloses === 'on'
+  return input
+}
+
+function Select(p: { name: string; label: string; value: string; options: ReadonlyArray<readonly [string, string]>; error?: string }) {
+  return (
+    <div class="field">
+      <label for={`f-${p.name}`}>{p.label}</label>
+      <select id={`f-${p.name}`} name={p.name} aria-describedby={p.error ? `f-${p.name}-error` : undefined}>
+        {p.options.map(([v, l]) => <option value={v} selected={v === p.value}>{l}</option>)}
+      </select>
+      {p.error && <div class="error" id={`f-${p.name}-error`}>{p.error}</div>}
+    </div>
+  )
+}
+
+function ContentForm(p: { site: Site; csrf: string; values: Values; errors?: FormErrors; action: string; isNew: boolean }) {
+  const v = p.values
+  const e = p.errors?.fields ?? {}
+  return (
+    <div class="grid2">
+      <form method="post" action={p.action} class="card" id="content-form">
+        <Alert message={p.errors?.message} />
+        <Csrf token={p.csrf} />
+        <Field name="name" label="Name" value={v.name} required error={e.name} hint="Only you see it." />
+        {p.isNew && <Field name="id" label="Id (optional)" value={v.id} error={e.id} hint="Letters, digits, _ and -; made for you when empty." />}
+        <Select name="format" label="Format" value={v.format} options={FORMATS} error={e.format} />
+        <Select name="position" label="Position" value={v.position} options={[['', 'Default'], ...POSITIONS.map((x) => [x, x.replace('-', ' ')] as const)]} error={e.position} />
+        <Field name="selector" label="CSS selector (inline blocks)" value={v.selector} error={e.selector} hint="For example #hero or .product-description" />
+        <Select name="placement" label="Placement (inline blocks)" value={v.placement ?? 'inside'} options={[['before', 'Before'], ['after', 'After'], ['inside', 'Inside'], ['replace', 'Replace']]} error={e.placement} />
+        <Field name="title" label="Title" value={v.title} error={e.title} />
+        <Field name="body" label="Body" value={v.body} textarea error={e.body} hint="HTML: p, a, strong, em, br, ul, ol, li and img are kept; everything else is removed." />
+        <Field name="image" label="Image URL" type="url" value={v.image} error={e.image} />
+        <div class="row">
+          <Field name="ctaLabel" label="Call to action label" value={v.ctaLabel} error={e.cta} />
+          <Field name="ctaUrl" label="Call to action URL" type="url" value={v.ctaUrl} />
+        </div>
+        <div class="row">
+          <Select name="on" label="Show" value={v.on} options={TRIGGERS} error={e.display} />
+          <Field name="ms" label="Delay (ms)" type="number" value={v.ms} />
+          <Field name="percent" label="Scroll depth (%)" type="number" value={v.percent} />
+        </div>
+        <div class="field">
+          <label><input type="checkbox" name="backdropCloses" checked={v.backdropCloses === 'on'} /> A click on the backdrop closes a popup</label>
+        </div>
+        <button type="submit">{p.isNew ? 'Create content' : 'Save content'}</button>
+      </form>
+      <section class="card" aria-labelledby="preview-title">
+        <h2 id="preview-title">Live preview</h2>
+        <p class="hint">Rendered by the same code that runs on your site.</p>
+        <iframe class="preview" id="preview" title="Preview of this content" src="/admin/preview" />
+      </section>
+    </div>
+  )
+}
+
+const FORM_KEYS = ['id', 'name', 'format', 'position', 'selector', 'placement', 'title', 'body', 'image', 'ctaLabel', 'ctaUrl', 'on', 'ms', 'percent', 'backdropCloses']
+
+export const contentRoutes = new Hono<ConsoleEnv>()
+  .get('/', async (c) => {
+    const site = c.get('site')
+    const [sites, content] = await Promise.all([listSites(c.env.DB), allContent(c.env.DB, site.id)])
+    return c.html(
+      <Layout title="Content" csrf={c.get('session').csrf} site={site} sites={sites} active="content">
+        <h1>Content</h1>
+        <Notice message={c.req.query('deleted') ? 'Content deleted.' : undefined} />
+        <p><a class="button" href={`/admin/sites/${site.id}/content/new`}>Create content</a></p>
+        <div class="card" style="overflow-x:auto">
+          <table>
+            <thead><tr><th scope="col">Name</th><th scope="col">Format</th><th scope="col">Title</th><th scope="col">Shown</th></tr></thead>
+            <tbody>
+              {content.length === 0 && <tr><td colspan={4}>No content yet.</td></tr>}
+              {content.map((x) => (
+                <tr>
+                  <td><a href={`/admin/sites/${site.id}/content/${x.id}`}>{x.name}</a></td>
+                  <td>{x.spec.format}{x.spec.position ? ` · ${x.spec.position}` : ''}</td>
+                  <td>{x.spec.title ?? ''}</td>
+                  <td>{x.spec.display.on}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </Layout>,
+    )
+  })
+  .get('/new', (c) => {
+    const site = c.get('site')
+    const csrf = c.get('session').csrf
+    return c.html(
+      <Layout title="New content" csrf={csrf} site={site} active="content" scripts={['content']}>
+        <h1>New content</h1>
+        <ContentForm site={site} csrf={csrf} values={valuesOf()} action={`/admin/sites/${site.id}/content`} isNew />
+      </Layout>,
+    )
+  })
+  .post('/', async (c) => {
+    const site = c.get('site')
+    const csrf = c.get('session').csrf
+    const form = await c.req.parseBody()
+    const values: Values = Object.fromEntries(FORM_KEYS.map((k) => [k, text(form, k)]))
+    const again = (errors: FormErrors) =>
+      c.html(
+        <Layout title="New content" csrf={csrf} site={site} active="content" scripts={['content']}>
+          <h1>New content</h1>
+          <ContentForm site={site} csrf={csrf} values={values} errors={errors} action={`/admin/sites/${site.id}/content`} isNew />
+        </Layout>,
+        400,
+      )
+    const r = contentCreate.safeParse({ ...inputOf(values), ...(values.id ? { id: values.id } : {}) })
+    if (!r.success) return again({ fields: Object.fromEntries(r.error.issues.map((i) => [String(i.path[0] ?? ''), i.message])) })
+    try {
+      const created = await createContent(c.env.DB, site, r.data)
+      await publishSiteConfig(c.env, site.id)
+      return c.redirect(`/admin/sites/${site.id}/content/${created.id}?saved=1`, 303)
+    } catch (err) {
+      return again(await errorsOf(err))
+    }
+  })
+  .get('/:id', async (c) => {
+    const site = c.get('site')
+    const content = await getContent(c.env.DB, site.id, c.req.param('id'))
+    if (!content) return c.notFound()
+    const csrf = c.get('session').csrf
+    return c.html(
+      <Layout title={content.name} csrf={csrf} site={site} active="content" scripts={['content']}>
+        <p><a href={`/admin/sites/${site.id}/content`}>← Content</a></p>
+        <h1>{content.name}</h1>
+        <Notice message={c.req.query('saved') ? 'Content saved.' : undefined} />
+        <ContentForm site={site} csrf={csrf} values={valuesOf(content)} action={`/admin/sites/${site.id}/content/${content.id}`} isNew={false} />
+        <form method="post" action={`/admin/sites/${site.id}/content/${content.id}/delete`} class="card" data-confirm={`Delete ${content.name}? This cannot be undone.`}>
+          <Csrf token={csrf} />
+          <button type="submit" class="danger">Delete content</button>
+        </form>
+      </Layout>,
+    )
+  })
+  .post('/:id', async (c) => {
+    const site = c.get('site')
+    const id = c.req.param('id')
+    const csrf = c.get('session').csrf
+    const form = await c.req.parseBody()
+    const values: Values = Object.fromEntries(FORM_KEYS.map((k) => [k, text(form, k)]))
+    const again = (errors: FormErrors) =>
+      c.html(
+        <Layout title="Edit content" csrf={csrf} site={site} active="content" scripts={['content']}>
+          <h1>Edit content</h1>
+          <ContentForm site={site} csrf={csrf} values={values} errors={errors} action={`/admin/sites/${site.id}/content/${id}`} isNew={false} />
+        </Layout>,
+        400,
+      )
+    const r = contentPatch.safeParse(inputOf(values))
+    if (!r.success) return again({ fields: Object.fromEntries(r.error.issues.map((i) => [String(i.path[0] ?? ''), i.message])) })
+    try {
+      // The form is the whole content: what it leaves empty is cleared, not kept.
+      await updateContent(c.env.DB, site, id, r.data, Date.now(), { replace: true })
+      await publishSiteConfig(c.env, site.id)
+      return c.redirect(`/admin/sites/${site.id}/content/${id}?saved=1`, 303)
+    } catch (err) {
+      return again(await errorsOf(err))
+    }
+  })
+  .post('/:id/delete', async (c) => {
+    const site = c.get('site')
+    try {
+      await removeContent(c.env.DB, site, c.req.param('id'))
+      await publishSiteConfig(c.env, site.id)
+      return c.redirect(`/admin/sites/${site.id}/content?deleted=1`, 303)
+    } catch (err) {
+      const content = await getContent(c.env.DB, site.id, c.req.param('id'))
+      if (!content) return c.notFound()
+      const csrf = c.get('session').csrf
+      return c.html(
+        <Layout title={content.name} csrf={csrf} site={site} active="content" scripts={['content']}>
+          <h1>{content.name}</h1>
+          <ContentForm site={site} csrf={csrf} values={valuesOf(content)} action={`/admin/sites/${site.id}/content/${content.id}`} isNew={false} errors={{ fields: {}, message: (await errorsOf(err)).message }} />
+        </Layout>,
+        409,
+      )
+    }
+  })
+

@@ -1,0 +1,61 @@
+/**
+ * The admin console at /admin: server-rendered pages (Hono JSX) over the same services as the admin
+ * API, each page with only the script it needs.
+ */
+import { Hono, type MiddlewareHandler } from 'hono'
+import { getSite } from '../data/sites'
+import { authRoutes } from './auth'
+import { contactRoutes } from './contacts'
+import { contentRoutes } from './content'
+import { Layout } from './layout'
+import { type ConsoleEnv, requireSession } from './session'
+import { segmentRoutes } from './segments'
+import { overviewRoutes, siteRoutes } from './sites'
+import { workflowRoutes } from './workflows'
+
+const loadSite: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
+  const site = await getSite(c.env.DB, c.req.param('site') ?? '')
+  if (!site) return c.notFound()
+  c.set('site', site)
+  await next()
+}
+
+/** The frame the live preview renders content in, with the SDK's own renderer. */
+function PreviewFrame() {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <title>Preview</title>
+        <style>{'body{margin:0;min-height:100vh;font:15px system-ui;background:repeating-linear-gradient(45deg,#f4f4f6,#f4f4f6 12px,#ececf0 12px,#ececf0 24px)}#slot{margin:24px;padding:16px;background:#fff;border-radius:8px}'}</style>
+      </head>
+      <body>
+        <div id="slot">Your page</div>
+        <script src="/console/preview.js" defer />
+      </body>
+    </html>
+  )
+}
+
+export const consoleApp = new Hono<ConsoleEnv>()
+  .route('/', authRoutes)
+  .use('*', requireSession)
+  .get('/preview', (c) => c.html(`<!doctype html>${<PreviewFrame />}`))
+  .route('/', siteRoutes)
+  .use('/sites/:site', loadSite)
+  .use('/sites/:site/*', loadSite)
+  .route('/sites/:site', overviewRoutes)
+  .route('/sites/:site/segments', segmentRoutes)
+  .route('/sites/:site/contacts', contactRoutes)
+  .route('/sites/:site/content', contentRoutes)
+  .route('/sites/:site/workflows', workflowRoutes)
+
+/** The console's page for an address that leads nowhere (the app-wide not-found handler calls it). */
+export function consoleNotFound(): string {
+  return `${(
+    <Layout title="Not found">
+      <h1>Not found</h1>
+      <p>There is nothing here. <a href="/admin">Back to the console</a></p>
+    </Layout>
+  )}`
+}

@@ -1,0 +1,130 @@
+/**
+ * The console's page frame and small shared pieces: navigation, form fields with their errors, segment
+ * type icons. Everything passes through Hono's JSX, which escapes text, so a value a visitor sent (a URL,
+ * a title, a field) is always shown as text.
+ */
+import { raw } from 'hono/html'
+import { type Child } from 'hono/jsx'
+import { type Site } from '../data/sites'
+
+export interface LayoutProps {
+  title: string
+  csrf?: string
+  site?: Site
+  sites?: Site[]
+  active?: 'overview' | 'segments' | 'contacts' | 'content' | 'workflows' | 'sites'
+  scripts?: string[]
+  children?: Child
+}
+
+const SECTIONS = [
+  ['overview', 'Overview', ''],
+  ['segments', 'Segments', '/segments'],
+  ['contacts', 'Contacts', '/contacts'],
+  ['content', 'Content', '/content'],
+  ['workflows', 'Workflows', '/workflows'],
+] as const
+
+export function Layout(p: LayoutProps) {
+  return (
+    <>
+    {raw('<!doctype html>')}
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{p.title} · Segue</title>
+        <link rel="icon" href="data:," />
+        <link rel="stylesheet" href="/console/console.css" />
+        {p.csrf && <meta name="csrf-token" content={p.csrf} />}
+      </head>
+      <body>
+        <a class="skip" href="#main">Skip to content</a>
+        <header class="top">
+          <a class="brand" href="/admin">Segue</a>
+          {p.site && (
+            <nav aria-label="Site sections">
+              <ul>
+                {SECTIONS.map(([key, label, path]) => (
+                  <li>
+                    <a href={`/admin/sites/${p.site!.id}${path}`} aria-current={p.active === key ? 'page' : undefined}>{label}</a>
+                  </li>
+                ))}
+              </ul>
+            </nav>
+          )}
+          {p.sites && p.sites.length > 0 && (
+            <form method="get" action="/admin/sites/go">
+              <label class="sr-only" for="site-picker">Site</label>
+              <select id="site-picker" name="site" data-autosubmit>
+                {p.sites.map((s) => <option value={s.id} selected={s.id === p.site?.id}>{s.name}</option>)}
+              </select>
+              <noscript><button type="submit" class="secondary">Open</button></noscript>
+            </form>
+          )}
+          {p.csrf && (
+            <form method="post" action="/admin/sign-out">
+              <input type="hidden" name="_csrf" value={p.csrf} />
+              <button type="submit" class="secondary">Sign out</button>
+            </form>
+          )}
+        </header>
+        <main id="main" tabindex={-1}>{p.children}</main>
+        <script src="/console/common.js" defer />
+        {(p.scripts ?? []).map((s) => <script src={`/console/${s}.js`} defer />)}
+      </body>
+    </html>
+    </>
+  )
+}
+
+export function Csrf(p: { token: string }) {
+  return <input type="hidden" name="_csrf" value={p.token} />
+}
+
+/** A labelled input with its hint and error, tied together for screen readers. */
+export function Field(p: { name: string; label: string; value?: string; type?: string; error?: string; hint?: string; required?: boolean; textarea?: boolean; placeholder?: string }) {
+  const id = `f-${p.name}`
+  const described = [p.hint && `${id}-hint`, p.error && `${id}-error`].filter(Boolean).join(' ') || undefined
+  return (
+    <div class="field">
+      <label for={id}>{p.label}</label>
+      {p.textarea ? (
+        <textarea id={id} name={p.name} aria-invalid={p.error ? 'true' : undefined} aria-describedby={described} required={p.required}>{p.value ?? ''}</textarea>
+      ) : (
+        <input id={id} name={p.name} type={p.type ?? 'text'} value={p.value ?? ''} aria-invalid={p.error ? 'true' : undefined} aria-describedby={described} required={p.required} placeholder={p.placeholder} />
+      )}
+      {p.hint && <div class="hint" id={`${id}-hint`}>{p.hint}</div>}
+      {p.error && <div class="error" id={`${id}-error`}>{p.error}</div>}
+    </div>
+  )
+}
+
+export function SegmentType(p: { type: 'static' | 'dynamic' }) {
+  return (
+    <span class="type">
+      <span class={`dot ${p.type}`} aria-hidden="true" />
+      <span>{p.type === 'dynamic' ? 'Dynamic' : 'Static'}</span>
+      <span class="sr-only"> segment</span>
+    </span>
+  )
+}
+
+export function Alert(p: { message?: string }) {
+  return p.message ? <div class="alert" role="alert">{p.message}</div> : null
+}
+
+export function Notice(p: { message?: string }) {
+  return p.message ? <div class="notice" role="status">{p.message}</div> : null
+}
+
+/** Data for a page script, as JSON in a <script type="application/json"> (escaped so it cannot end the tag). */
+export function PageData(p: { id: string; data: unknown }) {
+  const json = JSON.stringify(p.data).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026')
+  return <script type="application/json" id={p.id} dangerouslySetInnerHTML={{ __html: json }} />
+}
+
+/** A field's label as a heading: its first letter in capitals. */
+export const capitalized = (s: string) => s.charAt(0).toUpperCase() + s.slice(1)
+
+export const when = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—')

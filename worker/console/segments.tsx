@@ -1,0 +1,369 @@
+import { Hono } from 'hono'
+import { type z } from 'zod'
+import { FieldCatalog, SYSTEM_FIELDS } from '../conditions/fields'
+import { contactJson } from '../contacts/service'
+import { membersOf } from '../data/members'
+import { type Segment, allSegments, getSegment, listSegments } from '../data/segments'
+import { type Site, listSites } from '../data/sites'
+import { publishSiteConfig } from '../edge/config'
+import { describeIssues } from '../http/validate'
+import { decodeCursor, encodeCursor } from '../lib/cursor'
+import { segmentCreate, segmentPatch } from '../segments/schema'
+import { createSegment, previewSegment, removeSegment, summarizer, updateSegment } from '../segments/service'
+import { type FormErrors, errorsOf, text } from './forms'
+import { Alert, Csrf, Field, Layout, Notice, PageData, SegmentType, when } from './layout'
+import { type ConsoleEnv } from './session'
+
+/** What the condition builder needs to offer: every field with its type, and the other segments. */
+export function builderData(site: Site, segments: Segment[], selfId?: string) {
+  const catalog = new FieldCatalog(site.fields)
+  const system = Object.entries(SYSTEM_FIELDS).map(([key, f]) => ({ key, label: f.label, type: f.type }))
+  const custom = catalog.customDefinitions().map((d) => ({ key: d.key, label: d.label ?? d.key, type: d.type }))
+  return {
+    fields: [...system, ...custom],
+    segments: segments.filter((s) => s.id !== selfId).map((s) => ({ id: s.id, name: s.name, type: s.type })),
+    previewUrl: `/admin/sites/${site.id}/segments/preview`,
+    self: selfId ?? null,
+  }
+}
+
+interface FormValues {
+  id?: string
+  name: string
+  description: string
+  type: 'static' | 'dynamic'
+  conditions: string
+}
+
+function SegmentForm(p: { site: Site; csrf: string; values: FormValues; errors?: FormErrors; action: string; submit: string; segments: Segment[] }) {
+  const dynamic = p.values.type === 'dynamic'
+  return (
+    <form method="post" action={p.action} class="card" id="segment-form">
+      <Alert message={p.errors?.message} />
+      <Csrf token={p.csrf} />
+      <input type="hidden" name="type" value={p.values.type} />
+      <p>
+        <SegmentType type={p.values.type} />{' '}
+        {dynamic ? '— members follow the conditions below, on the spot.' : '— members are added and removed by hand or by workflows.'}
+      </p>
+      <Field name="name" label="Name" value={p.values.name} required error={p.errors?.fields.name} />
+      <Field name="description" label="Description" value={p.values.description} textarea error={p.errors?.fields.description} />
+      {dynamic && (
+        <fieldset class="field" style="border:0;padding:0;margin:0 0 12px">
+          <legend style="font-weight:700;margin-bottom:4px">Conditions</legend>
+          <input type="hidden" name="conditions" id="conditions" value={p.values.conditions} />
+          <div id="condition-builder" aria-describedby={p.errors?.fields.conditions ? 'conditions-error' : undefined}>
+            <noscript>The condition builder needs JavaScript.</noscript>
+          </div>
+          <div class="live" id="live" role="status" aria-live="polite">Counting members…</div>
+          {p.errors?.fields.conditions && <div class="error" id="conditions-error">{p.errors.fields.conditions}</div>}
+          <PageData id="builder-data" data={builderData(p.site, p.segments, p.values.id)} />
+        </fieldset>
+      )}
+      <button type="submit">{p.submit}</button>
+    </form>
+  )
+}
+
+const EMPTY_CONDITIONS = JSON.stringify({ all: [{ field: 'birthDate', op: 'between', value: ['1981-01-01', '1996-12-31'] }] })
+
+function readForm(form: Record<string, unknown>): { values: FormValues; parsed?: unknown; error?: string } {
+  const type = text(form, 'type') === 'dynamic' ? 'dynamic' : 'static'
+  const values: FormValues = { name: text(form, 'name'), description: text(form, 'description'), type, conditions: text(form, 'conditions') }
+  if (type === 'static') return { values }
+  try {
+    return { values, parsed: JSON.parse(values.conditions || 'null') }
+  } catch {
+    return { values, error: 'The conditions could not be read: reload the page and try again.' }
+  }
+}
+
+function fieldErrors(issues: z.core.$ZodIssue[]): FormErrors {
+  const fields: Record<string, string> = {}
+  for (const i of issues) {
+    const key = String(i.path[0] ?? '')
+    const rest = i.path.slice(1).map((x) => (typeof x === 'number' ? `[${x}]` : `.${String(x)}`)).join('')
+    fields[key] ??= rest ? `${rest.replace(/^\./, '')}: ${i.message}` : i.message
+  }
+  return { fields, message: Object.keys(fields).some((k) => !['name', 'description', 'conditions'].includes(k)) ? describeIssues(issues) : undefined }
+}
+
+export const segmentRoutes = new Hono<ConsoleEnv>()
+  .get('/', async (c) => {
+    const site = c.get('site')
+    const type = c.req.query('type') === 'static' || c.req.query('type') === 'dynamic' ? (c.req.query('type') as 'static' | 'dynamic') : undefined
+    const q = (c.req.query('q') ?? '').slice(0, 100)
+    let after: [string, string] | undefined
+    try {
+      after = decodeCursor(c.req.query('cursor'), 2) as [string, string] | undefined
+    } catch {
+      after = undefined
+    }
+    const [sites, page, all] = await Promise.all([listSites(c.env.DB), listSegments(c.env.DB, site.id, { type, q: q || undefined, after, limit: 25 }), allSegments(c.env.DB, site.id)])
+    const summary = summarizer(site, all)
+    const params = (extra: Record<string, string>) => new URLSearchParams({ ...(type ? { type } : {}), ...(q ? { q } : {}), ...extra }).toString()
+    return c.html(
+      <Layout title="Segments" csrf={c.get('session').csrf} site={site} sites={sites} active="segments">
+        <h1>Contacts › Segments</h1>
+        <p>
+          <a class="button" href={`/admin/sites/${site.id}/segments/new`}>Create new segment</a>
+        </p>
+        <form method="get" class="filters card" role="search" aria-label="Filter segments">
+          <div>
+            <label for="type">Type</label>
+            <select id="type" name="type">
+              <option value="" selected={!type}>All</option>
+              <option value="dynamic" selected={type === 'dynamic'}>Dynamic</option>
+              <option value="static" selected={type === 'static'}>Static</option>
+            </select>
+          </div>
+          <div>
+            <label for="q">Name</label>
+            <input id="q" name="q" type="search" value={q} />
+          </div>
+          <div class="shrink">
+            <button type="submit">Filter</button>
+          </div>
+        </form>
+        <div class="card" style="overflow-x:auto">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Type</th>
+                <th scope="col">Name</th>
+                <th scope="col" class="num">Members</th>
+                <th scope="col">Conditions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.segments.length === 0 && (
+                <tr>
+                  <td colspan={4}>No segments match.</td>
+                </tr>
+              )}
+              {page.segments.map((s) => (
+                <tr data-segment={s.id}>
+                  <td><SegmentType type={s.type} /></td>
+                  <td><a href={`/admin/sites/${site.id}/segments/${s.id}`}>{s.name}</a></td>
+                  <td class="num">{s.members}</td>
+                  <td class="hint">{summary(s.conditions) ?? 'Added by hand or by workflows'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {page.last && (
+            <p>
+              <a href={`?${params({ cursor: encodeCursor(page.last) })}`}>Next page</a>
+            </p>
+          )}
+        </div>
+      </Layout>,
+    )
+  })
+  .get('/new', async (c) => {
+    const site = c.get('site')
+    const type = c.req.query('type')
+    const csrf = c.get('session').csrf
+    if (type !== 'static' && type !== 'dynamic') {
+      return c.html(
+        <Layout title="New segment" csrf={csrf} site={site} active="segments">
+          <h1>Create new segment</h1>
+          <div class="grid2">
+            <a class="card" href="?type=dynamic" style="text-decoration:none;color:inherit">
+              <h2><SegmentType type="dynamic" /></h2>
+              <p>Members follow conditions on fields and activities, the moment a contact's data changes.</p>
+            </a>
+            <a class="card" href="?type=static" style="text-decoration:none;color:inherit">
+              <h2><SegmentType type="static" /></h2>
+              <p>A name and a description; members are added and removed by hand or by workflows.</p>
+            </a>
+          </div>
+        </Layout>,
+      )
+    }
+    const segments = await allSegments(c.env.DB, site.id)
+    return c.html(
+      <Layout title="New segment" csrf={csrf} site={site} active="segments" scripts={type === 'dynamic' ? ['conditions'] : []}>
+        <h1>New {type} segment</h1>
+        <SegmentForm site={site} csrf={csrf} segments={segments} action={`/admin/sites/${site.id}/segments`} submit="Create segment" values={{ name: '', description: '', type, conditions: EMPTY_CONDITIONS }} />
+      </Layout>,
+    )
+  })
+  .post('/', async (c) => {
+    const site = c.get('site')
+    const csrf = c.get('session').csrf
+    const { values, parsed, error } = readForm(await c.req.parseBody())
+    const segments = await allSegments(c.env.DB, site.id)
+    const again = (errors: FormErrors) =>
+      c.html(
+        <Layout title="New segment" csrf={csrf} site={site} active="segments" scripts={values.type === 'dynamic' ? ['conditions'] : []}>
+          <h1>New {values.type} segment</h1>
+          <SegmentForm site={site} csrf={csrf} segments={segments} action={`/admin/sites/${site.id}/segments`} submit="Create segment" values={values} errors={errors} />
+        </Layout>,
+        400,
+      )
+    if (error) return again({ fields: { conditions: error } })
+    const r = segmentCreate.safeParse({ name: values.name, description: values.description, type: values.type, ...(values.type === 'dynamic' ? { conditions: parsed } : {}) })
+    if (!r.success) return again(fieldErrors(r.error.issues))
+    try {
+      const { segment } = await createSegment(c.env.DB, site, r.data)
+      await publishSiteConfig(c.env, site.id)
+      return c.redirect(`/admin/sites/${site.id}/segments/${segment.id}?created=1`, 303)
+    } catch (err) {
+      return again(await errorsOf(err))
+    }
+  })
+  .post('/preview', async (c) => {
+    const site = c.get('site')
+    const body = (await c.req.json().catch(() => null)) as { conditions?: unknown; segment?: string } | null
+    const r = segmentCreate.pick({ conditions: true }).required().safeParse({ conditions: body?.conditions })
+    if (!r.success) return c.json({ error: { code: 'invalid_conditions', message: describeIssues(r.error.issues) } }, 400)
+    try {
+      return c.json(await previewSegment(c.env.DB, site, r.data.conditions, { segment: body?.segment, sample: 5 }))
+    } catch (err) {
+      const e = await errorsOf(err)
+      return c.json({ error: { code: 'invalid_conditions', message: e.fields.conditions ?? e.message } }, 400)
+    }
+  })
+  .get('/:id', async (c) => {
+    const site = c.get('site')
+    const segment = await getSegment(c.env.DB, site.id, c.req.param('id'))
+    if (!segment) return c.notFound()
+    let after: string | undefined
+    try {
+      after = decodeCursor(c.req.query('cursor'), 1)?.[0] as string | undefined
+    } catch {
+      after = undefined
+    }
+    const [members, all, sites] = await Promise.all([membersOf(c.env.DB, site.id, segment.id, { after, limit: 25 }), allSegments(c.env.DB, site.id), listSites(c.env.DB)])
+    const summary = summarizer(site, all)(segment.conditions)
+    const notice = c.req.query('created') ? 'Segment created.' : c.req.query('saved') ? 'Segment saved.' : undefined
+    return c.html(
+      <Layout title={segment.name} csrf={c.get('session').csrf} site={site} sites={sites} active="segments">
+        <p><a href={`/admin/sites/${site.id}/segments`}>← Segments</a></p>
+        <h1>{segment.name}</h1>
+        <Notice message={notice} />
+        <div class="card">
+          <p><SegmentType type={segment.type} /> · <strong data-members>{segment.members}</strong> members</p>
+          {segment.description && <p>{segment.description}</p>}
+          {summary && (
+            <>
+              <h2>Conditions</h2>
+              <p>{summary}</p>
+            </>
+          )}
+          <p class="row" style="gap:8px">
+            <a class="button shrink" href={`/admin/sites/${site.id}/segments/${segment.id}/edit`}>Edit</a>
+            <a class="button secondary shrink" href={`/admin/sites/${site.id}/segments/${segment.id}/delete`}>Delete…</a>
+          </p>
+        </div>
+        <h2>Members</h2>
+        <div class="card" style="overflow-x:auto">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Contact</th>
+                <th scope="col">Name</th>
+                <th scope="col">Since</th>
+                <th scope="col">Source</th>
+              </tr>
+            </thead>
+            <tbody>
+              {members.members.length === 0 && (
+                <tr>
+                  <td colspan={4}>No members.</td>
+                </tr>
+              )}
+              {members.members.map((m) => {
+                const contact = contactJson(m.contact)
+                return (
+                  <tr>
+                    <td><a href={`/admin/sites/${site.id}/contacts/${contact.id}`}>{contact.email ?? contact.id}</a></td>
+                    <td>{[contact.fields.firstName, contact.fields.lastName].filter(Boolean).join(' ')}</td>
+                    <td>{when(m.since)}</td>
+                    <td>{m.source}</td>
+                  </tr>
+                )
+              })}
+            </tbody>
+          </table>
+          {members.last && <p><a href={`?cursor=${encodeCursor([members.last])}`}>Next page</a></p>}
+        </div>
+      </Layout>,
+    )
+  })
+  .get('/:id/edit', async (c) => {
+    const site = c.get('site')
+    const segment = await getSegment(c.env.DB, site.id, c.req.param('id'))
+    if (!segment) return c.notFound()
+    const csrf = c.get('session').csrf
+    const values: FormValues = { id: segment.id, name: segment.name, description: segment.description, type: segment.type, conditions: JSON.stringify(segment.conditions) }
+    return c.html(
+      <Layout title={`Edit ${segment.name}`} csrf={csrf} site={site} active="segments" scripts={segment.type === 'dynamic' ? ['conditions'] : []}>
+        <h1>Edit {segment.name}</h1>
+        <SegmentForm site={site} csrf={csrf} segments={await allSegments(c.env.DB, site.id)} action={`/admin/sites/${site.id}/segments/${segment.id}/edit`} submit="Save segment" values={values} />
+      </Layout>,
+    )
+  })
+  .post('/:id/edit', async (c) => {
+    const site = c.get('site')
+    const id = c.req.param('id')
+    const csrf = c.get('session').csrf
+    const { values, parsed, error } = readForm(await c.req.parseBody())
+    values.id = id
+    const again = async (errors: FormErrors) =>
+      c.html(
+        <Layout title="Edit segment" csrf={csrf} site={site} active="segments" scripts={values.type === 'dynamic' ? ['conditions'] : []}>
+          <h1>Edit segment</h1>
+          <SegmentForm site={site} csrf={csrf} segments={await allSegments(c.env.DB, site.id)} action={`/admin/sites/${site.id}/segments/${id}/edit`} submit="Save segment" values={values} errors={errors} />
+        </Layout>,
+        400,
+      )
+    if (error) return again({ fields: { conditions: error } })
+    const r = segmentPatch.safeParse({ name: values.name, description: values.description, ...(values.type === 'dynamic' ? { conditions: parsed } : {}) })
+    if (!r.success) return again(fieldErrors(r.error.issues))
+    try {
+      await updateSegment(c.env.DB, site, id, r.data)
+      await publishSiteConfig(c.env, site.id)
+      return c.redirect(`/admin/sites/${site.id}/segments/${id}?saved=1`, 303)
+    } catch (err) {
+      return again(await errorsOf(err))
+    }
+  })
+  .get('/:id/delete', async (c) => {
+    const site = c.get('site')
+    const segment = await getSegment(c.env.DB, site.id, c.req.param('id'))
+    if (!segment) return c.notFound()
+    return c.html(<DeletePage site={site} csrf={c.get('session').csrf} segment={segment} />)
+  })
+  .post('/:id/delete', async (c) => {
+    const site = c.get('site')
+    const segment = await getSegment(c.env.DB, site.id, c.req.param('id'))
+    if (!segment) return c.notFound()
+    try {
+      await removeSegment(c.env.DB, site, segment.id)
+      await publishSiteConfig(c.env, site.id)
+      return c.redirect(`/admin/sites/${site.id}/segments?deleted=1`, 303)
+    } catch (err) {
+      return c.html(<DeletePage site={site} csrf={c.get('session').csrf} segment={segment} error={(await errorsOf(err)).message} />, 409)
+    }
+  })
+
+function DeletePage(p: { site: Site; csrf: string; segment: Segment & { members: number }; error?: string }) {
+  return (
+    <Layout title={`Delete ${p.segment.name}`} csrf={p.csrf} site={p.site} active="segments">
+      <h1>Delete {p.segment.name}?</h1>
+      <form method="post" class="card">
+        <Alert message={p.error} />
+        <Csrf token={p.csrf} />
+        <p>
+          The segment and its {p.segment.members} memberships will be deleted. Contacts stay. This cannot be undone.
+        </p>
+        <p class="row" style="gap:8px">
+          <button type="submit" class="danger shrink">Delete segment</button>
+          <a class="button secondary shrink" href={`/admin/sites/${p.site.id}/segments/${p.segment.id}`}>Cancel</a>
+        </p>
+      </form>
+    </Layout>
+  )
+}

@@ -1,0 +1,85 @@
+/**
+ * Console sessions: signing in with the admin token sets an HttpOnly, SameSite=Strict cookie holding an
+ * expiry and a CSRF token, signed with HMAC under a key derived from the admin token (so rotating the
+ * token signs everyone out). Every form carries the CSRF token and every POST checks it; console scripts
+ * send it in the x-csrf-token header.
+ */
+import { type Context, type MiddlewareHandler } from 'hono'
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import { type AppEnv } from '../app-env'
+import { fromBase64Url, toBase64Url } from '../lib/base64url'
+
+export const SESSION_COOKIE = 'segue_console'
+const SESSION_HOURS = 12
+
+export interface Session {
+  exp: number
+  csrf: string
+}
+
+export type ConsoleEnv = AppEnv & { Variables: AppEnv['Variables'] & { session: Session } }
+
+async function hmacKey(token: string): Promise<CryptoKey> {
+  const raw = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`segue-console-session:${token}`))
+  return crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any console context carries the bindings
+export async function startSession(c: Context<any>): Promise<Session> {
+  const session: Session = { exp: Date.now() + SESSION_HOURS * 3_600_000, csrf: toBase64Url(crypto.getRandomValues(new Uint8Array(18))) }
+  const payload = toBase64Url(JSON.stringify(session))
+  const mac = await crypto.subtle.sign('HMAC', await hmacKey(c.env.ADMIN_TOKEN), new TextEncoder().encode(payload))
+  setCookie(c, SESSION_COOKIE, `${payload}.${toBase64Url(new Uint8Array(mac))}`, {
+    httpOnly: true,
+    sameSite: 'Strict',
+    secure: new URL(c.req.url).protocol === 'https:',
+    path: '/admin',
+    maxAge: SESSION_HOURS * 3600,
+  })
+  return session
+}
+
+export function endSession(c: Context): void {
+  deleteCookie(c, SESSION_COOKIE, { path: '/admin' })
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any console context carries the bindings
+export async function readSession(c: Context<any>): Promise<Session | undefined> {
+  const cookie = getCookie(c, SESSION_COOKIE)
+  if (!cookie || !c.env.ADMIN_TOKEN) return undefined
+  const [payload, mac] = cookie.split('.')
+  if (!payload || !mac) return undefined
+  try {
+    const ok = await crypto.subtle.verify('HMAC', await hmacKey(c.env.ADMIN_TOKEN), fromBase64Url(mac), new TextEncoder().encode(payload))
+    if (!ok) return undefined
+    const session = JSON.parse(new TextDecoder().decode(fromBase64Url(payload))) as Session
+    return typeof session.exp === 'number' && session.exp > Date.now() && typeof session.csrf === 'string' ? session : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Requires a session: pages redirect to sign-in, console JSON calls answer 401. Every request other than
+ * GET and HEAD must carry the session's CSRF token (form field `_csrf` or header `x-csrf-token`).
+ */
+export const requireSession: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
+  const session = await readSession(c)
+  const wantsJson = c.req.header('accept')?.includes('application/json')
+  if (!session) {
+    if (wantsJson) return c.json({ error: { code: 'unauthorized', message: 'Sign in again: your session has ended' } }, 401)
+    const next = c.req.method === 'GET' ? `?next=${encodeURIComponent(new URL(c.req.url).pathname + new URL(c.req.url).search)}` : ''
+    return c.redirect(`/admin/sign-in${next}`, 303)
+  }
+  if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
+    let sent = c.req.header('x-csrf-token')
+    if (!sent && c.req.header('content-type')?.includes('form')) sent = String((await c.req.parseBody())._csrf ?? '')
+    if (sent !== session.csrf) {
+      return wantsJson
+        ? c.json({ error: { code: 'csrf', message: 'This page is out of date: reload it and try again' } }, 403)
+        : c.text('This form is out of date: go back, reload the page and try again.', 403)
+    }
+  }
+  c.set('session', session)
+  await next()
+}

@@ -1,0 +1,144 @@
+import { Hono } from 'hono'
+import { allContent } from '../data/content'
+import { allSegments } from '../data/segments'
+import { type Site, listSites } from '../data/sites'
+import { type Workflow, getWorkflow } from '../data/workflows'
+import { publishSiteConfig } from '../edge/config'
+import { describeIssues } from '../http/validate'
+import { workflowCreate, workflowPatch } from '../workflows/schema'
+import { allWorkflows, createWorkflow, removeWorkflow, setWorkflowStatus, updateWorkflow } from '../workflows/service'
+import { type Trigger } from '../workflows/types'
+import { errorsOf } from './forms'
+import { Alert, Csrf, Layout, Notice, PageData } from './layout'
+import { builderData } from './segments'
+import { type ConsoleEnv } from './session'
+
+function triggerText(t: Trigger, names: Map<string, string>): string {
+  switch (t.type) {
+    case 'page_visit':
+      return t.url ? `Page visit where the URL ${t.url.op === 'eq' ? 'is' : t.url.op === 'startsWith' ? 'starts with' : 'contains'} ${t.url.value}` : 'Any page visit'
+    case 'purchase':
+      return 'A purchase'
+    case 'identify':
+      return 'An identify'
+    case 'custom':
+      return `Custom event ${t.name}`
+    case 'segmentEntered':
+      return `Entering ${names.get(t.segment) ?? t.segment}`
+    case 'segmentLeft':
+      return `Leaving ${names.get(t.segment) ?? t.segment}`
+  }
+}
+
+const BLANK = {
+  name: '',
+  start: { trigger: { type: 'page_visit' }, limitation: null },
+  entry: 'n1',
+  nodes: { n1: { type: 'showContent', content: '' } },
+}
+
+async function builder(env: Env, site: Site, csrf: string, workflow?: Workflow) {
+  const [segments, content] = await Promise.all([allSegments(env.DB, site.id), allContent(env.DB, site.id)])
+  const data = {
+    ...builderData(site, segments),
+    content: content.map((x) => ({ id: x.id, name: x.name })),
+    workflow: workflow ? { id: workflow.id, name: workflow.name, status: workflow.status, ...workflow.graph } : BLANK,
+    saveUrl: `/admin/sites/${site.id}/workflows/save`,
+    listUrl: `/admin/sites/${site.id}/workflows`,
+  }
+  return (
+    <Layout title={workflow ? workflow.name : 'New workflow'} csrf={csrf} site={site} active="workflows" scripts={['workflow']}>
+      <p><a href={`/admin/sites/${site.id}/workflows`}>← Workflows</a></p>
+      <h1>{workflow ? `Workflow: ${workflow.name}` : 'New workflow'}</h1>
+      <div class="alert" role="alert" id="workflow-error" hidden />
+      <div class="diagram" id="diagram" role="img" aria-label="Diagram of the workflow" />
+      <form id="workflow-form" class="card">
+        <noscript>The workflow builder needs JavaScript.</noscript>
+      </form>
+      <PageData id="workflow-data" data={data} />
+    </Layout>
+  )
+}
+
+export const workflowRoutes = new Hono<ConsoleEnv>()
+  .get('/', async (c) => {
+    const site = c.get('site')
+    const [sites, workflows, segments] = await Promise.all([listSites(c.env.DB), allWorkflows(c.env.DB, site.id), allSegments(c.env.DB, site.id)])
+    const names = new Map(segments.map((s) => [s.id, s.name]))
+    const csrf = c.get('session').csrf
+    const notice = c.req.query('saved') ? 'Workflow saved.' : c.req.query('deleted') ? 'Workflow deleted.' : undefined
+    return c.html(
+      <Layout title="Workflows" csrf={csrf} site={site} sites={sites} active="workflows">
+        <h1>Workflows</h1>
+        <Notice message={notice} />
+        <Alert message={c.req.query('error')} />
+        <p><a class="button" href={`/admin/sites/${site.id}/workflows/new`}>Create workflow</a></p>
+        <div class="card" style="overflow-x:auto">
+          <table>
+            <thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Starts on</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+            <tbody>
+              {workflows.length === 0 && <tr><td colspan={4}>No workflows yet.</td></tr>}
+              {workflows.map((w) => (
+                <tr data-workflow={w.id}>
+                  <td><a href={`/admin/sites/${site.id}/workflows/${w.id}`}>{w.name}</a></td>
+                  <td><span class={`badge ${w.status}`}>{w.status === 'active' ? 'Active' : 'Paused'}</span></td>
+                  <td>{triggerText(w.graph.start.trigger, names)}</td>
+                  <td>
+                    <form method="post" action={`/admin/sites/${site.id}/workflows/${w.id}/${w.status === 'active' ? 'pause' : 'activate'}`}>
+                      <Csrf token={csrf} />
+                      <button type="submit" class="secondary">{w.status === 'active' ? 'Pause' : 'Activate'}<span class="sr-only"> {w.name}</span></button>
+                    </form>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </Layout>,
+    )
+  })
+  .get('/new', async (c) => c.html(await builder(c.env, c.get('site'), c.get('session').csrf)))
+  .post('/save', async (c) => {
+    const site = c.get('site')
+    const body = (await c.req.json().catch(() => null)) as { id?: string; name?: string; start?: unknown; entry?: unknown; nodes?: unknown } | null
+    if (!body) return c.json({ error: { code: 'invalid_json', message: 'The workflow could not be read' } }, 400)
+    try {
+      let saved: Workflow
+      if (body.id) {
+        const r = workflowPatch.safeParse({ name: body.name, start: body.start, entry: body.entry, nodes: body.nodes })
+        if (!r.success) return c.json({ error: { code: 'invalid_workflow', message: describeIssues(r.error.issues) } }, 400)
+        saved = await updateWorkflow(c.env.DB, site, body.id, r.data)
+      } else {
+        const r = workflowCreate.safeParse({ name: body.name, start: body.start, entry: body.entry, nodes: body.nodes })
+        if (!r.success) return c.json({ error: { code: 'invalid_workflow', message: describeIssues(r.error.issues) } }, 400)
+        saved = await createWorkflow(c.env.DB, site, r.data)
+      }
+      await publishSiteConfig(c.env, site.id)
+      return c.json({ id: saved.id, redirect: `/admin/sites/${site.id}/workflows?saved=1` })
+    } catch (err) {
+      const e = await errorsOf(err)
+      return c.json({ error: { code: 'invalid_workflow', message: e.message ?? Object.values(e.fields)[0], node: e.node } }, 400)
+    }
+  })
+  .get('/:id', async (c) => {
+    const site = c.get('site')
+    const workflow = await getWorkflow(c.env.DB, site.id, c.req.param('id'))
+    if (!workflow) return c.notFound()
+    return c.html(await builder(c.env, site, c.get('session').csrf, workflow))
+  })
+  .post('/:id/:status{activate|pause}', async (c) => {
+    const site = c.get('site')
+    try {
+      await setWorkflowStatus(c.env.DB, site, c.req.param('id'), c.req.param('status') === 'activate' ? 'active' : 'paused')
+      await publishSiteConfig(c.env, site.id)
+      return c.redirect(`/admin/sites/${site.id}/workflows?saved=1`, 303)
+    } catch (err) {
+      return c.redirect(`/admin/sites/${site.id}/workflows?error=${encodeURIComponent((await errorsOf(err)).message ?? 'The workflow could not be changed')}`, 303)
+    }
+  })
+  .post('/:id/delete', async (c) => {
+    const site = c.get('site')
+    await removeWorkflow(c.env.DB, site, c.req.param('id'))
+    await publishSiteConfig(c.env, site.id)
+    return c.redirect(`/admin/sites/${site.id}/workflows?deleted=1`, 303)
+  })
