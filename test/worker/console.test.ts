@@ -1,0 +1,248 @@
+/**
+ * The admin console, through the Worker: sessions, CSRF, pages over the same services as the API, and
+ * the escaping of everything a visitor sent.
+ */
+import { exports } from 'cloudflare:workers'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { app } from '../../worker/app'
+import { ADMIN_TOKEN, api } from './fixtures'
+
+const BASE = 'http://segue.test'
+const S = '/admin/sites/cons'
+
+async function get(path: string, cookie = ''): Promise<Response> {
+  return exports.default.fetch(`${BASE}${path}`, { headers: cookie ? { cookie } : {}, redirect: 'manual' })
+}
+
+async function post(path: string, fields: Record<string, string>, cookie = ''): Promise<Response> {
+  return exports.default.fetch(`${BASE}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
+    body: new URLSearchParams(fields).toString(),
+    redirect: 'manual',
+  })
+}
+
+async function signIn(): Promise<{ cookie: string; csrf: string }> {
+  const res = await post('/admin/sign-in', { token: ADMIN_TOKEN, next: '/admin/sites/cons' })
+  expect(res.status).toBe(303)
+  const cookie = res.headers.get('set-cookie')!.split(';')[0]
+  const page = await (await get(S, cookie)).text()
+  const csrf = /<meta name="csrf-token" content="([^"]+)"/.exec(page)![1]
+  return { cookie, csrf }
+}
+
+let session: { cookie: string; csrf: string }
+
+beforeAll(async () => {
+  await api('POST', '/sites', { id: 'cons', name: 'Console shop', allowedOrigins: ['https://shop.example'], fields: [{ key: 'plan', type: 'string' }] })
+  await api('POST', '/sites/cons/segments', { id: 'seg_millennials', name: 'Millennials', type: 'dynamic', conditions: { all: [{ field: 'birthDate', op: 'between', value: ['1981-01-01', '1996-12-31'] }] } })
+  await api('POST', '/sites/cons/segments', { id: 'seg_vip', name: 'VIP', type: 'static' })
+  session = await signIn()
+})
+
+describe('signing in', () => {
+  it('refuses a wrong token and sets no cookie', async () => {
+    const res = await post('/admin/sign-in', { token: 'nope' })
+    expect(res.status).toBe(401)
+    expect(res.headers.get('set-cookie')).toBeNull()
+    expect(await res.text()).toContain('not the admin token')
+  })
+
+  it('sets an HttpOnly, SameSite=Strict session cookie scoped to /admin', async () => {
+    const res = await post('/admin/sign-in', { token: ADMIN_TOKEN })
+    const cookie = res.headers.get('set-cookie')!
+    expect(cookie).toMatch(/HttpOnly/i)
+    expect(cookie).toMatch(/SameSite=Strict/i)
+    expect(cookie).toMatch(/Path=\/admin/i)
+  })
+
+  it('does not accept a forged or tampered cookie', async () => {
+    const [name, value] = session.cookie.split('=')
+    const [payload, mac] = value.split('.')
+    for (const forged of [`${name}=${payload}.AAAA`, `${name}=${payload}x.${mac}`, `${name}=garbage`]) {
+      const res = await get(S, forged)
+      expect(res.status).toBe(303)
+      expect(res.headers.get('location')).toContain('/admin/sign-in')
+    }
+  })
+
+  it('signs out', async () => {
+    const mine = await signIn()
+    const res = await post('/admin/sign-out', { _csrf: mine.csrf }, mine.cookie)
+    expect(res.status).toBe(303)
+    expect(res.headers.get('set-cookie')).toMatch(/Max-Age=0/i)
+  })
+})
+
+/** Every console route the app registers, parameters filled in. */
+const consoleRoutes = app.routes
+  .filter((r) => r.path.startsWith('/admin') && r.method !== 'ALL' && !r.path.startsWith('/admin/sign-in') && r.path !== '/admin/*')
+  .map((r) => ({ method: r.method, path: r.path.replace(/:status\{[^}]+\}/, 'pause').replace(/:[a-z]+/g, 'x') }))
+
+describe('without a session', () => {
+  it('walks at least the console pages this test expects', () => {
+    expect(consoleRoutes.length).toBeGreaterThan(25)
+  })
+
+  it.each(consoleRoutes)('$method $path sends the browser to sign in', async ({ method, path }) => {
+    const res = method === 'GET' ? await get(path) : await post(path, {})
+    expect(res.status).toBe(303)
+    expect(res.headers.get('location')).toMatch(/^\/admin\/sign-in/)
+  })
+})
+
+describe('CSRF', () => {
+  it('refuses a form without the token, or with another one, and writes nothing', async () => {
+    for (const fields of [{ type: 'static', name: 'Sneaky' }, { type: 'static', name: 'Sneaky', _csrf: 'wrong' }]) {
+      const res = await post(`${S}/segments`, fields, session.cookie)
+      expect(res.status).toBe(403)
+    }
+    expect((await api('GET', '/sites/cons/segments?q=sneaky')).ok).toBe(true)
+    expect((await (await api('GET', '/sites/cons/segments?q=sneaky')).json<{ items: unknown[] }>()).items).toEqual([])
+  })
+})
+
+describe('segments', () => {
+  it('lists segments with a type icon and a text label, filters by type and searches by name', async () => {
+    const all = await (await get(`${S}/segments`, session.cookie)).text()
+    expect(all).toContain('class="dot dynamic"')
+    expect(all).toContain('class="dot static"')
+    expect(all).toMatch(/Dynamic<\/span><span class="sr-only"> segment/)
+    const dynamic = await (await get(`${S}/segments?type=dynamic`, session.cookie)).text()
+    expect(dynamic).toContain('Millennials')
+    expect(dynamic).not.toContain('>VIP<')
+    const found = await (await get(`${S}/segments?q=vi`, session.cookie)).text()
+    expect(found).toContain('>VIP<')
+    expect(found).not.toContain('Millennials<')
+  })
+
+  it('creates a static segment from the form', async () => {
+    const res = await post(`${S}/segments`, { _csrf: session.csrf, type: 'static', name: 'Newsletter readers', description: 'From the form' }, session.cookie)
+    expect(res.status).toBe(303)
+    const page = await (await get(res.headers.get('location')!, session.cookie)).text()
+    expect(page).toContain('Segment created.')
+    expect(page).toContain('From the form')
+  })
+
+  it('creates a dynamic segment from the builder and shows its members', async () => {
+    await api('POST', '/sites/cons/contacts', { id: 'ana', email: 'ana@example.com', fields: { firstName: 'Ana', birthDate: '1990-04-02' } })
+    const conditions = JSON.stringify({ all: [{ field: 'birthDate', op: 'after', value: '1985-01-01' }] })
+    const res = await post(`${S}/segments`, { _csrf: session.csrf, type: 'dynamic', name: 'Born after 1985', conditions }, session.cookie)
+    expect(res.status).toBe(303)
+    const page = await (await get(res.headers.get('location')!, session.cookie)).text()
+    expect(page).toContain('born after 1985-01-01')
+    expect(page).toContain('ana@example.com')
+  })
+
+  it('shows refusals next to the field they concern', async () => {
+    const taken = await post(`${S}/segments`, { _csrf: session.csrf, type: 'static', name: 'vip' }, session.cookie)
+    expect(taken.status).toBe(400)
+    expect(await taken.text()).toMatch(/id="f-name-error">A segment named &quot;vip&quot; already exists/)
+    const bad = await post(`${S}/segments`, { _csrf: session.csrf, type: 'dynamic', name: 'Odd', conditions: JSON.stringify({ all: [{ field: 'birthDate', op: 'contains', value: '19' }] }) }, session.cookie)
+    expect(bad.status).toBe(400)
+    expect(await bad.text()).toMatch(/id="conditions-error">[^<]*contains does not apply to birth date/)
+  })
+
+  it('counts and summarizes unsaved conditions for the live preview', async () => {
+    const res = await exports.default.fetch(`${BASE}${S}/segments/preview`, {
+      method: 'POST',
+      headers: { cookie: session.cookie, 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': session.csrf },
+      body: JSON.stringify({ conditions: { all: [{ field: 'birthDate', op: 'between', value: ['1981-01-01', '1996-12-31'] }] } }),
+    })
+    expect(await res.json()).toMatchObject({ count: 1, summary: 'born between 1981-01-01 and 1996-12-31' })
+  })
+
+  it('deletes after confirmation, and explains why when it cannot', async () => {
+    await api('POST', '/sites/cons/segments', { id: 'seg_reader', name: 'Reads VIP', type: 'dynamic', conditions: { all: [{ segment: 'seg_vip', op: 'in' }] } })
+    expect(await (await get(`${S}/segments/seg_vip/delete`, session.cookie)).text()).toContain('cannot be undone')
+    const refused = await post(`${S}/segments/seg_vip/delete`, { _csrf: session.csrf }, session.cookie)
+    expect(refused.status).toBe(409)
+    expect(await refused.text()).toContain('Reads VIP')
+  })
+})
+
+describe('contacts', () => {
+  it('adds a contact to a static segment and removes it, and shows why for dynamic ones', async () => {
+    const added = await post(`${S}/contacts/ana/segments`, { _csrf: session.csrf, segment: 'seg_vip' }, session.cookie)
+    expect(added.status).toBe(303)
+    let page = await (await get(added.headers.get('location')!, session.cookie)).text()
+    expect(page).toContain('Added to the segment.')
+    expect(page).toContain(`/contacts/ana/segments/seg_vip/remove`)
+    expect(page).not.toContain(`/contacts/ana/segments/seg_millennials/remove`)
+    expect(page).toContain('it cannot be removed by hand')
+    expect(page).toContain('born between 1981-01-01 and 1996-12-31')
+    await post(`${S}/contacts/ana/segments/seg_vip/remove`, { _csrf: session.csrf }, session.cookie)
+    page = await (await get(`${S}/contacts/ana`, session.cookie)).text()
+    expect(page).not.toContain(`/contacts/ana/segments/seg_vip/remove`)
+  })
+
+  it('refuses to remove a dynamic membership by hand, in words', async () => {
+    const res = await post(`${S}/contacts/ana/segments/seg_millennials/remove`, { _csrf: session.csrf }, session.cookie)
+    expect(res.status).toBe(409)
+    expect(await res.text()).toContain('dynamic segment')
+  })
+
+  it('edits fields and shows a refused value next to its field', async () => {
+    const bad = await post(`${S}/contacts/ana/edit`, { _csrf: session.csrf, email: 'ana@example.com', birthDate: '1990-02-30', plan: 'pro' }, session.cookie)
+    expect(bad.status).toBe(400)
+    expect(await bad.text()).toMatch(/id="f-birthDate-error">must be a date written YYYY-MM-DD/)
+    const ok = await post(`${S}/contacts/ana/edit`, { _csrf: session.csrf, email: 'ana@example.com', firstName: 'Ana María', birthDate: '1990-04-02', plan: 'pro' }, session.cookie)
+    expect(ok.status).toBe(303)
+    const json = await (await api('GET', '/sites/cons/contacts/ana')).json<{ fields: Record<string, unknown> }>()
+    expect(json.fields).toMatchObject({ firstName: 'Ana María', plan: 'pro' })
+  })
+})
+
+describe('what visitors sent is shown as text', () => {
+  const XSS = `"><script>alert('x')</script><img src=x onerror=alert(1)>`
+
+  it('escapes URLs, titles, names, properties and field values everywhere they appear', async () => {
+    await api('POST', '/sites/cons/contacts', { id: 'evil', email: 'evil@example.com', fields: { firstName: XSS, lastName: XSS, city: XSS, plan: XSS } })
+    await api('POST', '/sites/cons/contacts/evil/events', {
+      events: [
+        { id: 'x1', type: 'page_visit', url: `https://shop.example/?q=${XSS}`, title: XSS, referrer: `https://ref.example/${XSS}` },
+        { id: 'x2', type: 'custom', name: 'wishlist', props: { album: XSS } },
+        { id: 'x3', type: 'purchase', amount: 1, orderId: XSS },
+      ],
+    })
+    const pages = [`${S}/contacts/evil`, `${S}/contacts?q=evil`, `${S}/contacts/evil/edit`, `${S}/segments/seg_millennials`]
+    for (const path of pages) {
+      const html = await (await get(path, session.cookie)).text()
+      expect(html, path).not.toContain("<script>alert('x')</script>")
+      expect(html, path).not.toContain('<img src=x onerror')
+      expect(html, path).not.toContain(`"><script>`)
+    }
+    const profile = await (await get(`${S}/contacts/evil`, session.cookie)).text()
+    expect(profile).toContain('&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;')
+  })
+
+  it('escapes segment names and descriptions an admin typed', async () => {
+    await api('POST', '/sites/cons/segments', { name: `Seg ${XSS}`, description: XSS, type: 'static' })
+    const list = await (await get(`${S}/segments?q=seg`, session.cookie)).text()
+    expect(list).not.toContain("<script>alert('x')</script>")
+  })
+})
+
+describe('overview', () => {
+  it('counts content shown, clicked and closed for the last 7 and 30 days, per content and per workflow', async () => {
+    await api('POST', '/sites/cons/content', { id: 'promo', name: 'Promo', format: 'bar', title: 'Sale' })
+    await api('POST', '/sites/cons/workflows', { id: 'wf_promo', name: 'Promo flow', status: 'active', start: { trigger: { type: 'page_visit' } }, entry: 'a', nodes: { a: { type: 'showContent', content: 'promo' } } })
+    const day = 86_400_000
+    const at = (d: number) => new Date(Date.now() - d * day).toISOString()
+    await api('POST', '/sites/cons/contacts/ana/events', {
+      events: [
+        { id: 'c1', type: 'content', content: 'promo', action: 'shown', workflow: 'wf_promo', at: at(1) },
+        { id: 'c2', type: 'content', content: 'promo', action: 'shown', workflow: 'wf_promo', at: at(10) },
+        { id: 'c3', type: 'content', content: 'promo', action: 'clicked', workflow: 'wf_promo', at: at(2) },
+        { id: 'c4', type: 'content', content: 'promo', action: 'shown', workflow: 'wf_promo', at: at(40) },
+      ],
+    })
+    const html = await (await get(S, session.cookie)).text()
+    const row = (name: string) => [...html.matchAll(new RegExp(`<th scope="row">${name}</th>((?:<td class="num">\\d+</td>){6})`, 'g'))].map((m) => [...m[1].matchAll(/>(\d+)</g)].map((x) => Number(x[1])))
+    expect(row('Promo flow')).toEqual([[1, 2, 1, 1, 0, 0]])
+    expect(row('Promo')).toEqual([[1, 2, 1, 1, 0, 0]])
+    expect(html).toContain(`data-site=&quot;${(await (await api('GET', '/sites/cons')).json<{ key: string }>()).key}&quot;`)
+  })
+})
+
