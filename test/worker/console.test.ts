@@ -94,7 +94,7 @@ describe('without a session', () => {
 
 describe('CSRF', () => {
   it('refuses a form without the token, or with another one, and writes nothing', async () => {
-    for (const fields of [{ type: 'static', name: 'Sneaky' }, { type: 'static', name: 'Sneaky', _csrf: 'wrong' }]) {
+    for (const fields of [{ type: 'static', name: 'Sneaky' }, { type: 'static', name: 'Sneaky', _csrf: 'wrong' }] as Array<Record<string, string>>) {
       const res = await post(`${S}/segments`, fields, session.cookie)
       expect(res.status).toBe(403)
     }

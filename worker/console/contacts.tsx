@@ -7,19 +7,11 @@ import { listActivities } from '../data/events'
 import { allSegments } from '../data/segments'
 import { type Site, listSites } from '../data/sites'
 import { queueSnapshotRefresh } from '../edge/refresh'
-import { decodeCursor, encodeCursor } from '../lib/cursor'
+import { encodeCursor } from '../lib/cursor'
 import { addToStaticSegment, explainMembership, removeFromStaticSegment } from '../segments/service'
-import { type FormErrors, errorsOf, text } from './forms'
-import { Alert, Csrf, Field, Layout, Notice, SegmentType, capitalized, when } from './layout'
+import { type FormErrors, cursorOf, errorsOf, text } from './forms'
+import { Alert, Csrf, Field, Layout, Notice, SegmentType, Table, capitalized, when } from './layout'
 import { type ConsoleEnv } from './session'
-
-const cursorOf = (raw: string | undefined, arity: number) => {
-  try {
-    return decodeCursor(raw, arity)
-  } catch {
-    return undefined
-  }
-}
 
 const EDITABLE = ['firstName', 'lastName', 'birthDate', 'gender', 'country', 'city', 'phone', 'newsletter'] as const
 
@@ -64,30 +56,15 @@ export const contactRoutes = new Hono<ConsoleEnv>()
           </div>
           <div class="shrink"><button type="submit">Search</button></div>
         </form>
-        <div class="card" style="overflow-x:auto">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Contact</th>
-                <th scope="col">Name</th>
-                <th scope="col">Last seen</th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.contacts.length === 0 && (
-                <tr><td colspan={3}>No contacts match.</td></tr>
-              )}
-              {page.contacts.map((ct) => (
-                <tr>
-                  <td><a href={`/admin/sites/${site.id}/contacts/${ct.id}`}>{ct.email ?? ct.id}</a></td>
-                  <td>{[ct.fields.firstName, ct.fields.lastName].filter(Boolean).join(' ')}</td>
-                  <td>{when(ct.lastSeenAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {page.last && <p><a href={`?${new URLSearchParams({ ...(q ? { q } : {}), cursor: encodeCursor(page.last) })}`}>Next page</a></p>}
-        </div>
+        <Table columns={['Contact', 'Name', 'Last seen']} empty="No contacts match." next={page.last && `?${new URLSearchParams({ ...(q ? { q } : {}), cursor: encodeCursor(page.last) })}`}>
+          {page.contacts.map((ct) => (
+            <tr>
+              <td><a href={`/admin/sites/${site.id}/contacts/${ct.id}`}>{ct.email ?? ct.id}</a></td>
+              <td>{[ct.fields.firstName, ct.fields.lastName].filter(Boolean).join(' ')}</td>
+              <td>{when(ct.lastSeenAt)}</td>
+            </tr>
+          ))}
+        </Table>
       </Layout>,
     )
   })

@@ -5,7 +5,7 @@ import { type Content, getContent } from '../data/content'
 import { type Site, listSites } from '../data/sites'
 import { publishSiteConfig } from '../edge/config'
 import { type FormErrors, errorsOf, text } from './forms'
-import { Alert, Csrf, Field, Layout, Notice } from './layout'
+import { Alert, Csrf, Field, Layout, Notice, Table } from './layout'
 import { type ConsoleEnv } from './session'
 
 type Values = Record<string, string>
@@ -112,22 +112,16 @@ export const contentRoutes = new Hono<ConsoleEnv>()
         <h1>Content</h1>
         <Notice message={c.req.query('deleted') ? 'Content deleted.' : undefined} />
         <p><a class="button" href={`/admin/sites/${site.id}/content/new`}>Create content</a></p>
-        <div class="card" style="overflow-x:auto">
-          <table>
-            <thead><tr><th scope="col">Name</th><th scope="col">Format</th><th scope="col">Title</th><th scope="col">Shown</th></tr></thead>
-            <tbody>
-              {content.length === 0 && <tr><td colspan={4}>No content yet.</td></tr>}
-              {content.map((x) => (
-                <tr>
-                  <td><a href={`/admin/sites/${site.id}/content/${x.id}`}>{x.name}</a></td>
-                  <td>{x.spec.format}{x.spec.position ? ` · ${x.spec.position}` : ''}</td>
-                  <td>{x.spec.title ?? ''}</td>
-                  <td>{x.spec.display.on}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table columns={['Name', 'Format', 'Title', 'Shown']} empty="No content yet.">
+          {content.map((x) => (
+            <tr>
+              <td><a href={`/admin/sites/${site.id}/content/${x.id}`}>{x.name}</a></td>
+              <td>{x.spec.format}{x.spec.position ? ` · ${x.spec.position}` : ''}</td>
+              <td>{x.spec.title ?? ''}</td>
+              <td>{x.spec.display.on}</td>
+            </tr>
+          ))}
+        </Table>
       </Layout>,
     )
   })

@@ -4,6 +4,7 @@
  * shows the same rule's words, so there is no second copy of any rule.
  */
 import { HTTPException } from 'hono/http-exception'
+import { decodeCursor } from '../lib/cursor'
 
 export interface FormErrors {
   /** A message for the top of the form, when no field is to blame. */
@@ -56,4 +57,13 @@ export function filled(form: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(form)) if (k !== '_csrf' && typeof v === 'string' && v.trim() !== '') out[k] = v.trim()
   return out
+}
+
+/** A pagination cursor from a console URL; a mangled one starts from the first page. */
+export function cursorOf(raw: string | undefined, arity: number): (string | number)[] | undefined {
+  try {
+    return decodeCursor(raw, arity)
+  } catch {
+    return undefined
+  }
 }

@@ -124,6 +124,35 @@ export function PageData(p: { id: string; data: unknown }) {
   return <script type="application/json" id={p.id} dangerouslySetInnerHTML={{ __html: json }} />
 }
 
+/** A table in a card: column headings, rows, a line for no rows, and a link to the next page. */
+export function Table(p: { columns: Array<string | { label: string; num?: boolean; hidden?: boolean }>; empty: string; next?: string; children?: Child }) {
+  const rows = Array.isArray(p.children) ? p.children.flat() : p.children ? [p.children] : []
+  return (
+    <div class="card" style="overflow-x:auto">
+      <table>
+        <thead>
+          <tr>
+            {p.columns.map((col) => {
+              const c = typeof col === 'string' ? { label: col } : col
+              return <th scope="col" class={c.num ? 'num' : undefined}>{c.hidden ? <span class="sr-only">{c.label}</span> : c.label}</th>
+            })}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.length === 0 ? (
+            <tr>
+              <td colspan={p.columns.length}>{p.empty}</td>
+            </tr>
+          ) : (
+            rows
+          )}
+        </tbody>
+      </table>
+      {p.next && <p><a href={p.next}>Next page</a></p>}
+    </div>
+  )
+}
+
 /** A field's label as a heading: its first letter in capitals. */
 export const capitalized = (s: string) => s.charAt(0).toUpperCase() + s.slice(1)
 

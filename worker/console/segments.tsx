@@ -7,11 +7,11 @@ import { type Segment, allSegments, getSegment, listSegments } from '../data/seg
 import { type Site, listSites } from '../data/sites'
 import { publishSiteConfig } from '../edge/config'
 import { describeIssues } from '../http/validate'
-import { decodeCursor, encodeCursor } from '../lib/cursor'
+import { encodeCursor } from '../lib/cursor'
 import { segmentCreate, segmentPatch } from '../segments/schema'
 import { createSegment, previewSegment, removeSegment, summarizer, updateSegment } from '../segments/service'
-import { type FormErrors, errorsOf, text } from './forms'
-import { Alert, Csrf, Field, Layout, Notice, PageData, SegmentType, when } from './layout'
+import { type FormErrors, cursorOf, errorsOf, text } from './forms'
+import { Alert, Csrf, Field, Layout, Notice, PageData, SegmentType, Table, when } from './layout'
 import { type ConsoleEnv } from './session'
 
 /** What the condition builder needs to offer: every field with its type, and the other segments. */
@@ -93,12 +93,7 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     const site = c.get('site')
     const type = c.req.query('type') === 'static' || c.req.query('type') === 'dynamic' ? (c.req.query('type') as 'static' | 'dynamic') : undefined
     const q = (c.req.query('q') ?? '').slice(0, 100)
-    let after: [string, string] | undefined
-    try {
-      after = decodeCursor(c.req.query('cursor'), 2) as [string, string] | undefined
-    } catch {
-      after = undefined
-    }
+    const after = cursorOf(c.req.query('cursor'), 2) as [string, string] | undefined
     const [sites, page, all] = await Promise.all([listSites(c.env.DB), listSegments(c.env.DB, site.id, { type, q: q || undefined, after, limit: 25 }), allSegments(c.env.DB, site.id)])
     const summary = summarizer(site, all)
     const params = (extra: Record<string, string>) => new URLSearchParams({ ...(type ? { type } : {}), ...(q ? { q } : {}), ...extra }).toString()
@@ -125,38 +120,16 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
             <button type="submit">Filter</button>
           </div>
         </form>
-        <div class="card" style="overflow-x:auto">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Type</th>
-                <th scope="col">Name</th>
-                <th scope="col" class="num">Members</th>
-                <th scope="col">Conditions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.segments.length === 0 && (
-                <tr>
-                  <td colspan={4}>No segments match.</td>
-                </tr>
-              )}
-              {page.segments.map((s) => (
-                <tr data-segment={s.id}>
-                  <td><SegmentType type={s.type} /></td>
-                  <td><a href={`/admin/sites/${site.id}/segments/${s.id}`}>{s.name}</a></td>
-                  <td class="num">{s.members}</td>
-                  <td class="hint">{summary(s.conditions) ?? 'Added by hand or by workflows'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {page.last && (
-            <p>
-              <a href={`?${params({ cursor: encodeCursor(page.last) })}`}>Next page</a>
-            </p>
-          )}
-        </div>
+        <Table columns={['Type', 'Name', { label: 'Members', num: true }, 'Conditions']} empty="No segments match." next={page.last && `?${params({ cursor: encodeCursor(page.last) })}`}>
+          {page.segments.map((s) => (
+            <tr data-segment={s.id}>
+              <td><SegmentType type={s.type} /></td>
+              <td><a href={`/admin/sites/${site.id}/segments/${s.id}`}>{s.name}</a></td>
+              <td class="num">{s.members}</td>
+              <td class="hint">{summary(s.conditions) ?? 'Added by hand or by workflows'}</td>
+            </tr>
+          ))}
+        </Table>
       </Layout>,
     )
   })
@@ -229,12 +202,7 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     const site = c.get('site')
     const segment = await getSegment(c.env.DB, site.id, c.req.param('id'))
     if (!segment) return c.notFound()
-    let after: string | undefined
-    try {
-      after = decodeCursor(c.req.query('cursor'), 1)?.[0] as string | undefined
-    } catch {
-      after = undefined
-    }
+    const after = cursorOf(c.req.query('cursor'), 1)?.[0] as string | undefined
     const [members, all, sites] = await Promise.all([membersOf(c.env.DB, site.id, segment.id, { after, limit: 25 }), allSegments(c.env.DB, site.id), listSites(c.env.DB)])
     const summary = summarizer(site, all)(segment.conditions)
     const notice = c.req.query('created') ? 'Segment created.' : c.req.query('saved') ? 'Segment saved.' : undefined
@@ -258,37 +226,19 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
           </p>
         </div>
         <h2>Members</h2>
-        <div class="card" style="overflow-x:auto">
-          <table>
-            <thead>
+        <Table columns={['Contact', 'Name', 'Since', 'Source']} empty="No members." next={members.last && `?cursor=${encodeCursor([members.last])}`}>
+          {members.members.map((m) => {
+            const contact = contactJson(m.contact)
+            return (
               <tr>
-                <th scope="col">Contact</th>
-                <th scope="col">Name</th>
-                <th scope="col">Since</th>
-                <th scope="col">Source</th>
+                <td><a href={`/admin/sites/${site.id}/contacts/${contact.id}`}>{contact.email ?? contact.id}</a></td>
+                <td>{[contact.fields.firstName, contact.fields.lastName].filter(Boolean).join(' ')}</td>
+                <td>{when(m.since)}</td>
+                <td>{m.source}</td>
               </tr>
-            </thead>
-            <tbody>
-              {members.members.length === 0 && (
-                <tr>
-                  <td colspan={4}>No members.</td>
-                </tr>
-              )}
-              {members.members.map((m) => {
-                const contact = contactJson(m.contact)
-                return (
-                  <tr>
-                    <td><a href={`/admin/sites/${site.id}/contacts/${contact.id}`}>{contact.email ?? contact.id}</a></td>
-                    <td>{[contact.fields.firstName, contact.fields.lastName].filter(Boolean).join(' ')}</td>
-                    <td>{when(m.since)}</td>
-                    <td>{m.source}</td>
-                  </tr>
-                )
-              })}
-            </tbody>
-          </table>
-          {members.last && <p><a href={`?cursor=${encodeCursor([members.last])}`}>Next page</a></p>}
-        </div>
+            )
+          })}
+        </Table>
       </Layout>,
     )
   })

@@ -9,7 +9,7 @@ import { workflowCreate, workflowPatch } from '../workflows/schema'
 import { allWorkflows, createWorkflow, removeWorkflow, setWorkflowStatus, updateWorkflow } from '../workflows/service'
 import { type Trigger } from '../workflows/types'
 import { errorsOf } from './forms'
-import { Alert, Csrf, Layout, Notice, PageData } from './layout'
+import { Alert, Csrf, Layout, Notice, PageData, Table } from './layout'
 import { builderData } from './segments'
 import { type ConsoleEnv } from './session'
 
@@ -73,27 +73,21 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
         <Notice message={notice} />
         <Alert message={c.req.query('error')} />
         <p><a class="button" href={`/admin/sites/${site.id}/workflows/new`}>Create workflow</a></p>
-        <div class="card" style="overflow-x:auto">
-          <table>
-            <thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Starts on</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
-            <tbody>
-              {workflows.length === 0 && <tr><td colspan={4}>No workflows yet.</td></tr>}
-              {workflows.map((w) => (
-                <tr data-workflow={w.id}>
-                  <td><a href={`/admin/sites/${site.id}/workflows/${w.id}`}>{w.name}</a></td>
-                  <td><span class={`badge ${w.status}`}>{w.status === 'active' ? 'Active' : 'Paused'}</span></td>
-                  <td>{triggerText(w.graph.start.trigger, names)}</td>
-                  <td>
-                    <form method="post" action={`/admin/sites/${site.id}/workflows/${w.id}/${w.status === 'active' ? 'pause' : 'activate'}`}>
-                      <Csrf token={csrf} />
-                      <button type="submit" class="secondary">{w.status === 'active' ? 'Pause' : 'Activate'}<span class="sr-only"> {w.name}</span></button>
-                    </form>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table columns={['Name', 'Status', 'Starts on', { label: 'Actions', hidden: true }]} empty="No workflows yet.">
+          {workflows.map((w) => (
+            <tr data-workflow={w.id}>
+              <td><a href={`/admin/sites/${site.id}/workflows/${w.id}`}>{w.name}</a></td>
+              <td><span class={`badge ${w.status}`}>{w.status === 'active' ? 'Active' : 'Paused'}</span></td>
+              <td>{triggerText(w.graph.start.trigger, names)}</td>
+              <td>
+                <form method="post" action={`/admin/sites/${site.id}/workflows/${w.id}/${w.status === 'active' ? 'pause' : 'activate'}`}>
+                  <Csrf token={csrf} />
+                  <button type="submit" class="secondary">{w.status === 'active' ? 'Pause' : 'Activate'}<span class="sr-only"> {w.name}</span></button>
+                </form>
+              </td>
+            </tr>
+          ))}
+        </Table>
       </Layout>,
     )
   })

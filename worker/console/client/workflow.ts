@@ -19,6 +19,8 @@ interface Data {
 
 const data = pageData<Data>('workflow-data')
 const wf: Json = structuredClone(data.workflow)
+// A new workflow's first node shows the site's first content until the marketer picks another.
+for (const n of Object.values(wf.nodes) as Json[]) if (n.type === 'showContent' && !n.content && data.content[0]) n.content = data.content[0].id
 const form = document.getElementById('workflow-form') as HTMLFormElement
 const diagram = document.getElementById('diagram')!
 const banner = document.getElementById('workflow-error')!

@@ -1,0 +1,187 @@
+/**
+ * The admin console in real Chromium against `wrangler dev`, as a marketer uses it, ending with a
+ * visitor page that receives the content the new workflow decides on.
+ */
+import { mkdirSync } from 'node:fs'
+import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+
+const e2e = inject('e2e')
+const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
+const XSS = `"><script>alert('x')</script><img src=x onerror=alert(1)>`
+
+describe.runIf(e2e.browser)('the admin console in Chromium', () => {
+  let browser: Browser
+  let context: BrowserContext
+  let page: Page
+  const problems: string[] = []
+
+  const admin = (path: string) => `${e2e.worker}/admin/sites/demo${path}`
+  const api = (method: string, path: string, body?: unknown) =>
+    fetch(`${e2e.worker}/api/v1/sites/demo${path}`, { method, headers: { authorization: `Bearer ${e2e.token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
+
+  beforeAll(async () => {
+    mkdirSync('docs/images', { recursive: true })
+    browser = await chromium.launch({ executablePath: e2e.chromium, args: LAUNCH_ARGS })
+    context = await browser.newContext({ viewport: { width: 1200, height: 900 } })
+    page = await context.newPage()
+    page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`))
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
+    page.on('dialog', async (d) => {
+      problems.push(`dialog: ${d.message()}`)
+      await d.dismiss()
+    })
+  })
+  afterAll(async () => {
+    await browser?.close()
+  })
+
+  it('sends a visitor without a session to sign in, and signs in with the admin token by keyboard', async () => {
+    await page.goto(admin('/segments'))
+    expect(new URL(page.url()).pathname).toBe('/admin/sign-in')
+    await page.keyboard.press('Tab')
+    await page.keyboard.press('Tab')
+    await page.keyboard.press('Tab')
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('token')
+    await page.keyboard.type(e2e.token)
+    await page.keyboard.press('Enter')
+    await page.waitForURL(admin('/segments'))
+    expect(problems).toEqual([])
+  })
+
+  it('creates a dynamic segment with the builder, showing the live count and summary, then its members', async () => {
+    await page.goto(admin('/segments'))
+    await page.click('text=Create new segment')
+    await page.click('a[href="?type=dynamic"]')
+    await page.fill('#f-name', 'Born in the 1990s')
+    await page.fill('#f-description', 'Made in the console')
+    await page.fill('#c-0-from', '1990-01-01')
+    await page.fill('#c-0-to', '1999-12-31')
+    await expect.poll(() => page.textContent('#live')).toMatch(/^\d+ contacts?: born between 1990-01-01 and 1999-12-31$/)
+    await page.click('button[type=submit]:has-text("Create segment")')
+    await page.waitForSelector('text=Segment created.')
+    expect(await page.textContent('main')).toContain('ana@example.com')
+    await page.goto(admin('/segments'))
+    const row = page.locator('tr', { hasText: 'Born in the 1990s' })
+    expect(await row.locator('.dot.dynamic').count()).toBe(1)
+    expect(await row.locator('.dot.dynamic').evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(30, 142, 62)')
+    expect(await row.textContent()).toContain('Dynamic segment')
+    await page.screenshot({ path: 'docs/images/console-segments.png', fullPage: true })
+  })
+
+  it('filters the list by type and searches it by name', async () => {
+    await page.goto(admin('/segments'))
+    await page.selectOption('#type', 'static')
+    await page.click('button:has-text("Filter")')
+    const types = await page.locator('tbody tr .type').allTextContents()
+    expect(types.length).toBeGreaterThan(0)
+    expect(types.every((t) => t.startsWith('Static'))).toBe(true)
+    await page.selectOption('#type', '')
+    await page.fill('#q', 'MILLEN')
+    await page.click('button:has-text("Filter")')
+    expect(await page.locator('tbody tr td:nth-child(2)').allTextContents()).toEqual(['Millennials'])
+  })
+
+  it('adds a contact to a static segment and removes it again', async () => {
+    await page.goto(admin('/contacts'))
+    await page.fill('#q', 'ana@')
+    await page.click('button:has-text("Search")')
+    await page.click('a:has-text("ana@example.com")')
+    await page.selectOption('#add-segment', { label: 'VIP' })
+    await page.click('button:has-text("Add to Segment")')
+    await page.waitForSelector('text=Added to the segment.')
+    const vip = page.locator('li[data-membership="seg_vip"]')
+    expect(await vip.count()).toBe(1)
+    expect(await page.locator('li[data-membership="seg_millennials"] button').count()).toBe(0)
+    expect(await page.locator('li[data-membership="seg_millennials"]').textContent()).toContain('born between 1981-01-01 and 1996-12-31')
+    await page.screenshot({ path: 'docs/images/console-contact.png', fullPage: true })
+    await vip.locator('button:has-text("Remove from segment")').click()
+    await page.waitForSelector('text=Removed from the segment.')
+    expect(await page.locator('li[data-membership="seg_vip"]').count()).toBe(0)
+  })
+
+  it('creates content with a live preview drawn by the SDK renderer, without taking the focus', async () => {
+    await page.goto(admin('/content/new'))
+    await page.fill('#f-name', 'E2E offer')
+    await page.fill('#f-id', 'e2e-offer')
+    await page.selectOption('#f-format', 'slide-in')
+    await page.selectOption('#f-position', 'bottom-left')
+    await page.fill('#f-body', '<p>Free <strong>shipping</strong></p><script>alert(1)</script>')
+    await page.fill('#f-title', 'Free shipping today')
+    const preview = page.frameLocator('#preview')
+    await expect.poll(() => preview.locator('[data-segue] h2').textContent()).toBe('Free shipping today')
+    expect(await preview.locator('[data-segue] strong').textContent()).toBe('shipping')
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('f-title')
+    await page.click('button:has-text("Create content")')
+    await page.waitForSelector('text=Content saved.')
+  })
+
+  it('builds a workflow with an Is in Segment node, drawing it as it goes, and activates it', async () => {
+    await page.goto(admin('/workflows/new'))
+    await page.fill('#wf-name', 'E2E offer for Millennials')
+    await page.selectOption('#start-url-op', 'contains')
+    await page.fill('#start-url', '/e2e-offer')
+    await page.selectOption('#node-n1-type', 'isInSegment')
+    await page.selectOption('#node-n1-segment', { label: 'Millennials' })
+    await page.click('#wf-add-node')
+    await page.selectOption('#node-n2-content', { label: 'E2E offer' })
+    await page.selectOption('#node-n1-yes', 'n2')
+    await expect.poll(() => page.locator('#diagram svg text').allTextContents()).toEqual(expect.arrayContaining(['In Millennials?', 'Show E2E offer', 'yes']))
+    await page.screenshot({ path: 'docs/images/console-workflow.png', fullPage: true })
+    await page.click('#wf-save')
+    await page.waitForSelector('text=Workflow saved.')
+    const row = page.locator('tr', { hasText: 'E2E offer for Millennials' })
+    expect(await row.locator('.badge').textContent()).toBe('Paused')
+    await row.locator('button:has-text("Activate")').click()
+    await page.waitForSelector('text=Workflow saved.')
+    expect(await page.locator('tr', { hasText: 'E2E offer for Millennials' }).locator('.badge').textContent()).toBe('Active')
+  })
+
+  it('shows a refusal beside the node at fault', async () => {
+    const before = problems.length
+    await page.goto(admin('/workflows/new'))
+    await page.fill('#wf-name', 'Broken')
+    await page.click('#wf-add-node')
+    await page.click('#wf-save')
+    await expect.poll(() => page.textContent('#node-n2-error')).toContain('cannot be reached from the Start node')
+    expect(await page.locator('#node-n2').getAttribute('class')).toContain('invalid')
+    // The refusal is a 400 answer, which Chromium reports on the console; it is the only message.
+    expect(problems.splice(before)).toEqual(['console: Failed to load resource: the server responded with a status of 400 (Bad Request)'])
+  })
+
+  it('delivers the new content to a visitor page with the script tag', async () => {
+    const visitor = await browser.newContext()
+    await visitor.addInitScript(() => localStorage.setItem('demo-born', '1991-05-05'))
+    const p = await visitor.newPage()
+    await p.goto(`${e2e.page}/e2e-offer`)
+    await expect.poll(() => p.locator('[data-segue="e2e-offer"] h2').textContent()).toBe('Free shipping today')
+    await visitor.close()
+  })
+
+  it('shows what visitors sent as text: nothing they send runs in the console', async () => {
+    await api('POST', '/contacts', { id: 'xss-visitor', email: 'xss@example.com', fields: { firstName: XSS, city: XSS, favouriteGenre: XSS } })
+    await api('POST', '/contacts/xss-visitor/events', {
+      events: [
+        { id: 'xss-1', type: 'page_visit', url: `https://shop.example/?q=${encodeURIComponent(XSS)}`, title: XSS, referrer: 'https://ref.example/' },
+        { id: 'xss-2', type: 'custom', name: 'wishlist', props: { album: XSS } },
+      ],
+    })
+    for (const path of ['/contacts/xss-visitor', '/contacts/xss-visitor/edit', '/contacts?q=xss']) {
+      await page.goto(admin(path))
+      expect(await page.evaluate(() => document.querySelectorAll('main script, main img').length), path).toBe(0)
+    }
+    await page.goto(admin('/contacts/xss-visitor'))
+    expect(await page.locator('h1').textContent()).toBe(`${XSS}`)
+    expect(problems).toEqual([])
+  })
+
+  it('fits a 360 px wide screen without sideways scrolling', async () => {
+    await page.setViewportSize({ width: 360, height: 740 })
+    for (const path of ['/segments', '/contacts/demo-ana', '/workflows/wf_album_of_the_week', '/content/rock', '']) {
+      await page.goto(admin(path))
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), path).toBeLessThanOrEqual(360)
+    }
+    await page.setViewportSize({ width: 1200, height: 900 })
+    expect(problems).toEqual([])
+  })
+})
