@@ -3,7 +3,8 @@
  * condition tree and every moment. fast-check generates contacts (with values of the wrong type, dates
  * that do not exist, text that differs only in case), their activities and static memberships, then
  * condition trees whose operands are mostly taken from those very values (re-cased, cut, nudged by a
- * day or a unit) so that hits, near misses and boundaries are common; each tree runs both ways on D1.
+ * day or a unit) so that hits, near misses and boundaries are common; each tree runs in memory and as
+ * both shapes of SQL (per contact, and grouped over the site) on D1.
  */
 import fc from 'fast-check'
 import { env } from 'cloudflare:workers'
@@ -224,10 +225,12 @@ describe('condition engine: evaluator and SQL compiler', () => {
         for (const t of conditionTrees) {
           const prepared = prepare(t, catalog)
           const expected = loaded.filter((c) => evaluate(prepared, c.facts, NOW)).map((c) => c.id).sort()
-          const { results } = await env.DB.prepare(`SELECT c.id FROM contacts c WHERE c.site_id = ?1 AND ${compileSql(prepared, NOW)} ORDER BY c.id`)
-            .bind(SITE)
-            .all<{ id: string }>()
-          expect(results.map((r) => r.id), JSON.stringify(t)).toEqual(expected)
+          for (const siteId of [undefined, SITE]) {
+            const { results } = await env.DB.prepare(`SELECT c.id FROM contacts c WHERE c.site_id = ?1 AND ${compileSql(prepared, NOW, siteId)} ORDER BY c.id`)
+              .bind(SITE)
+              .all<{ id: string }>()
+            expect(results.map((r) => r.id), `${siteId ? 'grouped' : 'per contact'}: ${JSON.stringify(t)}`).toEqual(expected)
+          }
           trees++
           if (expected.length > 0 && expected.length < loaded.length) splitting++
         }

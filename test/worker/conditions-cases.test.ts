@@ -21,9 +21,11 @@ describe('compileSql', () => {
       events: (contact.events ?? []).map((e, i) => ({ ...e, id: `e${i}` })),
       segments: contact.segments,
     }], CASES_NOW)
-    const row = await env.DB.prepare(`SELECT count(*) AS n FROM contacts c WHERE c.site_id = ?1 AND ${compileSql(prepare(condition, catalog), CASES_NOW)}`)
-      .bind(SITE)
-      .first<{ n: number }>()
-    expect(row?.n === 1).toBe(expected)
+    for (const siteId of [undefined, SITE]) {
+      const row = await env.DB.prepare(`SELECT count(*) AS n FROM contacts c WHERE c.site_id = ?1 AND ${compileSql(prepare(condition, catalog), CASES_NOW, siteId)}`)
+        .bind(SITE)
+        .first<{ n: number }>()
+      expect(row?.n === 1, siteId ? 'grouped over the site' : 'per contact').toBe(expected)
+    }
   })
 })

@@ -8,20 +8,25 @@
  */
 import { type FieldInfo } from './fields'
 import { type PreparedActivity, type PreparedNode, type PreparedPredicate, type Test, type ValueKind } from './prepare'
-import { resolveBound } from './evaluate'
+import { applyTest, resolveBound } from './evaluate'
 
 /**
  * A SQL expression that is 1 for every contact meeting the condition at `now` and 0 for every other.
  *
+ * Activity clauses come in two shapes. Given the site (`siteId`), for work over a whole site, each becomes
+ * one grouped pass over the site's events (`c.id IN (SELECT contact_id … GROUP BY contact_id HAVING …)`),
+ * computed once however many contacts there are. Without it, for a few contacts, each becomes a subquery
+ * per contact that the events index answers directly.
+ *
  * @example
- * const where = compileSql(prepare(tree, catalog), Date.now())
+ * const where = compileSql(prepare(tree, catalog), Date.now(), site.id)
  * db.prepare(`SELECT c.id FROM contacts c WHERE c.site_id = ?1 AND ${where}`)
  */
-export function compileSql(node: PreparedNode, now: number): string {
+export function compileSql(node: PreparedNode, now: number, siteId?: string): string {
   switch (node.node) {
     case 'group': {
       if (node.children.length === 0) return node.kind === 'any' ? '0' : '1'
-      const parts = node.children.map((c) => compileSql(c, now))
+      const parts = node.children.map((c) => compileSql(c, now, siteId))
       if (node.kind === 'all') return `(${parts.join(' AND ')})`
       if (node.kind === 'any') return `(${parts.join(' OR ')})`
       return `(NOT (${parts.join(' OR ')}))`
@@ -29,7 +34,7 @@ export function compileSql(node: PreparedNode, now: number): string {
     case 'field':
       return testSql(node.test, node.field ? fieldValue(node.field, node.kind) : 'NULL', now)
     case 'activity':
-      return testSql(node.activity.test, activityValue(node.activity, now), now)
+      return siteId === undefined ? testSql(node.activity.test, activityValue(node.activity, now), now) : activityGrouped(node.activity, now, siteId)
     case 'segment': {
       const exists = `EXISTS (SELECT 1 FROM segment_members m WHERE m.site_id = c.site_id AND m.segment_id = ${text(node.clause.segment)} AND m.contact_id = c.id)`
       return node.member ? `(${exists})` : `(NOT ${exists})`
@@ -91,6 +96,23 @@ function activityValue(a: PreparedActivity, now: number): string {
   if (a.windowMs !== undefined) where.push(`e.at >= ${num(now - a.windowMs)}`)
   for (const p of a.where) where.push(testSql(p.test, propValue(p), now))
   return `(SELECT ${AGGREGATES[a.measure]} FROM events e WHERE ${where.join(' AND ')})`
+}
+
+/**
+ * The contacts whose activities meet the test, in one pass over the site's events. A contact with no
+ * such activity has a count and a sum of 0 and no other measure; when 0 meets the test, the clause is
+ * "not among the contacts whose activities fail it".
+ */
+function activityGrouped(a: PreparedActivity, now: number, siteId: string): string {
+  if (a.test.t === 'never') return '0'
+  const where = [`e.site_id = ${text(siteId)}`, `e.type = ${text(a.type)}`]
+  if (a.name !== undefined) where.push(`e.name = ${text(a.name)}`)
+  if (a.windowMs !== undefined) where.push(`e.at >= ${num(now - a.windowMs)}`)
+  for (const p of a.where) where.push(testSql(p.test, propValue(p), now))
+  const meets = testSql(a.test, AGGREGATES[a.measure], now)
+  const emptyMeets = (a.measure === 'count' || a.measure === 'sum') && applyTest(a.test, 0, now)
+  const contacts = `SELECT e.contact_id FROM events e WHERE ${where.join(' AND ')} GROUP BY e.contact_id HAVING ${emptyMeets ? `NOT ${meets}` : meets}`
+  return emptyMeets ? `(c.id NOT IN (${contacts}))` : `(c.id IN (${contacts}))`
 }
 
 const EVENT_COLUMNS: Record<string, string> = {

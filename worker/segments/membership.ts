@@ -25,7 +25,7 @@ export function refreshStatements(
   const catalog = new FieldCatalog(site.fields)
   return segments.flatMap((s) =>
     s.type === 'dynamic' && s.conditions
-      ? refreshMembers(db, site.id, s.id, compileSql(prepare(s.conditions, catalog), now), now, contactIds, returning)
+      ? refreshMembers(db, site.id, s.id, compileSql(prepare(s.conditions, catalog), now, contactIds ? undefined : site.id), now, contactIds, returning)
       : [],
   )
 }

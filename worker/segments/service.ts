@@ -139,7 +139,7 @@ export async function removeSegment(db: D1Database, site: Site, id: string): Pro
 export async function previewSegment(db: D1Database, site: Site, conditions: Condition, opts: { segment?: string; sample: number }, now = Date.now()) {
   const segments = await allSegments(db, site.id)
   checkConditions(site, segments, opts.segment ?? '', conditions)
-  const where = compileSql(prepare(conditions, new FieldCatalog(site.fields)), now)
+  const where = compileSql(prepare(conditions, new FieldCatalog(site.fields)), now, site.id)
   const [count, sample] = await db.batch([
     db.prepare(`SELECT count(*) AS n FROM contacts c WHERE c.site_id = ?1 AND ${where}`).bind(site.id),
     db.prepare(`SELECT c.* FROM contacts c WHERE c.site_id = ?1 AND ${where} ORDER BY c.last_seen_at DESC, c.id LIMIT ?2`).bind(site.id, opts.sample),
