@@ -8,6 +8,8 @@ import { apiError, onError } from './http/errors'
 
 /** The Worker's HTTP side: the browser's /v1/events, the /demo page, the admin API and the console. */
 export const app = new Hono<AppEnv>()
+  // For load balancers and uptime checks: answers without touching any binding.
+  .get('/health', (c) => c.text('ok'))
   .route('/', eventsRoutes)
   .route('/', demoRoutes)
   .route('/api/v1', adminApi)

@@ -11,16 +11,27 @@ import { saveCounters } from '../data/counters'
 import { insertActivities } from '../data/events'
 import { addStaticMember, removeMember } from '../data/members'
 import { contactIdByEmail, mergeContacts } from '../data/merge'
-import { allSegments } from '../data/segments'
-import { getSite } from '../data/sites'
-import { dynamicOrder } from '../segments/graph'
+import { type Site, getSite } from '../data/sites'
 import { refreshStatements } from '../segments/membership'
-import { compileSite } from './compile'
+import { type CompiledSite, type SiteConfig, compileSite } from './compile'
 import { buildSiteConfig } from './config'
 import { type QueueMessage, type VisitMessage } from './messages'
 import { deleteSnapshot, loadSnapshot, readSnapshot, writeSnapshot } from './store'
 
+interface SiteContext {
+  site: Site
+  compiled: CompiledSite
+}
+
 export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Promise<void> {
+  const sites = new Map<string, SiteContext | null>()
+  const siteContext = async (siteId: string): Promise<SiteContext | null> => {
+    if (!sites.has(siteId)) {
+      const [site, config] = await Promise.all([getSite(env.DB, siteId), buildSiteConfig(env.DB, siteId)])
+      sites.set(siteId, site && config ? { site, compiled: compileSite(config) } : null)
+    }
+    return sites.get(siteId)!
+  }
   const touched = new Map<string, Map<string, number>>()
   const redirects: Array<[siteId: string, alias: string, target: string]> = []
   const touch = (siteId: string, contactId: string, v: number) => {
@@ -31,11 +42,12 @@ export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Prom
   for (const message of batch.messages) {
     const body = message.body
     try {
-      if (body.kind === 'visit') {
-        const written = await writeVisit(env.DB, body)
+      const ctx = await siteContext(body.siteId)
+      if (ctx && body.kind === 'visit') {
+        const written = await writeVisit(env.DB, ctx, body)
         touch(body.siteId, written.contactId, body.v)
         if (written.mergedFrom) redirects.push([body.siteId, written.mergedFrom, written.contactId])
-      } else {
+      } else if (ctx && body.kind === 'refresh') {
         for (const id of body.contactIds) touch(body.siteId, id, 0)
       }
       message.ack()
@@ -45,13 +57,34 @@ export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Prom
     }
   }
   for (const [siteId, alias, target] of redirects) await writeSnapshot(env.KV, siteId, { redirect: target }, alias)
-  for (const [siteId, contacts] of touched) await rebuildSnapshots(env, siteId, contacts)
+  for (const [siteId, contacts] of touched) {
+    const ctx = await siteContext(siteId)
+    if (ctx) await rebuildSnapshots(env, ctx.compiled, contacts)
+  }
+}
+
+/**
+ * The dynamic segments a visit can have moved the contact in or out of, in computing order: those that
+ * read a field it changed or an activity of a type it brought, those that depend on time, those that read
+ * a static segment a workflow changed, and every segment that reads one of these. (A merge moves
+ * everything, so it recomputes them all.)
+ */
+export function affectedSegments(site: CompiledSite, m: VisitMessage): SiteConfig['segments'] {
+  const all = site.config.segments.filter((s) => s.type === 'dynamic')
+  if (m.mergedFrom) return all
+  const fields = new Set([...Object.keys(m.fields), ...(m.activities.length > 0 ? ['lastSeenAt'] : [])])
+  const types = new Set(m.activities.map((a) => a.type))
+  const moved = new Set(m.statics.map(([segment]) => segment))
+  for (const s of site.dynamic) {
+    const matcherTypes = [...s.matchers].map((k) => site.matchers.get(k)?.activity.type)
+    const hit = s.timeDependent || [...s.fields].some((f) => fields.has(f)) || matcherTypes.some((t) => t !== undefined && types.has(t)) || [...s.segments].some((id) => moved.has(id))
+    if (hit) moved.add(s.id)
+  }
+  return all.filter((s) => moved.has(s.id))
 }
 
 /** Writes one visit in one transaction; returns the contact it landed on. */
-async function writeVisit(db: D1Database, m: VisitMessage): Promise<{ contactId: string; mergedFrom?: string }> {
-  const site = await getSite(db, m.siteId)
-  if (!site) return { contactId: m.contactId }
+async function writeVisit(db: D1Database, { site, compiled }: SiteContext, m: VisitMessage): Promise<{ contactId: string; mergedFrom?: string }> {
   let contactId = m.contactId
   let mergedFrom = m.mergedFrom
   const email = m.fields.email
@@ -82,8 +115,7 @@ async function writeVisit(db: D1Database, m: VisitMessage): Promise<{ contactId:
     statements.push(op === 'add' ? addStaticMember(db, m.siteId, segment, contactId, 'workflow', m.v) : removeMember(db, m.siteId, segment, contactId))
   }
   statements.push(...saveCounters(db, m.siteId, contactId, m.counters))
-  const segments = dynamicOrder(await allSegments(db, m.siteId))
-  statements.push(...refreshStatements(db, site, segments, m.v, [contactId]))
+  statements.push(...refreshStatements(db, site, affectedSegments(compiled, { ...m, mergedFrom }), m.v, [contactId]))
   await db.batch(statements)
   return { contactId, mergedFrom }
 }
@@ -92,10 +124,8 @@ async function writeVisit(db: D1Database, m: VisitMessage): Promise<{ contactId:
  * Rewrites the KV snapshots of these contacts from D1. A snapshot's version is the newest of the
  * visits written for it and the one already in KV, so a token from a later visit still wins.
  */
-export async function rebuildSnapshots(env: Env, siteId: string, contacts: Map<string, number>): Promise<void> {
-  const config = await buildSiteConfig(env.DB, siteId)
-  if (!config) return
-  const site = compileSite(config)
+export async function rebuildSnapshots(env: Env, site: CompiledSite, contacts: Map<string, number>): Promise<void> {
+  const siteId = site.config.site.id
   const now = Date.now()
   for (const [contactId, v] of contacts) {
     const snap = await loadSnapshot(env.DB, site, contactId, now)

@@ -3,13 +3,17 @@
  * to its site and contact (additional data), so a token is useless anywhere else. The browser keeps it
  * and sends it back; the Worker trusts only what it can open.
  *
- * Format: `1.` + base64url(12-byte IV ‖ ciphertext). The leading number is the format version.
+ * Format: `1.` + base64url(12-byte IV ‖ ciphertext). The leading number is the format version. The
+ * plaintext is a flag byte and the snapshot's JSON, deflated (flag 1) only when it is large: compressing
+ * a small snapshot costs more time than the bytes it saves.
  */
 import { fromBase64Url, toBase64Url } from '../lib/base64url'
 import { type Snapshot } from './snapshot'
 
 /** Tokens longer than this are not sent; the next request falls back to the KV snapshot. */
 export const MAX_TOKEN_CHARS = 4096
+/** Snapshots whose JSON is longer than this are deflated before sealing. */
+const COMPRESS_OVER_BYTES = 2048
 const VERSION = '1.'
 
 const keys = new Map<string, Promise<CryptoKey>>()
@@ -30,7 +34,11 @@ const additionalData = (siteId: string, contactId: string) => new TextEncoder().
 /** Seals a snapshot; undefined when the token would be too long to carry. */
 export async function sealState(secret: string, siteId: string, snap: Snapshot): Promise<string | undefined> {
   const iv = crypto.getRandomValues(new Uint8Array(12))
-  const plain = await deflate(new TextEncoder().encode(JSON.stringify(snap)))
+  const json = new TextEncoder().encode(JSON.stringify(snap))
+  const body = json.length > COMPRESS_OVER_BYTES ? await deflate(json) : json
+  const plain = new Uint8Array(1 + body.length)
+  plain[0] = json.length > COMPRESS_OVER_BYTES ? 1 : 0
+  plain.set(body, 1)
   const sealed = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: additionalData(siteId, snap.id) }, await keyFor(secret), plain)
   const bytes = new Uint8Array(12 + sealed.byteLength)
   bytes.set(iv)
@@ -53,7 +61,9 @@ export async function openState(secret: string, siteId: string, contactId: strin
       await keyFor(secret),
       bytes.slice(12),
     )
-    const snap = JSON.parse(new TextDecoder().decode(await inflate(new Uint8Array(plain)))) as Snapshot
+    const opened = new Uint8Array(plain)
+    const json = opened[0] === 1 ? await inflate(opened.subarray(1)) : opened.subarray(1)
+    const snap = JSON.parse(new TextDecoder().decode(json)) as Snapshot
     return snap && snap.id === contactId && typeof snap.v === 'number' ? snap : undefined
   } catch {
     return undefined

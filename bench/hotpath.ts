@@ -1,0 +1,97 @@
+/**
+ * Hot-path I/O: the KV reads and writes and D1 queries one POST /v1/events makes, counted on the real
+ * Worker code (run in Node against Miniflare's KV and D1) for a new contact, a returning contact, a
+ * returning contact whose KV snapshot is stale or missing (the state token carries it), an identify
+ * with a known email, and the first request an isolate ever sees for a site.
+ */
+import { app } from '../worker/app'
+import { createSite } from '../worker/sites/service'
+import { createContent } from '../worker/content/service'
+import { createSegment } from '../worker/segments/service'
+import { createWorkflow } from '../worker/workflows/service'
+import { clearConfigCache, publishSiteConfig } from '../worker/edge/config'
+import { consume } from '../worker/edge/consumer'
+import { type QueueMessage } from '../worker/edge/messages'
+import { contentCreate } from '../worker/content/schema'
+import { segmentCreate } from '../worker/segments/schema'
+import { siteCreate } from '../worker/sites/schema'
+import { workflowCreate } from '../worker/workflows/schema'
+import { CONTENT, pageUrl, segments, workflows } from './site.mjs'
+import { localStores } from './miniflare'
+
+export interface HotPathRow {
+  scenario: string
+  kvReads: number
+  kvWrites: number
+  d1Queries: number
+}
+
+function counting<T extends object>(target: T, tally: Record<string, number>, kinds: Record<string, string>): T {
+  return new Proxy(target, {
+    get(t, prop) {
+      const value = Reflect.get(t, prop)
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        const kind = kinds[String(prop)]
+        if (kind) tally[kind] = (tally[kind] ?? 0) + 1
+        return value.apply(t, args)
+      }
+    },
+  })
+}
+
+export async function measureHotPath(nSegments = 100, nWorkflows = 20): Promise<HotPathRow[]> {
+  const { mf, db, kv } = await localStores()
+  try {
+    const queued: QueueMessage[] = []
+    const queue = { send: async (m: QueueMessage) => void queued.push(m), sendBatch: async (ms: Array<{ body: QueueMessage }>) => void queued.push(...ms.map((m) => m.body)) }
+    /** What the queue consumer does after the answers: D1 catches up and the KV snapshots are written. */
+    const drain = async () => {
+      const messages = queued.splice(0).map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body, ack: () => undefined, retry: () => undefined }))
+      await consume({ queue: 'segue-events', messages, ackAll: () => undefined, retryAll: () => undefined } as unknown as MessageBatch<QueueMessage>, base)
+    }
+    const base = { DB: db, KV: kv, EVENTS: queue, ADMIN_TOKEN: 'bench', STATE_SECRET: 'bench-state-secret-0123456789abcdef' } as unknown as Env
+    const site = await createSite(db, siteCreate.parse({ id: 'bench', name: 'Bench', key: 'pk_bench_hotpath', browserFields: ['birthDate'] }))
+    for (const s of segments(nSegments)) await createSegment(db, site, segmentCreate.parse(s))
+    for (const c of CONTENT) await createContent(db, site, contentCreate.parse(c))
+    for (const w of workflows(nWorkflows, nSegments)) await createWorkflow(db, site, workflowCreate.parse(w))
+    await publishSiteConfig(base, site.id)
+
+    const post = async (body: unknown, tally: Record<string, number>) => {
+      const env = {
+        ...base,
+        DB: counting(db, tally, { prepare: 'd1', batch: 'd1Batch', exec: 'd1' }),
+        KV: counting(kv, tally, { get: 'kvRead', getWithMetadata: 'kvRead', put: 'kvWrite', delete: 'kvWrite', list: 'kvRead' }),
+      }
+      const waits: Promise<unknown>[] = []
+      const ctx = { waitUntil: (p: Promise<unknown>) => void waits.push(p), passThroughOnException: () => undefined, props: {} }
+      const res = await app.fetch(new Request('http://segue.local/v1/events', { method: 'POST', body: JSON.stringify(body) }), env, ctx as never)
+      await Promise.all(waits)
+      if (res.status !== 200) throw new Error(`hot path answered ${res.status}: ${await res.text()}`)
+      return (await res.json()) as { contact: string; state?: string }
+    }
+    const rows: HotPathRow[] = []
+    let n = 0
+    const visit = () => ({ id: `hp-${++n}`, type: 'page_visit', url: pageUrl(n) })
+    const scenario = async (name: string, body: Record<string, unknown>) => {
+      const tally: Record<string, number> = {}
+      const answer = await post({ site: site.key, ...body }, tally)
+      rows.push({ scenario: name, kvReads: tally.kvRead ?? 0, kvWrites: tally.kvWrite ?? 0, d1Queries: (tally.d1 ?? 0) })
+      return answer
+    }
+
+    clearConfigCache()
+    const first = await scenario('first request an isolate sees for the site (config from KV), new contact', { events: [visit()] })
+    const fresh = await scenario('new contact (no id)', { events: [visit()] })
+    await scenario('unknown contact id (never seen: looked up once, then new)', { contact: 'never-seen-0001', events: [visit()] })
+    await drain()
+    const returning = await scenario('returning contact (KV snapshot)', { contact: fresh.contact, events: [visit()] })
+    await kv.delete(`contact:${site.id}:${returning.contact}`)
+    await scenario('returning contact, KV missing or stale (state token)', { contact: returning.contact, state: returning.state, events: [visit()] })
+    await db.prepare(`INSERT INTO contacts (site_id, id, email, custom, created_at) VALUES ('bench', 'known', 'known@example.com', '{}', 1)`).run()
+    await scenario('identify with the email of a known contact (merge)', { contact: first.contact, events: [{ id: `hp-${++n}`, type: 'identify', email: 'known@example.com' }, visit()] })
+    return rows
+  } finally {
+    await mf.dispose()
+  }
+}

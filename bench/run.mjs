@@ -1,0 +1,78 @@
+/**
+ * `npm run bench` (`-- --quick` for a short run): measures every budget of DESIGN.md in one run and
+ * writes bench/results.json and the results section of docs/BENCHMARKS.md.
+ */
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { cpus, freemem, platform, release, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { build } from 'esbuild'
+import { sdkSizes } from '../scripts/size.mjs'
+import { measureEdgeLoad } from './edge-load.mjs'
+import { markdown, terminal } from './report.mjs'
+
+const quick = process.argv.includes('--quick')
+const WORK = 'bench/.work'
+const log = (line) => console.log(line)
+mkdirSync(WORK, { recursive: true })
+
+async function bundleMeasurements() {
+  const out = join(WORK, 'measure.mjs')
+  await build({ entryPoints: ['bench/measure.ts'], bundle: true, platform: 'node', format: 'esm', outfile: out, external: ['miniflare', 'tinybench'], logLevel: 'error', jsx: 'automatic', jsxImportSource: 'hono/jsx' })
+  return import(`../${out}?t=${Date.now()}`)
+}
+
+function workerBundle() {
+  const sizeOf = (dir) => {
+    const file = readdirSync(dir).find((f) => f.endsWith('.js'))
+    const raw = readFileSync(join(dir, file))
+    return { raw: raw.length, gzip: gzipSync(raw, { level: 9 }).length }
+  }
+  const env = { ...process.env, CI: 'true' }
+  const plain = join(WORK, 'bundle')
+  const min = join(WORK, 'bundle-min')
+  spawnSync('node_modules/.bin/wrangler', ['deploy', '--dry-run', '--outdir', plain], { env, stdio: 'ignore' })
+  spawnSync('node_modules/.bin/wrangler', ['deploy', '--dry-run', '--minify', '--outdir', min], { env, stdio: 'ignore' })
+  const a = sizeOf(plain)
+  const b = sizeOf(min)
+  return { raw: a.raw, gzip: a.gzip, minRaw: b.raw, minGzip: b.gzip }
+}
+
+const started = Date.now()
+const m = await bundleMeasurements()
+const cpu = cpus()
+const results = {
+  date: new Date().toISOString(),
+  quick,
+  machine: { cpus: cpu.length, model: cpu[0]?.model.trim() ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), freeGiB: Math.round(freemem() / 2 ** 30), os: `${platform()} ${release()}`, node: process.versions.node, workerd: JSON.parse(readFileSync('node_modules/workerd/package.json', 'utf8')).version },
+}
+
+log('1. script size')
+results.size = { ...sdkSizes(), budget: 4096 }
+log('2. decision throughput at the edge runtime (wrangler dev + autocannon)')
+log('  the Worker alone (queue consumer off)')
+results.edge = await measureEdgeLoad({ quick, consumer: false, log })
+log('  with the queue consumer writing D1 in the same workerd')
+results.edgeWithConsumer = await measureEdgeLoad({ quick, consumer: true, log })
+log('3. evaluation cost (tinybench)')
+results.decision = await m.measureDecision({ quick })
+log('4. backfill on local D1')
+results.backfill = []
+for (const contacts of quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000]) {
+  log(`  ${contacts.toLocaleString('en-US')} contacts`)
+  results.backfill.push(await m.measureBackfill(contacts, log))
+}
+log('5. worker bundle')
+results.bundle = workerBundle()
+log('6. hot-path I/O')
+results.hotPath = await m.measureHotPath()
+results.seconds = Math.round((Date.now() - started) / 1000)
+
+writeFileSync('bench/results.json', JSON.stringify(results, null, 2) + '\n')
+const doc = 'docs/BENCHMARKS.md'
+const block = `<!-- results:start -->\n${markdown(results)}\n<!-- results:end -->`
+const current = existsSync(doc) ? readFileSync(doc, 'utf8') : '# Benchmarks\n\n<!-- results:start -->\n<!-- results:end -->\n'
+writeFileSync(doc, current.replace(/<!-- results:start -->[\s\S]*<!-- results:end -->/, block))
+console.log(`\n${terminal(results)}\n\nWrote bench/results.json and ${doc} in ${results.seconds} s.`)
+
