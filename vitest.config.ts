@@ -22,7 +22,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['worker/**/*.test.ts', 'shared/**/*.test.ts'],
+          include: ['worker/**/*.test.ts', 'shared/**/*.test.ts', 'bench/**/*.test.ts'],
           environment: 'node',
         },
       },

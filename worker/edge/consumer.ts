@@ -39,21 +39,46 @@ export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Prom
     site.set(contactId, Math.max(site.get(contactId) ?? 0, v))
     touched.set(siteId, site)
   }
+  const retry = (message: Message<QueueMessage>, err: unknown) => {
+    console.error('queue: writing a message failed; it will be retried', err)
+    message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) })
+  }
+
+  const visits = new Map<string, Array<Message<VisitMessage>>>()
   for (const message of batch.messages) {
     const body = message.body
     try {
       const ctx = await siteContext(body.siteId)
       if (ctx && body.kind === 'visit') {
-        const written = await writeVisit(env.DB, ctx, body)
-        touch(body.siteId, written.contactId, body.v)
-        if (written.mergedFrom) redirects.push([body.siteId, written.mergedFrom, written.contactId])
-      } else if (ctx && body.kind === 'refresh') {
-        for (const id of body.contactIds) touch(body.siteId, id, 0)
+        visits.set(body.siteId, [...(visits.get(body.siteId) ?? []), message as Message<VisitMessage>])
+        continue
       }
+      if (ctx && body.kind === 'refresh') for (const id of body.contactIds) touch(body.siteId, id, 0)
       message.ack()
     } catch (err) {
-      console.error('queue: writing a message failed; it will be retried', err)
-      message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) })
+      retry(message, err)
+    }
+  }
+
+  for (const [siteId, messages] of visits) {
+    const ctx = (await siteContext(siteId))!
+    const done = (message: Message<VisitMessage>, written: Written) => {
+      touch(siteId, written.contactId, message.body.v)
+      if (written.mergedFrom) redirects.push([siteId, written.mergedFrom, written.contactId])
+      message.ack()
+    }
+    try {
+      const written = await writeVisits(env.DB, ctx, messages.map((m) => m.body))
+      messages.forEach((m, i) => done(m, written[i]))
+    } catch {
+      // One transaction for them all failed: write them one by one, so one bad message holds back no other.
+      for (const m of messages) {
+        try {
+          done(m, (await writeVisits(env.DB, ctx, [m.body]))[0])
+        } catch (err) {
+          retry(m, err)
+        }
+      }
     }
   }
   for (const [siteId, alias, target] of redirects) await writeSnapshot(env.KV, siteId, { redirect: target }, alias)
@@ -61,6 +86,11 @@ export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Prom
     const ctx = await siteContext(siteId)
     if (ctx) await rebuildSnapshots(env, ctx.compiled, contacts)
   }
+}
+
+interface Written {
+  contactId: string
+  mergedFrom?: string
 }
 
 /**
@@ -83,41 +113,53 @@ export function affectedSegments(site: CompiledSite, m: VisitMessage): SiteConfi
   return all.filter((s) => moved.has(s.id))
 }
 
-/** Writes one visit in one transaction; returns the contact it landed on. */
-async function writeVisit(db: D1Database, { site, compiled }: SiteContext, m: VisitMessage): Promise<{ contactId: string; mergedFrom?: string }> {
-  let contactId = m.contactId
-  let mergedFrom = m.mergedFrom
-  const email = m.fields.email
-  if (typeof email === 'string') {
-    // Another browser may have claimed this email since the edge looked: D1 decides, and merges.
-    const owner = await contactIdByEmail(db, m.siteId, email)
-    if (owner && owner !== contactId) {
-      mergedFrom = contactId
-      contactId = owner
+/**
+ * Writes visits of one site in one transaction: contacts, merges, fields, activities (duplicate ids
+ * ignored), workflow memberships and counters, then the dynamic memberships the visits can have moved,
+ * recomputed in SQL once for all their contacts. Returns the contact each visit landed on.
+ */
+async function writeVisits(db: D1Database, { site, compiled }: SiteContext, messages: VisitMessage[]): Promise<Written[]> {
+  const statements: D1PreparedStatement[] = []
+  const written: Written[] = []
+  const affected = new Set<string>()
+  for (const m of messages) {
+    let contactId = m.contactId
+    let mergedFrom = m.mergedFrom
+    const email = m.fields.email
+    if (typeof email === 'string') {
+      // Another browser may have claimed this email since the edge looked: D1 decides, and merges.
+      const owner = await contactIdByEmail(db, m.siteId, email)
+      if (owner && owner !== contactId) {
+        mergedFrom = contactId
+        contactId = owner
+      }
     }
+    const at = m.activities.reduce((max, a) => Math.max(max, a.at), 0)
+    const change: ContactChange = { id: contactId, fields: {} }
+    for (const [key, value] of Object.entries(m.fields) as Array<[string, Scalar | null]>) {
+      if (key === 'email' || key === 'externalId') change[key] = value as string | null
+      else if (key !== 'lastSeenAt' && key !== 'createdAt') change.fields![key] = value
+    }
+    statements.push(
+      db
+        .prepare(`INSERT INTO contacts (site_id, id, custom, created_at) VALUES (?1, ?2, '{}', ?3) ON CONFLICT DO NOTHING`)
+        .bind(m.siteId, contactId, m.createdAt ?? m.v),
+    )
+    if (mergedFrom && mergedFrom !== contactId) statements.push(...mergeContacts(db, m.siteId, mergedFrom, contactId, m.v))
+    statements.push(...updateContacts(db, m.siteId, [change]))
+    if (at > 0) statements.push(touchContact(db, m.siteId, contactId, at))
+    if (m.activities.length > 0) statements.push(...insertActivities(db, m.siteId, m.activities.map((a) => ({ ...a, contactId }))))
+    for (const [segment, op] of m.statics) {
+      statements.push(op === 'add' ? addStaticMember(db, m.siteId, segment, contactId, 'workflow', m.v) : removeMember(db, m.siteId, segment, contactId))
+    }
+    statements.push(...saveCounters(db, m.siteId, contactId, m.counters))
+    for (const s of affectedSegments(compiled, { ...m, mergedFrom })) affected.add(s.id)
+    written.push({ contactId, mergedFrom })
   }
-  const at = m.activities.reduce((max, a) => Math.max(max, a.at), 0)
-  const change: ContactChange = { id: contactId, fields: {} }
-  for (const [key, value] of Object.entries(m.fields) as Array<[string, Scalar | null]>) {
-    if (key === 'email' || key === 'externalId') change[key] = value as string | null
-    else if (key !== 'lastSeenAt' && key !== 'createdAt') change.fields![key] = value
-  }
-  const statements: D1PreparedStatement[] = [
-    db
-      .prepare(`INSERT INTO contacts (site_id, id, custom, created_at) VALUES (?1, ?2, '{}', ?3) ON CONFLICT DO NOTHING`)
-      .bind(m.siteId, contactId, m.createdAt ?? m.v),
-  ]
-  if (mergedFrom && mergedFrom !== contactId) statements.push(...mergeContacts(db, m.siteId, mergedFrom, contactId, m.v))
-  statements.push(...updateContacts(db, m.siteId, [change]))
-  if (at > 0) statements.push(touchContact(db, m.siteId, contactId, at))
-  if (m.activities.length > 0) statements.push(...insertActivities(db, m.siteId, m.activities.map((a) => ({ ...a, contactId }))))
-  for (const [segment, op] of m.statics) {
-    statements.push(op === 'add' ? addStaticMember(db, m.siteId, segment, contactId, 'workflow', m.v) : removeMember(db, m.siteId, segment, contactId))
-  }
-  statements.push(...saveCounters(db, m.siteId, contactId, m.counters))
-  statements.push(...refreshStatements(db, site, affectedSegments(compiled, { ...m, mergedFrom }), m.v, [contactId]))
+  const segments = compiled.config.segments.filter((s) => affected.has(s.id))
+  statements.push(...refreshStatements(db, site, segments, Date.now(), [...new Set(written.map((w) => w.contactId))]))
   await db.batch(statements)
-  return { contactId, mergedFrom }
+  return written
 }
 
 /**

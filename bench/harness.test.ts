@@ -1,0 +1,48 @@
+/**
+ * Keeps the benchmark harness working, at tiny sizes. No timing is asserted: `npm run bench` measures.
+ */
+import { describe, expect, it } from 'vitest'
+import { measureBackfill } from './backfill'
+import { measureDecision } from './decision'
+import { measureHotPath } from './hotpath'
+import { budgets, markdown } from './report.mjs'
+
+describe('benchmark harness', () => {
+  it('measures the decision for a small site', async () => {
+    const rows = await measureDecision({ quick: true, sizes: [[10, 1]] })
+    expect(rows).toHaveLength(1)
+    expect(rows[0]).toMatchObject({ segments: 10, workflows: 1 })
+    expect(rows[0].samples).toBeGreaterThan(0)
+  }, 30_000)
+
+  it('backfills a small site and finds the members the conditions describe', async () => {
+    const row = await measureBackfill(400)
+    expect(row).toMatchObject({ contacts: 400, events: 4000 })
+    expect(row.fieldMembers).toBeGreaterThan(0)
+    expect(row.activityMembers).toBeGreaterThan(0)
+  }, 60_000)
+
+  it('counts one KV read and no D1 query for a returning contact', async () => {
+    const rows = await measureHotPath(8, 2)
+    const returning = rows.find((r) => r.scenario.startsWith('returning contact (KV'))!
+    expect(returning).toMatchObject({ kvReads: 1, kvWrites: 0, d1Queries: 0 })
+    expect(rows.find((r) => r.scenario.startsWith('returning contact, KV missing'))).toMatchObject({ d1Queries: 0 })
+    expect(rows.find((r) => r.scenario.startsWith('unknown contact id'))!.d1Queries).toBeGreaterThan(0)
+  }, 60_000)
+
+  it('turns results into budget verdicts and tables', () => {
+    const results = {
+      date: '2026-11-29T00:00:00Z',
+      quick: true,
+      machine: { cpus: 2, model: 'cpu', memoryGiB: 24, os: 'linux', node: '20' },
+      size: { raw: 9000, gzip: 4000, brotli: 3500 },
+      edge: { ratio: 0.5, events: { rps: 50, p50: 1, p99: 2, errors: 0, rounds: [{}] }, bare: { rps: 100, p50: 1, p99: 2, errors: 0 }, seconds: 1, connections: 1, contacts: 1 },
+      decision: [{ segments: 100, workflows: 20, meanUs: 30, p50Us: 29, p99Us: 40, rme: 1, samples: 10 }],
+      backfill: [{ contacts: 100_000, events: 1_000_000, loadSeconds: 1, scanContactsMs: 10, scanEventsMs: 90, fieldBackfillMs: 20, fieldMembers: 1, activityBackfillMs: 400, activityMembers: 1 }],
+      bundle: { raw: 1, gzip: 1, minRaw: 1, minGzip: 1 },
+      hotPath: [{ scenario: 'returning contact (KV snapshot)', kvReads: 1, kvWrites: 0, d1Queries: 0 }],
+    }
+    expect(budgets(results).map((b: { met: boolean }) => b.met)).toEqual([true, false, true, true, false, true, true])
+    expect(markdown(results)).toContain('| Segue `sdk.js` (with the content renderer) | 4,000 B |')
+  })
+})
