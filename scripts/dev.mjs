@@ -26,7 +26,12 @@ wrangler.on('exit', (code) => process.exit(code ?? 0))
 const base = `http://localhost:${port}`
 await waitFor(base)
 await seedDemo(base, token)
-console.log(`\nSegue is running at ${base}: the admin API is ${base}/api/v1 (Authorization: Bearer ${token}), demo site "demo".\n`)
+console.log(`
+Segue is running at ${base}
+  demo store     ${base}/demo
+  console        ${base}/admin (sign in with ${token})
+  admin API      ${base}/api/v1 (Authorization: Bearer ${token})
+`)
 
 function run(cmd, argv) {
   const r = spawnSync(cmd, argv, { stdio: 'inherit', env: { ...process.env, CI: 'true' } })
