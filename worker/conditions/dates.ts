@@ -32,8 +32,3 @@ function isRealDate(y: number, m: number, d: number): boolean {
   const days = [31, y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
   return d <= days[m - 1]
 }
-
-/** `YYYY-MM-DD` of an epoch-milliseconds instant, in UTC. */
-export function toDateOnly(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10)
-}

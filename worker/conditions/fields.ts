@@ -71,18 +71,3 @@ export class FieldCatalog {
     return [...this.custom.values()]
   }
 }
-
-/** True when a stored value has the shape its field type calls for. */
-export function fitsType(type: FieldType, value: unknown): boolean {
-  switch (type) {
-    case 'string':
-      return typeof value === 'string'
-    case 'number':
-    case 'timestamp':
-      return typeof value === 'number' && Number.isFinite(value)
-    case 'boolean':
-      return typeof value === 'boolean'
-    case 'date':
-      return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)
-  }
-}

@@ -74,12 +74,3 @@ export async function listActivities(
     .all<EventRow>()
   return results.map(toActivity)
 }
-
-/** The ids among `ids` that the site already holds. */
-export async function existingActivityIds(db: D1Database, siteId: string, ids: string[]): Promise<Set<string>> {
-  const { results } = await db
-    .prepare('SELECT id FROM events WHERE site_id = ?1 AND id IN (SELECT value FROM json_each(?2))')
-    .bind(siteId, JSON.stringify(ids))
-    .all<{ id: string }>()
-  return new Set(results.map((r) => r.id))
-}

@@ -46,8 +46,6 @@ export type WorkflowNode =
   | (Base & { type: 'removeFromSegment'; segment: string; next?: string })
   | (Base & { type: 'setField'; field: string; value: Scalar | null; next?: string })
 
-export type NodeType = WorkflowNode['type']
-
 export interface WorkflowGraph {
   start: { trigger: Trigger; limitation: StartLimitation }
   entry: string
