@@ -48,7 +48,11 @@ export async function publishSiteConfig(env: Env, siteId: string, previousKey?: 
     await env.KV.delete(configKey(previousKey))
     isolateCache.delete(previousKey)
   }
-  if (!config) return undefined
+  return config && publishConfig(env, config)
+}
+
+/** Publishes a config already built from D1, to KV and to this isolate. */
+export async function publishConfig(env: Env, config: SiteConfig): Promise<CompiledSite> {
   await env.KV.put(configKey(config.site.key), JSON.stringify(config))
   const compiled = compileSite(config)
   isolateCache.set(config.site.key, { compiled, checkedAt: Date.now() })
@@ -77,18 +81,15 @@ export async function siteByKey(env: Env, key: string, waitUntil: (p: Promise<un
 }
 
 async function refresh(env: Env, key: string, entry: Cached): Promise<void> {
-  let config = await env.KV.get<SiteConfig>(configKey(key), 'json')
-  if (!config) {
-    // Not published yet (a new deployment, or a key KV has not seen): build it once from D1.
-    const site = await getSiteByKey(env.DB, key)
-    if (site) config = (await publishSiteConfig(env, site.id))?.config ?? null
-  }
+  const config = await env.KV.get<SiteConfig>(configKey(key), 'json')
   entry.checkedAt = Date.now()
-  if (!config) {
-    entry.compiled = null
+  if (config) {
+    if (entry.compiled?.config.version !== config.version) entry.compiled = compileSite(config)
     return
   }
-  if (entry.compiled?.config.version !== config.version) entry.compiled = compileSite(config)
+  // Not published yet (a new deployment, or a key KV has not seen): build it once from D1.
+  const site = await getSiteByKey(env.DB, key)
+  entry.compiled = (site && (await publishSiteConfig(env, site.id))) || null
 }
 
 /** Forgets every cached config (tests, and the scheduled refresh). */

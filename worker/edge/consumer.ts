@@ -11,24 +11,19 @@ import { saveCounters } from '../data/counters'
 import { insertActivities } from '../data/events'
 import { addStaticMember, removeMember } from '../data/members'
 import { contactIdByEmail, mergeContacts } from '../data/merge'
-import { type Site, getSite } from '../data/sites'
 import { refreshStatements } from '../segments/membership'
 import { type CompiledSite, type SiteConfig, compileSite } from './compile'
 import { buildSiteConfig } from './config'
 import { type QueueMessage, type VisitMessage } from './messages'
 import { deleteSnapshot, loadSnapshot, readSnapshot, writeSnapshot } from './store'
 
-interface SiteContext {
-  site: Site
-  compiled: CompiledSite
-}
-
 export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Promise<void> {
-  const sites = new Map<string, SiteContext | null>()
-  const siteContext = async (siteId: string): Promise<SiteContext | null> => {
+  // One compiled config per site for the whole batch: D1's, not KV's, since D1 is what is written.
+  const sites = new Map<string, CompiledSite | null>()
+  const siteOf = async (siteId: string): Promise<CompiledSite | null> => {
     if (!sites.has(siteId)) {
-      const [site, config] = await Promise.all([getSite(env.DB, siteId), buildSiteConfig(env.DB, siteId)])
-      sites.set(siteId, site && config ? { site, compiled: compileSite(config) } : null)
+      const config = await buildSiteConfig(env.DB, siteId)
+      sites.set(siteId, config ? compileSite(config) : null)
     }
     return sites.get(siteId)!
   }
@@ -48,12 +43,12 @@ export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Prom
   for (const message of batch.messages) {
     const body = message.body
     try {
-      const ctx = await siteContext(body.siteId)
-      if (ctx && body.kind === 'visit') {
+      const site = await siteOf(body.siteId)
+      if (site && body.kind === 'visit') {
         visits.set(body.siteId, [...(visits.get(body.siteId) ?? []), message as Message<VisitMessage>])
         continue
       }
-      if (ctx && body.kind === 'refresh') for (const id of body.contactIds) touch(body.siteId, id, 0)
+      if (site && body.kind === 'refresh') for (const id of body.contactIds) touch(body.siteId, id, 0)
       message.ack()
     } catch (err) {
       retry(message, err)
@@ -61,20 +56,20 @@ export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Prom
   }
 
   for (const [siteId, messages] of visits) {
-    const ctx = (await siteContext(siteId))!
+    const site = (await siteOf(siteId))!
     const done = (message: Message<VisitMessage>, written: Written) => {
       touch(siteId, written.contactId, message.body.v)
       if (written.mergedFrom) redirects.push([siteId, written.mergedFrom, written.contactId])
       message.ack()
     }
     try {
-      const written = await writeVisits(env.DB, ctx, messages.map((m) => m.body))
+      const written = await writeVisits(env.DB, site, messages.map((m) => m.body))
       messages.forEach((m, i) => done(m, written[i]))
     } catch {
       // One transaction for them all failed: write them one by one, so one bad message holds back no other.
       for (const m of messages) {
         try {
-          done(m, (await writeVisits(env.DB, ctx, [m.body]))[0])
+          done(m, (await writeVisits(env.DB, site, [m.body]))[0])
         } catch (err) {
           retry(m, err)
         }
@@ -83,8 +78,8 @@ export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Prom
   }
   for (const [siteId, alias, target] of redirects) await writeSnapshot(env.KV, siteId, { redirect: target }, alias)
   for (const [siteId, contacts] of touched) {
-    const ctx = await siteContext(siteId)
-    if (ctx) await rebuildSnapshots(env, ctx.compiled, contacts)
+    const site = await siteOf(siteId)
+    if (site) await rebuildSnapshots(env, site, contacts)
   }
 }
 
@@ -118,7 +113,7 @@ export function affectedSegments(site: CompiledSite, m: VisitMessage): SiteConfi
  * ignored), workflow memberships and counters, then the dynamic memberships the visits can have moved,
  * recomputed in SQL once for all their contacts. Returns the contact each visit landed on.
  */
-async function writeVisits(db: D1Database, { site, compiled }: SiteContext, messages: VisitMessage[]): Promise<Written[]> {
+async function writeVisits(db: D1Database, compiled: CompiledSite, messages: VisitMessage[]): Promise<Written[]> {
   const statements: D1PreparedStatement[] = []
   const written: Written[] = []
   const affected = new Set<string>()
@@ -157,7 +152,7 @@ async function writeVisits(db: D1Database, { site, compiled }: SiteContext, mess
     written.push({ contactId, mergedFrom })
   }
   const segments = compiled.config.segments.filter((s) => affected.has(s.id))
-  statements.push(...refreshStatements(db, site, segments, Date.now(), [...new Set(written.map((w) => w.contactId))]))
+  statements.push(...refreshStatements(db, compiled.config.site, segments, Date.now(), [...new Set(written.map((w) => w.contactId))]))
   await db.batch(statements)
   return written
 }

@@ -8,7 +8,7 @@ import { listSites } from '../data/sites'
 import { dependentsOf } from '../segments/graph'
 import { refreshStatements } from '../segments/membership'
 import { compileSite } from './compile'
-import { buildSiteConfig, publishSiteConfig } from './config'
+import { buildSiteConfig, publishConfig } from './config'
 import { type RefreshMessage } from './messages'
 
 const REFRESH_CHUNK = 100
@@ -32,7 +32,7 @@ export async function runScheduled(env: Env, now = Date.now()): Promise<{ moved:
         await env.EVENTS.send(message)
       }
     }
-    await publishSiteConfig(env, site.id)
+    await publishConfig(env, config)
   }
   return { moved }
 }
