@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { type AppEnv } from './app-env'
 import { contactsRoutes } from './contacts/routes'
 import { contentRoutes } from './content/routes'
-import { publishSiteConfig } from './edge/config'
+import { publishAfterChange } from './edge/publish'
 import { getSite } from './data/sites'
 import { adminAuth } from './http/auth'
 import { apiError, notFound } from './http/errors'
@@ -22,17 +22,6 @@ const loadSite: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next()
 }
 
-/**
- * After a successful change to a site, its segments, content or workflows, the site's compiled config is
- * rebuilt and published to KV, so the edge decides with it within seconds.
- */
-const publishAfterChange: MiddlewareHandler<AppEnv> = async (c, next) => {
-  await next()
-  if (c.req.method === 'GET' || c.res.status >= 400 || c.req.path.endsWith('/preview')) return
-  const site = c.get('site')
-  if (site) await publishSiteConfig(c.env, site.id, site.key)
-}
-
 /** The admin API, `/api/v1`: every route behind the admin token. */
 export const adminApi = new Hono<AppEnv>()
   .use('*', adminAuth())
@@ -47,10 +36,10 @@ export const adminApi = new Hono<AppEnv>()
   )
   .use('/sites/:site', loadSite)
   .use('/sites/:site/*', loadSite)
-  .use('/sites/:site', publishAfterChange)
-  .use('/sites/:site/segments/*', publishAfterChange)
-  .use('/sites/:site/content/*', publishAfterChange)
-  .use('/sites/:site/workflows/*', publishAfterChange)
+  .use('/sites/:site', publishAfterChange())
+  .use('/sites/:site/segments/*', publishAfterChange())
+  .use('/sites/:site/content/*', publishAfterChange())
+  .use('/sites/:site/workflows/*', publishAfterChange())
   .route('/sites', sitesRoutes)
   .route('/sites/:site/contacts', contactsRoutes)
   .route('/sites/:site/segments', segmentsRoutes)

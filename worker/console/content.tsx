@@ -3,7 +3,6 @@ import { contentCreate, contentPatch, POSITIONS } from '../content/schema'
 import { allContent, createContent, removeContent, updateContent } from '../content/service'
 import { type Content, getContent } from '../data/content'
 import { type Site, listSites } from '../data/sites'
-import { publishSiteConfig } from '../edge/config'
 import { type FormErrors, errorsOf, text } from './forms'
 import { Alert, Csrf, Field, Layout, Notice, Table } from './layout'
 import { type ConsoleEnv } from './session'
@@ -152,7 +151,6 @@ export const contentRoutes = new Hono<ConsoleEnv>()
     if (!r.success) return again({ fields: Object.fromEntries(r.error.issues.map((i) => [String(i.path[0] ?? ''), i.message])) })
     try {
       const created = await createContent(c.env.DB, site, r.data)
-      await publishSiteConfig(c.env, site.id)
       return c.redirect(`/admin/sites/${site.id}/content/${created.id}?saved=1`, 303)
     } catch (err) {
       return again(await errorsOf(err))
@@ -195,7 +193,6 @@ export const contentRoutes = new Hono<ConsoleEnv>()
     try {
       // The form is the whole content: what it leaves empty is cleared, not kept.
       await updateContent(c.env.DB, site, id, r.data, Date.now(), { replace: true })
-      await publishSiteConfig(c.env, site.id)
       return c.redirect(`/admin/sites/${site.id}/content/${id}?saved=1`, 303)
     } catch (err) {
       return again(await errorsOf(err))
@@ -205,7 +202,6 @@ export const contentRoutes = new Hono<ConsoleEnv>()
     const site = c.get('site')
     try {
       await removeContent(c.env.DB, site, c.req.param('id'))
-      await publishSiteConfig(c.env, site.id)
       return c.redirect(`/admin/sites/${site.id}/content?deleted=1`, 303)
     } catch (err) {
       const content = await getContent(c.env.DB, site.id, c.req.param('id'))

@@ -4,6 +4,7 @@
  */
 import { Hono, type MiddlewareHandler } from 'hono'
 import { getSite } from '../data/sites'
+import { publishAfterChange } from '../edge/publish'
 import { authRoutes } from './auth'
 import { contactRoutes } from './contacts'
 import { contentRoutes } from './content'
@@ -44,6 +45,10 @@ export const consoleApp = new Hono<ConsoleEnv>()
   .route('/', siteRoutes)
   .use('/sites/:site', loadSite)
   .use('/sites/:site/*', loadSite)
+  .use('/sites/:site/origins', publishAfterChange())
+  .use('/sites/:site/segments/*', publishAfterChange())
+  .use('/sites/:site/content/*', publishAfterChange())
+  .use('/sites/:site/workflows/*', publishAfterChange())
   .route('/sites/:site', overviewRoutes)
   .route('/sites/:site/segments', segmentRoutes)
   .route('/sites/:site/contacts', contactRoutes)

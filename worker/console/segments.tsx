@@ -5,7 +5,6 @@ import { contactJson } from '../contacts/service'
 import { membersOf } from '../data/members'
 import { type Segment, allSegments, getSegment, listSegments } from '../data/segments'
 import { type Site, listSites } from '../data/sites'
-import { publishSiteConfig } from '../edge/config'
 import { describeIssues } from '../http/validate'
 import { encodeCursor } from '../lib/cursor'
 import { segmentCreate, segmentPatch } from '../segments/schema'
@@ -180,7 +179,6 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     if (!r.success) return again(fieldErrors(r.error.issues))
     try {
       const { segment } = await createSegment(c.env.DB, site, r.data)
-      await publishSiteConfig(c.env, site.id)
       return c.redirect(`/admin/sites/${site.id}/segments/${segment.id}?created=1`, 303)
     } catch (err) {
       return again(await errorsOf(err))
@@ -274,7 +272,6 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     if (!r.success) return again(fieldErrors(r.error.issues))
     try {
       await updateSegment(c.env.DB, site, id, r.data)
-      await publishSiteConfig(c.env, site.id)
       return c.redirect(`/admin/sites/${site.id}/segments/${id}?saved=1`, 303)
     } catch (err) {
       return again(await errorsOf(err))
@@ -292,7 +289,6 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     if (!segment) return c.notFound()
     try {
       await removeSegment(c.env.DB, site, segment.id)
-      await publishSiteConfig(c.env, site.id)
       return c.redirect(`/admin/sites/${site.id}/segments?deleted=1`, 303)
     } catch (err) {
       return c.html(<DeletePage site={site} csrf={c.get('session').csrf} segment={segment} error={(await errorsOf(err)).message} />, 409)

@@ -128,7 +128,6 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
     const form = originsForm.parse(await c.req.parseBody())
     try {
       await updateSite(c.env.DB, site, { allowedOrigins: lines(form.allowedOrigins) })
-      await publishSiteConfig(c.env, site.id)
       return c.redirect(`/admin/sites/${site.id}?saved=1`, 303)
     } catch (err) {
       const errors = await errorsOf(err)

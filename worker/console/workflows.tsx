@@ -3,7 +3,6 @@ import { allContent } from '../data/content'
 import { allSegments } from '../data/segments'
 import { type Site, listSites } from '../data/sites'
 import { type Workflow, getWorkflow } from '../data/workflows'
-import { publishSiteConfig } from '../edge/config'
 import { describeIssues } from '../http/validate'
 import { workflowCreate, workflowPatch } from '../workflows/schema'
 import { allWorkflows, createWorkflow, removeWorkflow, setWorkflowStatus, updateWorkflow } from '../workflows/service'
@@ -107,7 +106,6 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
         if (!r.success) return c.json({ error: { code: 'invalid_workflow', message: describeIssues(r.error.issues) } }, 400)
         saved = await createWorkflow(c.env.DB, site, r.data)
       }
-      await publishSiteConfig(c.env, site.id)
       return c.json({ id: saved.id, redirect: `/admin/sites/${site.id}/workflows?saved=1` })
     } catch (err) {
       const e = await errorsOf(err)
@@ -124,7 +122,6 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
     const site = c.get('site')
     try {
       await setWorkflowStatus(c.env.DB, site, c.req.param('id'), c.req.param('status') === 'activate' ? 'active' : 'paused')
-      await publishSiteConfig(c.env, site.id)
       return c.redirect(`/admin/sites/${site.id}/workflows?saved=1`, 303)
     } catch (err) {
       return c.redirect(`/admin/sites/${site.id}/workflows?error=${encodeURIComponent((await errorsOf(err)).message ?? 'The workflow could not be changed')}`, 303)
@@ -133,6 +130,5 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
   .post('/:id/delete', async (c) => {
     const site = c.get('site')
     await removeWorkflow(c.env.DB, site, c.req.param('id'))
-    await publishSiteConfig(c.env, site.id)
     return c.redirect(`/admin/sites/${site.id}/workflows?deleted=1`, 303)
   })
