@@ -8,7 +8,7 @@ import { allSegments } from '../data/segments'
 import { type Site, listSites } from '../data/sites'
 import { queueSnapshotRefresh } from '../edge/refresh'
 import { encodeCursor } from '../lib/cursor'
-import { addToStaticSegment, explainMembership, removeFromStaticSegment } from '../segments/service'
+import { addToStaticSegment, explainSegments, removeFromStaticSegment } from '../segments/service'
 import { type FormErrors, cursorOf, errorsOf, text } from './forms'
 import { Alert, Csrf, Field, Layout, Notice, SegmentType, Table, capitalized, when } from './layout'
 import { type ConsoleEnv } from './session'
@@ -201,10 +201,8 @@ async function profile(env: Env, site: Site, contact: Contact, csrf: string, not
     listActivities(env.DB, site.id, contact.id, { before, limit: 26 }),
     listSites(env.DB),
   ])
-  const explanations = new Map<string, ClauseExplanation | null>()
-  for (const m of memberships.filter((m) => m.type === 'dynamic')) {
-    explanations.set(m.id, (await explainMembership(env.DB, site, contact.id, m.id)).conditions)
-  }
+  const dynamic = new Set(memberships.filter((m) => m.type === 'dynamic').map((m) => m.id))
+  const explanations = await explainSegments(env.DB, site, contact, segments, memberships.map((m) => m.id), segments.filter((s) => dynamic.has(s.id)))
   const json = contactJson(contact)
   const memberOf = new Set(memberships.map((m) => m.id))
   const addable = segments.filter((s) => s.type === 'static' && !memberOf.has(s.id))

@@ -6,7 +6,7 @@ import { checkAgainstFields } from '../conditions/schema'
 import { compileSql } from '../conditions/sql'
 import { summarize } from '../conditions/summarize'
 import { type Condition, activityClauses, groupChildren, isGroup, segmentRefs } from '../conditions/types'
-import { fieldValues, getContact, toContact } from '../data/contacts'
+import { type Contact, fieldValues, getContact, toContact } from '../data/contacts'
 import { listActivities } from '../data/events'
 import { addMember, membershipsOf, removeMember } from '../data/members'
 import { type Segment, type SegmentWithCount, allSegments, deleteSegment, getSegment, saveSegment, segmentNameTaken } from '../data/segments'
@@ -198,14 +198,33 @@ export async function explainMembership(db: D1Database, site: Site, contactId: s
     source: membership?.source ?? null,
   }
   if (segment.type === 'static' || !segment.conditions) return { ...base, met: membership !== undefined, summary: null, conditions: null }
-  const types = [...new Set(activityClauses(segment.conditions).map((a) => a.activity))]
-  const activities = types.length > 0 ? await listActivities(db, site.id, contactId, { types }) : []
-  const facts = historyFacts(fieldValues(contact), activities, new Set(memberships.map((m) => m.segmentId)))
+  const explanation = (await explainSegments(db, site, contact, segments, memberships.map((m) => m.segmentId), [segment], now)).get(segment.id)!
+  return { ...base, met: explanation.met, summary: explanation.summary ?? null, conditions: explanation }
+}
+
+/**
+ * Explains several dynamic segments for one contact, reading its activities once for all of them.
+ * `segments` is every segment of the site (for the names summaries use).
+ */
+export async function explainSegments(
+  db: D1Database,
+  site: Site,
+  contact: Contact,
+  segments: readonly Segment[],
+  memberOf: readonly string[],
+  explained: readonly Segment[],
+  now = Date.now(),
+): Promise<Map<string, ClauseExplanation>> {
+  const dynamic = explained.filter((s) => s.conditions !== null)
+  const types = [...new Set(dynamic.flatMap((s) => activityClauses(s.conditions!).map((a) => a.activity)))]
+  const activities = types.length > 0 ? await listActivities(db, site.id, contact.id, { types }) : []
+  const facts = historyFacts(fieldValues(contact), activities, new Set(memberOf))
+  const catalog = new FieldCatalog(site.fields)
   const summarizeClause = summarizer(site, segments)
-  const annotate = (e: Explanation, c: Condition): ClauseExplanation => {
-    if (!isGroup(c)) return { ...e, summary: summarizeClause(c) ?? undefined }
-    return { ...e, summary: summarizeClause(c) ?? undefined, children: e.children?.map((child, i) => annotate(child, groupChildren(c)[i])) }
-  }
-  const explanation = annotate(explainTree(prepare(segment.conditions, new FieldCatalog(site.fields)), facts, now), segment.conditions)
-  return { ...base, met: explanation.met, summary: summarizeClause(segment.conditions), conditions: explanation }
+  const annotate = (e: Explanation, c: Condition): ClauseExplanation => ({
+    ...e,
+    summary: summarizeClause(c) ?? undefined,
+    children: isGroup(c) ? e.children?.map((child, i) => annotate(child, groupChildren(c)[i])) : undefined,
+  })
+  return new Map(dynamic.map((s) => [s.id, annotate(explainTree(prepare(s.conditions!, catalog), facts, now), s.conditions!)]))
 }
