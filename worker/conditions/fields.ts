@@ -2,7 +2,21 @@
  * The contact fields conditions can test: Segue's system fields plus the custom fields a site declares.
  */
 
+import { type FieldOp } from './types'
+
 export type FieldType = 'string' | 'number' | 'boolean' | 'date' | 'timestamp'
+
+/**
+ * The operators that can match a field of each type, the most useful first (the console offers them in
+ * this order). Any other makes a clause that matches nothing, and saving refuses it.
+ */
+export const OPS_BY_TYPE: Record<FieldType, readonly FieldOp[]> = {
+  string: ['eq', 'ne', 'in', 'notIn', 'contains', 'notContains', 'startsWith', 'endsWith', 'exists', 'notExists'],
+  number: ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'between', 'in', 'notIn', 'exists', 'notExists'],
+  boolean: ['eq', 'ne', 'exists', 'notExists'],
+  date: ['between', 'before', 'after', 'withinLast', 'olderThan', 'eq', 'ne', 'in', 'notIn', 'gt', 'gte', 'lt', 'lte', 'exists', 'notExists'],
+  timestamp: ['withinLast', 'olderThan', 'before', 'after', 'between', 'gt', 'gte', 'lt', 'lte', 'eq', 'ne', 'exists', 'notExists'],
+}
 export type CustomFieldType = Exclude<FieldType, 'timestamp'>
 
 export interface CustomFieldDefinition {

@@ -4,10 +4,10 @@
 import { z } from 'zod'
 import { parseInstant } from './dates'
 import { parseDuration } from './durations'
-import { type FieldCatalog, FIELD_KEY } from './fields'
+import { type FieldCatalog, type FieldType, FIELD_KEY, OPS_BY_TYPE } from './fields'
 import { prepare, type PreparedNode } from './prepare'
 import {
-  ACTIVITY_TYPES, type Condition, DATE_MEASURE_OPS, FIELD_OPS, MEASURE_OPS, groupChildren, isGroup,
+  ACTIVITY_TYPES, type Condition, DATE_MEASURE_OPS, FIELD_OPS, type FieldOp, MEASURE_OPS, groupChildren, isGroup,
 } from './types'
 
 export const MAX_DEPTH = 8
@@ -195,16 +195,8 @@ function walk(node: PreparedNode, path: string, problems: ConditionProblem[]): v
   }
 }
 
-const OPS_BY_TYPE: Record<string, string> = {
-  string: 'eq, ne, in, notIn, contains, notContains, startsWith, endsWith, exists, notExists',
-  number: 'eq, ne, in, notIn, gt, gte, lt, lte, between, exists, notExists',
-  boolean: 'eq, ne, exists, notExists',
-  date: 'eq, ne, in, notIn, gt, gte, lt, lte, between, before, after, withinLast, olderThan, exists, notExists',
-  timestamp: 'eq, ne, gt, gte, lt, lte, between, before, after, withinLast, olderThan, exists, notExists',
-}
-
-function explainMismatch(type: string, label: string, op: string, value: unknown): string {
-  if (!OPS_BY_TYPE[type].split(', ').includes(op)) return `${op} does not apply to ${label}, a ${type} field; use one of ${OPS_BY_TYPE[type]}`
+function explainMismatch(type: FieldType, label: string, op: FieldOp, value: unknown): string {
+  if (!OPS_BY_TYPE[type].includes(op)) return `${op} does not apply to ${label}, a ${type} field; use one of ${OPS_BY_TYPE[type].join(', ')}`
   const expected = type === 'date' || type === 'timestamp' ? 'a date (YYYY-MM-DD)' : `a ${type}`
   return `${label} is a ${type} field: the value ${JSON.stringify(value)} must be ${expected}`
 }
