@@ -3,7 +3,7 @@ import { contentCreate, contentPatch, POSITIONS } from '../content/schema'
 import { allContent, createContent, removeContent, updateContent } from '../content/service'
 import { type Content, getContent } from '../data/content'
 import { type Site, listSites } from '../data/sites'
-import { type FormErrors, errorsOf, text } from './forms'
+import { type FormErrors, errorsOf, fieldErrorsOf, text } from './forms'
 import { Alert, Csrf, Field, Layout, Notice, Table } from './layout'
 import { type ConsoleEnv } from './session'
 
@@ -100,6 +100,9 @@ function ContentForm(p: { site: Site; csrf: string; values: Values; errors?: For
   )
 }
 
+/** The content fields the form shows a refusal beside (the API's names: cta and display sit by their inputs). */
+const CONTENT_FIELDS = ['name', 'id', 'format', 'position', 'selector', 'placement', 'title', 'body', 'image', 'cta', 'display']
+
 const FORM_KEYS = ['id', 'name', 'format', 'position', 'selector', 'placement', 'title', 'body', 'image', 'ctaLabel', 'ctaUrl', 'on', 'ms', 'percent', 'backdropCloses']
 
 export const contentRoutes = new Hono<ConsoleEnv>()
@@ -148,7 +151,7 @@ export const contentRoutes = new Hono<ConsoleEnv>()
         400,
       )
     const r = contentCreate.safeParse({ ...inputOf(values), ...(values.id ? { id: values.id } : {}) })
-    if (!r.success) return again({ fields: Object.fromEntries(r.error.issues.map((i) => [String(i.path[0] ?? ''), i.message])) })
+    if (!r.success) return again(fieldErrorsOf(r.error.issues, CONTENT_FIELDS))
     try {
       const created = await createContent(c.env.DB, site, r.data)
       return c.redirect(`/admin/sites/${site.id}/content/${created.id}?saved=1`, 303)
@@ -189,7 +192,7 @@ export const contentRoutes = new Hono<ConsoleEnv>()
         400,
       )
     const r = contentPatch.safeParse(inputOf(values))
-    if (!r.success) return again({ fields: Object.fromEntries(r.error.issues.map((i) => [String(i.path[0] ?? ''), i.message])) })
+    if (!r.success) return again(fieldErrorsOf(r.error.issues, CONTENT_FIELDS))
     try {
       // The form is the whole content: what it leaves empty is cleared, not kept.
       await updateContent(c.env.DB, site, id, r.data, Date.now(), { replace: true })

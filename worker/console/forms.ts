@@ -4,6 +4,8 @@
  * shows the same rule's words, so there is no second copy of any rule.
  */
 import { HTTPException } from 'hono/http-exception'
+import { type z } from 'zod'
+import { describeIssues } from '../http/validate'
 import { decodeCursor } from '../lib/cursor'
 
 export interface FormErrors {
@@ -66,4 +68,23 @@ export function cursorOf(raw: string | undefined, arity: number): (string | numb
   } catch {
     return undefined
   }
+}
+
+/**
+ * A form's own validation refusals (zod issues) beside the fields they concern; a refusal about a field
+ * the form does not show goes to the top of the form.
+ */
+export function fieldErrorsOf(issues: readonly z.core.$ZodIssue[], shown: readonly string[]): FormErrors {
+  const fields: Record<string, string> = {}
+  const elsewhere: z.core.$ZodIssue[] = []
+  for (const i of issues) {
+    const key = String(i.path[0] ?? '')
+    if (!shown.includes(key)) {
+      elsewhere.push(i)
+      continue
+    }
+    const rest = i.path.slice(1).map((x) => (typeof x === 'number' ? `[${x}]` : `.${String(x)}`)).join('')
+    fields[key] ??= rest ? `${rest.replace(/^\./, '')}: ${i.message}` : i.message
+  }
+  return { fields, message: elsewhere.length > 0 ? describeIssues(elsewhere) : undefined }
 }

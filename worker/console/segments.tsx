@@ -1,5 +1,4 @@
 import { Hono } from 'hono'
-import { type z } from 'zod'
 import { FieldCatalog, SYSTEM_FIELDS } from '../conditions/fields'
 import { contactJson } from '../contacts/service'
 import { membersOf } from '../data/members'
@@ -9,7 +8,7 @@ import { describeIssues } from '../http/validate'
 import { encodeCursor } from '../lib/cursor'
 import { segmentCreate, segmentPatch } from '../segments/schema'
 import { createSegment, previewSegment, removeSegment, summarizer, updateSegment } from '../segments/service'
-import { type FormErrors, cursorOf, errorsOf, text } from './forms'
+import { type FormErrors, cursorOf, errorsOf, fieldErrorsOf, text } from './forms'
 import { Alert, Csrf, Field, Layout, Notice, PageData, SegmentType, Table, when } from './layout'
 import { type ConsoleEnv } from './session'
 
@@ -75,16 +74,6 @@ function readForm(form: Record<string, unknown>): { values: FormValues; parsed?:
   } catch {
     return { values, error: 'The conditions could not be read: reload the page and try again.' }
   }
-}
-
-function fieldErrors(issues: z.core.$ZodIssue[]): FormErrors {
-  const fields: Record<string, string> = {}
-  for (const i of issues) {
-    const key = String(i.path[0] ?? '')
-    const rest = i.path.slice(1).map((x) => (typeof x === 'number' ? `[${x}]` : `.${String(x)}`)).join('')
-    fields[key] ??= rest ? `${rest.replace(/^\./, '')}: ${i.message}` : i.message
-  }
-  return { fields, message: Object.keys(fields).some((k) => !['name', 'description', 'conditions'].includes(k)) ? describeIssues(issues) : undefined }
 }
 
 export const segmentRoutes = new Hono<ConsoleEnv>()
@@ -176,7 +165,7 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
       )
     if (error) return again({ fields: { conditions: error } })
     const r = segmentCreate.safeParse({ name: values.name, description: values.description, type: values.type, ...(values.type === 'dynamic' ? { conditions: parsed } : {}) })
-    if (!r.success) return again(fieldErrors(r.error.issues))
+    if (!r.success) return again(fieldErrorsOf(r.error.issues, ['name', 'description', 'conditions']))
     try {
       const { segment } = await createSegment(c.env.DB, site, r.data)
       return c.redirect(`/admin/sites/${site.id}/segments/${segment.id}?created=1`, 303)
@@ -269,7 +258,7 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
       )
     if (error) return again({ fields: { conditions: error } })
     const r = segmentPatch.safeParse({ name: values.name, description: values.description, ...(values.type === 'dynamic' ? { conditions: parsed } : {}) })
-    if (!r.success) return again(fieldErrors(r.error.issues))
+    if (!r.success) return again(fieldErrorsOf(r.error.issues, ['name', 'description', 'conditions']))
     try {
       await updateSegment(c.env.DB, site, id, r.data)
       return c.redirect(`/admin/sites/${site.id}/segments/${id}?saved=1`, 303)
