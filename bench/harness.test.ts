@@ -27,7 +27,10 @@ describe('benchmark harness', () => {
     const returning = rows.find((r) => r.scenario.startsWith('returning contact (KV'))!
     expect(returning).toMatchObject({ kvReads: 1, kvWrites: 0, d1Queries: 0 })
     expect(rows.find((r) => r.scenario.startsWith('returning contact, KV missing'))).toMatchObject({ d1Queries: 0 })
-    expect(rows.find((r) => r.scenario.startsWith('unknown contact id'))!.d1Queries).toBeGreaterThan(0)
+    expect(rows.find((r) => r.scenario.startsWith('returning contact, KV and token'))!.d1Queries).toBeGreaterThan(0)
+    expect(rows.find((r) => r.scenario.startsWith('an id the Worker did not issue'))).toMatchObject({ d1Queries: 0 })
+    expect(rows.find((r) => r.scenario.startsWith('unsigned identify'))).toMatchObject({ d1Queries: 0 })
+    expect(rows.find((r) => r.scenario.startsWith('signed identify'))!.d1Queries).toBeGreaterThan(0)
   }, 60_000)
 
   it('turns results into budget verdicts and tables', () => {

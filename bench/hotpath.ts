@@ -1,8 +1,9 @@
 /**
  * Hot-path I/O: the KV reads and writes and D1 queries one POST /v1/events makes, counted on the real
- * Worker code (run in Node against Miniflare's KV and D1) for a new contact, a returning contact, a
- * returning contact whose KV snapshot is stale or missing (the state token carries it), an identify
- * with a known email, and the first request an isolate ever sees for a site.
+ * Worker code (run in Node against Miniflare's KV and D1) for a new contact, an id the Worker never
+ * issued, a returning contact, a returning contact whose KV snapshot is stale or missing (the state token
+ * carries it, or else D1), an unsigned and a signed identify with a known email, and the first request an
+ * isolate ever sees for a site.
  */
 import { app } from '../worker/app'
 import { createSite } from '../worker/sites/service'
@@ -10,7 +11,9 @@ import { createContent } from '../worker/content/service'
 import { createSegment } from '../worker/segments/service'
 import { createWorkflow } from '../worker/workflows/service'
 import { clearConfigCache, publishSiteConfig } from '../worker/edge/config'
+import { openBrowserId } from '../worker/edge/browser-id'
 import { consume } from '../worker/edge/consumer'
+import { signIdentity } from '../worker/edge/identity'
 import { type QueueMessage } from '../worker/edge/messages'
 import { contentCreate } from '../worker/content/schema'
 import { segmentCreate } from '../worker/segments/schema'
@@ -83,13 +86,16 @@ export async function measureHotPath(nSegments = 100, nWorkflows = 20): Promise<
     clearConfigCache()
     const first = await scenario('first request an isolate sees for the site (config from KV), new contact', { events: [visit()] })
     const fresh = await scenario('new contact (no id)', { events: [visit()] })
-    await scenario('unknown contact id (never seen: looked up once, then new)', { contact: 'never-seen-0001', events: [visit()] })
+    await scenario('an id the Worker did not issue (made up, or set by an admin): new contact', { contact: 'never-seen-0001', events: [visit()] })
     await drain()
     const returning = await scenario('returning contact (KV snapshot)', { contact: fresh.contact, events: [visit()] })
-    await kv.delete(`contact:${site.id}:${returning.contact}`)
+    await kv.delete(`contact:${site.id}:${await openBrowserId(base.STATE_SECRET, site.id, returning.contact)}`)
     await scenario('returning contact, KV missing or stale (state token)', { contact: returning.contact, state: returning.state, events: [visit()] })
+    await scenario('returning contact, KV and token both missing (D1)', { contact: returning.contact, events: [visit()] })
     await db.prepare(`INSERT INTO contacts (site_id, id, email, custom, created_at) VALUES ('bench', 'known', 'known@example.com', '{}', 1)`).run()
-    await scenario('identify with the email of a known contact (merge)', { contact: first.contact, events: [{ id: `hp-${++n}`, type: 'identify', email: 'known@example.com' }, visit()] })
+    await scenario('unsigned identify with the email of a known contact (a claim)', { contact: first.contact, events: [{ id: `hp-${++n}`, type: 'identify', email: 'known@example.com' }, visit()] })
+    const signature = await signIdentity(site.identitySecret, { kind: 'email', value: 'known@example.com' }, Date.now())
+    await scenario('signed identify with the email of a known contact (merge)', { contact: first.contact, events: [{ id: `hp-${++n}`, type: 'identify', email: 'known@example.com', signature }, visit()] })
     return rows
   } finally {
     await mf.dispose()

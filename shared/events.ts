@@ -23,6 +23,12 @@ export interface IdentifyEvent extends BaseEvent {
   type: 'identify'
   email?: string
   externalId?: string
+  /**
+   * The site's server vouching for the email or the external id (one of them):
+   * `<unix seconds>.<hex HMAC-SHA256 under the site's identity secret>`. Without it the identifier is
+   * kept as an unverified claim on the visitor's own contact.
+   */
+  signature?: string
   /** Only the fields the site lets a browser set; null clears a field. */
   fields?: Record<string, FieldValue | null>
 }

@@ -5,7 +5,7 @@ import { openStore } from './storage'
 
 interface Sent {
   site: string
-  contact: string
+  contact?: string
   state?: string
   events: Array<{ id: string; type: string; url?: string; [k: string]: unknown }>
 }
@@ -44,7 +44,7 @@ describe('sending', () => {
     await settle()
     expect(sent).toHaveLength(1)
     expect(sent[0]).toMatchObject({ site: 'pk_a', events: [{ type: 'page_visit', url: 'http://localhost:3000/start' }] })
-    expect(sent[0].contact).toMatch(/^[a-z0-5]{16}$/)
+    expect(sent[0]).not.toHaveProperty('contact')
     expect(localStorage.getItem('segue_c_pk_a')).toBe('c_worker')
     expect(localStorage.getItem('segue_s_pk_a')).toBe('1.sealed')
     const s = create({ site: 'pk_a', endpoint: 'https://edge.example' })
@@ -65,11 +65,11 @@ describe('sending', () => {
 
   it('sends purchases and identify as the Worker expects them', async () => {
     const s = create({ site: 'pk_a', endpoint: 'https://edge.example' })
-    s.identify({ email: 'ana@example.com', fields: { birthDate: '1990-04-02' } })
+    s.identify({ email: 'ana@example.com', signature: '1764410000.5f1c', fields: { birthDate: '1990-04-02' } })
     s.track('purchase', { orderId: 'o-1', amount: 24.9, currency: 'EUR' })
     await settle()
     expect(sent[0].events.map(({ id: _id, ...e }) => e)).toEqual([
-      { type: 'identify', email: 'ana@example.com', fields: { birthDate: '1990-04-02' } },
+      { type: 'identify', email: 'ana@example.com', signature: '1764410000.5f1c', fields: { birthDate: '1990-04-02' } },
       { type: 'purchase', orderId: 'o-1', amount: 24.9, currency: 'EUR' },
     ])
   })

@@ -36,9 +36,20 @@ function newId(): string {
   return s
 }
 
+/**
+ * Who the visitor is. `signature` is the site's server vouching for the email or the external id (sign
+ * one of them); without it they are kept as the visitor's own unverified claim.
+ */
+export interface Identity {
+  email?: string
+  externalId?: string
+  signature?: string
+  fields?: Record<string, unknown>
+}
+
 export interface Segue {
   track(name: string, props?: Record<string, unknown>): void
-  identify(who: { email?: string; externalId?: string; fields?: Record<string, unknown> }): void
+  identify(who: Identity): void
   consent(given: boolean): void
   /** Records this page visit, and every single-page-app navigation from now on. */
   start(): void
@@ -78,9 +89,8 @@ export function create(o: Options): Segue {
 
   function body(events: Pending[]): string {
     const s = storage()
-    let contact = s.get(keyContact)
-    if (!contact) s.set(keyContact, (contact = newId()))
-    return toJson({ site: o.site, contact, state: s.get(keyState) || undefined, events })
+    // The browser id is the Worker's to issue: none is sent until an answer brought one.
+    return toJson({ site: o.site, contact: s.get(keyContact) || undefined, state: s.get(keyState) || undefined, events })
   }
 
   async function flush() {

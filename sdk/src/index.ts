@@ -4,12 +4,12 @@
  * @example
  * import { init, track, identify } from 'segue-sdk'
  * init({ site: 'pk_…', endpoint: 'https://edge.example' })
- * identify({ email: 'ana@example.com', fields: { birthDate: '1990-04-02' } })
+ * identify({ email: 'ana@example.com', signature: '1764410000.5f1c…', fields: { birthDate: '1990-04-02' } })
  * track('purchase', { orderId: 'o-1', amount: 24.9, currency: 'EUR' })
  */
-import { type Options, type Segue, create } from './core'
+import { type Identity, type Options, type Segue, create } from './core'
 
-export type { Options, Segue }
+export type { Identity, Options, Segue }
 export type { ContentPayload } from '../../shared/content'
 
 let client: Segue | undefined
@@ -28,8 +28,11 @@ export function track(name: string, props?: Record<string, unknown>): void {
   client?.track(name, props)
 }
 
-/** Tells Segue who the visitor is: email, external id, and the fields the site lets a browser set. */
-export function identify(who: { email?: string; externalId?: string; fields?: Record<string, unknown> }): void {
+/**
+ * Tells Segue who the visitor is: an email or external id with the signature the site's server made for
+ * it, and the fields the site lets a browser set.
+ */
+export function identify(who: Identity): void {
   client?.identify(who)
 }
 

@@ -5,6 +5,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { app } from '../../worker/app'
+import { openBrowserId } from '../../worker/edge/browser-id'
 import { consume } from '../../worker/edge/consumer'
 import { type QueueMessage } from '../../worker/edge/messages'
 import { ADMIN_TOKEN } from './fixtures'
@@ -63,6 +64,13 @@ export class Edge {
     return res.json<EventsAnswer>()
   }
 
+  /** The contact (the admin API's id) a browser id of this site names; throws when it names none. */
+  async contactOf(siteId: string, answer: { contact: string }): Promise<string> {
+    const id = await openBrowserId(this.env.STATE_SECRET, siteId, answer.contact)
+    if (!id) throw new Error(`${answer.contact} is not a browser id of site ${siteId}`)
+    return id
+  }
+
   /** Hands every queued message to the consumer; messages it retries go back on the queue. */
   async flush(envOverride?: Partial<Env>): Promise<{ acked: number; retried: number }> {
     const bodies = this.queue.splice(0)
@@ -75,18 +83,20 @@ export class Edge {
     return { acked: result.explicitAcks.length, retried: result.retryMessages.length }
   }
 
-  /** Seeds the demo of `npm run dev` on a site of its own, reachable from ORIGIN. */
-  async seedDemo(siteId: string, key: string): Promise<void> {
+  /** Seeds the demo of `npm run dev` on a site of its own, reachable from ORIGIN; returns its identity secret. */
+  async seedDemo(siteId: string, key: string): Promise<string> {
     const ok = (r: { status: number; body: unknown }) => {
       if (r.status >= 300) throw new Error(`seeding failed: ${r.status} ${JSON.stringify(r.body)}`)
     }
-    ok(await this.admin('POST', '/sites', { ...demo.site, id: siteId, key, allowedOrigins: [ORIGIN] }))
+    const site = await this.admin('POST', '/sites', { ...demo.site, id: siteId, key, allowedOrigins: [ORIGIN] })
+    ok(site)
     const scoped = `/sites/${siteId}`
     for (const s of demo.segments) ok(await this.admin('POST', `${scoped}/segments`, s))
     for (const c of demo.content) ok(await this.admin('POST', `${scoped}/content`, c))
     for (const w of demo.workflows) ok(await this.admin('POST', `${scoped}/workflows`, w))
     ok(await this.admin('POST', `${scoped}/contacts/batch`, { contacts: demo.contacts }))
     await this.flush()
+    return site.body.identitySecret.value
   }
 }
 

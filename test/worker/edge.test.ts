@@ -3,11 +3,13 @@
  */
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { signIdentity } from '../../worker/edge/identity'
 import { Edge, ORIGIN, countingDb, eid, pageVisit, staleKv } from './edge-harness'
 
 const edge = new Edge()
 const SITE = 'demoshop'
 const KEY = 'pk_demoshop_test'
+let secret: string
 
 const identify = (fields: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ id: eid(), type: 'identify', fields, ...extra })
 const contentIds = (a: { content: Array<{ id: string }> }) => a.content.map((c) => c.id)
@@ -18,7 +20,7 @@ async function eventCount(contactId: string) {
 }
 
 beforeAll(async () => {
-  await edge.seedDemo(SITE, KEY)
+  secret = await edge.seedDemo(SITE, KEY)
 })
 
 describe('Album of the week', () => {
@@ -26,7 +28,8 @@ describe('Album of the week', () => {
     const answer = await edge.events({ site: KEY, events: [identify({ birthDate: '1990-04-02' }), pageVisit()] })
     expect(contentIds(answer)).toEqual(['rock'])
     expect(answer.content[0]).toMatchObject({ format: 'popup', title: 'Rock album of the week', cta: { label: 'Listen now' } })
-    expect(answer.contact).toMatch(/^c_/)
+    expect(answer.contact).toMatch(/^b1\./)
+    expect(await edge.contactOf(SITE, answer)).toMatch(/^c_/)
     expect(answer.state).toMatch(/^1\./)
   })
 
@@ -64,9 +67,10 @@ describe('Welcome buyers', () => {
     const bought = await edge.events({ site: KEY, contact: first.contact, state: first.state, events: [{ id: eid(), type: 'purchase', orderId: 'o-1', amount: 24.9, currency: 'EUR' }] })
     expect(bought.contact).toBe(first.contact)
     await edge.flush()
-    const segments = await edge.admin('GET', `/sites/${SITE}/contacts/${first.contact}/segments`)
+    const id = await edge.contactOf(SITE, first)
+    const segments = await edge.admin('GET', `/sites/${SITE}/contacts/${id}/segments`)
     expect(segments.body.items).toMatchObject([{ id: 'seg_buyers', source: 'workflow' }])
-    const timeline = await edge.admin('GET', `/sites/${SITE}/contacts/${first.contact}/events`)
+    const timeline = await edge.admin('GET', `/sites/${SITE}/contacts/${id}/events`)
     expect(timeline.body.items.map((e: { type: string }) => e.type)).toEqual(['purchase', 'page_visit'])
   })
 })
@@ -97,6 +101,7 @@ describe('the queue', () => {
   it('stores each event exactly once when D1 fails and the message is retried', async () => {
     await edge.flush()
     const answer = await edge.events({ site: KEY, events: [pageVisit(), { id: eid(), type: 'custom', name: 'wishlist', props: { album: 'Blue Hours' } }] })
+    const id = await edge.contactOf(SITE, answer)
     const failing = new Proxy(env.DB, {
       get(target, prop) {
         if (prop === 'batch') return async () => Promise.reject(new Error('D1 is unavailable'))
@@ -105,13 +110,13 @@ describe('the queue', () => {
       },
     })
     expect(await edge.flush({ DB: failing })).toEqual({ acked: 0, retried: 1 })
-    expect(await eventCount(answer.contact)).toBe(0)
+    expect(await eventCount(id)).toBe(0)
     expect(await edge.flush()).toEqual({ acked: 1, retried: 0 })
-    expect(await eventCount(answer.contact)).toBe(2)
-    edge.queue.push(...(await replayOf(answer.contact)))
+    expect(await eventCount(id)).toBe(2)
+    edge.queue.push(...(await replayOf(answer)))
     expect(edge.queue).toHaveLength(2)
     await edge.flush()
-    expect(await eventCount(answer.contact)).toBe(3)
+    expect(await eventCount(id)).toBe(3)
   })
 })
 
@@ -122,36 +127,39 @@ describe('the queue, with a message it cannot write', () => {
     const message = structuredClone(edge.queue[edge.queue.length - 1]) as unknown as Record<string, unknown>
     edge.queue.push({ ...message, contactId: 'c_poison', v: undefined, createdAt: undefined } as never)
     expect(await edge.flush()).toEqual({ acked: 1, retried: 1 })
-    expect(await eventCount(good.contact)).toBe(1)
+    expect(await eventCount(await edge.contactOf(SITE, good))).toBe(1)
     edge.queue.splice(0)
   })
 })
 
 /** One more visit, whose message the queue then delivers twice. */
-async function replayOf(contactId: string) {
-  const answer = await edge.events({ site: KEY, contact: contactId, events: [pageVisit()] })
+async function replayOf(previous: { contact: string }) {
+  const answer = await edge.events({ site: KEY, contact: previous.contact, events: [pageVisit()] })
   const message = edge.queue[edge.queue.length - 1]
-  expect(message).toMatchObject({ kind: 'visit', contactId: answer.contact })
+  expect(message).toMatchObject({ kind: 'visit', contactId: await edge.contactOf(SITE, answer) })
   return [structuredClone(message)]
 }
 
 describe('identify and merge', () => {
-  it('merges an anonymous visitor into the known contact with the same email, keeping history', async () => {
+  it('merges an anonymous visitor into the known contact whose email the site signed, keeping history', async () => {
     await edge.admin('POST', `/sites/${SITE}/contacts`, { id: 'known-dana', email: 'dana@example.com', fields: { firstName: 'Dana' } })
     await edge.admin('PUT', `/sites/${SITE}/contacts/known-dana/segments/seg_vip`)
     await edge.flush()
     const anon = await edge.events({ site: KEY, events: [pageVisit(`${ORIGIN}/rock/1`), pageVisit(`${ORIGIN}/rock/2`)] })
+    const anonId = await edge.contactOf(SITE, anon)
     await edge.flush()
-    const merged = await edge.events({ site: KEY, contact: anon.contact, state: anon.state, events: [{ id: eid(), type: 'identify', email: 'Dana@Example.com', fields: { birthDate: '1988-02-02' } }] })
-    expect(merged.contact).toBe('known-dana')
+    const signature = await signIdentity(secret, { kind: 'email', value: 'dana@example.com' }, Date.now())
+    const merged = await edge.events({ site: KEY, contact: anon.contact, state: anon.state, events: [{ id: eid(), type: 'identify', email: 'Dana@Example.com', signature, fields: { birthDate: '1988-02-02' } }] })
+    expect(await edge.contactOf(SITE, merged)).toBe('known-dana')
+    expect(JSON.stringify(merged)).not.toContain('known-dana')
     await edge.flush()
     const dana = await edge.admin('GET', `/sites/${SITE}/contacts/known-dana`)
     expect(dana.body).toMatchObject({ email: 'dana@example.com', fields: { firstName: 'Dana', birthDate: '1988-02-02' } })
     expect(dana.body.segments.map((s: { id: string }) => s.id).sort()).toEqual(['seg_millennials', 'seg_vip'])
     expect(await eventCount('known-dana')).toBe(3)
-    expect((await edge.admin('GET', `/sites/${SITE}/contacts/${anon.contact}`)).status).toBe(404)
+    expect((await edge.admin('GET', `/sites/${SITE}/contacts/${anonId}`)).status).toBe(404)
     const later = await edge.events({ site: KEY, contact: anon.contact, events: [pageVisit()] })
-    expect(later.contact).toBe('known-dana')
+    expect(await edge.contactOf(SITE, later)).toBe('known-dana')
   })
 })
 
@@ -166,14 +174,19 @@ describe('the hot path', () => {
     const withToken = await edge.events({ site: KEY, contact: first.contact, state: answer.state, events: [pageVisit(`${ORIGIN}/b`)] }, { DB: db })
     expect(withToken.contact).toBe(first.contact)
     expect(calls).toEqual([])
-    await edge.events({ site: KEY, contact: 'an-id-nobody-has-123', events: [pageVisit()] }, { DB: db })
+    // A browser id KV has lost (and with no token) is looked for in D1: the spy is live.
+    await env.KV.delete(`contact:${SITE}:${await edge.contactOf(SITE, first)}`)
+    const fromD1 = await edge.events({ site: KEY, contact: first.contact, events: [pageVisit()] }, { DB: db })
     expect(calls.length).toBeGreaterThan(0)
+    expect(fromD1.contact).toBe(first.contact)
   })
 
-  it('gives an unknown contact id a new contact', async () => {
-    const answer = await edge.events({ site: KEY, contact: 'never-seen-before-1234', events: [pageVisit()] })
+  it('gives an id the Worker did not issue a new contact, without asking D1', async () => {
+    const { db, calls } = countingDb(env.DB)
+    const answer = await edge.events({ site: KEY, contact: 'never-seen-before-1234', events: [pageVisit()] }, { DB: db })
     expect(answer.contact).not.toBe('never-seen-before-1234')
-    expect(answer.contact).toMatch(/^c_/)
+    expect(await edge.contactOf(SITE, answer)).toMatch(/^c_/)
+    expect(calls).toEqual([])
   })
 })
 
@@ -189,7 +202,7 @@ describe('consistency for one visitor while KV is stale', () => {
   it('does not show a once-a-day popup again on the very next request when KV still holds the old snapshot', async () => {
     const first = await edge.events({ site: KEY, events: [identify({ birthDate: '1970-01-01' })] })
     await edge.flush()
-    const key = `contact:${SITE}:${first.contact}`
+    const key = `contact:${SITE}:${await edge.contactOf(SITE, first)}`
     const kv = staleKv(env.KV, new Map([[key, await env.KV.get(key)]]))
     const shown = await edge.events({ site: KEY, contact: first.contact, state: first.state, events: [pageVisit()] }, { KV: kv })
     expect(contentIds(shown)).toEqual(['jazz'])

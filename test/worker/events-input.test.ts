@@ -100,7 +100,7 @@ describe('POST /v1/events accepts', () => {
     const shown = first.content[0].id
     await edge.events({ site: KEY, contact: first.contact, state: first.state, events: ['shown', 'clicked', 'closed'].map((action) => ({ id: eid(), type: 'content', content: shown, action })) })
     await edge.flush()
-    const rows = await env.DB.prepare("SELECT name FROM events WHERE site_id = 'inputshop' AND contact_id = ?1 AND type = 'content' ORDER BY name").bind(first.contact).all<{ name: string }>()
+    const rows = await env.DB.prepare("SELECT name FROM events WHERE site_id = 'inputshop' AND contact_id = ?1 AND type = 'content' ORDER BY name").bind(await edge.contactOf('inputshop', first)).all<{ name: string }>()
     expect(rows.results.map((r) => r.name)).toEqual(['clicked', 'closed', 'shown'])
   })
 })

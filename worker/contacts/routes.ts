@@ -4,15 +4,17 @@ import { type AppEnv } from '../app-env'
 import { queueSnapshotRefresh } from '../edge/refresh'
 import { getContact, searchContacts } from '../data/contacts'
 import { listActivities } from '../data/events'
+import { keptIdentifiersOf } from '../data/identities'
 import { notFound } from '../http/errors'
 import { parse, readJson } from '../http/validate'
 import { decodeCursor, encodeCursor } from '../lib/cursor'
 import {
   addToStaticSegment, explainMembership, removeFromStaticSegment,
 } from '../segments/service'
-import { contactPatch, eventsImport } from './schema'
+import { contactId, contactPatch, eventsImport } from './schema'
 import {
-  contactJson, contactSegments, importActivities, removeContact, saveContact, upsertContacts,
+  activityJson, contactExport, contactJson, contactSegments, eraseContact, importActivities, mergeContactInto, saveContact,
+  upsertContacts,
 } from './service'
 
 const listQuery = z.object({
@@ -20,6 +22,8 @@ const listQuery = z.object({
   cursor: z.string().max(500).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 })
+
+const mergeBody = z.strictObject({ into: contactId })
 
 const batchBody = z.strictObject({ contacts: z.array(z.unknown()).min(1, 'send at least one contact') })
 
@@ -46,7 +50,8 @@ export const contactsRoutes = new Hono<AppEnv>()
     const site = c.get('site')
     const contact = await getContact(c.env.DB, site.id, c.req.param('id'))
     if (!contact) throw notFound('contact', c.req.param('id'))
-    return c.json({ ...contactJson(contact), segments: await contactSegments(c.env.DB, site, contact.id) })
+    const [segments, kept] = await Promise.all([contactSegments(c.env.DB, site, contact.id), keptIdentifiersOf(c.env.DB, site.id, contact.id)])
+    return c.json({ ...contactJson(contact), otherIdentifiers: kept.map((k) => ({ ...k, since: new Date(k.since).toISOString() })), segments })
   })
   .patch('/:id', async (c) => {
     const patch = await readJson(c, contactPatch)
@@ -55,9 +60,18 @@ export const contactsRoutes = new Hono<AppEnv>()
     return c.json({ ...contactJson(contact), segments: await contactSegments(c.env.DB, c.get('site'), contact.id) })
   })
   .delete('/:id', async (c) => {
-    await removeContact(c.env.DB, c.get('site'), c.req.param('id'))
-    await queueSnapshotRefresh(c.env, c.get('site').id, [c.req.param('id')])
+    await eraseContact(c.env, c.get('site'), c.req.param('id'))
     return c.body(null, 204)
+  })
+  .post('/:id/merge', async (c) => {
+    const { into } = await readJson(c, mergeBody)
+    const contact = await mergeContactInto(c.env, c.get('site'), c.req.param('id'), into)
+    return c.json({ ...contactJson(contact), segments: await contactSegments(c.env.DB, c.get('site'), contact.id) })
+  })
+  .get('/:id/export', async (c) => {
+    const id = c.req.param('id')
+    c.header('content-disposition', `attachment; filename="contact-${id}.json"`)
+    return c.body(await contactExport(c.env.DB, c.get('site'), id), 200, { 'content-type': 'application/json; charset=utf-8' })
   })
   .get('/:id/events', async (c) => {
     const site = c.get('site')
@@ -68,11 +82,7 @@ export const contactsRoutes = new Hono<AppEnv>()
     const page = events.slice(0, query.limit)
     const tail = page[page.length - 1]
     return c.json({
-      items: page.map(({ contactId: _contact, amountMilli, at, ...rest }) => ({
-        ...rest,
-        at: new Date(at).toISOString(),
-        ...(amountMilli === undefined ? {} : { amount: amountMilli / 1000 }),
-      })),
+      items: page.map(activityJson),
       nextCursor: events.length > query.limit && tail ? encodeCursor([tail.at, tail.id]) : null,
     })
   })

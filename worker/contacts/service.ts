@@ -1,26 +1,37 @@
 import { type FieldValue } from '../../shared/events'
 import { FieldCatalog } from '../conditions/fields'
 import {
-  type Contact, type ContactChange, deleteContact as deleteContactStatements, findContacts, getContact, insertContacts,
-  touchContact, updateContacts,
+  type Contact, type ContactChange, findContacts, getContact, insertContacts, touchContact, updateContacts,
 } from '../data/contacts'
-import { type StoredActivity, insertActivities } from '../data/events'
+import { countersOf } from '../data/counters'
+import { aliasIdsOf, eraseContact as eraseStatements } from '../data/erasure'
+import { type StoredActivity, activityPage, insertActivities } from '../data/events'
+import { keptIdentifiersOf, keptOwners } from '../data/identities'
+import { aliasesOf, mergeContacts } from '../data/merge'
 import { membershipsOf } from '../data/members'
 import { allSegments } from '../data/segments'
 import { type Site } from '../data/sites'
 import { toActivity } from '../events/schema'
 import { apiError, notFound } from '../http/errors'
 import { describeIssues } from '../http/validate'
+import { markErasedAtTheEdge, queueSnapshotRefresh } from '../edge/refresh'
+import { writeSnapshot } from '../edge/store'
 import { newId } from '../lib/ids'
 import { writeAndRefresh } from '../segments/membership'
 import { MAX_BATCH, checkFields, contactInput, eventSchema } from './schema'
 
-/** A contact as the admin API shows it. */
+/**
+ * A contact as the admin API shows it. `email` and `externalId` are verified (set by an admin or an
+ * import, or signed by the site's server); `claimedEmail` and `claimedExternalId` are what a browser said
+ * without a signature.
+ */
 export function contactJson(c: Contact) {
   return {
     id: c.id,
     email: c.email,
     externalId: c.externalId,
+    claimedEmail: c.claimedEmail,
+    claimedExternalId: c.claimedExternalId,
     fields: c.fields,
     createdAt: new Date(c.createdAt).toISOString(),
     lastSeenAt: c.lastSeenAt === null ? null : new Date(c.lastSeenAt).toISOString(),
@@ -59,14 +70,18 @@ async function plan(db: D1Database, site: Site, rows: unknown[], mode: Mode): Pr
     valid.push({ index, row: r.data, fields: values })
   })
 
-  const existing = await findContacts(db, site.id, {
-    ids: valid.flatMap((v) => (v.row.id ? [v.row.id] : [])),
-    emails: valid.flatMap((v) => (v.row.email ? [v.row.email] : [])),
-    externalIds: valid.flatMap((v) => (v.row.externalId ? [v.row.externalId] : [])),
-  })
+  const emails = valid.flatMap((v) => (v.row.email ? [v.row.email] : []))
+  const externalIds = valid.flatMap((v) => (v.row.externalId ? [v.row.externalId] : []))
+  // An identifier a contact kept from a merge still finds it, and is still taken.
+  const kept = await keptOwners(db, site.id, { emails, externalIds })
+  const existing = await findContacts(db, site.id, { ids: [...valid.flatMap((v) => (v.row.id ? [v.row.id] : [])), ...kept.map((k) => k.contactId)], emails, externalIds })
   const byId = new Map(existing.map((c) => [c.id, c]))
   const byEmail = new Map(existing.flatMap((c) => (c.email ? [[c.email, c] as const] : [])))
   const byExternal = new Map(existing.flatMap((c) => (c.externalId ? [[c.externalId, c] as const] : [])))
+  for (const k of kept) {
+    const owner = byId.get(k.contactId)
+    if (owner) (k.kind === 'email' ? byEmail : byExternal).set(k.value, owner)
+  }
   const claimed = { ids: new Map<string, number>(), emails: new Map<string, string>(), externalIds: new Map<string, string>() }
   const planned: PlannedRow[] = []
 
@@ -154,9 +169,84 @@ export async function upsertContacts(db: D1Database, site: Site, rows: unknown[]
   }
 }
 
-export async function removeContact(db: D1Database, site: Site, id: string): Promise<void> {
-  if (!(await getContact(db, site.id, id))) throw notFound('contact', id)
-  await db.batch(deleteContactStatements(db, site.id, id))
+/**
+ * Erases a contact everywhere at once: in D1 its row, activities, memberships, counters, kept identifiers
+ * and aliases both ways; at the edge its snapshot and every id that led to it are marked erased, so a
+ * browser's id and state token for it get a new, empty contact. Its id is remembered as erased (nothing
+ * personal) so that visits still in the queue cannot bring it back.
+ */
+export async function eraseContact(env: Env, site: Site, id: string, now = Date.now()): Promise<void> {
+  if (!(await getContact(env.DB, site.id, id))) throw notFound('contact', id)
+  const aliases = await aliasIdsOf(env.DB, site.id, id)
+  await env.DB.batch(eraseStatements(env.DB, site.id, id, now))
+  await markErasedAtTheEdge(env, site.id, [id, ...aliases], now)
+}
+
+/**
+ * Merges contact `fromId` into `intoId` (an admin's decision: both may be known). `into` keeps its own
+ * values and takes `from`'s where it has none; every email and external id of `from` stays with `into`
+ * (verified ones still find it), and `from`'s own values are kept on the merge record. Browsers that held
+ * `from` now reach `into`.
+ */
+export async function mergeContactInto(env: Env, site: Site, fromId: string, intoId: string, now = Date.now()): Promise<Contact> {
+  if (fromId === intoId) throw apiError(400, 'same_contact', 'A contact cannot be merged into itself', { field: 'into' })
+  const [from, into] = await Promise.all([getContact(env.DB, site.id, fromId), getContact(env.DB, site.id, intoId)])
+  if (!from) throw notFound('contact', fromId)
+  if (!into) throw apiError(404, 'contact_not_found', `No contact "${intoId}" on this site to merge into`, { field: 'into' })
+  await writeAndRefresh(env.DB, site, mergeContacts(env.DB, site.id, fromId, intoId, now, 'admin'), [intoId], now)
+  await writeSnapshot(env.KV, site.id, { redirect: intoId }, fromId)
+  await queueSnapshotRefresh(env, site.id, [intoId])
+  return (await getContact(env.DB, site.id, intoId))!
+}
+
+/** An activity as the admin API shows it. */
+export function activityJson({ contactId: _contact, amountMilli, at, ...rest }: StoredActivity) {
+  return { ...rest, at: new Date(at).toISOString(), ...(amountMilli === undefined ? {} : { amount: amountMilli / 1000 }) }
+}
+
+const EXPORT_PAGE = 1000
+
+/**
+ * Everything Segue keeps about a contact, for a data-access request: one JSON document, streamed, with
+ * its activities read a page at a time (by type, then time) so a long history never sits in memory.
+ */
+export async function contactExport(db: D1Database, site: Site, id: string, now = Date.now()): Promise<ReadableStream<Uint8Array>> {
+  const contact = await getContact(db, site.id, id)
+  if (!contact) throw notFound('contact', id)
+  const [segments, counters, kept, merged] = await Promise.all([
+    contactSegments(db, site, id),
+    countersOf(db, site.id, id),
+    keptIdentifiersOf(db, site.id, id),
+    aliasesOf(db, site.id, id),
+  ])
+  const head = {
+    exportedAt: new Date(now).toISOString(),
+    site: { id: site.id, name: site.name },
+    contact: contactJson(contact),
+    otherIdentifiers: kept.map((k) => ({ ...k, since: new Date(k.since).toISOString() })),
+    segments,
+    limitationCounters: Object.entries(counters).map(([key, [runs, lastAt]]) => ({ node: key, runs, lastRunAt: new Date(lastAt).toISOString() })),
+    mergedContacts: merged.map((m) => ({ ...m, mergedAt: new Date(m.mergedAt).toISOString() })),
+  }
+  const encoder = new TextEncoder()
+  let after: StoredActivity | undefined
+  let first = true
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode(`${JSON.stringify(head).slice(0, -1)},"activities":[`))
+    },
+    async pull(controller) {
+      const page = await activityPage(db, site.id, id, after, EXPORT_PAGE)
+      const text = page.map((a) => JSON.stringify(activityJson(a))).join(',')
+      if (text) controller.enqueue(encoder.encode((first ? '' : ',') + text))
+      first &&= page.length === 0
+      after = page[page.length - 1]
+      if (page.length < EXPORT_PAGE) {
+        controller.enqueue(encoder.encode(']}'))
+        controller.close()
+      }
+    },
+  })
 }
 
 /** The segments a contact is in, with names and types. */

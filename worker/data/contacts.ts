@@ -4,8 +4,12 @@ import { jsonPayloads } from './json-rows'
 
 export interface Contact {
   id: string
+  /** Verified: set by an admin or an import, or signed by the site's server. Unique in a site. */
   email: string | null
   externalId: string | null
+  /** What a browser said without a signature: kept, shown as unverified, never used to find the contact. */
+  claimedEmail: string | null
+  claimedExternalId: string | null
   /** System profile fields (firstName, birthDate...) and custom fields, together. */
   fields: Record<string, FieldValue>
   createdAt: number
@@ -17,6 +21,8 @@ export interface ContactChange {
   id: string
   email?: string | null
   externalId?: string | null
+  claimedEmail?: string | null
+  claimedExternalId?: string | null
   fields?: Record<string, FieldValue | null>
 }
 
@@ -25,11 +31,14 @@ export const PROFILE_FIELDS = (Object.keys(SYSTEM_FIELDS) as SystemFieldKey[]).f
   (k) => !['email', 'externalId', 'createdAt', 'lastSeenAt'].includes(k),
 )
 const PROFILE_COLUMNS = PROFILE_FIELDS.map((k) => SYSTEM_FIELDS[k].column)
+const IDENTITY_COLUMNS = ['email', 'external_id', 'claimed_email', 'claimed_external_id']
 
 interface ContactRow {
   id: string
   email: string | null
   external_id: string | null
+  claimed_email: string | null
+  claimed_external_id: string | null
   custom: string
   created_at: number
   last_seen_at: number | null
@@ -43,7 +52,16 @@ export function toContact(r: ContactRow): Contact {
     if (v !== null && v !== undefined) fields[key] = v
   }
   Object.assign(fields, JSON.parse(r.custom))
-  return { id: r.id, email: r.email, externalId: r.external_id, fields, createdAt: r.created_at, lastSeenAt: r.last_seen_at }
+  return {
+    id: r.id,
+    email: r.email,
+    externalId: r.external_id,
+    claimedEmail: r.claimed_email,
+    claimedExternalId: r.claimed_external_id,
+    fields,
+    createdAt: r.created_at,
+    lastSeenAt: r.last_seen_at,
+  }
 }
 
 /** Every value a condition can read, keyed by field name (the evaluator's view of a contact). */
@@ -90,9 +108,9 @@ export async function searchContacts(
   const { results } = await db
     .prepare(
       `SELECT * FROM contacts WHERE site_id = ?1
-         AND (?2 IS NULL OR email LIKE ?2 ESCAPE '\\' OR first_name LIKE ?2 ESCAPE '\\' OR last_name LIKE ?2 ESCAPE '\\'
+         AND (?2 IS NULL OR email LIKE ?2 ESCAPE '\\' OR claimed_email LIKE ?2 ESCAPE '\\' OR first_name LIKE ?2 ESCAPE '\\' OR last_name LIKE ?2 ESCAPE '\\'
               OR (coalesce(first_name, '') || ' ' || coalesce(last_name, '')) LIKE ?2 ESCAPE '\\'
-              OR id = ?3 OR external_id = ?3)
+              OR id = ?3 OR external_id = ?3 OR claimed_external_id = ?3)
          AND (?4 IS NULL OR created_at < ?4 OR (created_at = ?4 AND id < ?5))
        ORDER BY created_at DESC, id DESC LIMIT ?6`,
     )
@@ -108,6 +126,8 @@ function changeJson(c: ContactChange): Record<string, unknown> {
   const custom: Record<string, unknown> = {}
   if (c.email !== undefined) set.email = c.email
   if (c.externalId !== undefined) set.external_id = c.externalId
+  if (c.claimedEmail !== undefined) set.claimed_email = c.claimedEmail
+  if (c.claimedExternalId !== undefined) set.claimed_external_id = c.claimedExternalId
   for (const [k, v] of Object.entries(c.fields ?? {})) {
     if ((PROFILE_FIELDS as string[]).includes(k)) set[SYSTEM_FIELDS[k as SystemFieldKey].column] = v
     else custom[k] = v
@@ -117,7 +137,7 @@ function changeJson(c: ContactChange): Record<string, unknown> {
 
 /** Creates contacts (ids must be new). */
 export function insertContacts(db: D1Database, siteId: string, changes: ContactChange[], now: number): D1PreparedStatement[] {
-  const columns = ['email', 'external_id', ...PROFILE_COLUMNS]
+  const columns = IDENTITY_COLUMNS.concat(PROFILE_COLUMNS)
   const statement = db.prepare(
     `INSERT INTO contacts (site_id, id, ${columns.join(', ')}, custom, created_at)
      SELECT ?1, r.value ->> '$.id', ${columns.map((col) => `r.value ->> '$.set.${col}'`).join(', ')},
@@ -129,7 +149,7 @@ export function insertContacts(db: D1Database, siteId: string, changes: ContactC
 
 /** Applies changes to existing contacts: only the values a change names are touched. */
 export function updateContacts(db: D1Database, siteId: string, changes: ContactChange[]): D1PreparedStatement[] {
-  const columns = ['email', 'external_id', ...PROFILE_COLUMNS]
+  const columns = IDENTITY_COLUMNS.concat(PROFILE_COLUMNS)
   const sets = columns.map(
     (col) => `${col} = CASE WHEN json_type(r.value, '$.set.${col}') IS NULL THEN contacts.${col} ELSE r.value ->> '$.set.${col}' END`,
   )
@@ -147,11 +167,12 @@ export function touchContact(db: D1Database, siteId: string, id: string, at: num
     .bind(siteId, id, at)
 }
 
-/** Deletes a contact with its activities and memberships. */
-export function deleteContact(db: D1Database, siteId: string, id: string): D1PreparedStatement[] {
-  return [
-    db.prepare('DELETE FROM segment_members WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, id),
-    db.prepare('DELETE FROM events WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, id),
-    db.prepare('DELETE FROM contacts WHERE site_id = ?1 AND id = ?2').bind(siteId, id),
-  ]
+/** Clears the claims a contact now holds as verified identifiers. */
+export function dropSettledClaims(db: D1Database, siteId: string, id: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE contacts SET claimed_email = nullif(claimed_email, email), claimed_external_id = nullif(claimed_external_id, external_id)
+       WHERE site_id = ?1 AND id = ?2`,
+    )
+    .bind(siteId, id)
 }

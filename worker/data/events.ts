@@ -74,3 +74,18 @@ export async function listActivities(
     .all<EventRow>()
   return results.map(toActivity)
 }
+
+/**
+ * A page of a contact's activities in the order of its index (type, then time, then id), after `after`:
+ * each page is a seek in events_contact, however long the history.
+ */
+export async function activityPage(db: D1Database, siteId: string, contactId: string, after: Pick<StoredActivity, 'type' | 'at' | 'id'> | undefined, limit: number): Promise<StoredActivity[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT * FROM events WHERE site_id = ?1 AND contact_id = ?2 AND (type, at, id) > (?3, ?4, ?5)
+       ORDER BY type, at, id LIMIT ?6`,
+    )
+    .bind(siteId, contactId, after?.type ?? '', after?.at ?? -1, after?.id ?? '', limit)
+    .all<EventRow>()
+  return results.map(toActivity)
+}

@@ -1,25 +1,76 @@
 import { PROFILE_FIELDS } from './contacts'
 import { SYSTEM_FIELDS } from '../conditions/fields'
 
+/** How two contacts came to be one: a browser proved it (a signed identify), or an admin said so. */
+export type MergeSource = 'identify' | 'admin'
+
+const PROFILE = PROFILE_FIELDS.map((k) => [k, SYSTEM_FIELDS[k].column] as const)
+
+/** A contact row as JSON: its identifiers, its fields (system and custom together) and its times. */
+const KEPT_JSON = `json_object(
+  'email', email, 'externalId', external_id, 'claimedEmail', claimed_email, 'claimedExternalId', claimed_external_id,
+  'fields', json_patch(custom, json_object(${PROFILE.map(([k, col]) => `'${k}', ${col}`).join(', ')})),
+  'createdAt', created_at, 'lastSeenAt', last_seen_at)`
+
 /**
- * Merges contact `from` into contact `into`: activities move, static memberships and limitation counters
- * carry over, `into` keeps its own field values and takes `from`'s where it has none, and `from`'s id
- * (and every id that pointed at it) becomes an alias of `into`. Dynamic memberships are recomputed after.
+ * Merges contact `from` into contact `into`, as statements for one transaction. Nothing of `from` is lost:
+ * - its own values are recorded on its alias row (`kept`), shown in the console and in exports;
+ * - `into` keeps its values and takes `from`'s where it has none (fields, email, external id, claims);
+ * - each identifier of `from` that `into` did not take stays with `into` as a kept identifier, and the
+ *   verified ones still find it;
+ * - activities move; static memberships and limitation counters carry over;
+ * - `from`'s id, and every id that pointed at it, becomes an alias of `into`.
+ * Dynamic memberships are the caller's to recompute after.
  */
-export function mergeContacts(db: D1Database, siteId: string, from: string, into: string, now: number): D1PreparedStatement[] {
-  const fill = ['external_id', ...PROFILE_FIELDS.map((k) => SYSTEM_FIELDS[k].column)]
-    .map((col) => `${col} = coalesce(contacts.${col}, f.${col})`)
-    .join(', ')
+export function mergeContacts(db: D1Database, siteId: string, from: string, into: string, now: number, source: MergeSource): D1PreparedStatement[] {
+  const kept = (path: string) => `k.kept ->> '${path}'`
+  const fill = [
+    `email = coalesce(contacts.email, ${kept('$.email')})`,
+    `external_id = coalesce(contacts.external_id, ${kept('$.externalId')})`,
+    `claimed_email = coalesce(contacts.claimed_email, nullif(${kept('$.claimedEmail')}, coalesce(contacts.email, ${kept('$.email')})))`,
+    `claimed_external_id = coalesce(contacts.claimed_external_id, nullif(${kept('$.claimedExternalId')}, coalesce(contacts.external_id, ${kept('$.externalId')})))`,
+    ...PROFILE.map(([k, col]) => `${col} = coalesce(contacts.${col}, ${kept(`$.fields.${k}`)})`),
+    `custom = json_patch(json_remove(k.kept -> '$.fields', ${PROFILE.map(([k]) => `'$.${k}'`).join(', ')}), contacts.custom)`,
+    `created_at = min(contacts.created_at, k.kept ->> '$.createdAt')`,
+    `last_seen_at = max(coalesce(contacts.last_seen_at, 0), coalesce(${kept('$.lastSeenAt')}, 0))`,
+  ]
+  // Each of `from`'s identifiers, unless `into` now holds it itself (a claim also gives way to a verified one).
+  const identifiers = [
+    ['email', '$.email', 1],
+    ['external_id', '$.externalId', 1],
+    ['email', '$.claimedEmail', 0],
+    ['external_id', '$.claimedExternalId', 0],
+  ] as const
   return [
     db
       .prepare(
-        `UPDATE contacts SET ${fill}, custom = json_patch(f.custom, contacts.custom),
-           created_at = min(contacts.created_at, f.created_at),
-           last_seen_at = max(coalesce(contacts.last_seen_at, 0), coalesce(f.last_seen_at, 0))
-         FROM (SELECT * FROM contacts WHERE site_id = ?1 AND id = ?2) f
+        `INSERT INTO contact_aliases (site_id, alias_id, contact_id, created_at, source, kept)
+         VALUES (?1, ?2, ?3, ?4, ?5, (SELECT ${KEPT_JSON} FROM contacts WHERE site_id = ?1 AND id = ?2))
+         ON CONFLICT DO UPDATE SET contact_id = ?3, source = ?5, kept = coalesce(excluded.kept, contact_aliases.kept)`,
+      )
+      .bind(siteId, from, into, now, source),
+    db.prepare('DELETE FROM contacts WHERE site_id = ?1 AND id = ?2').bind(siteId, from),
+    db
+      .prepare(
+        `UPDATE contacts SET ${fill.join(', ')}
+         FROM (SELECT kept FROM contact_aliases WHERE site_id = ?1 AND alias_id = ?2 AND kept IS NOT NULL) k
          WHERE contacts.site_id = ?1 AND contacts.id = ?3`,
       )
       .bind(siteId, from, into),
+    db
+      .prepare(
+        `INSERT INTO contact_identities (site_id, contact_id, kind, value, verified, created_at)
+         SELECT ?1, ?3, i.kind, i.value, i.verified, ?4 FROM (
+           ${identifiers.map(([kind, path, verified]) => `SELECT '${kind}' AS kind, kept ->> '${path}' AS value, ${verified} AS verified FROM contact_aliases WHERE site_id = ?1 AND alias_id = ?2`).join('\n           UNION ALL ')}
+         ) i JOIN contacts c ON c.site_id = ?1 AND c.id = ?3
+         WHERE i.value IS NOT NULL
+           AND NOT (i.kind = 'email' AND (i.value IS c.email OR (i.verified = 0 AND i.value IS c.claimed_email)))
+           AND NOT (i.kind = 'external_id' AND (i.value IS c.external_id OR (i.verified = 0 AND i.value IS c.claimed_external_id)))
+         ON CONFLICT DO NOTHING`,
+      )
+      .bind(siteId, from, into, now),
+    db.prepare('UPDATE OR IGNORE contact_identities SET contact_id = ?3 WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, from, into),
+    db.prepare('DELETE FROM contact_identities WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, from),
     db.prepare('UPDATE events SET contact_id = ?3 WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, from, into),
     db
       .prepare(
@@ -39,22 +90,29 @@ export function mergeContacts(db: D1Database, siteId: string, from: string, into
       )
       .bind(siteId, from, into),
     db.prepare('DELETE FROM workflow_counters WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, from),
-    db.prepare('DELETE FROM contacts WHERE site_id = ?1 AND id = ?2').bind(siteId, from),
     db.prepare('UPDATE contact_aliases SET contact_id = ?3 WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, from, into),
-    db
-      .prepare('INSERT INTO contact_aliases (site_id, alias_id, contact_id, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET contact_id = ?3')
-      .bind(siteId, from, into, now),
   ]
+}
+
+/** An id merged into a contact: when, how, and what that contact's own values were. */
+export interface Alias {
+  id: string
+  mergedAt: number
+  source: MergeSource
+  kept: Record<string, unknown> | null
+}
+
+/** The ids merged into a contact, oldest first. */
+export async function aliasesOf(db: D1Database, siteId: string, contactId: string): Promise<Alias[]> {
+  const { results } = await db
+    .prepare('SELECT alias_id, created_at, source, kept FROM contact_aliases WHERE site_id = ?1 AND contact_id = ?2 ORDER BY created_at, alias_id')
+    .bind(siteId, contactId)
+    .all<{ alias_id: string; created_at: number; source: MergeSource; kept: string | null }>()
+  return results.map((r) => ({ id: r.alias_id, mergedAt: r.created_at, source: r.source, kept: r.kept === null ? null : JSON.parse(r.kept) }))
 }
 
 /** The contact an id stands for now: itself, or the contact it was merged into. */
 export async function resolveAlias(db: D1Database, siteId: string, id: string): Promise<string | undefined> {
   const row = await db.prepare('SELECT contact_id FROM contact_aliases WHERE site_id = ?1 AND alias_id = ?2').bind(siteId, id).first<{ contact_id: string }>()
   return row?.contact_id
-}
-
-/** The id of the contact that has this email, if any. */
-export async function contactIdByEmail(db: D1Database, siteId: string, email: string): Promise<string | undefined> {
-  const row = await db.prepare('SELECT id FROM contacts WHERE site_id = ?1 AND email = ?2').bind(siteId, email).first<{ id: string }>()
-  return row?.id
 }

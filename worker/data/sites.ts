@@ -7,6 +7,11 @@ export interface Site {
   allowedOrigins: string[]
   fields: CustomFieldDefinition[]
   browserFields: string[]
+  /** Signs visitors' identities on the site's server (HMAC-SHA256); see worker/edge/identity.ts. */
+  identitySecret: string
+  identitySecretCreatedAt: number
+  /** Believe an identify without a signature, as if the site had signed it. Off unless the owner says so. */
+  trustUnsignedIdentify: boolean
   createdAt: number
   updatedAt: number
 }
@@ -18,6 +23,9 @@ interface SiteRow {
   allowed_origins: string
   fields: string
   browser_fields: string
+  identity_secret: string
+  identity_secret_created_at: number
+  trust_unsigned_identify: number
   created_at: number
   updated_at: number
 }
@@ -30,6 +38,9 @@ function toSite(r: SiteRow): Site {
     allowedOrigins: JSON.parse(r.allowed_origins),
     fields: JSON.parse(r.fields),
     browserFields: JSON.parse(r.browser_fields),
+    identitySecret: r.identity_secret,
+    identitySecretCreatedAt: r.identity_secret_created_at,
+    trustUnsignedIdentify: r.trust_unsigned_identify === 1,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   }
@@ -54,12 +65,17 @@ export async function getSiteByKey(db: D1Database, key: string): Promise<Site | 
 export function saveSite(db: D1Database, s: Site): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO sites (site_id, site_key, name, allowed_origins, fields, browser_fields, created_at, updated_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+      `INSERT INTO sites (site_id, site_key, name, allowed_origins, fields, browser_fields, identity_secret,
+         identity_secret_created_at, trust_unsigned_identify, created_at, updated_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
        ON CONFLICT (site_id) DO UPDATE SET site_key = ?2, name = ?3, allowed_origins = ?4, fields = ?5,
-         browser_fields = ?6, updated_at = ?8`,
+         browser_fields = ?6, identity_secret = ?7, identity_secret_created_at = ?8, trust_unsigned_identify = ?9,
+         updated_at = ?11`,
     )
-    .bind(s.id, s.key, s.name, JSON.stringify(s.allowedOrigins), JSON.stringify(s.fields), JSON.stringify(s.browserFields), s.createdAt, s.updatedAt)
+    .bind(
+      s.id, s.key, s.name, JSON.stringify(s.allowedOrigins), JSON.stringify(s.fields), JSON.stringify(s.browserFields),
+      s.identitySecret, s.identitySecretCreatedAt, s.trustUnsignedIdentify ? 1 : 0, s.createdAt, s.updatedAt,
+    )
 }
 
 export async function siteKeyTaken(db: D1Database, key: string, exceptSite: string): Promise<boolean> {

@@ -1,12 +1,16 @@
 /**
  * /demo: a small record store with Segue's script tag, where a person can pick a birth date, visit as
- * that person, and watch the rock / jazz decision change. `?consent=required` shows the same page with a
- * consent banner and `data-consent="required"` on the script tag; `?debug` adds `data-debug`.
+ * that person, and watch the rock / jazz decision change; or sign in as one of the store's customers,
+ * which the page does as a site's server would: it signs the customer's email with the site's identity
+ * secret. `?consent=required` shows the same page with a consent banner and `data-consent="required"` on
+ * the script tag; `?debug` adds `data-debug`.
  */
 import { Hono } from 'hono'
 import { raw } from 'hono/html'
+import demo from '../../scripts/demo-data.json'
 import { type AppEnv } from '../app-env'
 import { getSite } from '../data/sites'
+import { signIdentity } from '../edge/identity'
 
 export const DEMO_SITE_ID = 'demo'
 
@@ -30,25 +34,40 @@ aside{background:#fff;border-radius:12px;padding:16px;box-shadow:0 1px 4px #0002
 label{display:block;font-weight:600;margin-bottom:4px}input{font:inherit;padding:8px;width:100%;margin-bottom:8px}
 button{font:inherit;padding:8px 14px;border-radius:8px;border:1px solid #1d1d1f;background:#1d1d1f;color:#fff;cursor:pointer}
 button.secondary{background:#fff;color:#1d1d1f}:focus-visible{outline:3px solid #2563eb;outline-offset:2px}
+.customers{list-style:none;padding:0;display:grid;gap:8px}.customers span{color:#555;font-size:14px}
 #consent{position:fixed;left:16px;right:16px;bottom:16px;background:#fff;border:1px solid #ccc;border-radius:12px;padding:16px;display:flex;gap:12px;align-items:center;flex-wrap:wrap;box-shadow:0 4px 16px #0003}
 `
 
-/** Runs before the SDK arrives: the queue stub, and the identify of the visitor the demo plays. */
-const headScript = (siteKey: string) => `
+/** The store's customers a visitor can sign in as. */
+const CUSTOMERS = demo.contacts.map((c) => ({ email: c.email, name: `${c.fields.firstName} ${c.fields.lastName}`, born: c.fields.birthDate }))
+
+/** JSON safe inside a <script> element. */
+const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c')
+
+/**
+ * Runs before the SDK arrives: the queue stub, and the identify of the visitor the demo plays. A signed-in
+ * customer is identified with the signature the server made for their email moments ago; a real site
+ * signs only the customer who is signed in.
+ */
+const headScript = (siteKey: string, signatures: Record<string, string>) => `
 window.segue=window.segue||function(){(segue.q=segue.q||[]).push(arguments)};
-var DEMO_KEY=${JSON.stringify(siteKey)};
-try{var born=localStorage.getItem('demo-born');if(born)segue('identify',{fields:{birthDate:born}})}catch(e){}
+var DEMO_KEY=${scriptJson(siteKey)},SIGNED=${scriptJson(signatures)};
+try{var user=localStorage.getItem('demo-user'),born=localStorage.getItem('demo-born');
+if(user&&SIGNED[user])segue('identify',{email:user,signature:SIGNED[user]});else if(born)segue('identify',{fields:{birthDate:born}})}catch(e){}
 `
 
 const bodyScript = `
 (function(){
   var $=function(id){return document.getElementById(id)};
   function forget(){try{localStorage.removeItem('segue_c_'+DEMO_KEY);localStorage.removeItem('segue_s_'+DEMO_KEY)}catch(e){}}
-  var born=null;try{born=localStorage.getItem('demo-born')}catch(e){}
-  $('who').textContent=born?'You are visiting as someone born on '+born+'.':'You are visiting as someone whose birth date Segue does not know.';
+  function get(k){try{return localStorage.getItem(k)}catch(e){return null}}
+  function put(k,v){try{if(v)localStorage.setItem(k,v);else localStorage.removeItem(k)}catch(e){}}
+  var born=get('demo-born'),user=get('demo-user'),who=user&&document.querySelector('[data-customer="'+user+'"]');
+  $('who').textContent=who?'You are signed in as '+who.getAttribute('data-name')+'.':born?'You are visiting as someone born on '+born+'.':'You are visiting as someone whose birth date Segue does not know.';
   if(born)$('born').value=born;
-  $('visitor').addEventListener('submit',function(e){e.preventDefault();var v=$('born').value;if(!v)return;try{localStorage.setItem('demo-born',v)}catch(err){}forget();location.reload()});
-  $('reset').addEventListener('click',function(){try{localStorage.removeItem('demo-born')}catch(e){}forget();location.reload()});
+  $('visitor').addEventListener('submit',function(e){e.preventDefault();var v=$('born').value;if(!v)return;put('demo-born',v);put('demo-user',null);forget();location.reload()});
+  document.addEventListener('click',function(e){var b=e.target.closest&&e.target.closest('button[data-customer]');if(b){put('demo-user',b.getAttribute('data-customer'));put('demo-born',null);forget();location.reload()}});
+  $('reset').addEventListener('click',function(){put('demo-born',null);put('demo-user',null);forget();location.reload()});
   function show(slug){var a=document.querySelector('[data-album="'+slug+'"]');$('page-title').textContent=a?a.getAttribute('data-title'):'Albums of the week';document.title=($('page-title').textContent)+' · Vinyl Corner'}
   document.addEventListener('click',function(e){
     var link=e.target.closest&&e.target.closest('a[data-album]');
@@ -61,7 +80,7 @@ const bodyScript = `
 })();
 `
 
-function Page(props: { origin: string; siteKey: string; consent: boolean; debug: boolean }) {
+function Page(props: { origin: string; siteKey: string; signatures: Record<string, string>; consent: boolean; debug: boolean }) {
   return (
     <html lang="en">
       <head>
@@ -69,7 +88,7 @@ function Page(props: { origin: string; siteKey: string; consent: boolean; debug:
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>Vinyl Corner · Segue demo</title>
         <style>{raw(CSS)}</style>
-        <script>{raw(headScript(props.siteKey))}</script>
+        <script>{raw(headScript(props.siteKey, props.signatures))}</script>
         <script async src={`${props.origin}/sdk.js`} data-site={props.siteKey} data-consent={props.consent ? 'required' : undefined} data-debug={props.debug ? '' : undefined} />
       </head>
       <body>
@@ -107,6 +126,18 @@ function Page(props: { origin: string; siteKey: string; consent: boolean; debug:
               Segue's "Album of the week" workflow shows the rock album to Millennials (born 1981–1996) and the jazz
               album to everyone else, at most once a day. Visiting as someone new starts a new contact.
             </p>
+            <h2>Or sign in as a customer</h2>
+            <p>
+              The store's server signs the customer's email with the site's identity secret, so Segue knows it is them
+              and not someone typing their email.
+            </p>
+            <ul class="customers">
+              {CUSTOMERS.map((c) => (
+                <li>
+                  <button type="button" class="secondary" data-customer={c.email} data-name={c.name}>{c.name}</button> <span>born {c.born}</span>
+                </li>
+              ))}
+            </ul>
             <button id="reset" type="button" class="secondary">Start over as a new visitor</button>
           </aside>
         </div>
@@ -126,6 +157,16 @@ function Page(props: { origin: string; siteKey: string; consent: boolean; debug:
 export const demoRoutes = new Hono<AppEnv>().get('/demo/*', async (c) => {
   const site = await getSite(c.env.DB, DEMO_SITE_ID)
   if (!site) return c.text('The demo site is not seeded: run `npm run dev`.', 404)
-  const page = <Page origin={new URL(c.req.url).origin} siteKey={site.key} consent={c.req.query('consent') === 'required'} debug={c.req.query('debug') !== undefined} />
+  const now = Date.now()
+  const signed = await Promise.all(CUSTOMERS.map(async (cu) => [cu.email, await signIdentity(site.identitySecret, { kind: 'email', value: cu.email }, now)] as const))
+  const page = (
+    <Page
+      origin={new URL(c.req.url).origin}
+      siteKey={site.key}
+      signatures={Object.fromEntries(signed)}
+      consent={c.req.query('consent') === 'required'}
+      debug={c.req.query('debug') !== undefined}
+    />
+  )
   return c.html(`<!doctype html>${page}`)
 })

@@ -14,7 +14,16 @@ import { type WorkflowGraph } from '../workflows/types'
 export interface SiteConfig {
   /** When it was built (epoch ms); a newer config replaces an older one in every isolate. */
   version: number
-  site: { id: string; key: string; allowedOrigins: string[]; browserFields: string[]; fields: CustomFieldDefinition[] }
+  site: {
+    id: string
+    key: string
+    allowedOrigins: string[]
+    browserFields: string[]
+    fields: CustomFieldDefinition[]
+    /** Checks the signatures of identifies; KV is private to the account that runs Segue. */
+    identitySecret: string
+    trustUnsignedIdentify: boolean
+  }
   segments: Array<{ id: string; type: 'static' | 'dynamic'; conditions: Condition | null }>
   /** Active workflows, in the order they run. */
   workflows: Array<{ id: string; graph: WorkflowGraph }>

@@ -31,7 +31,15 @@ export async function buildSiteConfig(db: D1Database, siteId: string, now = Date
   const ordered = [...segments.filter((s) => s.type === 'static'), ...dynamicOrder(segments)]
   return {
     version: now,
-    site: { id: site.id, key: site.key, allowedOrigins: site.allowedOrigins, browserFields: site.browserFields, fields: site.fields },
+    site: {
+      id: site.id,
+      key: site.key,
+      allowedOrigins: site.allowedOrigins,
+      browserFields: site.browserFields,
+      fields: site.fields,
+      identitySecret: site.identitySecret,
+      trustUnsignedIdentify: site.trustUnsignedIdentify,
+    },
     segments: ordered.map((s) => ({ id: s.id, type: s.type, conditions: s.conditions })),
     workflows: workflows.filter((w) => w.status === 'active').map((w) => ({ id: w.id, graph: w.graph })),
     content: Object.fromEntries(content.map((c) => [c.id, { id: c.id, ...c.spec }])),

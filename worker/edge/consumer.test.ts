@@ -5,7 +5,7 @@ import { type VisitMessage } from './messages'
 
 const site = compileSite({
   version: 1,
-  site: { id: 's', key: 'k', allowedOrigins: [], browserFields: [], fields: [] },
+  site: { id: 's', key: 'k', allowedOrigins: [], browserFields: [], fields: [], identitySecret: 'idsec_test', trustUnsignedIdentify: false },
   segments: [
     { id: 'seg_static', type: 'static', conditions: null },
     { id: 'seg_born', type: 'dynamic', conditions: { all: [{ field: 'birthDate', op: 'before', value: '2000-01-01' }] } },

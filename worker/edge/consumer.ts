@@ -6,16 +6,19 @@
  * written to KV.
  */
 import { type Scalar } from '../conditions/types'
-import { type ContactChange, touchContact, updateContacts } from '../data/contacts'
+import { type ContactChange, dropSettledClaims, touchContact, updateContacts } from '../data/contacts'
 import { saveCounters } from '../data/counters'
 import { insertActivities } from '../data/events'
 import { addStaticMember, removeMember } from '../data/members'
-import { contactIdByEmail, mergeContacts } from '../data/merge'
+import { movedOrErased } from '../data/erasure'
+import { hasVerifiedIdentity, ownerOf } from '../data/identities'
+import { mergeContacts } from '../data/merge'
 import { refreshStatements } from '../segments/membership'
 import { type CompiledSite, type SiteConfig, compileSite } from './compile'
 import { buildSiteConfig } from './config'
 import { type QueueMessage, type VisitMessage } from './messages'
-import { deleteSnapshot, loadSnapshot, readSnapshot, writeSnapshot } from './store'
+import { type IdentifierKind } from './identity'
+import { loadSnapshot, markErased, readSnapshot, writeSnapshot } from './store'
 
 export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Promise<void> {
   // One compiled config per site for the whole batch: D1's, not KV's, since D1 is what is written.
@@ -49,27 +52,49 @@ export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Prom
         continue
       }
       if (site && body.kind === 'refresh') for (const id of body.contactIds) touch(body.siteId, id, 0)
+      if (body.kind === 'erase') await markErased(env.KV, body.siteId, body.contactIds, body.at)
       message.ack()
     } catch (err) {
       retry(message, err)
     }
   }
 
-  for (const [siteId, messages] of visits) {
+  for (const [siteId, all] of visits) {
     const site = (await siteOf(siteId))!
     const done = (message: Message<VisitMessage>, written: Written) => {
       touch(siteId, written.contactId, message.body.v)
       if (written.mergedFrom) redirects.push([siteId, written.mergedFrom, written.contactId])
       message.ack()
     }
+    let moved: Map<string, string | null>
     try {
-      const written = await writeVisits(env.DB, site, messages.map((m) => m.body))
+      moved = await movedOrErased(env.DB, siteId, all.flatMap((m) => [m.body.contactId, ...(m.body.mergedFrom ? [m.body.mergedFrom] : [])]))
+    } catch (err) {
+      for (const m of all) retry(m, err)
+      continue
+    }
+    // A visit to a contact erased since the edge decided goes with it: nothing brings an erased contact back.
+    const erased = (id: string | undefined) => id !== undefined && moved.get(id) === null
+    const messages: Array<Message<VisitMessage>> = []
+    const gone = new Set<string>()
+    for (const m of all) {
+      if (!erased(m.body.contactId) && !erased(m.body.mergedFrom)) messages.push(m)
+      else {
+        for (const id of [m.body.contactId, m.body.mergedFrom]) if (erased(id)) gone.add(id!)
+        m.ack()
+      }
+    }
+    // An edge that still decided for an erased contact saw its snapshot: mark it erased in KV once more.
+    if (gone.size > 0) await markErased(env.KV, siteId, [...gone], Date.now())
+    if (messages.length === 0) continue
+    try {
+      const written = await writeVisits(env.DB, site, messages.map((m) => m.body), moved)
       messages.forEach((m, i) => done(m, written[i]))
     } catch {
       // One transaction for them all failed: write them one by one, so one bad message holds back no other.
       for (const m of messages) {
         try {
-          done(m, (await writeVisits(env.DB, site, [m.body]))[0])
+          done(m, (await writeVisits(env.DB, site, [m.body], moved))[0])
         } catch (err) {
           retry(m, err)
         }
@@ -109,39 +134,31 @@ export function affectedSegments(site: CompiledSite, m: VisitMessage): SiteConfi
 }
 
 /**
- * Writes visits of one site in one transaction: contacts, merges, fields, activities (duplicate ids
- * ignored), workflow memberships and counters, then the dynamic memberships the visits can have moved,
- * recomputed in SQL once for all their contacts. Returns the contact each visit landed on.
+ * Writes visits of one site in one transaction: contacts, merges, fields, identifiers and claims,
+ * activities (duplicate ids ignored), workflow memberships and counters, then the dynamic memberships the
+ * visits can have moved, recomputed in SQL once for all their contacts. `moved` maps ids merged into
+ * another contact since the edge decided to that contact. Returns the contact each visit landed on.
  */
-async function writeVisits(db: D1Database, compiled: CompiledSite, messages: VisitMessage[]): Promise<Written[]> {
+async function writeVisits(db: D1Database, compiled: CompiledSite, messages: VisitMessage[], moved: Map<string, string | null>): Promise<Written[]> {
   const statements: D1PreparedStatement[] = []
   const written: Written[] = []
   const affected = new Set<string>()
   for (const m of messages) {
-    let contactId = m.contactId
-    let mergedFrom = m.mergedFrom
-    const email = m.fields.email
-    if (typeof email === 'string') {
-      // Another browser may have claimed this email since the edge looked: D1 decides, and merges.
-      const owner = await contactIdByEmail(db, m.siteId, email)
-      if (owner && owner !== contactId) {
-        mergedFrom = contactId
-        contactId = owner
-      }
-    }
+    const identity = await settleIdentity(db, m, moved)
+    const { contactId, mergedFrom } = identity
     const at = m.activities.reduce((max, a) => Math.max(max, a.at), 0)
-    const change: ContactChange = { id: contactId, fields: {} }
+    const change: ContactChange = { id: contactId, fields: {}, ...identity.change }
     for (const [key, value] of Object.entries(m.fields) as Array<[string, Scalar | null]>) {
-      if (key === 'email' || key === 'externalId') change[key] = value as string | null
-      else if (key !== 'lastSeenAt' && key !== 'createdAt') change.fields![key] = value
+      if (key !== 'email' && key !== 'externalId' && key !== 'lastSeenAt' && key !== 'createdAt') change.fields![key] = value
     }
     statements.push(
       db
         .prepare(`INSERT INTO contacts (site_id, id, custom, created_at) VALUES (?1, ?2, '{}', ?3) ON CONFLICT DO NOTHING`)
         .bind(m.siteId, contactId, m.createdAt ?? m.v),
     )
-    if (mergedFrom && mergedFrom !== contactId) statements.push(...mergeContacts(db, m.siteId, mergedFrom, contactId, m.v))
+    if (mergedFrom) statements.push(...mergeContacts(db, m.siteId, mergedFrom, contactId, m.v, 'identify'))
     statements.push(...updateContacts(db, m.siteId, [change]))
+    if (change.email || change.externalId) statements.push(dropSettledClaims(db, m.siteId, contactId))
     if (at > 0) statements.push(touchContact(db, m.siteId, contactId, at))
     if (m.activities.length > 0) statements.push(...insertActivities(db, m.siteId, m.activities.map((a) => ({ ...a, contactId }))))
     for (const [segment, op] of m.statics) {
@@ -158,6 +175,40 @@ async function writeVisits(db: D1Database, compiled: CompiledSite, messages: Vis
 }
 
 /**
+ * Where a visit lands in D1, which may have moved on since the edge decided: its contact may have been
+ * merged into another, and another browser may have taken a verified identifier first. An anonymous
+ * contact whose identifier another contact now holds is merged into that one, as the edge would have
+ * done; a contact that is someone already keeps the identifier as a claim, for D1 never merges two known
+ * contacts either.
+ */
+async function settleIdentity(db: D1Database, m: VisitMessage, moved: Map<string, string | null>) {
+  let contactId = moved.get(m.contactId) ?? m.contactId
+  let mergedFrom = m.mergedFrom !== undefined && m.mergedFrom !== contactId && !moved.has(m.mergedFrom) ? m.mergedFrom : undefined
+  const change: Omit<ContactChange, 'id'> = {}
+  const claims: Partial<Record<IdentifierKind, string>> = { ...m.claims }
+  for (const kind of ['externalId', 'email'] as const) {
+    const value = m.fields[kind]
+    if (typeof value !== 'string') continue
+    const owner = await ownerOf(db, m.siteId, { kind, value })
+    if (owner === undefined || owner === contactId) change[kind] = value
+    else if (mergedFrom === undefined && !(await hasVerifiedIdentity(db, m.siteId, contactId))) {
+      mergedFrom = contactId
+      contactId = owner
+    } else {
+      console.warn(`queue: contact ${contactId} of site ${m.siteId} cannot take an identifier another contact took first; kept as a claim`)
+      claims[kind] = value
+    }
+  }
+  if (mergedFrom !== undefined && (await hasVerifiedIdentity(db, m.siteId, mergedFrom))) {
+    console.warn(`queue: contact ${mergedFrom} of site ${m.siteId} became someone before its merge was written; not merged`)
+    mergedFrom = undefined
+  }
+  if (claims.email !== undefined) change.claimedEmail = claims.email
+  if (claims.externalId !== undefined) change.claimedExternalId = claims.externalId
+  return { contactId, mergedFrom, change }
+}
+
+/**
  * Rewrites the KV snapshots of these contacts from D1. A snapshot's version is the newest of the
  * visits written for it and the one already in KV, so a token from a later visit still wins.
  */
@@ -166,8 +217,10 @@ export async function rebuildSnapshots(env: Env, site: CompiledSite, contacts: M
   const now = Date.now()
   for (const [contactId, v] of contacts) {
     const snap = await loadSnapshot(env.DB, site, contactId, now)
-    if (!snap || snap.id !== contactId) {
-      await deleteSnapshot(env.KV, siteId, contactId)
+    // Gone from D1: erased (the erasure marked it in KV) or not written yet. Leave KV as it is.
+    if (!snap) continue
+    if (snap.id !== contactId) {
+      await writeSnapshot(env.KV, siteId, { redirect: snap.id }, contactId)
       continue
     }
     const stored = await readSnapshot(env.KV, siteId, contactId)

@@ -2,14 +2,16 @@
  * The scheduled pass: conditions that depend on time ("visited in the last 30 days", "last seen more than
  * 90 days ago") change verdict with no event at all. Every such segment, and every segment that reads one,
  * is recomputed over the whole site in SQL; the contacts whose membership moved get their snapshots
- * rebuilt through the queue.
+ * rebuilt through the queue. Erased contacts' ids are forgotten once no token or queued visit can name them.
  */
+import { pruneErased } from '../data/erasure'
 import { listSites } from '../data/sites'
 import { dependentsOf } from '../segments/graph'
 import { refreshStatements } from '../segments/membership'
 import { compileSite } from './compile'
 import { buildSiteConfig, publishConfig } from './config'
 import { type RefreshMessage } from './messages'
+import { ERASED_MARK_TTL_S } from './store'
 
 const REFRESH_CHUNK = 100
 
@@ -34,5 +36,6 @@ export async function runScheduled(env: Env, now = Date.now()): Promise<{ moved:
     }
     await publishConfig(env, config)
   }
+  await pruneErased(env.DB, now - ERASED_MARK_TTL_S * 1000).run()
   return { moved }
 }

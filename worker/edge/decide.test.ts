@@ -15,7 +15,7 @@ function site(workflows: Array<{ id: string; graph: WorkflowGraph }>, segments: 
   const popup = (id: string) => ({ id, format: 'popup' as const, display: { on: 'immediately' as const }, title: id })
   return compileSite({
     version: 1,
-    site: { id: 's', key: 'k', allowedOrigins: [], browserFields: ['birthDate', 'firstName'], fields: [{ key: 'plan', type: 'string' }] },
+    site: { id: 's', key: 'k', allowedOrigins: [], browserFields: ['birthDate', 'firstName'], fields: [{ key: 'plan', type: 'string' }], identitySecret: 'idsec_test', trustUnsignedIdentify: false },
     segments: [{ id: 'seg_millennials', type: 'dynamic', conditions: millennials }, { id: 'seg_buyers', type: 'static', conditions: null }, ...segments],
     workflows,
     content: Object.fromEntries(['rock', 'jazz', 'hello', 'pro', 'welcome'].map((id) => [id, popup(id)])),

@@ -1,29 +1,24 @@
 /**
- * POST /v1/events: the browser's one request. Reads the site config (isolate memory) and the contact's
- * snapshot (one KV read, raced against the state token), decides in memory, answers, and leaves the
- * writing to the queue consumer.
+ * POST /v1/events: the browser's one request. The door: the envelope, the body (64 KB, UTF-8), the site
+ * and its allowed origins, and every event validated before any is applied. Then worker/edge/visit.ts
+ * decides, the answer goes back, and the queue consumer writes it all to D1 afterwards.
  */
 import { type Context, Hono } from 'hono'
 import { z } from 'zod'
-import { type EventsResponse, MAX_BODY_BYTES, MAX_EVENTS_PER_BATCH } from '../../shared/protocol'
+import { MAX_BODY_BYTES, MAX_EVENTS_PER_BATCH } from '../../shared/protocol'
 import { type Scalar } from '../conditions/types'
-import { CONTACT_ID, checkFields, email as emailSchema } from '../contacts/schema'
-import { contactIdByEmail } from '../data/merge'
+import { checkFields, email as emailSchema } from '../contacts/schema'
 import { browserEventSchema, toActivity } from '../events/schema'
 import { apiError } from '../http/errors'
 import { describeIssues, parse, parseBody } from '../http/validate'
-import { newId } from '../lib/ids'
+import { MAX_BROWSER_ID_CHARS } from './browser-id'
 import { type CompiledSite } from './compile'
 import { siteByKey } from './config'
-import { type IncomingEvent, decide } from './decide'
-import { type VisitMessage } from './messages'
-import { type Snapshot, coversSite, emptySnapshot, mergeSnapshots } from './snapshot'
-import { loadSnapshot, readSnapshot } from './store'
-import { openState, sealState } from './token'
+import { type BrowserEvent, visit } from './visit'
 
 const envelope = z.strictObject({
   site: z.string().min(1).max(100),
-  contact: z.string().max(200).optional(),
+  contact: z.string().max(MAX_BROWSER_ID_CHARS).optional(),
   state: z.string().max(8192).optional(),
   events: z.array(z.unknown()).min(1, 'send at least one event').max(MAX_EVENTS_PER_BATCH, `send at most ${MAX_EVENTS_PER_BATCH} events a batch`),
 })
@@ -53,37 +48,8 @@ export const eventsRoutes = new Hono<{ Bindings: Env }>()
       c.header('vary', 'origin')
     }
     const events = readEvents(site, body.events, now)
-
-    let { snapshot, isNew } = await currentSnapshot(c.env, site, body.contact, body.state, now)
-    let mergedFrom: string | undefined
-    const email = [...events].reverse().find((e) => e.identify?.email)?.identify?.email
-    if (email && email !== snapshot.f.email) {
-      // An identify with an email another contact has: this visitor is that contact.
-      const owner = await contactIdByEmail(c.env.DB, site.config.site.id, email)
-      if (owner && owner !== snapshot.id) {
-        const known = (await knownSnapshot(c.env, site, owner, now)) ?? { ...emptySnapshot(site, owner, now), f: { email } }
-        mergedFrom = snapshot.id
-        snapshot = mergeSnapshots(site, known, snapshot, now)
-        isNew = false
-      }
-    }
-
-    const decision = decide(site, snapshot, events, now)
-    const next: Snapshot = { ...decision.snapshot, v: Math.max(now, snapshot.v + 1) }
-    const message: VisitMessage = {
-      kind: 'visit',
-      siteId: site.config.site.id,
-      contactId: next.id,
-      v: next.v,
-      createdAt: isNew ? Number(next.f.createdAt) : undefined,
-      activities: decision.activities,
-      fields: decision.fields,
-      statics: decision.statics,
-      counters: decision.counters.map((key) => [key, ...next.k[key]]),
-      mergedFrom,
-    }
-    c.executionCtx.waitUntil(c.env.EVENTS.send(message))
-    const answer: EventsResponse = { contact: next.id, state: await sealState(c.env.STATE_SECRET, site.config.site.id, next), content: decision.content }
+    const { answer, messages } = await visit(c.env, site, { browserId: body.contact, state: body.state, events }, now)
+    if (messages.length > 0) c.executionCtx.waitUntil(c.env.EVENTS.sendBatch(messages.map((m) => ({ body: m }))))
     return c.json(answer)
   })
 
@@ -100,7 +66,7 @@ async function readBody(c: Context): Promise<string> {
 }
 
 /** Validates every event before any is applied: one bad event refuses the batch. */
-function readEvents(site: CompiledSite, raw: unknown[], now: number): IncomingEvent[] {
+function readEvents(site: CompiledSite, raw: unknown[], now: number): BrowserEvent[] {
   return raw.map((value, index) => {
     const r = browserEventSchema.safeParse(value)
     if (!r.success) throw apiError(400, 'invalid_event', `events[${index}]: ${describeIssues(r.error.issues)}`)
@@ -108,13 +74,20 @@ function readEvents(site: CompiledSite, raw: unknown[], now: number): IncomingEv
     // The Worker's clock, not the browser's, says when things happened.
     const activity = toActivity({ ...e, at: undefined }, now)
     if (e.type !== 'identify') return { activity }
-    const identify: IncomingEvent['identify'] = {}
+    const identify: BrowserEvent['identify'] = {}
     if (e.email !== undefined) {
       const parsed = emailSchema.safeParse(e.email)
       if (!parsed.success) throw apiError(400, 'invalid_event', `events[${index}].email: must be an email address`)
       identify.email = parsed.data
+      identify.rawEmail = e.email
     }
     if (e.externalId !== undefined) identify.externalId = e.externalId
+    if (e.signature !== undefined) {
+      if ((identify.email === undefined) === (identify.externalId === undefined)) {
+        throw apiError(400, 'invalid_event', `events[${index}].signature: a signature vouches for one identifier: send it with an email or an external id, not both`)
+      }
+      identify.signature = e.signature
+    }
     if (e.fields) {
       const refused = Object.keys(e.fields).find((k) => !site.config.site.browserFields.includes(k))
       if (refused) throw apiError(400, 'field_not_allowed', `events[${index}].fields.${refused}: this site does not let a browser set it`)
@@ -124,47 +97,4 @@ function readEvents(site: CompiledSite, raw: unknown[], now: number): IncomingEv
     }
     return { activity, identify }
   })
-}
-
-/**
- * The contact's state: the newer of its KV snapshot and the token it sent. Only a contact neither
- * holds (a first visit, or a snapshot KV lost) costs a D1 read; an id nobody knows gets a new contact.
- */
-async function currentSnapshot(env: Env, site: CompiledSite, contactId: string | undefined, token: string | undefined, now: number) {
-  const siteId = site.config.site.id
-  let snapshot: Snapshot | undefined
-  if (contactId !== undefined && CONTACT_ID.test(contactId)) {
-    const [stored, sealed] = await Promise.all([readSnapshot(env.KV, siteId, contactId), openState(env.STATE_SECRET, siteId, contactId, token)])
-    if (stored && 'redirect' in stored) {
-      snapshot = await knownSnapshot(env, site, stored.redirect, now)
-    } else {
-      snapshot = stored && (!sealed || stored.v >= sealed.v) ? stored : sealed
-      snapshot ??= await loadSnapshot(env.DB, site, contactId, now)
-    }
-  }
-  if (!snapshot) return { snapshot: emptySnapshot(site, newId('c'), now), isNew: true }
-  if (!coversSite(snapshot, site)) snapshot = await coverNewMatchers(env, site, snapshot, now)
-  return { snapshot, isNew: false }
-}
-
-/** A known contact's snapshot, from KV or else from D1. */
-async function knownSnapshot(env: Env, site: CompiledSite, contactId: string, now: number): Promise<Snapshot | undefined> {
-  const stored = await readSnapshot(env.KV, site.config.site.id, contactId)
-  if (stored && !('redirect' in stored)) return coversSite(stored, site) ? stored : coverNewMatchers(env, site, stored, now)
-  return loadSnapshot(env.DB, site, contactId, now)
-}
-
-/**
- * The site's conditions count activities this snapshot has no aggregate for (a segment was added since
- * it was built): take those aggregates from D1, keep the rest of the snapshot as it is.
- */
-async function coverNewMatchers(env: Env, site: CompiledSite, snapshot: Snapshot, now: number): Promise<Snapshot> {
-  const fresh = await loadSnapshot(env.DB, site, snapshot.id, now)
-  const covered = new Set(snapshot.x)
-  const a = { ...snapshot.a }
-  for (const key of site.matchers.keys()) {
-    if (covered.has(key)) continue
-    if (fresh?.a[key]) a[key] = fresh.a[key]
-  }
-  return { ...snapshot, a, x: [...site.matchers.keys()] }
 }

@@ -1,5 +1,6 @@
 import { type Activity } from '../conditions/evaluate'
 import { type Scalar } from '../conditions/types'
+import { type IdentifierKind } from './identity'
 
 /** What a decision leaves for the consumer to write to D1. */
 export interface VisitMessage {
@@ -11,7 +12,10 @@ export interface VisitMessage {
   /** Set when the contact was made on this request. */
   createdAt?: number
   activities: Activity[]
+  /** Field changes; `email` and `externalId` here are verified identifiers the contact takes. */
   fields: Record<string, Scalar | null>
+  /** Identifiers the browser gave without proof, kept on the contact as claims. */
+  claims?: Partial<Record<IdentifierKind, string>>
   statics: Array<[segment: string, change: 'add' | 'remove']>
   counters: Array<[key: string, runs: number, lastAt: number]>
   /** The anonymous contact an identify merged into this one. */
@@ -25,4 +29,12 @@ export interface RefreshMessage {
   contactIds: string[]
 }
 
-export type QueueMessage = VisitMessage | RefreshMessage
+/** Mark these contact ids erased in KV (the rest of an erasure that named more ids than one request writes). */
+export interface EraseMessage {
+  kind: 'erase'
+  siteId: string
+  contactIds: string[]
+  at: number
+}
+
+export type QueueMessage = VisitMessage | RefreshMessage | EraseMessage

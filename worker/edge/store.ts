@@ -9,9 +9,16 @@ import { resolveAlias } from '../data/merge'
 import { type Scalar } from '../conditions/types'
 import { type CompiledSite } from './compile'
 import { type Snapshot, aggregateHistory } from './snapshot'
+import { TOKEN_MAX_AGE_MS } from './token'
 
-/** What KV holds for a contact id: its snapshot, or the contact it was merged into. */
-export type StoredSnapshot = Snapshot | { redirect: string }
+/**
+ * What KV holds for a contact id: its snapshot, the contact it was merged into, or the mark of an erased
+ * contact (kept as long as a state token of it could still be trusted, so no token brings it back).
+ */
+export type StoredSnapshot = Snapshot | { redirect: string } | { erased: number }
+
+/** How long an erased contact's mark stays: past the age any token of it could have. */
+export const ERASED_MARK_TTL_S = TOKEN_MAX_AGE_MS / 1000 + 24 * 60 * 60
 
 const snapshotKey = (siteId: string, contactId: string) => `contact:${siteId}:${contactId}`
 
@@ -23,8 +30,10 @@ export async function writeSnapshot(kv: KVNamespace, siteId: string, value: Stor
   await kv.put(snapshotKey(siteId, contactId), JSON.stringify(value))
 }
 
-export async function deleteSnapshot(kv: KVNamespace, siteId: string, contactId: string): Promise<void> {
-  await kv.delete(snapshotKey(siteId, contactId))
+/** Replaces what KV holds for these contact ids with the mark of an erased contact. */
+export async function markErased(kv: KVNamespace, siteId: string, contactIds: readonly string[], now: number): Promise<void> {
+  const mark = JSON.stringify({ erased: now })
+  await Promise.all(contactIds.map((id) => kv.put(snapshotKey(siteId, id), mark, { expirationTtl: ERASED_MARK_TTL_S })))
 }
 
 /**

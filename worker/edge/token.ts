@@ -8,63 +8,45 @@
  * a small snapshot costs more time than the bytes it saves.
  */
 import { fromBase64Url, toBase64Url } from '../lib/base64url'
+import { seal, unseal } from '../lib/seal'
 import { type Snapshot } from './snapshot'
 
 /** Tokens longer than this are not sent; the next request falls back to the KV snapshot. */
 export const MAX_TOKEN_CHARS = 4096
+/**
+ * A token older than this is not trusted (its version is its time). Tokens only bridge the moments KV
+ * and D1 lag behind a browser; the age limit is what lets an erased contact's token expire.
+ */
+export const TOKEN_MAX_AGE_MS = 7 * 24 * 60 * 60_000
 /** Snapshots whose JSON is longer than this are deflated before sealing. */
 const COMPRESS_OVER_BYTES = 2048
 const VERSION = '1.'
-
-const keys = new Map<string, Promise<CryptoKey>>()
-
-function keyFor(secret: string): Promise<CryptoKey> {
-  let key = keys.get(secret)
-  if (!key) {
-    key = crypto.subtle
-      .digest('SHA-256', new TextEncoder().encode(`segue-state-token:${secret}`))
-      .then((raw) => crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']))
-    keys.set(secret, key)
-  }
-  return key
-}
 
 const additionalData = (siteId: string, contactId: string) => new TextEncoder().encode(`${siteId}\u0000${contactId}`)
 
 /** Seals a snapshot; undefined when the token would be too long to carry. */
 export async function sealState(secret: string, siteId: string, snap: Snapshot): Promise<string | undefined> {
-  const iv = crypto.getRandomValues(new Uint8Array(12))
   const json = new TextEncoder().encode(JSON.stringify(snap))
   const body = json.length > COMPRESS_OVER_BYTES ? await deflate(json) : json
   const plain = new Uint8Array(1 + body.length)
   plain[0] = json.length > COMPRESS_OVER_BYTES ? 1 : 0
   plain.set(body, 1)
-  const sealed = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: additionalData(siteId, snap.id) }, await keyFor(secret), plain)
-  const bytes = new Uint8Array(12 + sealed.byteLength)
-  bytes.set(iv)
-  bytes.set(new Uint8Array(sealed), 12)
-  const token = VERSION + toBase64Url(bytes)
+  const token = VERSION + toBase64Url(await seal('segue-state-token', secret, plain, additionalData(siteId, snap.id)))
   return token.length <= MAX_TOKEN_CHARS ? token : undefined
 }
 
 /**
  * Opens a token for this site and contact. Anything else — forged, truncated, from another site or
- * contact, an unknown format — gives undefined, never an error.
+ * contact, an unknown format, older than TOKEN_MAX_AGE_MS — gives undefined, never an error.
  */
-export async function openState(secret: string, siteId: string, contactId: string, token: unknown): Promise<Snapshot | undefined> {
+export async function openState(secret: string, siteId: string, contactId: string, token: unknown, now: number): Promise<Snapshot | undefined> {
   if (typeof token !== 'string' || !token.startsWith(VERSION) || token.length > MAX_TOKEN_CHARS) return undefined
   try {
-    const bytes = fromBase64Url(token.slice(VERSION.length))
-    if (bytes.length < 12 + 16) return undefined
-    const plain = await crypto.subtle.decrypt(
-      { name: 'AES-GCM', iv: bytes.slice(0, 12), additionalData: additionalData(siteId, contactId) },
-      await keyFor(secret),
-      bytes.slice(12),
-    )
-    const opened = new Uint8Array(plain)
+    const opened = await unseal('segue-state-token', secret, fromBase64Url(token.slice(VERSION.length)), additionalData(siteId, contactId))
+    if (!opened) return undefined
     const json = opened[0] === 1 ? await inflate(opened.subarray(1)) : opened.subarray(1)
     const snap = JSON.parse(new TextDecoder().decode(json)) as Snapshot
-    return snap && snap.id === contactId && typeof snap.v === 'number' ? snap : undefined
+    return snap && snap.id === contactId && typeof snap.v === 'number' && now - snap.v <= TOKEN_MAX_AGE_MS ? snap : undefined
   } catch {
     return undefined
   }

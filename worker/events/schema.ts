@@ -8,6 +8,7 @@ import { type Activity } from '../conditions/evaluate'
 import { parseInstant } from '../conditions/dates'
 import { AMOUNT_SCALE } from '../conditions/prepare'
 import { safeUrl } from '../content/sanitize'
+import { SIGNATURE } from '../edge/identity'
 
 export const EVENT_ID = /^[A-Za-z0-9_.:-]{1,128}$/
 const PROP_KEY = /^[A-Za-z][A-Za-z0-9_]{0,63}$/
@@ -35,6 +36,7 @@ export const eventSchema = z.discriminatedUnion('type', [
     type: z.literal('identify'),
     email: z.string().max(254).optional(),
     externalId: z.string().min(1).max(128).optional(),
+    signature: z.string().regex(SIGNATURE, 'must be a signature made with the site\'s identity secret: "<unix seconds>.<64 hex digits>"').optional(),
     fields: z.record(z.string().max(64), scalar.nullable()).optional(),
   }),
   z.strictObject({

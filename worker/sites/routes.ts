@@ -4,15 +4,16 @@ import { listSites } from '../data/sites'
 import { publishSiteConfig } from '../edge/config'
 import { readJson } from '../http/validate'
 import { siteCreate, sitePatch } from './schema'
-import { createSite, siteJson, updateSite } from './service'
+import { createSite, identitySecretJson, rotateIdentitySecret, siteJson, updateSite } from './service'
 
-/** `/api/v1/sites`: list, create, get, update. `:site` routes find their site in loadSite first. */
+/** `/api/v1/sites`: list, create, get, update, rotate the identity secret. `:site` routes find their site in loadSite first. */
 export const sitesRoutes = new Hono<AppEnv>()
-  .get('/', async (c) => c.json({ items: (await listSites(c.env.DB)).map(siteJson) }))
+  .get('/', async (c) => c.json({ items: (await listSites(c.env.DB)).map((s) => siteJson(s)) }))
   .post('/', async (c) => {
     const site = await createSite(c.env.DB, await readJson(c, siteCreate))
     await publishSiteConfig(c.env, site.id)
-    return c.json(siteJson(site), 201)
+    return c.json(siteJson(site, { revealSecret: true }), 201)
   })
   .get('/:site', (c) => c.json(siteJson(c.get('site'))))
   .patch('/:site', async (c) => c.json(siteJson(await updateSite(c.env.DB, c.get('site'), await readJson(c, sitePatch)))))
+  .post('/:site/identity-secret', async (c) => c.json(identitySecretJson(await rotateIdentitySecret(c.env.DB, c.get('site')), true)))

@@ -30,6 +30,7 @@ const siteFields = {
     .max(200)
     .refine((fs) => new Set(fs.map((f) => f.key)).size === fs.length, { message: 'declare each field key once' }),
   browserFields: z.array(z.string().max(64)).max(200),
+  trustUnsignedIdentify: z.boolean(),
 }
 
 export const siteCreate = z.strictObject({
@@ -39,6 +40,7 @@ export const siteCreate = z.strictObject({
   allowedOrigins: siteFields.allowedOrigins.default([]),
   fields: siteFields.fields.default([]),
   browserFields: siteFields.browserFields.default([]),
+  trustUnsignedIdentify: siteFields.trustUnsignedIdentify.default(false),
 })
 
 export const sitePatch = z.strictObject({
@@ -47,4 +49,5 @@ export const sitePatch = z.strictObject({
   allowedOrigins: siteFields.allowedOrigins.optional(),
   fields: siteFields.fields.optional(),
   browserFields: siteFields.browserFields.optional(),
+  trustUnsignedIdentify: siteFields.trustUnsignedIdentify.optional(),
 })

@@ -4,11 +4,24 @@ import { fieldRefs } from '../conditions/types'
 import { allSegments } from '../data/segments'
 import { type Site, getSite, saveSite, siteKeyTaken } from '../data/sites'
 import { apiError } from '../http/errors'
+import { newIdentitySecret } from '../edge/identity'
 import { newId } from '../lib/ids'
 import { type siteCreate, type sitePatch } from './schema'
 
+/**
+ * A site's identity secret as the admin API shows it: when it was made and how it ends. The secret itself
+ * (`value`) only in the answer that made it, when a site is created or its secret rotated.
+ */
+export function identitySecretJson(s: Site, reveal = false) {
+  return {
+    ...(reveal ? { value: s.identitySecret } : {}),
+    createdAt: new Date(s.identitySecretCreatedAt).toISOString(),
+    endsWith: s.identitySecret.slice(-4),
+  }
+}
+
 /** A site as the admin API shows it. */
-export function siteJson(s: Site) {
+export function siteJson(s: Site, opts: { revealSecret?: boolean } = {}) {
   return {
     id: s.id,
     key: s.key,
@@ -16,6 +29,8 @@ export function siteJson(s: Site) {
     allowedOrigins: s.allowedOrigins,
     fields: s.fields,
     browserFields: s.browserFields,
+    identitySecret: identitySecretJson(s, opts.revealSecret),
+    trustUnsignedIdentify: s.trustUnsignedIdentify,
     createdAt: new Date(s.createdAt).toISOString(),
     updatedAt: new Date(s.updatedAt).toISOString(),
   }
@@ -29,6 +44,9 @@ export async function createSite(db: D1Database, input: z.output<typeof siteCrea
     allowedOrigins: input.allowedOrigins,
     fields: input.fields,
     browserFields: input.browserFields,
+    identitySecret: newIdentitySecret(),
+    identitySecretCreatedAt: now,
+    trustUnsignedIdentify: input.trustUnsignedIdentify,
     createdAt: now,
     updatedAt: now,
   }
@@ -47,6 +65,7 @@ export async function updateSite(db: D1Database, site: Site, patch: z.output<typ
     allowedOrigins: patch.allowedOrigins ?? site.allowedOrigins,
     fields: patch.fields ?? site.fields,
     browserFields: patch.browserFields ?? site.browserFields,
+    trustUnsignedIdentify: patch.trustUnsignedIdentify ?? site.trustUnsignedIdentify,
     updatedAt: now,
   }
   if (next.key !== site.key && (await siteKeyTaken(db, next.key, site.id))) {
@@ -54,6 +73,16 @@ export async function updateSite(db: D1Database, site: Site, patch: z.output<typ
   }
   if (patch.fields) await checkFieldChanges(db, site, patch.fields)
   checkBrowserFields(next)
+  await saveSite(db, next).run()
+  return next
+}
+
+/**
+ * Replaces a site's identity secret: signatures made with the old one stop being accepted at once (their
+ * identifies become unverified claims), so the site's servers need the new one first.
+ */
+export async function rotateIdentitySecret(db: D1Database, site: Site, now = Date.now()): Promise<Site> {
+  const next: Site = { ...site, identitySecret: newIdentitySecret(), identitySecretCreatedAt: now, updatedAt: now }
   await saveSite(db, next).run()
   return next
 }

@@ -1,0 +1,62 @@
+/**
+ * Erasing a contact, and remembering which ids were erased so that nothing in flight brings one back.
+ */
+
+/** The ids merged into a contact: each still leads a browser to it, so each goes when it does. */
+export async function aliasIdsOf(db: D1Database, siteId: string, contactId: string): Promise<string[]> {
+  const { results } = await db
+    .prepare('SELECT alias_id FROM contact_aliases WHERE site_id = ?1 AND contact_id = ?2')
+    .bind(siteId, contactId)
+    .all<{ alias_id: string }>()
+  return results.map((r) => r.alias_id)
+}
+
+/**
+ * Statements that erase a contact: its row (fields, identifiers, claims), activities, memberships,
+ * limitation counters, kept identifiers and the aliases both ways (with what merges kept of other
+ * contacts), leaving only its id and its aliases' ids as erased.
+ */
+export function eraseContact(db: D1Database, siteId: string, contactId: string, now: number): D1PreparedStatement[] {
+  const byContact = (table: string) => db.prepare(`DELETE FROM ${table} WHERE site_id = ?1 AND contact_id = ?2`).bind(siteId, contactId)
+  return [
+    db
+      .prepare(
+        `INSERT INTO erased_contacts (site_id, contact_id, erased_at)
+         SELECT ?1, ?2, ?3 UNION ALL SELECT ?1, alias_id, ?3 FROM contact_aliases WHERE site_id = ?1 AND contact_id = ?2
+         ON CONFLICT DO UPDATE SET erased_at = ?3`,
+      )
+      .bind(siteId, contactId, now),
+    byContact('segment_members'),
+    byContact('events'),
+    byContact('workflow_counters'),
+    byContact('contact_identities'),
+    byContact('contact_aliases'),
+    db.prepare('DELETE FROM contact_aliases WHERE site_id = ?1 AND alias_id = ?2').bind(siteId, contactId),
+    db.prepare('DELETE FROM contacts WHERE site_id = ?1 AND id = ?2').bind(siteId, contactId),
+  ]
+}
+
+/**
+ * What these ids stand for in D1 now: the contact an id was merged into, null for an erased id; ids that
+ * are neither are left out.
+ */
+export async function movedOrErased(db: D1Database, siteId: string, ids: readonly string[]): Promise<Map<string, string | null>> {
+  if (ids.length === 0) return new Map()
+  const { results } = await db
+    .prepare(
+      `SELECT alias_id AS id, contact_id AS target FROM contact_aliases WHERE site_id = ?1 AND alias_id IN (SELECT value FROM json_each(?2))
+       UNION ALL
+       SELECT contact_id, NULL FROM erased_contacts WHERE site_id = ?1 AND contact_id IN (SELECT value FROM json_each(?2))`,
+    )
+    .bind(siteId, JSON.stringify([...new Set(ids)]))
+    .all<{ id: string; target: string | null }>()
+  const out = new Map<string, string | null>()
+  // An id can be both when an alias of an erased contact was erased with it: erased wins.
+  for (const r of results) if (!out.has(r.id) || r.target === null) out.set(r.id, r.target)
+  return out
+}
+
+/** Forgets erasures older than `before`, past the time any token or queued message could name them. */
+export function pruneErased(db: D1Database, before: number): D1PreparedStatement {
+  return db.prepare('DELETE FROM erased_contacts WHERE erased_at < ?1').bind(before)
+}

@@ -1,0 +1,178 @@
+/**
+ * One batch of a browser's events, from the browser id it sent to the answer: which contact the browser
+ * is (its sealed browser id, then one KV read raced against the state token), who its identifies say the
+ * visitor is (worker/edge/identity.ts), the decision, and the messages that write it all to D1 after the
+ * answer.
+ *
+ * A batch normally decides for one contact. When an identify switches the browser to another person (a
+ * shared computer), the events before it are decided for the contact they belong to and the rest for the
+ * new one; the answer carries the content, state and browser id of the last.
+ */
+import { type EventsResponse } from '../../shared/protocol'
+import { type Scalar } from '../conditions/types'
+import { ownerOf } from '../data/identities'
+import { newId } from '../lib/ids'
+import { issueBrowserId, openBrowserId } from './browser-id'
+import { type CompiledSite } from './compile'
+import { type Decision, type IncomingEvent, decide } from './decide'
+import { type Identifier, type IdentifierKind, checkIdentify, claimStep, verifiedStep } from './identity'
+import { type VisitMessage } from './messages'
+import { type Snapshot, coversSite, emptySnapshot, mergeSnapshots } from './snapshot'
+import { loadSnapshot, readSnapshot } from './store'
+import { openState, sealState } from './token'
+
+/** An event as the browser sent it: an identify still carries its identifiers and their signature. */
+export interface BrowserEvent {
+  activity: IncomingEvent['activity']
+  identify?: {
+    /** Trimmed and lower-cased; `rawEmail` is the address as sent. */
+    email?: string
+    rawEmail?: string
+    externalId?: string
+    signature?: string
+    fields?: Record<string, Scalar | null>
+  }
+}
+
+export interface VisitInput {
+  browserId?: string
+  state?: string
+  events: BrowserEvent[]
+}
+
+/** The events of a batch that belong to one contact. */
+interface Part {
+  snapshot: Snapshot
+  isNew: boolean
+  mergedFrom?: string
+  events: IncomingEvent[]
+  /** Verified identifiers the contact takes in this batch (decide applies them in order). */
+  attached: Partial<Record<IdentifierKind, string>>
+  claims: Partial<Record<IdentifierKind, string>>
+}
+
+export async function visit(env: Env, site: CompiledSite, input: VisitInput, now: number): Promise<{ answer: EventsResponse; messages: VisitMessage[] }> {
+  const siteId = site.config.site.id
+  const opened = await openContact(env, site, input.browserId, input.state, now)
+  const decided = new Map<string, Snapshot>()
+  const messages: VisitMessage[] = []
+  let last: { decision: Decision; snapshot: Snapshot } | undefined
+  let refused = false
+
+  const close = (part: Part) => {
+    if (part.events.length === 0) return
+    const decision = decide(site, part.snapshot, part.events, now)
+    const snapshot: Snapshot = { ...decision.snapshot, v: Math.max(now, part.snapshot.v + 1) }
+    decided.set(snapshot.id, snapshot)
+    messages.push({
+      kind: 'visit',
+      siteId,
+      contactId: snapshot.id,
+      v: snapshot.v,
+      createdAt: part.isNew ? Number(snapshot.f.createdAt) : undefined,
+      activities: decision.activities,
+      fields: decision.fields,
+      claims: Object.keys(part.claims).length > 0 ? part.claims : undefined,
+      statics: decision.statics,
+      counters: decision.counters.map((key) => [key, ...snapshot.k[key]]),
+      mergedFrom: part.mergedFrom,
+    })
+    last = { decision, snapshot }
+  }
+  const fresh = (): Part => ({ snapshot: emptySnapshot(site, newId('c'), now), isNew: true, events: [], attached: {}, claims: {} })
+  const switchTo = async (owner: string): Promise<Part> => ({
+    snapshot: decided.get(owner) ?? (await knownSnapshot(env, site, owner, now)) ?? emptySnapshot(site, owner, now),
+    isNew: false,
+    events: [],
+    attached: {},
+    claims: {},
+  })
+  // What the contact is as far as this batch has got: its snapshot with the identifiers it took so far.
+  const view = (p: Part): Snapshot => ({ ...p.snapshot, f: { ...p.snapshot.f, ...p.attached } })
+
+  let part: Part = { snapshot: opened.snapshot, isNew: opened.isNew, events: [], attached: {}, claims: {} }
+  for (const e of input.events) {
+    const id = e.identify
+    const attach: Identifier[] = []
+    if (id && (id.email !== undefined || id.externalId !== undefined)) {
+      const who = await checkIdentify(site.config.site, id, now)
+      refused ||= who.refused !== undefined
+      for (const identifier of who.verified) {
+        const step = await verifiedStep(view(part), identifier, (x) => ownerOf(env.DB, siteId, x))
+        if (step.to === 'merge') {
+          const into = decided.get(step.owner) ?? (await knownSnapshot(env, site, step.owner, now)) ?? emptySnapshot(site, step.owner, now)
+          // A contact made on this very request has nothing stored to merge: it simply becomes the owner.
+          part = { ...part, snapshot: mergeSnapshots(site, into, part.snapshot, now), isNew: false, mergedFrom: part.isNew ? undefined : part.snapshot.id }
+        } else if (step.to === 'owner' || step.to === 'new') {
+          close(part)
+          part = step.to === 'owner' ? await switchTo(step.owner) : fresh()
+          attach.length = 0
+        }
+        const taken = step.to === 'self' || step.to === 'new' ? step.attach : undefined
+        if (taken) {
+          attach.push(taken)
+          part.attached[taken.kind] = taken.value
+        }
+      }
+      if (who.claimed.length > 0) {
+        const step = claimStep(view(part), who.claimed)
+        if (step.to === 'new') {
+          close(part)
+          part = fresh()
+          attach.length = 0
+        }
+        for (const c of step.claims) part.claims[c.kind] = c.value
+      }
+    }
+    const identify: IncomingEvent['identify'] = id && { fields: id.fields }
+    for (const a of attach) identify![a.kind] = a.value
+    part.events.push(identify ? { activity: e.activity, identify } : { activity: e.activity })
+  }
+  close(part)
+  if (refused) console.warn(`identify: a signature for site ${siteId} was expired or not made with its identity secret; kept as an unverified claim`)
+
+  const { decision, snapshot } = last!
+  const browserId = opened.contactId === snapshot.id && input.browserId ? input.browserId : await issueBrowserId(env.STATE_SECRET, siteId, snapshot.id)
+  return { answer: { contact: browserId, state: await sealState(env.STATE_SECRET, siteId, snapshot), content: decision.content }, messages }
+}
+
+/**
+ * The contact a browser id names, at its newest: the KV snapshot or the state token, whichever is newer;
+ * D1 only when neither holds it. An id this Worker did not issue, or a contact erased since, gets a new
+ * contact (and no D1 query).
+ */
+async function openContact(env: Env, site: CompiledSite, browserId: string | undefined, token: string | undefined, now: number) {
+  const siteId = site.config.site.id
+  const contactId = await openBrowserId(env.STATE_SECRET, siteId, browserId)
+  let snapshot: Snapshot | undefined
+  if (contactId !== undefined) {
+    const [stored, sealed] = await Promise.all([readSnapshot(env.KV, siteId, contactId), openState(env.STATE_SECRET, siteId, contactId, token, now)])
+    if (stored && 'redirect' in stored) snapshot = await knownSnapshot(env, site, stored.redirect, now)
+    else if (!stored || !('erased' in stored)) snapshot = (stored && (!sealed || stored.v >= sealed.v) ? stored : sealed) ?? (await loadSnapshot(env.DB, site, contactId, now))
+  }
+  if (!snapshot) return { snapshot: emptySnapshot(site, newId('c'), now), isNew: true, contactId: undefined }
+  return { snapshot: coversSite(snapshot, site) ? snapshot : await coverNewMatchers(env, site, snapshot, now), isNew: false, contactId }
+}
+
+/** A known contact's snapshot, from KV or else from D1; undefined when it was erased or never existed. */
+async function knownSnapshot(env: Env, site: CompiledSite, contactId: string, now: number): Promise<Snapshot | undefined> {
+  const stored = await readSnapshot(env.KV, site.config.site.id, contactId)
+  if (stored && 'erased' in stored) return undefined
+  if (stored && !('redirect' in stored)) return coversSite(stored, site) ? stored : coverNewMatchers(env, site, stored, now)
+  return loadSnapshot(env.DB, site, contactId, now)
+}
+
+/**
+ * The site's conditions count activities this snapshot has no aggregate for (a segment was added since
+ * it was built): take those aggregates from D1, keep the rest of the snapshot as it is.
+ */
+async function coverNewMatchers(env: Env, site: CompiledSite, snapshot: Snapshot, now: number): Promise<Snapshot> {
+  const fresh = await loadSnapshot(env.DB, site, snapshot.id, now)
+  const covered = new Set(snapshot.x)
+  const a = { ...snapshot.a }
+  for (const key of site.matchers.keys()) {
+    if (covered.has(key)) continue
+    if (fresh?.a[key]) a[key] = fresh.a[key]
+  }
+  return { ...snapshot, a, x: [...site.matchers.keys()] }
+}
