@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs'
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
+import { openBrowserId } from '../../worker/edge/browser-id'
 
 const e2e = inject('e2e')
 const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
@@ -55,7 +56,11 @@ describe.runIf(e2e.browser)('Segue in Chromium', () => {
 
   const popupTitle = (page: Page, id: string) => page.locator(`[data-segue="${id}"] h2`)
   const activeInPopup = (page: Page) => page.evaluate(() => document.querySelector('[data-segue]')?.shadowRoot?.activeElement?.className ?? null)
-  const contactOf = (page: Page) => page.evaluate((key) => localStorage.getItem(`segue_c_${key}`), e2e.siteKey)
+  /** The contact the page's browser id names (the id is sealed: the page itself cannot read it). */
+  const contactOf = async (page: Page) => {
+    const browserId = await page.evaluate((key) => localStorage.getItem(`segue_c_${key}`), e2e.siteKey)
+    return browserId ? ((await openBrowserId(e2e.stateSecret, 'demo', browserId)) ?? null) : null
+  }
 
   async function timeline(contact: string): Promise<Array<{ type: string; name?: string; contentId?: string }>> {
     const res = await fetch(`${e2e.worker}/api/v1/sites/demo/contacts/${contact}/events?limit=200`, { headers: { authorization: `Bearer ${e2e.token}` } })
@@ -120,6 +125,26 @@ describe.runIf(e2e.browser)('Segue in Chromium', () => {
     const clicked = await eventually(() => timeline(clickerId!), (t) => t.some((e) => e.name === 'clicked'))
     expect(clicked.filter((e) => e.type === 'content').map((e) => e.name).sort()).toEqual(['clicked', 'shown'])
     expect([...closer.errors, ...clicker.errors]).toEqual([])
+  })
+
+  it('signs a customer in with a signature made by the page\'s server: Ana gets rock, Bob jazz, on their own contacts', async () => {
+    const { page, batches, errors } = await visit('/')
+    await expect.poll(() => popupTitle(page, 'jazz').count()).toBe(1)
+    await page.keyboard.press('Escape')
+    await page.click('button[data-customer="ana@example.com"]')
+    await expect.poll(() => popupTitle(page, 'rock').textContent()).toBe('Rock album of the week')
+    await expect.poll(() => page.locator('#who').textContent()).toBe('You are signed in as Ana García.')
+    const signedIn = batches.flatMap((b) => b.events).find((e) => e.type === 'identify') as { email?: string; signature?: string } | undefined
+    expect(signedIn).toMatchObject({ email: 'ana@example.com', signature: expect.stringMatching(/^\d+\.[0-9a-f]{64}$/) })
+    expect(await eventually(() => contactOf(page), (id) => id === 'demo-ana')).toBe('demo-ana')
+    expect(JSON.stringify(await page.evaluate(() => ({ ...localStorage })))).not.toContain('demo-ana')
+    await page.keyboard.press('Escape')
+    await page.click('button[data-customer="bob@example.com"]')
+    await expect.poll(() => popupTitle(page, 'jazz').textContent()).toBe('Jazz album of the week')
+    expect(await eventually(() => contactOf(page), (id) => id === 'demo-bob')).toBe('demo-bob')
+    const anasVisits = await eventually(() => timeline('demo-ana'), (t) => t.some((e) => e.type === 'identify'))
+    expect(anasVisits.some((e) => e.type === 'page_visit')).toBe(true)
+    expect(errors).toEqual([])
   })
 
   it('sends and stores nothing before consent on a consent-required page', async () => {

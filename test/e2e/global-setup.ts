@@ -25,6 +25,8 @@ export interface E2EContext {
   worker: string
   page: string
   token: string
+  /** The Worker's STATE_SECRET, so a test can read which contact a browser id names. */
+  stateSecret: string
   siteKey: string
 }
 
@@ -39,7 +41,7 @@ export default async function setup(project: TestProject) {
     const message = `Chromium is not installed at ${CHROMIUM}: the browser tests cannot run (apt-get install -y chromium)`
     if (process.env.CI) throw new Error(message)
     console.warn(`\n${'!'.repeat(100)}\n!!! ${message}\n!!! They are SKIPPED on this machine; CI installs Chromium and runs them.\n${'!'.repeat(100)}\n`)
-    project.provide('e2e', { browser: false, chromium: CHROMIUM, worker: '', page: '', token: '', siteKey: '' })
+    project.provide('e2e', { browser: false, chromium: CHROMIUM, worker: '', page: '', token: '', stateSecret: '', siteKey: '' })
     return
   }
   const state = mkdtempSync(join(tmpdir(), 'segue-e2e-'))
@@ -90,7 +92,7 @@ export default async function setup(project: TestProject) {
   })
   await new Promise<void>((resolve) => pages.listen(pagePort, '127.0.0.1', resolve))
 
-  project.provide('e2e', { browser: true, chromium: CHROMIUM, worker, page: pageOrigin, token: ADMIN_TOKEN, siteKey: demo.site.key })
+  project.provide('e2e', { browser: true, chromium: CHROMIUM, worker, page: pageOrigin, token: ADMIN_TOKEN, stateSecret: STATE_SECRET, siteKey: demo.site.key })
   return async () => {
     pages.close()
     dev.kill('SIGTERM')

@@ -2,7 +2,7 @@
  * The admin console, through the Worker: sessions, CSRF, pages over the same services as the API, and
  * the escaping of everything a visitor sent.
  */
-import { exports } from 'cloudflare:workers'
+import { env, exports } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { app } from '../../worker/app'
 import { ADMIN_TOKEN, api } from './fixtures'
@@ -191,6 +191,67 @@ describe('contacts', () => {
     expect(ok.status).toBe(303)
     const json = await (await api('GET', '/sites/cons/contacts/ana')).json<{ fields: Record<string, unknown> }>()
     expect(json.fields).toMatchObject({ firstName: 'Ana María', plan: 'pro' })
+  })
+})
+
+describe('identity and erasure', () => {
+  it('marks an email a browser gave without a signature as unverified, in the list and on the contact', async () => {
+    await api('POST', '/sites/cons/contacts', { id: 'claimer', fields: { firstName: 'Cleo' } })
+    await env.DB.prepare("UPDATE contacts SET claimed_email = 'cleo@example.com' WHERE site_id = 'cons' AND id = 'claimer'").run()
+    const profile = await (await get(`${S}/contacts/claimer`, session.cookie)).text()
+    expect(profile).toMatch(/cleo@example\.com<\/span> <span class="badge unverified"/)
+    const list = await (await get(`${S}/contacts?q=cleo`, session.cookie)).text()
+    expect(list).toContain('cleo@example.com</a> <span class="badge unverified">unverified</span>')
+  })
+
+  it('exports everything about a contact as a JSON download', async () => {
+    const res = await get(`${S}/contacts/claimer/export`, session.cookie)
+    expect(res.headers.get('content-disposition')).toContain('attachment; filename="contact-claimer.json"')
+    expect(await res.json()).toMatchObject({ contact: { id: 'claimer', claimedEmail: 'cleo@example.com', fields: { firstName: 'Cleo' } }, activities: [] })
+  })
+
+  it('merges a contact into one found by search, keeping both emails', async () => {
+    await api('POST', '/sites/cons/contacts', { id: 'twin-a', email: 'twin.a@example.com', fields: { firstName: 'Tess' } })
+    await api('POST', '/sites/cons/contacts', { id: 'twin-b', email: 'twin.b@example.com', fields: { lastName: 'Ito' } })
+    const search = await (await get(`${S}/contacts/twin-a/merge?q=twin.b`, session.cookie)).text()
+    expect(search).toContain('name="into" value="twin-b"')
+    expect(search).not.toContain('name="into" value="twin-a"')
+    const res = await post(`${S}/contacts/twin-a/merge`, { _csrf: session.csrf, into: 'twin-b' }, session.cookie)
+    expect(res.status).toBe(303)
+    const page = await (await get(res.headers.get('location')!, session.cookie)).text()
+    expect(page).toContain('Merged: this contact now holds')
+    expect(page).toContain('twin.a@example.com')
+    expect(await (await api('GET', '/sites/cons/contacts/twin-b')).json()).toMatchObject({ email: 'twin.b@example.com', fields: { firstName: 'Tess', lastName: 'Ito' } })
+    expect((await api('GET', '/sites/cons/contacts/twin-a')).status).toBe(404)
+  })
+
+  it('deletes a contact after confirmation, with everything kept about it', async () => {
+    expect(await (await get(`${S}/contacts/claimer/delete`, session.cookie)).text()).toContain('This cannot be undone')
+    const res = await post(`${S}/contacts/claimer/delete`, { _csrf: session.csrf }, session.cookie)
+    expect(res.status).toBe(303)
+    expect(await (await get(res.headers.get('location')!, session.cookie)).text()).toContain('deleted with everything Segue kept')
+    expect((await api('GET', '/sites/cons/contacts/claimer')).status).toBe(404)
+  })
+
+  it('rotates the identity secret after confirmation and shows the new one once', async () => {
+    const before = await (await api('GET', '/sites/cons')).json<{ identitySecret: { endsWith: string } }>()
+    expect(await (await get(S, session.cookie)).text()).toContain(`…${before.identitySecret.endsWith}`)
+    expect(await (await get(`${S}/identity-secret`, session.cookie)).text()).toContain('shown once')
+    const res = await post(`${S}/identity-secret`, { _csrf: session.csrf }, session.cookie)
+    expect(res.headers.get('cache-control')).toBe('no-store')
+    const secret = /<pre id="secret">(idsec_[a-z0-9]+)<\/pre>/.exec(await res.text())![1]
+    const after = await (await api('GET', '/sites/cons')).json<{ identitySecret: { endsWith: string } }>()
+    expect(after.identitySecret.endsWith).toBe(secret.slice(-4))
+    expect(await (await get(S, session.cookie)).text()).not.toContain(secret)
+  })
+
+  it('warns on every page of a site while it trusts unsigned identify', async () => {
+    const warning = 'trusts unsigned identify: anyone who knows'
+    expect(await (await get(`${S}/contacts`, session.cookie)).text()).not.toContain(warning)
+    expect((await post(`${S}/identity`, { _csrf: session.csrf, trustUnsignedIdentify: 'on' }, session.cookie)).status).toBe(303)
+    for (const path of [S, `${S}/contacts`, `${S}/segments`]) expect(await (await get(path, session.cookie)).text(), path).toContain(warning)
+    await post(`${S}/identity`, { _csrf: session.csrf }, session.cookie)
+    expect(await (await get(S, session.cookie)).text()).not.toContain(warning)
   })
 })
 

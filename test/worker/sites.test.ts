@@ -12,6 +12,18 @@ describe('sites', () => {
     expect(list.items.map((s) => s.id)).toContain(site.id)
   })
 
+  it('shows a new site\'s identity secret once, in the answer that made it', async () => {
+    const created = await (await api('POST', '/sites', { id: 'secretive', name: 'Secretive' })).json<{ identitySecret: { value: string; endsWith: string }; trustUnsignedIdentify: boolean }>()
+    expect(created.identitySecret.value).toMatch(/^idsec_[a-z0-9]{40}$/)
+    expect(created.identitySecret.endsWith).toBe(created.identitySecret.value.slice(-4))
+    expect(created.trustUnsignedIdentify).toBe(false)
+    const again = await (await api('GET', '/sites/secretive')).text()
+    const list = await (await api('GET', '/sites')).text()
+    for (const text of [again, list]) expect(text).not.toContain(created.identitySecret.value)
+    expect((await api('PATCH', '/sites/secretive', { trustUnsignedIdentify: 'yes' })).status).toBe(400)
+    expect((await api('PATCH', '/sites/secretive', { identitySecret: 'idsec_mine' })).status).toBe(400)
+  })
+
   it('updates name, origins, fields and browser fields', async () => {
     await api('POST', '/sites', { id: 'upd', name: 'Before' })
     const res = await api('PATCH', '/sites/upd', {

@@ -1,9 +1,11 @@
 import { Hono } from 'hono'
 import { type ClauseExplanation } from '../segments/service'
 import { FieldCatalog, SYSTEM_FIELDS, isSystemField } from '../conditions/fields'
-import { contactJson, contactSegments, saveContact } from '../contacts/service'
+import { contactExport, contactJson, contactSegments, eraseContact, mergeContactInto, saveContact } from '../contacts/service'
 import { type Contact, getContact, searchContacts } from '../data/contacts'
 import { listActivities } from '../data/events'
+import { keptIdentifiersOf } from '../data/identities'
+import { aliasesOf } from '../data/merge'
 import { allSegments } from '../data/segments'
 import { type Site, listSites } from '../data/sites'
 import { queueSnapshotRefresh } from '../edge/refresh'
@@ -17,6 +19,22 @@ const EDITABLE = ['firstName', 'lastName', 'birthDate', 'gender', 'country', 'ci
 
 function displayName(c: Contact): string {
   return [c.fields.firstName, c.fields.lastName].filter(Boolean).join(' ') || c.email || c.id
+}
+
+/** An email or external id, marked when a browser gave it without a signature. */
+function Identifier(p: { verified: string | null; claimed: string | null }) {
+  if (p.verified === null && p.claimed === null) return <>—</>
+  return (
+    <>
+      {p.verified}
+      {p.claimed !== null && p.claimed !== p.verified && (
+        <>
+          {p.verified !== null && <br />}
+          <span data-visitor-text>{p.claimed}</span> <span class="badge unverified" title="Given by a browser without a signature: never used to find or merge this contact">unverified</span>
+        </>
+      )}
+    </>
+  )
 }
 
 /** One explained clause, as the console shows it. */
@@ -49,6 +67,7 @@ export const contactRoutes = new Hono<ConsoleEnv>()
     return c.html(
       <Layout title="Contacts" csrf={c.get('session').csrf} site={site} sites={sites} active="contacts">
         <h1>Contacts</h1>
+        <Notice message={c.req.query('erased') ? 'The contact was deleted with everything Segue kept about it.' : undefined} />
         <form method="get" class="filters card" role="search" aria-label="Search contacts">
           <div>
             <label for="q">Email or name</label>
@@ -59,7 +78,10 @@ export const contactRoutes = new Hono<ConsoleEnv>()
         <Table columns={['Contact', 'Name', 'Last seen']} empty="No contacts match." next={page.last && `?${new URLSearchParams({ ...(q ? { q } : {}), cursor: encodeCursor(page.last) })}`}>
           {page.contacts.map((ct) => (
             <tr>
-              <td><a href={`/admin/sites/${site.id}/contacts/${ct.id}`}>{ct.email ?? ct.id}</a></td>
+              <td>
+                <a href={`/admin/sites/${site.id}/contacts/${ct.id}`}>{ct.email ?? ct.claimedEmail ?? ct.id}</a>
+                {ct.email === null && ct.claimedEmail !== null && <> <span class="badge unverified">unverified</span></>}
+              </td>
               <td>{[ct.fields.firstName, ct.fields.lastName].filter(Boolean).join(' ')}</td>
               <td>{when(ct.lastSeenAt)}</td>
             </tr>
@@ -101,6 +123,46 @@ export const contactRoutes = new Hono<ConsoleEnv>()
       return c.html(await profile(c.env, site, contact, c.get('session').csrf, undefined, undefined, (await errorsOf(err)).message), 409)
     }
   })
+  .get('/:id/export', async (c) => {
+    const site = c.get('site')
+    const id = c.req.param('id')
+    if (!(await getContact(c.env.DB, site.id, id))) return c.notFound()
+    c.header('content-disposition', `attachment; filename="contact-${id}.json"`)
+    return c.body(await contactExport(c.env.DB, site, id), 200, { 'content-type': 'application/json; charset=utf-8' })
+  })
+  .get('/:id/delete', async (c) => {
+    const site = c.get('site')
+    const contact = await getContact(c.env.DB, site.id, c.req.param('id'))
+    if (!contact) return c.notFound()
+    return c.html(<ErasePage site={site} csrf={c.get('session').csrf} contact={contact} />)
+  })
+  .post('/:id/delete', async (c) => {
+    const site = c.get('site')
+    const contact = await getContact(c.env.DB, site.id, c.req.param('id'))
+    if (!contact) return c.notFound()
+    await eraseContact(c.env, site, contact.id)
+    return c.redirect(`/admin/sites/${site.id}/contacts?erased=1`, 303)
+  })
+  .get('/:id/merge', async (c) => {
+    const site = c.get('site')
+    const contact = await getContact(c.env.DB, site.id, c.req.param('id'))
+    if (!contact) return c.notFound()
+    const q = (c.req.query('q') ?? '').trim().slice(0, 200)
+    const found = q ? (await searchContacts(c.env.DB, site.id, { q, limit: 10 })).contacts.filter((x) => x.id !== contact.id) : []
+    return c.html(<MergePage site={site} csrf={c.get('session').csrf} contact={contact} q={q} found={found} />)
+  })
+  .post('/:id/merge', async (c) => {
+    const site = c.get('site')
+    const contact = await getContact(c.env.DB, site.id, c.req.param('id'))
+    if (!contact) return c.notFound()
+    const into = text(await c.req.parseBody(), 'into')
+    try {
+      const survivor = await mergeContactInto(c.env, site, contact.id, into)
+      return c.redirect(`/admin/sites/${site.id}/contacts/${survivor.id}?notice=merged`, 303)
+    } catch (err) {
+      return c.html(<MergePage site={site} csrf={c.get('session').csrf} contact={contact} q="" found={[]} error={(await errorsOf(err)).message} />, 400)
+    }
+  })
   .get('/:id/edit', async (c) => {
     const site = c.get('site')
     const contact = await getContact(c.env.DB, site.id, c.req.param('id'))
@@ -140,6 +202,71 @@ export const contactRoutes = new Hono<ConsoleEnv>()
       return c.html(<EditPage site={site} csrf={c.get('session').csrf} contact={contact} values={values} errors={{ fields: byField, message: Object.keys(byField).length ? undefined : errors.message }} />, 400)
     }
   })
+
+function ErasePage(p: { site: Site; csrf: string; contact: Contact }) {
+  return (
+    <Layout title={`Delete ${displayName(p.contact)}`} csrf={p.csrf} site={p.site} active="contacts">
+      <h1>Delete {displayName(p.contact)}?</h1>
+      <form method="post" class="card">
+        <Csrf token={p.csrf} />
+        <p>
+          Everything Segue keeps about this contact is erased at once: fields, identifiers, activities, segment
+          memberships, workflow counters and the contacts merged into it. Browsers that were this contact become new,
+          anonymous visitors. Only the id is remembered, so that visits already on their way cannot bring it back.
+          This cannot be undone: <a href={`/admin/sites/${p.site.id}/contacts/${p.contact.id}/export`} download>export the data</a> first
+          if you need it.
+        </p>
+        <p class="row" style="gap:8px">
+          <button type="submit" class="danger shrink">Delete contact</button>
+          <a class="button secondary shrink" href={`/admin/sites/${p.site.id}/contacts/${p.contact.id}`}>Cancel</a>
+        </p>
+      </form>
+    </Layout>
+  )
+}
+
+function MergePage(p: { site: Site; csrf: string; contact: Contact; q: string; found: Contact[]; error?: string }) {
+  const base = `/admin/sites/${p.site.id}/contacts/${p.contact.id}`
+  return (
+    <Layout title={`Merge ${displayName(p.contact)}`} csrf={p.csrf} site={p.site} active="contacts">
+      <p><a href={base}>← {displayName(p.contact)}</a></p>
+      <h1>Merge {displayName(p.contact)} into another contact</h1>
+      <div class="card">
+        <Alert message={p.error} />
+        <p>
+          The contact you pick stays. It keeps its own field values and takes this contact's where it has none; it takes
+          this contact's activities, static segments and workflow counters; every email and external id of this contact
+          stays with it and still finds it, and this contact's own values are kept on the merge record. Browsers that
+          were this contact become the one you pick.
+        </p>
+        <form method="get" class="row" role="search" aria-label="Find the contact to merge into">
+          <div>
+            <label for="q">Email, name or id of the contact that stays</label>
+            <input id="q" name="q" type="search" value={p.q} />
+          </div>
+          <div class="shrink"><button type="submit" class="secondary">Search</button></div>
+        </form>
+      </div>
+      {p.q && (
+        <Table columns={['Contact', 'Name', { label: 'Merge', hidden: true }]} empty="No other contact matches.">
+          {p.found.map((ct) => (
+            <tr>
+              <td><a href={`/admin/sites/${p.site.id}/contacts/${ct.id}`}>{ct.email ?? ct.id}</a></td>
+              <td>{[ct.fields.firstName, ct.fields.lastName].filter(Boolean).join(' ')}</td>
+              <td>
+                <form method="post" action={`${base}/merge`}>
+                  <Csrf token={p.csrf} />
+                  <input type="hidden" name="into" value={ct.id} />
+                  <button type="submit" class="shrink">Merge into this contact<span class="sr-only"> {ct.email ?? ct.id}</span></button>
+                </form>
+              </td>
+            </tr>
+          ))}
+        </Table>
+      )}
+    </Layout>
+  )
+}
 
 function valuesOf(contact: Contact): Record<string, string> {
   const out: Record<string, string> = { email: contact.email ?? '', externalId: contact.externalId ?? '' }
@@ -191,15 +318,22 @@ function EditPage(p: { site: Site; csrf: string; contact: Contact; values: Recor
   )
 }
 
-const NOTICES: Record<string, string> = { added: 'Added to the segment.', removed: 'Removed from the segment.', saved: 'Fields saved.' }
+const NOTICES: Record<string, string> = {
+  added: 'Added to the segment.',
+  removed: 'Removed from the segment.',
+  saved: 'Fields saved.',
+  merged: 'Merged: this contact now holds the other one\'s activities, segments and identifiers.',
+}
 
 async function profile(env: Env, site: Site, contact: Contact, csrf: string, notice?: string, beforeCursor?: string, error?: string) {
   const before = cursorOf(beforeCursor, 2) as [number, string] | undefined
-  const [memberships, segments, events, sites] = await Promise.all([
+  const [memberships, segments, events, sites, kept, merged] = await Promise.all([
     contactSegments(env.DB, site, contact.id),
     allSegments(env.DB, site.id),
     listActivities(env.DB, site.id, contact.id, { before, limit: 26 }),
     listSites(env.DB),
+    keptIdentifiersOf(env.DB, site.id, contact.id),
+    aliasesOf(env.DB, site.id, contact.id),
   ])
   const dynamic = new Set(memberships.filter((m) => m.type === 'dynamic').map((m) => m.id))
   const explanations = await explainSegments(env.DB, site, contact, segments, memberships.map((m) => m.id), segments.filter((s) => dynamic.has(s.id)))
@@ -220,8 +354,14 @@ async function profile(env: Env, site: Site, contact: Contact, csrf: string, not
           <table>
             <tbody>
               <tr><th scope="row">Id</th><td><code>{json.id}</code></td></tr>
-              <tr><th scope="row">Email</th><td>{json.email ?? '—'}</td></tr>
-              <tr><th scope="row">External id</th><td>{json.externalId ?? '—'}</td></tr>
+              <tr><th scope="row">Email</th><td><Identifier verified={json.email} claimed={json.claimedEmail} /></td></tr>
+              <tr><th scope="row">External id</th><td><Identifier verified={json.externalId} claimed={json.claimedExternalId} /></td></tr>
+              {kept.map((k) => (
+                <tr>
+                  <th scope="row">Also {k.kind === 'email' ? 'email' : 'external id'}</th>
+                  <td>{k.value} {!k.verified && <span class="badge unverified">unverified</span>} <span class="hint">kept from a merge</span></td>
+                </tr>
+              ))}
               {Object.entries(json.fields).map(([k, v]) => (
                 <tr><th scope="row">{capitalized(isSystemField(k) ? SYSTEM_FIELDS[k].label : k)}</th><td>{String(v)}</td></tr>
               ))}
@@ -229,7 +369,25 @@ async function profile(env: Env, site: Site, contact: Contact, csrf: string, not
               <tr><th scope="row">Last seen</th><td>{when(contact.lastSeenAt)}</td></tr>
             </tbody>
           </table>
-          <p><a class="button secondary" href={`/admin/sites/${site.id}/contacts/${contact.id}/edit`}>Edit fields</a></p>
+          <p class="row" style="gap:8px">
+            <a class="button secondary shrink" href={`/admin/sites/${site.id}/contacts/${contact.id}/edit`}>Edit fields</a>
+            <a class="button secondary shrink" href={`/admin/sites/${site.id}/contacts/${contact.id}/export`} download>Export data</a>
+            <a class="button secondary shrink" href={`/admin/sites/${site.id}/contacts/${contact.id}/merge`}>Merge into…</a>
+            <a class="button secondary shrink" href={`/admin/sites/${site.id}/contacts/${contact.id}/delete`}>Delete…</a>
+          </p>
+          {merged.length > 0 && (
+            <>
+              <h3>Merged into this contact</h3>
+              <ul class="timeline">
+                {merged.map((m) => (
+                  <li>
+                    <code>{m.id}</code> <span class="hint">{when(m.mergedAt)} · {m.source === 'admin' ? 'by an admin' : 'signed in on a browser'}</span>
+                    {m.kept && <div class="hint">Its own values, kept: <code data-visitor-text>{JSON.stringify(m.kept)}</code></div>}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
         </section>
         <section class="card" aria-labelledby="segments-title">
           <h2 id="segments-title">Segments</h2>

@@ -69,7 +69,15 @@ export function Layout(p: LayoutProps) {
             </form>
           )}
         </header>
-        <main id="main" tabindex={-1}>{p.children}</main>
+        <main id="main" tabindex={-1}>
+          {p.site?.trustUnsignedIdentify && (
+            <div class="alert" role="alert">
+              {p.site.name} trusts unsigned identify: anyone who knows a customer's email can become that customer on this
+              site. <a href={`/admin/sites/${p.site.id}#identity`}>Sign identities and turn this off</a>.
+            </div>
+          )}
+          {p.children}
+        </main>
         <script src="/console/common.js" defer />
         {(p.scripts ?? []).map((s) => <script src={`/console/${s}.js`} defer />)}
       </body>

@@ -6,10 +6,10 @@ import { type Site, listSites } from '../data/sites'
 import { allWorkflows } from '../data/workflows'
 import { publishSiteConfig } from '../edge/config'
 import { siteCreate } from '../sites/schema'
-import { createSite, updateSite } from '../sites/service'
+import { createSite, rotateIdentitySecret, updateSite } from '../sites/service'
 import { describeIssues } from '../http/validate'
 import { type FormErrors, errorsOf, text } from './forms'
-import { Alert, Csrf, Field, Layout, Notice } from './layout'
+import { Alert, Csrf, Field, Layout, Notice, when } from './layout'
 import { type ConsoleEnv } from './session'
 
 function Snippet(p: { origin: string; siteKey: string }) {
@@ -75,6 +75,48 @@ function CountsTable(p: { caption: string; rows: Array<{ id: string; name: strin
 
 const originsForm = z.object({ allowedOrigins: z.string().max(5000) })
 
+/** How a site's server signs a visitor's email, for the page that shows a new secret. */
+const SIGNING_EXAMPLE = `// On your server (Node.js), for the visitor who is signed in:
+import { createHmac } from 'node:crypto'
+const t = Math.floor(Date.now() / 1000)
+const email = user.email.trim().toLowerCase()
+const signature = t + '.' + createHmac('sha256', IDENTITY_SECRET).update(t + '.email.' + email).digest('hex')
+// In the page: segue('identify', { email, signature })`
+
+function IdentityCard(p: { csrf: string; site: Site }) {
+  const base = `/admin/sites/${p.site.id}`
+  return (
+    <div class="card" id="identity">
+      <h2>Signed identity</h2>
+      <p>
+        Your server signs the email (or external id) of the visitor who is signed in with this site's identity secret,
+        and the page passes the signature: <code>segue('identify', {'{ email, signature }'})</code>. Only a signed identify
+        reaches an existing contact; without a signature, an email is kept on the visitor's own contact as an unverified
+        claim.
+      </p>
+      <details>
+        <summary>How your server signs (Node.js; PHP and Python in the identity guide, docs/identity.md)</summary>
+        <pre>{SIGNING_EXAMPLE}</pre>
+      </details>
+      <p>
+        Identity secret ending in <code>…{p.site.identitySecret.slice(-4)}</code>, created {when(p.site.identitySecretCreatedAt)}.{' '}
+        <a class="button secondary" href={`${base}/identity-secret`}>Rotate secret…</a>
+      </p>
+      <form method="post" action={`${base}/identity`}>
+        <Csrf token={p.csrf} />
+        <label>
+          <input type="checkbox" name="trustUnsignedIdentify" value="on" checked={p.site.trustUnsignedIdentify} /> Trust unsigned identify
+        </label>
+        <p class="hint" id="trust-hint">
+          Believes any email or external id a page sends, as if your server had signed it: anyone who knows a customer's
+          email can then become that customer here. Only for sites that cannot sign yet.
+        </p>
+        <button type="submit" class="secondary">Save</button>
+      </form>
+    </div>
+  )
+}
+
 export const siteRoutes = new Hono<ConsoleEnv>()
   .get('/', async (c) => {
     const sites = await listSites(c.env.DB)
@@ -114,12 +156,57 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
     return c.html(
       <Layout title={`${site.name} overview`} csrf={c.get('session').csrf} site={site} sites={sites} active="overview">
         <h1>{site.name}</h1>
-        <Notice message={saved ? 'Allowed origins saved.' : undefined} />
+        <Notice message={saved ? 'Allowed origins saved.' : c.req.query('saved') === 'identity' ? 'Identity settings saved.' : undefined} />
         <h2>Last 7 and 30 days</h2>
         <CountsTable caption="Workflows" rows={workflows} counts={group(byWorkflow)} empty="No workflows yet." />
         <CountsTable caption="Content" rows={content} counts={group(byContent)} empty="No content yet." />
         <Snippet origin={origin} siteKey={site.key} />
         <OriginsForm csrf={c.get('session').csrf} siteId={site.id} origins={site.allowedOrigins} />
+        <IdentityCard csrf={c.get('session').csrf} site={site} />
+      </Layout>,
+    )
+  })
+  .post('/identity', async (c) => {
+    const site = c.get('site')
+    const form = await c.req.parseBody()
+    await updateSite(c.env.DB, site, { trustUnsignedIdentify: form.trustUnsignedIdentify === 'on' })
+    return c.redirect(`/admin/sites/${site.id}?saved=identity#identity`, 303)
+  })
+  .get('/identity-secret', (c) => {
+    const site = c.get('site')
+    return c.html(
+      <Layout title="Rotate the identity secret" csrf={c.get('session').csrf} site={site} active="overview">
+        <h1>Rotate the identity secret?</h1>
+        <form method="post" class="card">
+          <Csrf token={c.get('session').csrf} />
+          <p>
+            A new secret replaces <code>…{site.identitySecret.slice(-4)}</code> at once: signatures made with the old one stop
+            being accepted, and until your servers sign with the new one, identifies are kept as unverified claims. The new
+            secret is shown once.
+          </p>
+          <p class="row" style="gap:8px">
+            <button type="submit" class="danger shrink">Rotate secret</button>
+            <a class="button secondary shrink" href={`/admin/sites/${site.id}#identity`}>Cancel</a>
+          </p>
+        </form>
+      </Layout>,
+    )
+  })
+  .post('/identity-secret', async (c) => {
+    const site = await rotateIdentitySecret(c.env.DB, c.get('site'))
+    c.header('cache-control', 'no-store')
+    return c.html(
+      <Layout title="New identity secret" csrf={c.get('session').csrf} site={site} active="overview">
+        <h1>New identity secret</h1>
+        <div class="card">
+          <Notice message="The secret was rotated. Copy it now: it will not be shown again." />
+          <pre id="secret">{site.identitySecret}</pre>
+          <button type="button" data-copy="secret" class="secondary">Copy secret</button>
+          <span role="status" aria-live="polite" data-copied="secret" />
+          <p>Keep it on your servers only (an environment variable, a secrets manager): never in a page or an app.</p>
+          <pre>{SIGNING_EXAMPLE}</pre>
+          <p><a href={`/admin/sites/${site.id}#identity`}>Back to the overview</a></p>
+        </div>
       </Layout>,
     )
   })
