@@ -1,7 +1,7 @@
 import { type FieldValue } from '../../shared/events'
 import { FieldCatalog } from '../conditions/fields'
 import {
-  type Contact, type ContactChange, findContacts, getContact, insertContacts, touchContact, updateContacts,
+  type Contact, type ContactChange, dropSettledClaims, findContacts, getContact, insertContacts, touchContact, updateContacts,
 } from '../data/contacts'
 import { countersOf } from '../data/counters'
 import { aliasIdsOf, eraseContact as eraseStatements } from '../data/erasure'
@@ -137,6 +137,9 @@ async function write(db: D1Database, site: Site, planned: PlannedRow[], now: num
   const writes: D1PreparedStatement[] = []
   if (created.length > 0) writes.push(...insertContacts(db, site.id, created, now))
   if (changed.length > 0) writes.push(...updateContacts(db, site.id, changed))
+  // An identifier an admin sets is verified: a browser's claim of the same one has nothing left to say.
+  const settled = changed.filter((c) => c.email || c.externalId).map((c) => c.id)
+  if (settled.length > 0) writes.push(dropSettledClaims(db, site.id, settled))
   await writeAndRefresh(db, site, writes, planned.map((p) => p.id), now)
 }
 

@@ -167,12 +167,12 @@ export function touchContact(db: D1Database, siteId: string, id: string, at: num
     .bind(siteId, id, at)
 }
 
-/** Clears the claims a contact now holds as verified identifiers. */
-export function dropSettledClaims(db: D1Database, siteId: string, id: string): D1PreparedStatement {
+/** Clears the claims these contacts now hold as verified identifiers. */
+export function dropSettledClaims(db: D1Database, siteId: string, ids: readonly string[]): D1PreparedStatement {
   return db
     .prepare(
       `UPDATE contacts SET claimed_email = nullif(claimed_email, email), claimed_external_id = nullif(claimed_external_id, external_id)
-       WHERE site_id = ?1 AND id = ?2`,
+       WHERE site_id = ?1 AND id IN (SELECT value FROM json_each(?2)) AND (claimed_email IS NOT NULL OR claimed_external_id IS NOT NULL)`,
     )
-    .bind(siteId, id)
+    .bind(siteId, JSON.stringify(ids))
 }

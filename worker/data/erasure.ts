@@ -5,7 +5,7 @@
 /** The ids merged into a contact: each still leads a browser to it, so each goes when it does. */
 export async function aliasIdsOf(db: D1Database, siteId: string, contactId: string): Promise<string[]> {
   const { results } = await db
-    .prepare('SELECT alias_id FROM contact_aliases WHERE site_id = ?1 AND contact_id = ?2')
+    .prepare('SELECT alias_id FROM contact_aliases INDEXED BY contact_aliases_contact WHERE site_id = ?1 AND contact_id = ?2')
     .bind(siteId, contactId)
     .all<{ alias_id: string }>()
   return results.map((r) => r.alias_id)
@@ -17,7 +17,9 @@ export async function aliasIdsOf(db: D1Database, siteId: string, contactId: stri
  * contacts), leaving only its id and its aliases' ids as erased.
  */
 export function eraseContact(db: D1Database, siteId: string, contactId: string, now: number): D1PreparedStatement[] {
-  const byContact = (table: string) => db.prepare(`DELETE FROM ${table} WHERE site_id = ?1 AND contact_id = ?2`).bind(siteId, contactId)
+  // INDEXED BY: without statistics SQLite would rather walk the whole site by primary key (site_id, ...).
+  const byContact = (table: string, index?: string) =>
+    db.prepare(`DELETE FROM ${table}${index ? ` INDEXED BY ${index}` : ''} WHERE site_id = ?1 AND contact_id = ?2`).bind(siteId, contactId)
   return [
     db
       .prepare(
@@ -26,11 +28,11 @@ export function eraseContact(db: D1Database, siteId: string, contactId: string, 
          ON CONFLICT DO UPDATE SET erased_at = ?3`,
       )
       .bind(siteId, contactId, now),
-    byContact('segment_members'),
-    byContact('events'),
+    byContact('segment_members', 'segment_members_contact'),
+    byContact('events', 'events_contact'),
     byContact('workflow_counters'),
     byContact('contact_identities'),
-    byContact('contact_aliases'),
+    byContact('contact_aliases', 'contact_aliases_contact'),
     db.prepare('DELETE FROM contact_aliases WHERE site_id = ?1 AND alias_id = ?2').bind(siteId, contactId),
     db.prepare('DELETE FROM contacts WHERE site_id = ?1 AND id = ?2').bind(siteId, contactId),
   ]

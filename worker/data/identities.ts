@@ -52,8 +52,11 @@ export async function keptOwners(db: D1Database, siteId: string, keys: { emails:
   if (keys.emails.length === 0 && keys.externalIds.length === 0) return []
   const { results } = await db
     .prepare(
-      `SELECT kind, value, contact_id FROM contact_identities WHERE site_id = ?1 AND verified = 1
-         AND ((kind = 'email' AND value IN (SELECT value FROM json_each(?2))) OR (kind = 'external_id' AND value IN (SELECT value FROM json_each(?3))))`,
+      `SELECT kind, value, contact_id FROM contact_identities INDEXED BY contact_identities_verified
+         WHERE site_id = ?1 AND kind = 'email' AND value IN (SELECT value FROM json_each(?2)) AND verified = 1
+       UNION ALL
+       SELECT kind, value, contact_id FROM contact_identities INDEXED BY contact_identities_verified
+         WHERE site_id = ?1 AND kind = 'external_id' AND value IN (SELECT value FROM json_each(?3)) AND verified = 1`,
     )
     .bind(siteId, JSON.stringify(keys.emails), JSON.stringify(keys.externalIds))
     .all<{ kind: 'email' | 'external_id'; value: string; contact_id: string }>()

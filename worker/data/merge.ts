@@ -71,17 +71,18 @@ export function mergeContacts(db: D1Database, siteId: string, from: string, into
       .bind(siteId, from, into, now),
     db.prepare('UPDATE OR IGNORE contact_identities SET contact_id = ?3 WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, from, into),
     db.prepare('DELETE FROM contact_identities WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, from),
-    db.prepare('UPDATE events SET contact_id = ?3 WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, from, into),
+    // INDEXED BY: without statistics SQLite would rather walk the whole site by primary key (site_id, ...).
+    db.prepare('UPDATE events INDEXED BY events_contact SET contact_id = ?3 WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, from, into),
     db
       .prepare(
         `INSERT INTO segment_members (site_id, segment_id, contact_id, since, source)
-         SELECT m.site_id, m.segment_id, ?3, m.since, m.source FROM segment_members m
+         SELECT m.site_id, m.segment_id, ?3, m.since, m.source FROM segment_members m INDEXED BY segment_members_contact
          JOIN segments s ON s.site_id = m.site_id AND s.id = m.segment_id AND s.type = 'static'
          WHERE m.site_id = ?1 AND m.contact_id = ?2
          ON CONFLICT DO NOTHING`,
       )
       .bind(siteId, from, into),
-    db.prepare('DELETE FROM segment_members WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, from),
+    db.prepare('DELETE FROM segment_members INDEXED BY segment_members_contact WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, from),
     db
       .prepare(
         `INSERT INTO workflow_counters (site_id, contact_id, workflow_id, node_id, runs, last_at)
@@ -90,7 +91,7 @@ export function mergeContacts(db: D1Database, siteId: string, from: string, into
       )
       .bind(siteId, from, into),
     db.prepare('DELETE FROM workflow_counters WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, from),
-    db.prepare('UPDATE contact_aliases SET contact_id = ?3 WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, from, into),
+    db.prepare('UPDATE contact_aliases INDEXED BY contact_aliases_contact SET contact_id = ?3 WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, from, into),
   ]
 }
 
@@ -105,7 +106,7 @@ export interface Alias {
 /** The ids merged into a contact, oldest first. */
 export async function aliasesOf(db: D1Database, siteId: string, contactId: string): Promise<Alias[]> {
   const { results } = await db
-    .prepare('SELECT alias_id, created_at, source, kept FROM contact_aliases WHERE site_id = ?1 AND contact_id = ?2 ORDER BY created_at, alias_id')
+    .prepare('SELECT alias_id, created_at, source, kept FROM contact_aliases INDEXED BY contact_aliases_contact WHERE site_id = ?1 AND contact_id = ?2 ORDER BY created_at, alias_id')
     .bind(siteId, contactId)
     .all<{ alias_id: string; created_at: number; source: MergeSource; kept: string | null }>()
   return results.map((r) => ({ id: r.alias_id, mergedAt: r.created_at, source: r.source, kept: r.kept === null ? null : JSON.parse(r.kept) }))

@@ -158,7 +158,7 @@ async function writeVisits(db: D1Database, compiled: CompiledSite, messages: Vis
     )
     if (mergedFrom) statements.push(...mergeContacts(db, m.siteId, mergedFrom, contactId, m.v, 'identify'))
     statements.push(...updateContacts(db, m.siteId, [change]))
-    if (change.email || change.externalId) statements.push(dropSettledClaims(db, m.siteId, contactId))
+    if (change.email || change.externalId) statements.push(dropSettledClaims(db, m.siteId, [contactId]))
     if (at > 0) statements.push(touchContact(db, m.siteId, contactId, at))
     if (m.activities.length > 0) statements.push(...insertActivities(db, m.siteId, m.activities.map((a) => ({ ...a, contactId }))))
     for (const [segment, op] of m.statics) {
