@@ -11,7 +11,10 @@ export const MAX_BODY_BYTES = 65_536
 export interface EventsRequest {
   /** The site's public key, from the script tag. */
   site: string
-  /** The contact id the browser holds; a new one is made when absent or unknown. */
+  /**
+   * The browser id of the previous answer: sealed by the Worker, so a browser cannot forge or guess one.
+   * Absent, or anything the Worker did not issue for this site, and the visitor is a new contact.
+   */
   contact?: string
   /** The sealed state token of the previous answer. */
   state?: string
@@ -19,7 +22,7 @@ export interface EventsRequest {
 }
 
 export interface EventsResponse {
-  /** The contact id to keep (new, or the known contact an identify merged this one into). */
+  /** The browser id to keep and send back: it names the browser's contact without showing its id. */
   contact: string
   /** Sealed state to send back with the next batch; absent when too large to carry. */
   state?: string
