@@ -89,7 +89,7 @@ export async function measureHotPath(nSegments = 100, nWorkflows = 20): Promise<
     await scenario('an id the Worker did not issue (made up, or set by an admin): new contact', { contact: 'never-seen-0001', events: [visit()] })
     await drain()
     const returning = await scenario('returning contact (KV snapshot)', { contact: fresh.contact, events: [visit()] })
-    await kv.delete(`contact:${site.id}:${await openBrowserId(base.STATE_SECRET, site.id, returning.contact)}`)
+    await kv.delete(`contact:${site.id}:${(await openBrowserId(base.STATE_SECRET, site.id, returning.contact))?.contactId}`)
     await scenario('returning contact, KV missing or stale (state token)', { contact: returning.contact, state: returning.state, events: [visit()] })
     await scenario('returning contact, KV and token both missing (D1)', { contact: returning.contact, events: [visit()] })
     await db.prepare(`INSERT INTO contacts (site_id, id, email, custom, created_at) VALUES ('bench', 'known', 'known@example.com', '{}', 1)`).run()

@@ -5,6 +5,7 @@
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Miniflare } from 'miniflare'
+import { unstable_splitSqlQuery } from 'wrangler'
 
 export async function localStores(persistTo?: string): Promise<{ mf: Miniflare; db: D1Database; kv: KVNamespace }> {
   const mf = new Miniflare({
@@ -18,8 +19,7 @@ export async function localStores(persistTo?: string): Promise<{ mf: Miniflare; 
   const db = (await mf.getD1Database('DB')) as unknown as D1Database
   const kv = (await mf.getKVNamespace('KV')) as unknown as KVNamespace
   for (const file of readdirSync('migrations').filter((f) => f.endsWith('.sql')).sort()) {
-    const sql = readFileSync(join('migrations', file), 'utf8').replace(/--[^\n]*/g, '')
-    for (const statement of sql.split(';').map((s) => s.trim()).filter(Boolean)) await db.prepare(statement).run()
+    for (const statement of unstable_splitSqlQuery(readFileSync(join('migrations', file), 'utf8'))) await db.prepare(statement).run()
   }
   return { mf, db, kv }
 }

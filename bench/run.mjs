@@ -19,7 +19,7 @@ mkdirSync(WORK, { recursive: true })
 
 async function bundleMeasurements() {
   const out = join(WORK, 'measure.mjs')
-  await build({ entryPoints: ['bench/measure.ts'], bundle: true, platform: 'node', format: 'esm', outfile: out, external: ['miniflare', 'tinybench'], logLevel: 'error', jsx: 'automatic', jsxImportSource: 'hono/jsx' })
+  await build({ entryPoints: ['bench/measure.ts'], bundle: true, platform: 'node', format: 'esm', outfile: out, external: ['miniflare', 'tinybench', 'wrangler'], logLevel: 'error', jsx: 'automatic', jsxImportSource: 'hono/jsx' })
   return import(`../${out}?t=${Date.now()}`)
 }
 

@@ -45,3 +45,13 @@ CREATE TABLE erased_contacts (
 ) WITHOUT ROWID;
 
 CREATE INDEX erased_contacts_at ON erased_contacts (erased_at);
+
+-- Nothing brings back a contact id that was erased or merged into another: not a visit written after the
+-- erasure or merge that its writer checked for too early, not an import. The writer sees the refusal, and
+-- its next attempt finds the id erased (and drops it) or merged (and follows it).
+CREATE TRIGGER contacts_erased_or_merged BEFORE INSERT ON contacts
+WHEN EXISTS (SELECT 1 FROM erased_contacts WHERE site_id = NEW.site_id AND contact_id = NEW.id)
+  OR EXISTS (SELECT 1 FROM contact_aliases WHERE site_id = NEW.site_id AND alias_id = NEW.id)
+BEGIN
+  SELECT RAISE(ABORT, 'contact id erased or merged into another contact');
+END;

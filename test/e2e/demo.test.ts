@@ -59,7 +59,7 @@ describe.runIf(e2e.browser)('Segue in Chromium', () => {
   /** The contact the page's browser id names (the id is sealed: the page itself cannot read it). */
   const contactOf = async (page: Page) => {
     const browserId = await page.evaluate((key) => localStorage.getItem(`segue_c_${key}`), e2e.siteKey)
-    return browserId ? ((await openBrowserId(e2e.stateSecret, 'demo', browserId)) ?? null) : null
+    return browserId ? ((await openBrowserId(e2e.stateSecret, 'demo', browserId))?.contactId ?? null) : null
   }
 
   async function timeline(contact: string): Promise<Array<{ type: string; name?: string; contentId?: string }>> {

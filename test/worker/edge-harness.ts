@@ -66,9 +66,9 @@ export class Edge {
 
   /** The contact (the admin API's id) a browser id of this site names; throws when it names none. */
   async contactOf(siteId: string, answer: { contact: string }): Promise<string> {
-    const id = await openBrowserId(this.env.STATE_SECRET, siteId, answer.contact)
-    if (!id) throw new Error(`${answer.contact} is not a browser id of site ${siteId}`)
-    return id
+    const opened = await openBrowserId(this.env.STATE_SECRET, siteId, answer.contact)
+    if (!opened) throw new Error(`${answer.contact} is not a browser id of site ${siteId}`)
+    return opened.contactId
   }
 
   /** Hands every queued message to the consumer; messages it retries go back on the queue. */

@@ -149,7 +149,7 @@ describe('identify and merge', () => {
     const anonId = await edge.contactOf(SITE, anon)
     await edge.flush()
     const signature = await signIdentity(secret, { kind: 'email', value: 'dana@example.com' }, Date.now())
-    const merged = await edge.events({ site: KEY, contact: anon.contact, state: anon.state, events: [{ id: eid(), type: 'identify', email: 'Dana@Example.com', signature, fields: { birthDate: '1988-02-02' } }] })
+    const merged = await edge.events({ site: KEY, contact: anon.contact, state: anon.state, events: [{ id: eid(), type: 'identify', email: 'dana@example.com', signature, fields: { birthDate: '1988-02-02' } }] })
     expect(await edge.contactOf(SITE, merged)).toBe('known-dana')
     expect(JSON.stringify(merged)).not.toContain('known-dana')
     await edge.flush()

@@ -159,7 +159,7 @@ describe('attack 5: erasure', () => {
     // Her once-a-day popup was used at sign-in: a new contact's is not, so it shows (jazz: no birth date).
     expect(contentIds(again)).toEqual(['jazz'])
     // The id the browser held before it signed in led to her too: it leads to no one now.
-    const beforeSignIn = await edge.events({ site: KEY, contact: await issueBrowserId(env.STATE_SECRET, SITE, anonId), events: [pageVisit()] })
+    const beforeSignIn = await edge.events({ site: KEY, contact: await issueBrowserId(env.STATE_SECRET, SITE, anonId, Date.now()), events: [pageVisit()] })
     expect([anonId, 'crm-2001']).not.toContain(await idOf(beforeSignIn))
     await edge.flush()
     expect((await contact('crm-2001')).status).toBe(404)
@@ -195,9 +195,12 @@ describe('signed identity', () => {
     for (const a of [expired, forged]) expect(await idOf(a)).not.toBe('demo-ana')
   })
 
-  it('accepts a signature of the address as the visitor typed it', async () => {
+  it('keeps exactly what the site signed: a signed email must be sent as it is kept', async () => {
     const typed = 'Chen@Example.com'
-    const answer = await edge.events({ site: KEY, events: [identify({ email: typed, signature: await signIdentity(secret, { kind: 'email', value: typed }, Date.now()) }), pageVisit()] })
+    const refused = await edge.send({ site: KEY, events: [identify({ email: typed, signature: await signIdentity(secret, { kind: 'email', value: typed }, Date.now()) }), pageVisit()] })
+    expect(refused.status).toBe(400)
+    expect(await refused.json()).toMatchObject({ error: { code: 'invalid_event', message: expect.stringContaining('chen@example.com') } })
+    const answer = await edge.events({ site: KEY, events: [await signed('chen@example.com'), pageVisit()] })
     expect(await idOf(answer)).toBe('demo-chen')
     await edge.flush()
   })
@@ -265,14 +268,96 @@ describe('switching people on a shared computer', () => {
 })
 
 describe('a site that trusts unsigned identify', () => {
-  it('merges an unsigned identify into the known contact, as before signed identity', async () => {
-    const other = new Edge()
+  const other = new Edge()
+  beforeAll(async () => {
     await other.seedDemo('trusting', 'pk_trusting_test')
     expect((await other.admin('PATCH', '/sites/trusting', { trustUnsignedIdentify: true })).body).toMatchObject({ trustUnsignedIdentify: true })
+  })
+
+  it('merges an unsigned identify into the known contact, as before signed identity', async () => {
     const answer = await other.events({ site: 'pk_trusting_test', events: [identify({ email: 'ana@example.com' }), pageVisit()] })
     expect(await other.contactOf('trusting', answer)).toBe('demo-ana')
     expect(contentIds(answer)).toEqual(['rock'])
     await other.flush()
+  })
+
+  it('gives both identifiers of one identify to the contact it leads to', async () => {
+    const answer = await other.events({ site: 'pk_trusting_test', events: [identify({ externalId: 'bob-42', email: 'bob@example.com' }), pageVisit()] })
+    expect(await other.contactOf('trusting', answer)).toBe('demo-bob')
+    await other.flush()
+    expect((await other.admin<Json>('GET', '/sites/trusting/contacts/demo-bob')).body).toMatchObject({ email: 'bob@example.com', externalId: 'bob-42' })
+  })
+})
+
+describe('D1 has moved on since the edge decided', () => {
+  it('never replaces an identifier a contact took first: two tabs signing in as two people keep both, one as a claim', async () => {
+    const anon = await edge.events({ site: KEY, events: [pageVisit()] })
+    await edge.flush()
+    const one = await edge.events({ site: KEY, contact: anon.contact, state: anon.state, events: [await signed('tab-one@example.com')] })
+    const two = await edge.events({ site: KEY, contact: anon.contact, state: anon.state, events: [await signed('tab-two@example.com')] })
+    expect(await idOf(one)).toBe(await idOf(anon))
+    expect(await idOf(two)).toBe(await idOf(anon))
+    await edge.flush()
+    expect((await contact(await idOf(anon))).body).toMatchObject({ email: 'tab-one@example.com', claimedEmail: 'tab-two@example.com' })
+  })
+
+  it('writes a visit that still names a contact merged in the same batch to the contact it joined', async () => {
+    await edge.admin('POST', `/sites/${SITE}/contacts`, { id: 'crm-4001', email: 'joiner@example.com' })
+    const anon = await edge.events({ site: KEY, events: [pageVisit(`${ORIGIN}/before`)] })
+    const anonId = await idOf(anon)
+    await edge.flush()
+    await edge.events({ site: KEY, contact: anon.contact, state: anon.state, events: [await signed('joiner@example.com'), pageVisit(`${ORIGIN}/signed-in`)] })
+    // Another tab of the same browser, still holding the anonymous id and state.
+    await edge.events({ site: KEY, contact: anon.contact, state: anon.state, events: [pageVisit(`${ORIGIN}/other-tab`)] })
+    await edge.flush()
+    expect((await contact(anonId)).status).toBe(404)
+    const urls = ((await edge.admin<Json>('GET', `/sites/${SITE}/contacts/crm-4001/events`)).body.items as Json[]).flatMap((e) => (e.url ? [new URL(e.url).pathname] : []))
+    expect(urls.sort()).toEqual(['/before', '/other-tab', '/signed-in'])
+    expect(await env.KV.get(`contact:${SITE}:${anonId}`, 'json')).toEqual({ redirect: 'crm-4001' })
+  })
+
+  it('refuses to give an erased or merged contact\'s id to a new contact', async () => {
+    await edge.admin('POST', `/sites/${SITE}/contacts/batch`, { contacts: [{ id: 'crm-5001', email: 'five@example.com' }, { id: 'crm-5002' }, { id: 'crm-5003' }] })
+    expect((await edge.admin('DELETE', `/sites/${SITE}/contacts/crm-5001`)).status).toBe(204)
+    expect((await edge.admin('POST', `/sites/${SITE}/contacts/crm-5002/merge`, { into: 'crm-5003' })).status).toBe(200)
+    for (const id of ['crm-5001', 'crm-5002']) {
+      const res = await edge.admin<Json>('POST', `/sites/${SITE}/contacts`, { id })
+      expect(res.status, id).toBe(409)
+      expect(res.body).toMatchObject({ error: { code: 'contact_id_taken' } })
+    }
+    // Even a writer that checked too early cannot bring the erased contact back.
+    await expect(env.DB.prepare("INSERT INTO contacts (site_id, id, custom, created_at) VALUES (?1, 'crm-5001', '{}', 1)").bind(SITE).run()).rejects.toThrow(/erased or merged/)
+    await edge.flush()
+  })
+
+  it('does not lead a browser id issued before a contact was created to it', async () => {
+    const old = await issueBrowserId(env.STATE_SECRET, SITE, 'crm-6001', Date.now() - 3_600_000)
+    await edge.admin('POST', `/sites/${SITE}/contacts`, { id: 'crm-6001', email: 'six@example.com' })
+    await edge.flush()
+    const answer = await edge.events({ site: KEY, contact: old, events: [pageVisit()] })
+    expect(await idOf(answer)).not.toBe('crm-6001')
+  })
+
+  it('marks an erased contact again after a snapshot written just after the erasure', async () => {
+    await edge.admin('POST', `/sites/${SITE}/contacts`, { id: 'crm-7001', email: 'seven@example.com', fields: { firstName: 'Sev' } })
+    await edge.flush()
+    const stale = await env.KV.get(`contact:${SITE}:crm-7001`)
+    expect((await edge.admin('DELETE', `/sites/${SITE}/contacts/crm-7001`)).status).toBe(204)
+    await env.KV.put(`contact:${SITE}:crm-7001`, stale!)
+    await edge.flush()
+    expect(await env.KV.get(`contact:${SITE}:crm-7001`, 'json')).toHaveProperty('erased')
+  })
+
+  it('keeps a kept identifier verified through merges that also bring it as a claim', async () => {
+    await edge.admin('POST', `/sites/${SITE}/contacts/batch`, {
+      contacts: [{ id: 'm-f', email: 'f@example.com' }, { id: 'm-k', email: 'v@example.com' }, { id: 'm-g' }, { id: 'm-h', email: 'h@example.com' }],
+    })
+    await env.DB.prepare("UPDATE contacts SET claimed_email = 'v@example.com' WHERE site_id = ?1 AND id = 'm-g'").bind(SITE).run()
+    for (const [from, into] of [['m-k', 'm-f'], ['m-g', 'm-f'], ['m-f', 'm-h']]) expect((await edge.admin('POST', `/sites/${SITE}/contacts/${from}/merge`, { into })).status).toBe(200)
+    expect((await contact('m-h')).body.otherIdentifiers).toEqual(expect.arrayContaining([expect.objectContaining({ value: 'v@example.com', verified: true })]))
+    const answer = await edge.events({ site: KEY, events: [await signed('v@example.com'), pageVisit()] })
+    expect(await idOf(answer)).toBe('m-h')
+    await edge.flush()
   })
 })
 

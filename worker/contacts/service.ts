@@ -4,7 +4,7 @@ import {
   type Contact, type ContactChange, dropSettledClaims, findContacts, getContact, insertContacts, touchContact, updateContacts,
 } from '../data/contacts'
 import { countersOf } from '../data/counters'
-import { aliasIdsOf, eraseContact as eraseStatements } from '../data/erasure'
+import { aliasIdsOf, eraseContact as eraseStatements, movedOrErased } from '../data/erasure'
 import { type StoredActivity, activityPage, insertActivities } from '../data/events'
 import { keptIdentifiersOf, keptOwners } from '../data/identities'
 import { aliasesOf, mergeContacts } from '../data/merge'
@@ -75,6 +75,8 @@ async function plan(db: D1Database, site: Site, rows: unknown[], mode: Mode): Pr
   // An identifier a contact kept from a merge still finds it, and is still taken.
   const kept = await keptOwners(db, site.id, { emails, externalIds })
   const existing = await findContacts(db, site.id, { ids: [...valid.flatMap((v) => (v.row.id ? [v.row.id] : [])), ...kept.map((k) => k.contactId)], emails, externalIds })
+  // An id that was erased or merged into another contact is not given to a new one.
+  const gone = await movedOrErased(db, site.id, valid.flatMap((v) => (v.row.id !== undefined && !existing.some((c) => c.id === v.row.id) ? [v.row.id] : [])))
   const byId = new Map(existing.map((c) => [c.id, c]))
   const byEmail = new Map(existing.flatMap((c) => (c.email ? [[c.email, c] as const] : [])))
   const byExternal = new Map(existing.flatMap((c) => (c.externalId ? [[c.externalId, c] as const] : [])))
@@ -96,6 +98,11 @@ async function plan(db: D1Database, site: Site, rows: unknown[], mode: Mode): Pr
     }
     if (mode === 'update' && !target) {
       errors.push({ index, code: 'contact_not_found', message: `No contact "${row.id}" on this site` })
+      continue
+    }
+    if (!target && row.id !== undefined && gone.has(row.id)) {
+      const target = gone.get(row.id)
+      errors.push({ index, code: 'contact_id_taken', message: target === null ? `Contact id "${row.id}" belonged to a contact that was erased; use another id` : `Contact id "${row.id}" was merged into contact "${target}"` })
       continue
     }
     const id = target?.id ?? row.id ?? newId('c')
@@ -143,7 +150,7 @@ async function write(db: D1Database, site: Site, planned: PlannedRow[], now: num
   await writeAndRefresh(db, site, writes, planned.map((p) => p.id), now)
 }
 
-const STATUS_BY_CODE: Record<string, 400 | 404 | 409> = { contact_exists: 409, contact_not_found: 404, email_taken: 409, external_id_taken: 409, duplicate_row: 400 }
+const STATUS_BY_CODE: Record<string, 400 | 404 | 409> = { contact_id_taken: 409, contact_exists: 409, contact_not_found: 404, email_taken: 409, external_id_taken: 409, duplicate_row: 400 }
 
 /** Creates or updates one contact; refusals carry the status their cause calls for. */
 export async function saveContact(db: D1Database, site: Site, input: unknown, mode: 'create' | 'update', now = Date.now()): Promise<Contact> {

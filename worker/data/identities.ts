@@ -23,13 +23,13 @@ export async function ownerOf(db: D1Database, siteId: string, id: Identifier): P
   return row?.id
 }
 
-/** Whether a contact is someone: it holds a verified email or external id of its own. */
-export async function hasVerifiedIdentity(db: D1Database, siteId: string, contactId: string): Promise<boolean> {
+/** A contact's own verified identifiers; undefined when there is no such contact. */
+export async function identityOf(db: D1Database, siteId: string, contactId: string): Promise<Record<IdentifierKind, string | null> | undefined> {
   const row = await db
-    .prepare('SELECT 1 AS known FROM contacts WHERE site_id = ?1 AND id = ?2 AND (email IS NOT NULL OR external_id IS NOT NULL)')
+    .prepare('SELECT email, external_id FROM contacts WHERE site_id = ?1 AND id = ?2')
     .bind(siteId, contactId)
-    .first()
-  return row !== null
+    .first<{ email: string | null; external_id: string | null }>()
+  return row ? { email: row.email, externalId: row.external_id } : undefined
 }
 
 /** An identifier a contact kept from a contact merged into it. */

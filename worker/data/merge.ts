@@ -57,6 +57,20 @@ export function mergeContacts(db: D1Database, siteId: string, from: string, into
          WHERE contacts.site_id = ?1 AND contacts.id = ?3`,
       )
       .bind(siteId, from, into),
+    // `from`'s kept identifiers move over. Where both kept the same one, the verified row stays.
+    db
+      .prepare(
+        `DELETE FROM contact_identities WHERE site_id = ?1 AND contact_id = ?2
+           AND (kind, value) IN (SELECT kind, value FROM contact_identities WHERE site_id = ?1 AND contact_id = ?3 AND verified = 1)`,
+      )
+      .bind(siteId, from, into),
+    db
+      .prepare(
+        `DELETE FROM contact_identities WHERE site_id = ?1 AND contact_id = ?3 AND verified = 0
+           AND (kind, value) IN (SELECT kind, value FROM contact_identities WHERE site_id = ?1 AND contact_id = ?2)`,
+      )
+      .bind(siteId, from, into),
+    db.prepare('UPDATE contact_identities SET contact_id = ?3 WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, from, into),
     db
       .prepare(
         `INSERT INTO contact_identities (site_id, contact_id, kind, value, verified, created_at)
@@ -66,11 +80,9 @@ export function mergeContacts(db: D1Database, siteId: string, from: string, into
          WHERE i.value IS NOT NULL
            AND NOT (i.kind = 'email' AND (i.value IS c.email OR (i.verified = 0 AND i.value IS c.claimed_email)))
            AND NOT (i.kind = 'external_id' AND (i.value IS c.external_id OR (i.verified = 0 AND i.value IS c.claimed_external_id)))
-         ON CONFLICT DO NOTHING`,
+         ON CONFLICT (site_id, contact_id, kind, value) DO UPDATE SET verified = max(verified, excluded.verified)`,
       )
       .bind(siteId, from, into, now),
-    db.prepare('UPDATE OR IGNORE contact_identities SET contact_id = ?3 WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, from, into),
-    db.prepare('DELETE FROM contact_identities WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, from),
     // INDEXED BY: without statistics SQLite would rather walk the whole site by primary key (site_id, ...).
     db.prepare('UPDATE events INDEXED BY events_contact SET contact_id = ?3 WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, from, into),
     db

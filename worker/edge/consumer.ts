@@ -11,7 +11,7 @@ import { saveCounters } from '../data/counters'
 import { insertActivities } from '../data/events'
 import { addStaticMember, removeMember } from '../data/members'
 import { movedOrErased } from '../data/erasure'
-import { hasVerifiedIdentity, ownerOf } from '../data/identities'
+import { identityOf, ownerOf } from '../data/identities'
 import { mergeContacts } from '../data/merge'
 import { refreshStatements } from '../segments/membership'
 import { type CompiledSite, type SiteConfig, compileSite } from './compile'
@@ -87,14 +87,17 @@ export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Prom
     // An edge that still decided for an erased contact saw its snapshot: mark it erased in KV once more.
     if (gone.size > 0) await markErased(env.KV, siteId, [...gone], Date.now())
     if (messages.length === 0) continue
+    // Each attempt settles identities on its own copy of `moved`: only a written merge moves an id.
     try {
-      const written = await writeVisits(env.DB, site, messages.map((m) => m.body), moved)
+      const written = await writeVisits(env.DB, site, messages.map((m) => m.body), new Map(moved))
       messages.forEach((m, i) => done(m, written[i]))
     } catch {
       // One transaction for them all failed: write them one by one, so one bad message holds back no other.
       for (const m of messages) {
+        const attempt = new Map(moved)
         try {
-          done(m, (await writeVisits(env.DB, site, [m.body], moved))[0])
+          done(m, (await writeVisits(env.DB, site, [m.body], attempt))[0])
+          moved = attempt
         } catch (err) {
           retry(m, err)
         }
@@ -106,6 +109,12 @@ export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Prom
     const site = await siteOf(siteId)
     if (site) await rebuildSnapshots(env, site, contacts)
   }
+}
+
+/** Identifiers earlier visits of the same transaction gave to contacts: D1 shows them only once it commits. */
+interface TakenInBatch {
+  owners: Map<string, string>
+  identities: Map<string, Partial<Record<IdentifierKind, string>>>
 }
 
 interface Written {
@@ -143,8 +152,9 @@ async function writeVisits(db: D1Database, compiled: CompiledSite, messages: Vis
   const statements: D1PreparedStatement[] = []
   const written: Written[] = []
   const affected = new Set<string>()
+  const taken: TakenInBatch = { owners: new Map(), identities: new Map() }
   for (const m of messages) {
-    const identity = await settleIdentity(db, m, moved)
+    const identity = await settleIdentity(db, m, moved, taken)
     const { contactId, mergedFrom } = identity
     const at = m.activities.reduce((max, a) => Math.max(max, a.at), 0)
     const change: ContactChange = { id: contactId, fields: {}, ...identity.change }
@@ -178,33 +188,54 @@ async function writeVisits(db: D1Database, compiled: CompiledSite, messages: Vis
  * Where a visit lands in D1, which may have moved on since the edge decided: its contact may have been
  * merged into another, and another browser may have taken a verified identifier first. An anonymous
  * contact whose identifier another contact now holds is merged into that one, as the edge would have
- * done; a contact that is someone already keeps the identifier as a claim, for D1 never merges two known
- * contacts either.
+ * done. An identifier the contact cannot take — another contact holds it, or the contact already holds
+ * another of its kind — is kept as a claim: D1 never merges two known contacts, and never replaces an
+ * identifier a contact has.
  */
-async function settleIdentity(db: D1Database, m: VisitMessage, moved: Map<string, string | null>) {
+async function settleIdentity(db: D1Database, m: VisitMessage, moved: Map<string, string | null>, taken: TakenInBatch) {
   let contactId = moved.get(m.contactId) ?? m.contactId
   let mergedFrom = m.mergedFrom !== undefined && m.mergedFrom !== contactId && !moved.has(m.mergedFrom) ? m.mergedFrom : undefined
-  const change: Omit<ContactChange, 'id'> = {}
   const claims: Partial<Record<IdentifierKind, string>> = { ...m.claims }
-  for (const kind of ['externalId', 'email'] as const) {
-    const value = m.fields[kind]
-    if (typeof value !== 'string') continue
-    const owner = await ownerOf(db, m.siteId, { kind, value })
-    if (owner === undefined || owner === contactId) change[kind] = value
-    else if (mergedFrom === undefined && !(await hasVerifiedIdentity(db, m.siteId, contactId))) {
-      mergedFrom = contactId
-      contactId = owner
+  const given = (['externalId', 'email'] as const).flatMap((kind) => (typeof m.fields[kind] === 'string' ? [{ kind, value: m.fields[kind] as string }] : []))
+  const owners = new Map<IdentifierKind, string | undefined>()
+  for (const id of given) owners.set(id.kind, taken.owners.get(`${id.kind}:${id.value}`) ?? (await ownerOf(db, m.siteId, id)))
+  // A contact's identifiers as D1 has them, with those an earlier visit of this batch gave it.
+  const identityNow = async (id: string) => {
+    const stored = await identityOf(db, m.siteId, id)
+    const pending = taken.identities.get(id)
+    return pending ? { email: null, externalId: null, ...stored, ...pending } : stored
+  }
+  const known = (identity: Partial<Record<IdentifierKind, string | null>> | undefined) => identity !== undefined && (identity.email != null || identity.externalId != null)
+
+  let identity = given.length > 0 || mergedFrom !== undefined ? await identityNow(contactId) : undefined
+  const elsewhere = given.find((id) => owners.get(id.kind) !== undefined && owners.get(id.kind) !== contactId)
+  if (elsewhere && mergedFrom === undefined && !known(identity)) {
+    mergedFrom = contactId
+    contactId = owners.get(elsewhere.kind)!
+    identity = await identityNow(contactId)
+  }
+  const change: Omit<ContactChange, 'id'> = {}
+  for (const id of given) {
+    const owner = owners.get(id.kind)
+    const held = identity?.[id.kind] ?? null
+    if (owner === contactId || held === id.value) continue
+    if (owner === undefined && held === null) {
+      change[id.kind] = id.value
+      taken.owners.set(`${id.kind}:${id.value}`, contactId)
+      taken.identities.set(contactId, { ...taken.identities.get(contactId), [id.kind]: id.value })
     } else {
-      console.warn(`queue: contact ${contactId} of site ${m.siteId} cannot take an identifier another contact took first; kept as a claim`)
-      claims[kind] = value
+      console.warn(`queue: contact ${contactId} of site ${m.siteId} cannot take a ${id.kind} another contact holds, or that differs from its own; kept as a claim`)
+      claims[id.kind] = id.value
     }
   }
-  if (mergedFrom !== undefined && (await hasVerifiedIdentity(db, m.siteId, mergedFrom))) {
+  if (mergedFrom !== undefined && known(await identityNow(mergedFrom))) {
     console.warn(`queue: contact ${mergedFrom} of site ${m.siteId} became someone before its merge was written; not merged`)
     mergedFrom = undefined
   }
   if (claims.email !== undefined) change.claimedEmail = claims.email
   if (claims.externalId !== undefined) change.claimedExternalId = claims.externalId
+  // Later visits of the same batch to the merged id land on the contact it joined.
+  if (mergedFrom !== undefined) moved.set(mergedFrom, contactId)
   return { contactId, mergedFrom, change }
 }
 

@@ -79,7 +79,10 @@ function readEvents(site: CompiledSite, raw: unknown[], now: number): BrowserEve
       const parsed = emailSchema.safeParse(e.email)
       if (!parsed.success) throw apiError(400, 'invalid_event', `events[${index}].email: must be an email address`)
       identify.email = parsed.data
-      identify.rawEmail = e.email
+      // What the site signed is what is kept: a signed address must already be in the form Segue keeps.
+      if (e.signature !== undefined && parsed.data !== e.email) {
+        throw apiError(400, 'invalid_event', `events[${index}].email: a signed email must be sent trimmed and lower-cased, as it is signed and kept ("${parsed.data}")`)
+      }
     }
     if (e.externalId !== undefined) identify.externalId = e.externalId
     if (e.signature !== undefined) {

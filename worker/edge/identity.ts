@@ -5,9 +5,10 @@
  *
  *   signature = `${t}.${hex(HMAC-SHA256(identitySecret, `${t}.${kind}.${value}`))}`
  *
- * `t` is when it was signed, in Unix seconds; `kind` is `email` (the address trimmed and lower-cased) or
- * `externalId`. A signature is good from SIGNATURE_SKEW_S before `t` (clocks disagree) until
- * SIGNATURE_MAX_AGE_S after it.
+ * `t` is when it was signed, in Unix seconds; `kind` is `email` or `externalId`; `value` is exactly what the
+ * identify sends, and a signed email is sent as Segue keeps emails (trimmed and lower-cased), so what is
+ * kept is exactly what the site signed. A signature is good from SIGNATURE_SKEW_S before `t` (clocks
+ * disagree) until SIGNATURE_MAX_AGE_S after it: it is made as the page is, and used as the page loads.
  *
  * What an identify then does to the browser's contact is decided here, as plain data:
  * - a verified identifier (a valid signature, or a site that trusts unsigned identify) that another contact
@@ -22,8 +23,8 @@
 import { newId } from '../lib/ids'
 import { type Snapshot } from './snapshot'
 
-/** How long a signature is good for after it was made. */
-export const SIGNATURE_MAX_AGE_S = 60 * 60
+/** How long a signature is good for after it was made: anyone who holds one can use it until then. */
+export const SIGNATURE_MAX_AGE_S = 10 * 60
 /** How far in the future a signature's time may be, for a site server whose clock runs ahead. */
 export const SIGNATURE_SKEW_S = 5 * 60
 /** `<unix seconds>.<64 hex digits>` */
@@ -93,7 +94,7 @@ export function claimStep(snap: Snapshot, claimed: readonly Identifier[]): { to:
 /** The identifiers of an identify event, sorted into verified and claimed by its signature. */
 export async function checkIdentify(
   site: { identitySecret: string; trustUnsignedIdentify: boolean },
-  identify: { email?: string; rawEmail?: string; externalId?: string; signature?: string },
+  identify: { email?: string; externalId?: string; signature?: string },
   nowMs: number,
 ): Promise<IdentifyClaims> {
   const given: Identifier[] = []
@@ -102,11 +103,7 @@ export async function checkIdentify(
   if (identify.signature === undefined) return site.trustUnsignedIdentify ? { verified: given, claimed: [] } : { verified: [], claimed: given }
   // The door lets a signature come with exactly one identifier.
   const signed = given[0]
-  let verdict = await checkSignature(site.identitySecret, signed, identify.signature, nowMs)
-  if (verdict === 'mismatch' && signed.kind === 'email' && identify.rawEmail !== undefined && identify.rawEmail !== signed.value) {
-    // A server that signed the address as its visitor typed it, not trimmed and lower-cased.
-    verdict = await checkSignature(site.identitySecret, { kind: 'email', value: identify.rawEmail }, identify.signature, nowMs)
-  }
+  const verdict = await checkSignature(site.identitySecret, signed, identify.signature, nowMs)
   return verdict === 'valid' ? { verified: [signed], claimed: [] } : { verified: [], claimed: [signed], refused: verdict }
 }
 

@@ -14,16 +14,22 @@ export async function queueSnapshotRefresh(env: Env, siteId: string, contactIds:
 /** KV writes an erasure makes itself; the ids past these go to the queue, a bounded chunk a message. */
 const ERASE_NOW = 200
 const ERASE_CHUNK = 50
+/** A snapshot rebuild that read D1 just before the erasure may write KV just after it: mark again later. */
+const ERASE_AGAIN_AFTER_S = 60
 
 /**
- * Marks an erased contact's ids erased at the edge (its own id first, then the ids merged into it). One
- * request marks the first ERASE_NOW itself, so an erasure takes effect as it answers; a contact with more
- * aliases than that has the rest marked by the queue consumer, well inside Cloudflare's 1,000 KV
- * operations an invocation.
+ * Marks an erased contact's ids erased at the edge (its own id first, then the ids merged into it). The
+ * request marks the first ERASE_NOW itself, so the erasure takes effect as it answers; the queue marks
+ * them all once more a minute later, and marks any past ERASE_NOW, 50 a message, well inside Cloudflare's
+ * 1,000 KV operations an invocation.
  */
 export async function markErasedAtTheEdge(env: Env, siteId: string, contactIds: readonly string[], now: number): Promise<void> {
   await markErased(env.KV, siteId, contactIds.slice(0, ERASE_NOW), now)
-  const messages: Array<{ body: EraseMessage }> = []
-  for (let i = ERASE_NOW; i < contactIds.length; i += ERASE_CHUNK) messages.push({ body: { kind: 'erase', siteId, contactIds: contactIds.slice(i, i + ERASE_CHUNK), at: now } })
-  if (messages.length > 0) await env.EVENTS.sendBatch(messages)
+  const messages: MessageSendRequest<EraseMessage>[] = []
+  for (let i = 0; i < contactIds.length; i += ERASE_CHUNK) {
+    const body: EraseMessage = { kind: 'erase', siteId, contactIds: contactIds.slice(i, i + ERASE_CHUNK), at: now }
+    messages.push(i < ERASE_NOW ? { body, delaySeconds: ERASE_AGAIN_AFTER_S } : { body })
+  }
+  // A queue takes at most 100 messages a send.
+  for (let i = 0; i < messages.length; i += 100) await env.EVENTS.sendBatch(messages.slice(i, i + 100))
 }

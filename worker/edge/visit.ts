@@ -25,9 +25,8 @@ import { openState, sealState } from './token'
 export interface BrowserEvent {
   activity: IncomingEvent['activity']
   identify?: {
-    /** Trimmed and lower-cased; `rawEmail` is the address as sent. */
+    /** Trimmed and lower-cased. */
     email?: string
-    rawEmail?: string
     externalId?: string
     signature?: string
     fields?: Record<string, Scalar | null>
@@ -97,6 +96,9 @@ export async function visit(env: Env, site: CompiledSite, input: VisitInput, now
     if (id && (id.email !== undefined || id.externalId !== undefined)) {
       const who = await checkIdentify(site.config.site, id, now)
       refused ||= who.refused !== undefined
+      // Where the identify leads is decided from what the contact was before it; the identifiers it
+      // vouched for that nobody holds then go to the contact it leads to.
+      const taken: Identifier[] = []
       for (const identifier of who.verified) {
         const step = await verifiedStep(view(part), identifier, (x) => ownerOf(env.DB, siteId, x))
         if (step.to === 'merge') {
@@ -106,23 +108,23 @@ export async function visit(env: Env, site: CompiledSite, input: VisitInput, now
         } else if (step.to === 'owner' || step.to === 'new') {
           close(part)
           part = step.to === 'owner' ? await switchTo(step.owner) : fresh()
-          attach.length = 0
         }
-        const taken = step.to === 'self' || step.to === 'new' ? step.attach : undefined
-        if (taken) {
-          attach.push(taken)
-          part.attached[taken.kind] = taken.value
-        }
+        if ((step.to === 'self' || step.to === 'new') && step.attach) taken.push(step.attach)
+      }
+      for (const t of taken) {
+        const held = view(part).f[t.kind]
+        if (held === undefined) attach.push(t)
+        else if (held !== t.value) part.claims[t.kind] = t.value
       }
       if (who.claimed.length > 0) {
         const step = claimStep(view(part), who.claimed)
         if (step.to === 'new') {
           close(part)
           part = fresh()
-          attach.length = 0
         }
         for (const c of step.claims) part.claims[c.kind] = c.value
       }
+      for (const a of attach) part.attached[a.kind] = a.value
     }
     const identify: IncomingEvent['identify'] = id && { fields: id.fields }
     for (const a of attach) identify![a.kind] = a.value
@@ -132,26 +134,33 @@ export async function visit(env: Env, site: CompiledSite, input: VisitInput, now
   if (refused) console.warn(`identify: a signature for site ${siteId} was expired or not made with its identity secret; kept as an unverified claim`)
 
   const { decision, snapshot } = last!
-  const browserId = opened.contactId === snapshot.id && input.browserId ? input.browserId : await issueBrowserId(env.STATE_SECRET, siteId, snapshot.id)
+  const browserId = opened.contactId === snapshot.id && input.browserId ? input.browserId : await issueBrowserId(env.STATE_SECRET, siteId, snapshot.id, now)
   return { answer: { contact: browserId, state: await sealState(env.STATE_SECRET, siteId, snapshot), content: decision.content }, messages }
 }
 
+/** Clocks of the Worker's locations disagree a little; an id is refused only if issued clearly before its contact. */
+const CLOCK_SLACK_MS = 60_000
+
 /**
  * The contact a browser id names, at its newest: the KV snapshot or the state token, whichever is newer;
- * D1 only when neither holds it. An id this Worker did not issue, or a contact erased since, gets a new
- * contact (and no D1 query).
+ * D1 only when neither holds it. An id this Worker did not issue, a contact erased since, or an id issued
+ * before its contact was created (for an erased contact whose id was given to another) gets a new contact,
+ * and no D1 query.
  */
 async function openContact(env: Env, site: CompiledSite, browserId: string | undefined, token: string | undefined, now: number) {
   const siteId = site.config.site.id
-  const contactId = await openBrowserId(env.STATE_SECRET, siteId, browserId)
+  const opened = await openBrowserId(env.STATE_SECRET, siteId, browserId)
   let snapshot: Snapshot | undefined
-  if (contactId !== undefined) {
-    const [stored, sealed] = await Promise.all([readSnapshot(env.KV, siteId, contactId), openState(env.STATE_SECRET, siteId, contactId, token, now)])
+  if (opened !== undefined) {
+    const [stored, sealed] = await Promise.all([readSnapshot(env.KV, siteId, opened.contactId), openState(env.STATE_SECRET, siteId, opened.contactId, token, now)])
     if (stored && 'redirect' in stored) snapshot = await knownSnapshot(env, site, stored.redirect, now)
-    else if (!stored || !('erased' in stored)) snapshot = (stored && (!sealed || stored.v >= sealed.v) ? stored : sealed) ?? (await loadSnapshot(env.DB, site, contactId, now))
+    else if (!stored || !('erased' in stored)) {
+      snapshot = (stored && (!sealed || stored.v >= sealed.v) ? stored : sealed) ?? (await loadSnapshot(env.DB, site, opened.contactId, now))
+      if (snapshot && opened.issuedAt < Number(snapshot.f.createdAt) - CLOCK_SLACK_MS) snapshot = undefined
+    }
   }
   if (!snapshot) return { snapshot: emptySnapshot(site, newId('c'), now), isNew: true, contactId: undefined }
-  return { snapshot: coversSite(snapshot, site) ? snapshot : await coverNewMatchers(env, site, snapshot, now), isNew: false, contactId }
+  return { snapshot: coversSite(snapshot, site) ? snapshot : await coverNewMatchers(env, site, snapshot, now), isNew: false, contactId: opened?.contactId }
 }
 
 /** A known contact's snapshot, from KV or else from D1; undefined when it was erased or never existed. */
