@@ -10,7 +10,7 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
-            miniflare: { bindings: { ADMIN_TOKEN: 'test-admin-token', STATE_SECRET: 'test-state-secret-0123456789abcdef0123', TEST_MIGRATIONS: migrations } },
+            miniflare: { bindings: { ADMIN_TOKEN: 'test-admin-token', STATE_SECRET: 'test-state-secret-0123456789abcdef0123', SEGUE_ENV: 'test', TEST_MIGRATIONS: migrations } },
           }),
         ],
         test: {

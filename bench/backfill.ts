@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Condition } from '../worker/conditions/types'
-import { saveSite } from '../worker/data/sites'
+import { DEFAULT_LIMITS, saveSite } from '../worker/data/sites'
 import { newIdentitySecret } from '../worker/edge/identity'
 import { refreshStatements } from '../worker/segments/membership'
 import { localStores } from './miniflare'
@@ -41,7 +41,7 @@ export async function measureBackfill(contacts: number, log: (line: string) => v
   const { mf, db } = await localStores(dir)
   try {
     const now = Date.now()
-    await saveSite(db, { id: SITE, key: 'pk_bench', name: 'Bench', allowedOrigins: [], fields: [], browserFields: [], identitySecret: newIdentitySecret(), identitySecretCreatedAt: now, trustUnsignedIdentify: false, createdAt: now, updatedAt: now }).run()
+    await saveSite(db, { id: SITE, key: 'pk_bench', name: 'Bench', allowedOrigins: [], fields: [], browserFields: [], identitySecret: newIdentitySecret(), identitySecretCreatedAt: now, trustUnsignedIdentify: false, limits: DEFAULT_LIMITS, createdAt: now, updatedAt: now }).run()
     const start = performance.now()
     const CHUNK = 2000
     for (let from = 0; from < contacts; from += CHUNK) {

@@ -60,7 +60,7 @@ export async function measureEdgeLoad({ quick, consumer = true, log = () => {} }
   const migrate = spawnSync(wrangler, ['d1', 'migrations', 'apply', 'segue', '--local', '--persist-to', state], { env, encoding: 'utf8' })
   if (migrate.status !== 0) throw new Error(migrate.stderr)
   const config = consumer ? [] : ['--config', configWithoutConsumer(state)]
-  const dev = spawn(wrangler, ['dev', ...config, '--port', String(port), '--ip', '127.0.0.1', '--persist-to', state, '--var', `ADMIN_TOKEN:${TOKEN}`, '--var', 'STATE_SECRET:bench-state-secret-0123456789abcdef'], { env, stdio: 'ignore' })
+  const dev = spawn(wrangler, ['dev', ...config, '--port', String(port), '--ip', '127.0.0.1', '--persist-to', state, '--var', `ADMIN_TOKEN:${TOKEN}`, '--var', 'STATE_SECRET:bench-state-secret-0123456789abcdef', '--var', 'SEGUE_ENV:test'], { env, stdio: 'ignore' })
   try {
     for (let i = 0; ; i++) {
       try {

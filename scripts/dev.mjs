@@ -3,12 +3,16 @@
  * Worker answers. Arguments after `--` go to wrangler (for example `npm run dev -- --port 8790`).
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, readFileSync } from 'node:fs'
+import { appendFileSync, copyFileSync, existsSync, readFileSync } from 'node:fs'
 import { seedDemo } from './demo.mjs'
 
 if (!existsSync('.dev.vars')) {
   copyFileSync('.dev.vars.example', '.dev.vars')
   console.log('Created .dev.vars from .dev.vars.example')
+}
+if (!/^SEGUE_ENV=/m.test(readFileSync('.dev.vars', 'utf8'))) {
+  // .dev.vars from before the Worker refused example secrets: mark it as local development.
+  appendFileSync('.dev.vars', '\nSEGUE_ENV=development\n')
 }
 const token = /^ADMIN_TOKEN=(.*)$/m.exec(readFileSync('.dev.vars', 'utf8'))?.[1]?.trim()
 if (!token) throw new Error('.dev.vars has no ADMIN_TOKEN')

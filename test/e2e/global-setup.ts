@@ -56,7 +56,7 @@ export default async function setup(project: TestProject) {
 
   const dev: ChildProcess = spawn(
     wrangler,
-    ['dev', '--port', String(workerPort), '--ip', '127.0.0.1', '--persist-to', state, '--var', `ADMIN_TOKEN:${ADMIN_TOKEN}`, '--var', `STATE_SECRET:${STATE_SECRET}`],
+    ['dev', '--port', String(workerPort), '--ip', '127.0.0.1', '--persist-to', state, '--var', `ADMIN_TOKEN:${ADMIN_TOKEN}`, '--var', `STATE_SECRET:${STATE_SECRET}`, '--var', 'SEGUE_ENV:test'],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let output = ''

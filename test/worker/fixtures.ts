@@ -4,7 +4,7 @@ import { type CustomFieldDefinition } from '../../worker/conditions/fields'
 import { insertContacts } from '../../worker/data/contacts'
 import { insertActivities } from '../../worker/data/events'
 import { addMember } from '../../worker/data/members'
-import { saveSite } from '../../worker/data/sites'
+import { DEFAULT_LIMITS, saveSite } from '../../worker/data/sites'
 import { newIdentitySecret } from '../../worker/edge/identity'
 
 export const ADMIN_TOKEN = 'test-admin-token'
@@ -12,7 +12,7 @@ export const ADMIN_TOKEN = 'test-admin-token'
 /** A site straight in D1, for tests below the HTTP layer. */
 export async function putSite(id: string, fields: CustomFieldDefinition[] = []): Promise<void> {
   const now = Date.now()
-  await saveSite(env.DB, { id, key: `pk_${id}_testsite`, name: id, allowedOrigins: [], fields, browserFields: [], identitySecret: newIdentitySecret(), identitySecretCreatedAt: now, trustUnsignedIdentify: false, createdAt: now, updatedAt: now }).run()
+  await saveSite(env.DB, { id, key: `pk_${id}_testsite`, name: id, allowedOrigins: [], fields, browserFields: [], identitySecret: newIdentitySecret(), identitySecretCreatedAt: now, trustUnsignedIdentify: false, limits: DEFAULT_LIMITS, createdAt: now, updatedAt: now }).run()
 }
 
 export interface FixtureContact {

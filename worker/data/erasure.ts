@@ -29,7 +29,7 @@ export function eraseContact(db: D1Database, siteId: string, contactId: string, 
       )
       .bind(siteId, contactId, now),
     byContact('segment_members', 'segment_members_contact'),
-    byContact('events', 'events_contact'),
+    byContact('events'),
     byContact('workflow_counters'),
     byContact('contact_identities'),
     byContact('contact_aliases', 'contact_aliases_contact'),

@@ -38,8 +38,8 @@ function toActivity(r: EventRow): StoredActivity {
 }
 
 /**
- * Stores activities, ignoring any whose id the site already has; the sum of `meta.changes` of the
- * statements is how many were new.
+ * Stores activities, ignoring any whose id their contact already has (ids are unique per contact); the
+ * sum of `meta.changes` of the statements is how many were new.
  */
 export function insertActivities(db: D1Database, siteId: string, activities: StoredActivity[]): D1PreparedStatement[] {
   const rows = activities.map((a) => ({
@@ -51,7 +51,7 @@ export function insertActivities(db: D1Database, siteId: string, activities: Sto
   const statement = db.prepare(
     `INSERT INTO events (site_id, ${columns.join(', ')})
      SELECT ?1, ${columns.map((c) => `r.value ->> '$.${c}'`).join(', ')} FROM json_each(?2) r WHERE true
-     ON CONFLICT (site_id, id) DO NOTHING`,
+     ON CONFLICT (site_id, contact_id, id) DO NOTHING`,
   )
   return jsonPayloads(rows).map((payload) => statement.bind(siteId, payload))
 }

@@ -18,7 +18,8 @@ const KEPT_JSON = `json_object(
  * - `into` keeps its values and takes `from`'s where it has none (fields, email, external id, claims);
  * - each identifier of `from` that `into` did not take stays with `into` as a kept identifier, and the
  *   verified ones still find it;
- * - activities move; static memberships and limitation counters carry over;
+ * - activities move (an event id both have is kept once); static memberships and limitation counters
+ *   carry over;
  * - `from`'s id, and every id that pointed at it, becomes an alias of `into`.
  * Dynamic memberships are the caller's to recompute after.
  */
@@ -83,8 +84,10 @@ export function mergeContacts(db: D1Database, siteId: string, from: string, into
          ON CONFLICT (site_id, contact_id, kind, value) DO UPDATE SET verified = max(verified, excluded.verified)`,
       )
       .bind(siteId, from, into, now),
+    // Event ids are unique per contact: an id both contacts have is one event once they are one contact.
+    db.prepare('UPDATE OR IGNORE events SET contact_id = ?3 WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, from, into),
+    db.prepare('DELETE FROM events WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, from),
     // INDEXED BY: without statistics SQLite would rather walk the whole site by primary key (site_id, ...).
-    db.prepare('UPDATE events INDEXED BY events_contact SET contact_id = ?3 WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, from, into),
     db
       .prepare(
         `INSERT INTO segment_members (site_id, segment_id, contact_id, since, source)

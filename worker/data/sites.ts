@@ -1,5 +1,19 @@
 import { type CustomFieldDefinition } from '../conditions/fields'
 
+/** A tier of request rates for the public endpoint: per visitor and per site (wrangler.toml's limiters). */
+export type RateLimitTier = 'strict' | 'standard' | 'relaxed'
+
+/** What a site's public endpoint takes. */
+export interface SiteLimits {
+  rate: RateLimitTier
+  /** The largest event stored, in bytes of its JSON. */
+  eventBytes: number
+  /** What one contact may store in a day (UTC), in bytes of its events' JSON. */
+  contactBytesPerDay: number
+}
+
+export const DEFAULT_LIMITS: SiteLimits = { rate: 'standard', eventBytes: 4096, contactBytesPerDay: 262_144 }
+
 export interface Site {
   id: string
   key: string
@@ -12,6 +26,7 @@ export interface Site {
   identitySecretCreatedAt: number
   /** Believe an identify without a signature, as if the site had signed it. Off unless the owner says so. */
   trustUnsignedIdentify: boolean
+  limits: SiteLimits
   createdAt: number
   updatedAt: number
 }
@@ -26,6 +41,9 @@ interface SiteRow {
   identity_secret: string
   identity_secret_created_at: number
   trust_unsigned_identify: number
+  rate_limit: RateLimitTier
+  max_event_bytes: number
+  max_contact_bytes_per_day: number
   created_at: number
   updated_at: number
 }
@@ -41,6 +59,7 @@ function toSite(r: SiteRow): Site {
     identitySecret: r.identity_secret,
     identitySecretCreatedAt: r.identity_secret_created_at,
     trustUnsignedIdentify: r.trust_unsigned_identify === 1,
+    limits: { rate: r.rate_limit, eventBytes: r.max_event_bytes, contactBytesPerDay: r.max_contact_bytes_per_day },
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   }
@@ -66,15 +85,17 @@ export function saveSite(db: D1Database, s: Site): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO sites (site_id, site_key, name, allowed_origins, fields, browser_fields, identity_secret,
-         identity_secret_created_at, trust_unsigned_identify, created_at, updated_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         identity_secret_created_at, trust_unsigned_identify, rate_limit, max_event_bytes, max_contact_bytes_per_day,
+         created_at, updated_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
        ON CONFLICT (site_id) DO UPDATE SET site_key = ?2, name = ?3, allowed_origins = ?4, fields = ?5,
          browser_fields = ?6, identity_secret = ?7, identity_secret_created_at = ?8, trust_unsigned_identify = ?9,
-         updated_at = ?11`,
+         rate_limit = ?10, max_event_bytes = ?11, max_contact_bytes_per_day = ?12, updated_at = ?14`,
     )
     .bind(
       s.id, s.key, s.name, JSON.stringify(s.allowedOrigins), JSON.stringify(s.fields), JSON.stringify(s.browserFields),
-      s.identitySecret, s.identitySecretCreatedAt, s.trustUnsignedIdentify ? 1 : 0, s.createdAt, s.updatedAt,
+      s.identitySecret, s.identitySecretCreatedAt, s.trustUnsignedIdentify ? 1 : 0, s.limits.rate, s.limits.eventBytes,
+      s.limits.contactBytesPerDay, s.createdAt, s.updatedAt,
     )
 }
 

@@ -7,6 +7,7 @@ import { type ContentPayload } from '../../shared/content'
 import { type CustomFieldDefinition, FieldCatalog } from '../conditions/fields'
 import { type PreparedActivity, type PreparedNode, type Test, prepare, prepareTest } from '../conditions/prepare'
 import { type ActivityClause, type Condition, activityClauses, fieldRefs, segmentRefs } from '../conditions/types'
+import { type SiteLimits } from '../data/sites'
 import { dynamicOrder } from '../segments/graph'
 import { type WorkflowGraph } from '../workflows/types'
 
@@ -23,6 +24,8 @@ export interface SiteConfig {
     /** Checks the signatures of identifies; KV is private to the account that runs Segue. */
     identitySecret: string
     trustUnsignedIdentify: boolean
+    /** Absent from configs published before sites had limits: DEFAULT_LIMITS then. */
+    limits?: SiteLimits
   }
   segments: Array<{ id: string; type: 'static' | 'dynamic'; conditions: Condition | null }>
   /** Active workflows, in the order they run. */

@@ -39,6 +39,7 @@ export async function buildSiteConfig(db: D1Database, siteId: string, now = Date
       fields: site.fields,
       identitySecret: site.identitySecret,
       trustUnsignedIdentify: site.trustUnsignedIdentify,
+      limits: site.limits,
     },
     segments: ordered.map((s) => ({ id: s.id, type: s.type, conditions: s.conditions })),
     workflows: workflows.filter((w) => w.status === 'active').map((w) => ({ id: w.id, graph: w.graph })),

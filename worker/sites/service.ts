@@ -2,7 +2,7 @@ import { type z } from 'zod'
 import { FieldCatalog, SYSTEM_FIELDS, isSystemField } from '../conditions/fields'
 import { fieldRefs } from '../conditions/types'
 import { allSegments } from '../data/segments'
-import { type Site, getSite, saveSite, siteKeyTaken } from '../data/sites'
+import { DEFAULT_LIMITS, type Site, getSite, saveSite, siteKeyTaken } from '../data/sites'
 import { apiError } from '../http/errors'
 import { newIdentitySecret } from '../edge/identity'
 import { newId } from '../lib/ids'
@@ -31,6 +31,7 @@ export function siteJson(s: Site, opts: { revealSecret?: boolean } = {}) {
     browserFields: s.browserFields,
     identitySecret: identitySecretJson(s, opts.revealSecret),
     trustUnsignedIdentify: s.trustUnsignedIdentify,
+    limits: s.limits,
     createdAt: new Date(s.createdAt).toISOString(),
     updatedAt: new Date(s.updatedAt).toISOString(),
   }
@@ -47,6 +48,7 @@ export async function createSite(db: D1Database, input: z.output<typeof siteCrea
     identitySecret: newIdentitySecret(),
     identitySecretCreatedAt: now,
     trustUnsignedIdentify: input.trustUnsignedIdentify,
+    limits: DEFAULT_LIMITS,
     createdAt: now,
     updatedAt: now,
   }
