@@ -3,7 +3,7 @@
  */
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { api } from './fixtures'
+import { ADMIN_TOKEN, api } from './fixtures'
 
 const S = '/sites/bad'
 type Json = Record<string, any>
@@ -15,7 +15,7 @@ beforeAll(async () => {
 })
 
 async function tableCounts() {
-  const tables = ['sites', 'contacts', 'events', 'segments', 'segment_members']
+  const tables = ['sites', 'contacts', 'events', 'segments', 'segment_members', 'content', 'workflows']
   const rows = await env.DB.batch(tables.map((t) => env.DB.prepare(`SELECT count(*) AS n FROM ${t}`)))
   return Object.fromEntries(tables.map((t, i) => [t, (rows[i].results[0] as { n: number }).n]))
 }
@@ -44,6 +44,18 @@ const refusals: Array<[string, string, string, unknown, number, string?]> = [
   ['a top level that is a clause, not a group', 'POST', `${S}/segments`, { name: 'Flat', type: 'dynamic', conditions: { field: 'country', op: 'eq', value: 'ES' } }, 400],
   ['an empty condition tree', 'POST', `${S}/segments`, { name: 'Empty', type: 'dynamic', conditions: { all: [] } }, 400],
   ['text holding a NUL character', 'POST', `${S}/contacts`, { id: 'nul', fields: { firstName: 'a\u0000b' } }, 400, 'invalid_text'],
+  // JSON.stringify writes a lone surrogate as its escape (\ud800), as a client would send it.
+  ['a lone surrogate in a contact field', 'POST', `${S}/contacts`, { id: 'lone', fields: { firstName: 'Ana\ud800' } }, 400, 'invalid_text'],
+  ['a lone surrogate in a field name', 'POST', `${S}/contacts`, { id: 'lone', fields: { ['first\udc00Name']: 'Ana' } }, 400, 'invalid_text'],
+  ['a lone surrogate in an update of a contact', 'PATCH', `${S}/contacts/someone`, { fields: { firstName: '\ud83d' } }, 400, 'invalid_text'],
+  ['a lone low surrogate in a segment name', 'POST', `${S}/segments`, { name: '\ude00 VIP', type: 'static' }, 400, 'invalid_text'],
+  ['a lone surrogate in a condition value', 'POST', `${S}/segments`, clause({ field: 'country', op: 'eq', value: 'E\ud800S' }), 400, 'invalid_text'],
+  ['a lone surrogate in a content title', 'POST', `${S}/content`, { name: 'Promo', format: 'popup', title: 'Hello \ud800' }, 400, 'invalid_text'],
+  ['a lone surrogate in a workflow name', 'POST', `${S}/workflows`, { name: 'Welcome \udbff', start: { trigger: { type: 'identify' } }, entry: 'a', nodes: { a: { type: 'addToSegment', segment: 'seg_static' } } }, 400, 'invalid_text'],
+  ['a lone surrogate in an imported event', 'POST', `${S}/contacts/someone/events`, { events: [{ id: 'lone-1', type: 'page_visit', url: 'https://shop.example/', title: '\ud800' }] }, 400, 'invalid_text'],
+  ['a lone surrogate in a site name', 'POST', '/sites', { name: 'Shop \ud800' }, 400, 'invalid_text'],
+  ['a call to action whose host holds a space', 'POST', `${S}/content`, { name: 'Promo', format: 'popup', cta: { label: 'Go', url: 'http://a b.example/' } }, 400],
+  ['an allowed origin whose host holds a space', 'PATCH', S, { allowedOrigins: ['https://shop .example'] }, 400],
   ['a contact id with spaces', 'POST', `${S}/contacts`, { id: 'has space' }, 400],
   ['an email that is not one', 'POST', `${S}/contacts`, { email: 'not-an-email' }, 400],
   ['a preview with an unknown operator', 'POST', `${S}/segments/preview`, { conditions: { all: [{ field: 'country', op: 'is', value: 'ES' }] } }, 400],
@@ -67,6 +79,23 @@ describe('bad input', () => {
     expect(err.message.length).toBeGreaterThan(5)
     if (code) expect(err.code).toBe(code)
     expect(await tableCounts()).toEqual(before)
+  })
+
+  it('refuses a surrogate written as UTF-8 bytes (not UTF-8) with 400, rather than storing U+FFFD', async () => {
+    const before = await tableCounts()
+    const { exports } = await import('cloudflare:workers')
+    const enc = new TextEncoder()
+    const body = new Uint8Array([...enc.encode('{"id":"bytes","fields":{"firstName":"Ana'), 0xed, 0xa0, 0x80, ...enc.encode('"}}')])
+    const res = await exports.default.fetch(`http://segue.test/api/v1${S}/contacts`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body })
+    expect(res.status).toBe(400)
+    expect((await res.json<Json>()).error.code).toBe('invalid_encoding')
+    expect(await tableCounts()).toEqual(before)
+  })
+
+  it('keeps text holding surrogate pairs (emoji) exactly as sent, escaped or not', async () => {
+    const res = await api('POST', `${S}/contacts`, '{"id":"emoji","fields":{"firstName":"Ana \\ud83d\\ude00 😀"}}')
+    expect(res.status).toBe(201)
+    expect((await res.json<Json>()).fields.firstName).toBe('Ana 😀 😀')
   })
 
   it('refuses a 10 MB body with 413 before reading it', async () => {

@@ -34,6 +34,25 @@ describe('content', () => {
     })
   })
 
+  it('keeps URLs as the URL parser writes them, which the SDK renders as they are', async () => {
+    const created = await edge.admin('POST', `${S}/content`, {
+      id: 'urls',
+      name: 'URLs',
+      format: 'popup',
+      image: ' HTTPS://CDN.Example/a/../summer sale.png ',
+      cta: { label: ' Shop ', url: 'HTTP://Shop.Example:443/sale/../deals?x#frag' },
+    })
+    expect(created.status).toBe(201)
+    await edge.admin('PATCH', `${S}/content/urls`, { body: '<a href="mailto:Hi@Shop.Example?subject=a b">Mail</a>' })
+    const stored = (await edge.admin('GET', `${S}/content/urls`)).body
+    expect(stored).toMatchObject({
+      image: 'https://cdn.example/summer%20sale.png',
+      cta: { label: 'Shop', url: 'http://shop.example:443/deals?x#frag' },
+      body: '<a href="mailto:Hi@Shop.Example?subject=a%20b" rel="noopener noreferrer">Mail</a>',
+    })
+    for (const url of [stored.image, stored.cta.url]) expect(new URL(url).href).toBe(url)
+  })
+
   it('lists, reads, updates and deletes content', async () => {
     await edge.admin('POST', `${S}/content`, { id: 'bar1', name: 'Bar', format: 'bar', title: 'Free shipping' })
     expect((await edge.admin('GET', `${S}/content`)).body.items.map((c: { id: string }) => c.id)).toContain('bar1')
@@ -54,6 +73,9 @@ describe('content', () => {
     ['a bar in the middle', { name: 'x', format: 'bar', position: 'center', title: 't' }],
     ['an image that is not http(s)', { name: 'x', format: 'popup', image: 'javascript:alert(1)' }],
     ['a call to action to a javascript: URL', { name: 'x', format: 'popup', cta: { label: 'Go', url: 'javascript:alert(1)' } }],
+    ['a call to action whose host holds a space', { name: 'x', format: 'popup', cta: { label: 'Go', url: 'http://a b.example/' } }],
+    ['an image whose host holds a space', { name: 'x', format: 'popup', image: 'https://cdn .example/a.png' }],
+    ['a call to action with a newline inside', { name: 'x', format: 'popup', cta: { label: 'Go', url: 'https://shop.example/\nsale' } }],
     ['content with nothing to show', { name: 'x', format: 'popup' }],
     ['an unknown format', { name: 'x', format: 'modal', title: 't' }],
     ['a delay without milliseconds', { name: 'x', format: 'popup', title: 't', display: { on: 'delay' } }],

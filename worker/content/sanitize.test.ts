@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { sanitizeHtml } from './sanitize'
+import { safeUrl, sanitizeHtml } from './sanitize'
 
 const cases: Array<[string, string, string]> = [
   ['keeps the allowed tags', '<p>Hi <strong>you</strong> <em>there</em><br></p><ul><li>a</li></ul><ol><li>b</li></ol>', '<p>Hi <strong>you</strong> <em>there</em><br></p><ul><li>a</li></ul><ol><li>b</li></ol>'],
@@ -23,10 +23,34 @@ const cases: Array<[string, string, string]> = [
   ['does not let an unclosed script eat into markup', '<script>never closed <p>x</p>', ''],
   ['drops svg payloads', '<svg><script>x</script><a href="javascript:y">z</a></svg>after', 'after'],
   ['handles attributes without quotes', '<a href=https://shop.example>x</a>', '<a href="https://shop.example/" rel="noopener noreferrer">x</a>'],
+  ['keeps links as the URL parser writes them', '<a href=" HTTP://Shop.Example/a/../b c?q#f ">x</a>', '<a href="http://shop.example/b%20c?q#f" rel="noopener noreferrer">x</a>'],
+  ['drops a link whose host holds a space, keeping its text', '<a href="http://a b.example/">x</a>', '<a>x</a>'],
+  ['drops a link with a newline inside', '<a href="https://shop.example/\nsale">x</a>', '<a>x</a>'],
+  ['drops an image whose host holds a space', '<img src="https://cdn .example/a.png">', ''],
 ]
 
 describe('sanitizeHtml', () => {
   it.each(cases)('%s', (_name, input, expected) => {
     expect(sanitizeHtml(input)).toBe(expected)
+  })
+})
+
+const urls: Array<[string, string, string | undefined]> = [
+  ['writes scheme and host in lower case and resolves dot segments', 'HTTP://Shop.Example:443/a/../b?x#frag', 'http://shop.example:443/b?x#frag'],
+  ['drops spaces and controls at either end, as browsers do', ' \u0001https://shop.example/a\u0000 ', 'https://shop.example/a'],
+  ['percent-encodes spaces in the path', 'https://shop.example/a b', 'https://shop.example/a%20b'],
+  ['writes a host in punycode', 'https://bücher.example/', 'https://xn--bcher-kva.example/'],
+  ['refuses a space in the host rather than joining its halves', 'http://a b.example/', undefined],
+  ['refuses a tab inside, which the parser would delete', 'http://a\tb.example/', undefined],
+  ['refuses a newline inside', 'https://shop.example/\r\nsale', undefined],
+  ['refuses a scheme not allowed', 'javascript:alert(1)', undefined],
+  ['refuses a relative address', '/sale', undefined],
+]
+
+describe('safeUrl', () => {
+  it.each(urls)('%s', (_name, input, expected) => {
+    const url = safeUrl(input, ['http:', 'https:'])
+    expect(url).toBe(expected)
+    if (url !== undefined) expect(new URL(url).href).toBe(url)
   })
 })

@@ -108,12 +108,23 @@ function keepAttributes(name: string, attrs: Map<string, string>): string | unde
   return ''
 }
 
-/** The URL if its scheme is one of `schemes` (after trimming what browsers ignore), else undefined. */
+// What the URL parser strips from both ends of its input: C0 controls and space.
+const EDGE_CONTROLS = /^[\u0000-\u0020]+|[\u0000-\u0020]+$/g
+
+/**
+ * The URL as the URL parser writes it (what a browser follows), if its scheme is one of `schemes`; else
+ * undefined. What the parser would silently change is refused, not guessed at: it deletes tabs and
+ * newlines anywhere (`http://a\tb.example` is another host). Leading and trailing spaces and controls
+ * go, as in browsers; a space inside a host does not parse.
+ *
+ * @example
+ * safeUrl(' HTTP://Shop.Example/a/../b c', ['http:', 'https:']) // 'http://shop.example/b%20c'
+ * safeUrl('http://a b.example/', ['http:', 'https:']) // undefined
+ */
 export function safeUrl(value: string | undefined, schemes: readonly string[]): string | undefined {
-  if (!value) return undefined
-  const trimmed = value.replace(/[\u0000-\u0020\u007f]+/g, '')
+  if (!value || /[\t\n\r]/.test(value.replace(EDGE_CONTROLS, ''))) return undefined
   try {
-    const url = new URL(trimmed)
+    const url = new URL(value)
     return schemes.includes(url.protocol) ? url.href : undefined
   } catch {
     return undefined

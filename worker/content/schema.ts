@@ -1,12 +1,12 @@
 import { z } from 'zod'
 import { type ContentPayload } from '../../shared/content'
-import { safeUrl } from './sanitize'
+import { urlText } from '../http/validate'
 
 export const CONTENT_ID = /^[a-z0-9][a-z0-9_-]{0,47}$/
 export const POSITIONS = ['top-left', 'top', 'top-right', 'left', 'center', 'right', 'bottom-left', 'bottom', 'bottom-right'] as const
 
-const httpUrl = z.string().max(2048).refine((u) => safeUrl(u, ['http:', 'https:']) !== undefined, { message: 'must be an http or https URL' })
-const linkUrl = z.string().max(2048).refine((u) => safeUrl(u, ['http:', 'https:', 'mailto:']) !== undefined, { message: 'must be an http, https or mailto URL' })
+const httpUrl = urlText({ schemes: ['http:', 'https:'], message: 'must be an http or https URL' })
+const linkUrl = urlText({ schemes: ['http:', 'https:', 'mailto:'], message: 'must be an http, https or mailto URL' })
 
 const display = z.discriminatedUnion('on', [
   z.strictObject({ on: z.literal('immediately') }),

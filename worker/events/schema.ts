@@ -7,8 +7,8 @@ import { type SegueEvent } from '../../shared/events'
 import { type Activity } from '../conditions/evaluate'
 import { parseInstant } from '../conditions/dates'
 import { AMOUNT_SCALE } from '../conditions/prepare'
-import { safeUrl } from '../content/sanitize'
 import { SIGNATURE } from '../edge/identity'
+import { urlText } from '../http/validate'
 
 export const EVENT_ID = /^[A-Za-z0-9_.:-]{1,128}$/
 const PROP_KEY = /^[A-Za-z][A-Za-z0-9_]{0,63}$/
@@ -22,8 +22,9 @@ const base = {
 
 const scalar = z.union([z.string().max(1000), z.number().finite(), z.boolean()])
 
-export const eventSchema = z.discriminatedUnion('type', [
-  z.strictObject({ ...base, type: z.literal('page_visit'), url: z.string().min(1).max(2048), title: z.string().max(500).optional(), referrer: z.string().max(2048).optional() }),
+const pageVisit = { ...base, type: z.literal('page_visit'), title: z.string().max(500).optional() }
+
+const otherEvents = [
   z.strictObject({
     ...base,
     type: z.literal('purchase'),
@@ -55,6 +56,12 @@ export const eventSchema = z.discriminatedUnion('type', [
       .refine((p) => Object.keys(p).length <= 50, { message: 'at most 50 properties' })
       .optional(),
   }),
+] as const
+
+/** Events of an import: page addresses are kept as the site recorded them. */
+export const eventSchema = z.discriminatedUnion('type', [
+  z.strictObject({ ...pageVisit, url: z.string().min(1).max(2048), referrer: z.string().max(2048).optional() }),
+  ...otherEvents,
 ])
 
 /** An event as an activity of the evaluator and the events table. */
@@ -74,9 +81,15 @@ export function toActivity(e: SegueEvent, receivedAt: number): Activity {
   }
 }
 
-/** Events from a browser: the same shapes, with page addresses that must be real http(s) URLs. */
-export const browserEventSchema = eventSchema.superRefine((e, ctx) => {
-  if (e.type !== 'page_visit') return
-  if (!safeUrl(e.url, ['http:', 'https:'])) ctx.addIssue({ code: 'custom', path: ['url'], message: 'must be an http or https URL' })
-  if (e.referrer && !safeUrl(e.referrer, ['http:', 'https:', 'android-app:'])) ctx.addIssue({ code: 'custom', path: ['referrer'], message: 'must be a URL' })
-})
+/**
+ * Events from a browser: the same shapes, with page addresses that must be real URLs, kept as the URL
+ * parser writes them (the SDK sends location.href, already in that form). An empty referrer is none.
+ */
+export const browserEventSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    ...pageVisit,
+    url: urlText({ schemes: ['http:', 'https:'], message: 'must be an http or https URL' }),
+    referrer: z.preprocess((r) => (r === '' ? undefined : r), urlText({ schemes: ['http:', 'https:', 'android-app:'], message: 'must be a URL' }).optional()),
+  }),
+  ...otherEvents,
+])

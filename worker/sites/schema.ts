@@ -1,17 +1,19 @@
 import { z } from 'zod'
 import { FIELD_KEY, isSystemField } from '../conditions/fields'
+import { urlText } from '../http/validate'
 
-/** `scheme://host[:port]`, exactly as a browser sends it in the Origin header. */
-export function isOrigin(value: string): boolean {
-  try {
-    const u = new URL(value)
-    return (u.protocol === 'https:' || u.protocol === 'http:') && u.origin === value
-  } catch {
-    return false
-  }
-}
+const ORIGIN_MESSAGE = 'must be an origin such as https://shop.example (scheme, host and port only)'
 
-const origin = z.string().max(200).refine(isOrigin, { message: 'must be an origin such as https://shop.example (scheme, host and port only)' })
+/**
+ * An origin, kept as a browser sends it in the Origin header (`https://Shop.Example:443/` is kept as
+ * `https://shop.example`); an address with a path, a query, a fragment or credentials is refused.
+ */
+const origin = urlText({ schemes: ['http:', 'https:'], message: ORIGIN_MESSAGE, max: 200 }).transform((href, ctx) => {
+  const { origin } = new URL(href)
+  if (href === `${origin}/`) return origin
+  ctx.addIssue({ code: 'custom', message: ORIGIN_MESSAGE, input: href })
+  return z.NEVER
+})
 
 const customField = z.strictObject({
   key: z
