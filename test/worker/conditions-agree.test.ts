@@ -4,7 +4,8 @@
  * that do not exist, text that differs only in case), their activities and static memberships, then
  * condition trees whose operands are mostly taken from those very values (re-cased, cut, nudged by a
  * day or a unit) so that hits, near misses and boundaries are common; each tree runs in memory and as
- * both shapes of SQL (per contact, and grouped over the site) on D1.
+ * both shapes of SQL (per contact, and grouped over the site) on D1. Field keys, property names and text
+ * are also drawn from the names of Object.prototype's members, which must behave like any other name.
  */
 import fc from 'fast-check'
 import { env } from 'cloudflare:workers'
@@ -26,11 +27,15 @@ const catalog = new FieldCatalog([
   { key: 'score', type: 'number' },
   { key: 'vip', type: 'boolean' },
   { key: 'renewal', type: 'date' },
+  { key: 'constructor', type: 'string' },
+  { key: 'toString', type: 'number' },
 ])
+/** Names an object inherits; `__proto__` is refused as a field key and as a property name, the others are not. */
+const PROTOTYPE_NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'] as const
 
 // ---- contacts and their activities ----
 
-const PIECES = ['a', 'A', 'b', '/rock', '/ROCK', 'jazz', '%', '_', '\\', "'", 'É', 'é', 'ß', 'ẞ', '😀', ' ', '-']
+const PIECES = ['a', 'A', 'b', '/rock', '/ROCK', 'jazz', '%', '_', '\\', "'", 'É', 'é', 'ß', 'ẞ', '😀', ' ', '-', 'constructor', '__proto__']
 /** Stored text has passed the door, which refuses NUL; operands may still hold one and must match nothing. */
 const text = fc.array(fc.constantFrom(...PIECES), { maxLength: 4 }).map((parts) => parts.join(''))
 const dayText = (d: number) => new Date(d * DAY).toISOString().slice(0, 10)
@@ -55,6 +60,9 @@ const contactArb = fc.record({
   score: maybe(fc.oneof(number, text)),
   vip: maybe(fc.oneof(fc.boolean(), text)),
   renewal: maybe(fc.oneof(dateText, badDate, number)),
+  constructor: maybe(fc.oneof(text, fc.constantFrom(...PROTOTYPE_NAMES), number)),
+  toString: maybe(fc.oneof(number, text)),
+  valueOf: maybe(fc.oneof(text, number)),
   createdAt: instantAround,
   lastSeenAt: maybe(instantAround),
   email: maybe(fc.constantFrom('ana@example.com', 'bob@gmail.com', 'zoe@EXAMPLE.com')),
@@ -63,13 +71,18 @@ const contactArb = fc.record({
     fc.record({
       type: fc.constantFrom(...ACTIVITY_TYPES),
       at: instantAround,
-      url: maybe(fc.constantFrom('https://shop.example/rock/1', 'https://shop.example/Jazz', 'https://shop.example/', '/ROCK%_')),
+      url: maybe(fc.constantFrom('https://shop.example/rock/1', 'https://shop.example/Jazz', 'https://shop.example/', '/ROCK%_', 'https://shop.example/constructor', 'https://shop.example/?__proto__=toString')),
       title: maybe(text),
-      name: maybe(fc.constantFrom('signup', 'shown', 'clicked', 'Signup')),
+      name: maybe(fc.constantFrom('signup', 'shown', 'clicked', 'Signup', 'constructor')),
       contentId: maybe(fc.constantFrom('rock', 'jazz')),
       amountMilli: maybe(fc.oneof(fc.constantFrom(0, 5000, 50000, 99999, 100000, 150500), fc.integer({ min: 0, max: 200_000 }))),
       currency: maybe(fc.constantFrom('EUR', 'USD')),
-      props: maybe(fc.dictionary(fc.constantFrom('plan', 'n'), fc.oneof(fc.constantFrom('pro', 'PRO', 5, 50), text, number, fc.boolean()), { maxKeys: 2 })),
+      // Stored properties come back from JSON, so every props object inherits from Object.prototype.
+      props: maybe(fc.dictionary(
+        fc.constantFrom('plan', 'n', ...PROTOTYPE_NAMES),
+        fc.oneof(fc.constantFrom('pro', 'PRO', 5, 50, ...PROTOTYPE_NAMES), text, number, fc.boolean()),
+        { maxKeys: 3, noNullPrototype: true },
+      )),
     }),
     { maxLength: 8 },
   ),
@@ -86,9 +99,9 @@ interface Pool {
 }
 
 function poolOf(contacts: GeneratedContact[]): Pool {
-  const pool: Pool = { strings: ['', 'a'], numbers: [0, 1], dates: ['1990-01-01'], instants: [new Date(NOW).toISOString()] }
+  const pool: Pool = { strings: ['', 'a', ...PROTOTYPE_NAMES], numbers: [0, 1], dates: ['1990-01-01'], instants: [new Date(NOW).toISOString()] }
   for (const c of contacts) {
-    for (const v of [c.firstName, c.country, c.email, c.genre, c.score, c.vip, c.newsletter, c.birthDate, c.renewal]) {
+    for (const v of [c.firstName, c.country, c.email, c.genre, c.score, c.vip, c.newsletter, c.birthDate, c.renewal, c.constructor, c.toString, c.valueOf]) {
       if (typeof v === 'string') (/^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v)) ? pool.dates : pool.strings).push(v)
       if (typeof v === 'number') pool.numbers.push(v)
     }
@@ -144,21 +157,23 @@ function treeArb(pool: Pool): fc.Arbitrary<Condition> {
   const anything = fc.oneof(str, num, fc.boolean(), date, badDate, duration, fc.array(fc.oneof(str, num), { maxLength: 3 }), fc.tuple(num, num), fc.constant(undefined))
 
   const fieldClause = fc.oneof(
-    { arbitrary: fc.record({ field: fc.constantFrom('firstName', 'country', 'email', 'genre', 'newsletter'), op: fc.constantFrom(...STRING_OPS), value: operand(str) }), weight: 3 },
-    { arbitrary: fc.record({ field: fc.constant('score'), op: fc.constantFrom(...NUMBER_OPS), value: operand(num) }), weight: 2 },
+    { arbitrary: fc.record({ field: fc.constantFrom('firstName', 'country', 'email', 'genre', 'newsletter', 'constructor'), op: fc.constantFrom(...STRING_OPS), value: operand(str) }), weight: 3 },
+    { arbitrary: fc.record({ field: fc.constantFrom('score', 'toString'), op: fc.constantFrom(...NUMBER_OPS), value: operand(num) }), weight: 2 },
     fc.record({ field: fc.constant('vip'), op: fc.constantFrom('eq', 'ne', 'exists', 'notExists'), value: fc.boolean() }),
     { arbitrary: fc.record({ field: fc.constantFrom('birthDate', 'renewal'), op: fc.constantFrom(...DATE_OPS), value: operand(date) }), weight: 2 },
     { arbitrary: fc.record({ field: fc.constantFrom('createdAt', 'lastSeenAt'), op: fc.constantFrom(...DATE_OPS), value: operand(instant) }), weight: 2 },
     fc.record({
-      field: fc.constantFrom('firstName', 'birthDate', 'createdAt', 'score', 'vip', 'renewal', 'mystery'),
+      field: fc.constantFrom('firstName', 'birthDate', 'createdAt', 'score', 'vip', 'renewal', 'mystery', ...PROTOTYPE_NAMES),
       op: fc.constantFrom(...FIELD_OPS),
       value: anything,
     }),
   )
+  const props = PROTOTYPE_NAMES.map((k) => `props.${k}`)
   const predicate = fc.oneof(
-    { arbitrary: fc.record({ field: fc.constantFrom('url', 'title', 'name', 'currency', 'contentId', 'props.plan'), op: fc.constantFrom(...STRING_OPS), value: operand(str) }), weight: 3 },
-    fc.record({ field: fc.constantFrom('amount', 'props.n'), op: fc.constantFrom(...NUMBER_OPS), value: operand(num) }),
-    fc.record({ field: fc.constantFrom('url', 'amount', 'props.plan', 'props.n', 'orderId', 'bogus'), op: fc.constantFrom(...FIELD_OPS), value: anything }),
+    { arbitrary: fc.record({ field: fc.constantFrom('url', 'title', 'name', 'currency', 'contentId', 'props.plan', ...props), op: fc.constantFrom(...STRING_OPS), value: operand(str) }), weight: 3 },
+    fc.record({ field: fc.constantFrom('amount', 'props.n', ...props), op: fc.constantFrom(...NUMBER_OPS), value: operand(num) }),
+    fc.record({ field: fc.constantFrom('props.plan', 'props.n', ...props), op: fc.constantFrom('exists', 'notExists') }),
+    fc.record({ field: fc.constantFrom('url', 'amount', 'props.plan', 'props.n', 'orderId', 'bogus', ...props), op: fc.constantFrom(...FIELD_OPS), value: anything }),
   )
   const measure = fc.record({ op: fc.constantFrom(...MEASURE_OPS), value: fc.oneof(fc.integer({ min: 0, max: 4 }), num, fc.tuple(fc.nat(3), fc.nat(5)), fc.tuple(num, num), str) })
   const dateMeasure = fc.record({ op: fc.constantFrom(...DATE_MEASURE_OPS), value: fc.oneof(instant, duration, fc.tuple(instant, instant)) })
@@ -166,7 +181,7 @@ function treeArb(pool: Pool): fc.Arbitrary<Condition> {
     .record(
       {
         activity: fc.constantFrom(...ACTIVITY_TYPES),
-        name: fc.constantFrom('signup', 'shown', 'Signup'),
+        name: fc.constantFrom('signup', 'shown', 'Signup', 'constructor'),
         where: fc.oneof(predicate, fc.array(predicate, { maxLength: 2 })),
         within: duration,
         measure: fc.constantFrom('none', 'count', 'sum', 'avg', 'first', 'last'),

@@ -4,7 +4,7 @@
  */
 import { type Activity } from './evaluate'
 import { type CustomFieldDefinition } from './fields'
-import { type Condition } from './types'
+import { type Condition, type EventPredicate } from './types'
 
 /** "Now" for every case: 2026-06-15 12:00 UTC. */
 export const CASES_NOW = Date.UTC(2026, 5, 15, 12)
@@ -15,6 +15,7 @@ export const CASE_FIELDS: CustomFieldDefinition[] = [
   { key: 'points', type: 'number' },
   { key: 'vip', type: 'boolean' },
   { key: 'renewal', type: 'date' },
+  { key: 'constructor', type: 'string' },
 ]
 
 export interface CaseContact {
@@ -30,6 +31,8 @@ export type ConditionCase = [name: string, contact: CaseContact, condition: Cond
 const millennials: Condition = { all: [{ field: 'birthDate', op: 'between', value: ['1981-01-01', '1996-12-31'] }] }
 const visit = (url: string, daysAgo: number): Omit<Activity, 'id'> => ({ type: 'page_visit', url, at: CASES_NOW - daysAgo * DAY })
 const purchase = (amount: number, daysAgo: number): Omit<Activity, 'id'> => ({ type: 'purchase', amountMilli: amount * 1000, at: CASES_NOW - daysAgo * DAY })
+const custom = (props: Record<string, string | number | boolean>): Omit<Activity, 'id'> => ({ type: 'custom', name: 'x', props, at: CASES_NOW - DAY })
+const withProp = (where: EventPredicate): Condition => ({ all: [{ activity: 'custom', name: 'x', where }] })
 const rockFan: Condition = { all: [{ activity: 'page_visit', where: { field: 'url', op: 'contains', value: '/rock' }, count: { op: 'gte', value: 3 }, within: '30d' }] }
 
 export const CONDITION_CASES: ConditionCase[] = [
@@ -60,8 +63,13 @@ export const CONDITION_CASES: ConditionCase[] = [
   ['a value of the wrong type counts as missing', { fields: { points: 'ten' } }, { all: [{ field: 'points', op: 'notExists' }] }, true],
   ['boolean eq', { fields: { vip: true } }, { all: [{ field: 'vip', op: 'eq', value: true }] }, true],
   ['boolean ne', { fields: { vip: true } }, { all: [{ field: 'vip', op: 'ne', value: true }] }, false],
+  ['a custom field named constructor is missing until set', {}, { all: [{ field: 'constructor', op: 'notExists' }] }, true],
+  ['exists does not match an unset custom field named constructor', {}, { all: [{ field: 'constructor', op: 'exists' }] }, false],
+  ['a custom field named constructor compares its own value', { fields: { constructor: 'Ana' } }, { all: [{ field: 'constructor', op: 'eq', value: 'ana' }] }, true],
+  ['a field named toString that the site does not declare is unknown', {}, { all: [{ field: 'toString', op: 'exists' }] }, false],
   ['an unknown field is missing', {}, { all: [{ field: 'shoeSize', op: 'notExists' }] }, true],
   ['an unknown field matches nothing else', {}, { all: [{ field: 'shoeSize', op: 'ne', value: 'x' }] }, false],
+  ['an operator named like a prototype member matches nothing', { fields: { country: 'ES' } }, { all: [{ field: 'country', op: 'toString' as 'eq', value: 'S' }] }, false],
   ['an unknown operator matches nothing', { fields: { country: 'ES' } }, { all: [{ field: 'country', op: 'like' as 'eq', value: 'ES' }] }, false],
   ['between with one bound matches nothing', { fields: { points: 5 } }, { all: [{ field: 'points', op: 'between', value: [1] }] }, false],
   ['a custom date before', { fields: { renewal: '2026-01-01' } }, { all: [{ field: 'renewal', op: 'before', value: '2026-06-01' }] }, true],
@@ -72,6 +80,8 @@ export const CONDITION_CASES: ConditionCase[] = [
   ['a visit 31 days ago is outside the window', { events: [visit('/rock/a', 1), visit('/rock/b', 5), visit('/rock/c', 31)] }, rockFan, false],
   ['other pages do not count', { events: [visit('/rock/a', 1), visit('/jazz/b', 5), visit('/rock/c', 2)] }, rockFan, false],
   ['a visit exactly at the window edge counts', { events: [visit('/rock/a', 1), visit('/rock/b', 5), visit('/rock/c', 30)] }, rockFan, true],
+  ['a URL is plain text, prototype names included', { events: [visit('/shop/Constructor', 1)] }, { all: [{ activity: 'page_visit', where: { field: 'url', op: 'contains', value: 'constructor' } }] }, true],
+  ['url contains "toString" does not match other pages', { events: [visit('/shop', 1)] }, { all: [{ activity: 'page_visit', where: { field: 'url', op: 'contains', value: 'toString' } }] }, false],
   ['no measure means at least once', { events: [visit('/', 100)] }, { all: [{ activity: 'page_visit' }] }, true],
   ['count eq 0 matches a contact who never did it', {}, { all: [{ activity: 'purchase', count: { op: 'eq', value: 0 } }] }, true],
   ['sum of purchases', { events: [purchase(60, 1), purchase(45.5, 3)] }, { all: [{ activity: 'purchase', sum: { op: 'gte', value: 105.5 } }] }, true],
@@ -84,6 +94,12 @@ export const CONDITION_CASES: ConditionCase[] = [
   ['a custom event by name', { events: [{ type: 'custom', name: 'signup', at: CASES_NOW - DAY }] }, { all: [{ activity: 'custom', name: 'signup' }] }, true],
   ['custom event names are exact', { events: [{ type: 'custom', name: 'Signup', at: CASES_NOW - DAY }] }, { all: [{ activity: 'custom', name: 'signup' }] }, false],
   ['a custom property compared by its own type', { events: [{ type: 'custom', name: 'plan', props: { seats: 12 }, at: CASES_NOW }] }, { all: [{ activity: 'custom', where: { field: 'props.seats', op: 'gte', value: 10 } }] }, true],
+  ['props.constructor exists is false on an event without it', { events: [custom({ a: 1 })] }, withProp({ field: 'props.constructor', op: 'exists' }), false],
+  ['props.constructor notExists holds on an event without it', { events: [custom({ a: 1 })] }, withProp({ field: 'props.constructor', op: 'notExists' }), true],
+  ['props.constructor exists on an event that has it', { events: [custom({ constructor: 'y' })] }, withProp({ field: 'props.constructor', op: 'exists' }), true],
+  ['props.toString eq "x" matches the event\'s own property', { events: [custom({ toString: 'X' })] }, withProp({ field: 'props.toString', op: 'eq', value: 'x' }), true],
+  ['props.toString eq "x" does not match an event without it', { events: [custom({ a: 1 })] }, withProp({ field: 'props.toString', op: 'eq', value: 'x' }), false],
+  ['props.hasOwnProperty exists is false on an event without it', { events: [custom({ a: 1 })] }, withProp({ field: 'props.hasOwnProperty', op: 'exists' }), false],
   ['content clicked', { events: [{ type: 'content', name: 'clicked', contentId: 'rock', at: CASES_NOW }] }, { all: [{ activity: 'content', name: 'clicked', where: { field: 'contentId', op: 'eq', value: 'rock' } }] }, true],
   ['in a segment', { segments: ['seg_vip'] }, { all: [{ segment: 'seg_vip', op: 'in' }] }, true],
   ['not in a segment', { segments: ['seg_vip'] }, { all: [{ segment: 'seg_vip', op: 'notIn' }] }, false],

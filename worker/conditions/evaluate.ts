@@ -191,7 +191,18 @@ export function selects(a: PreparedActivity, e: Activity, now: number): boolean 
 
 function readProp(p: PreparedPredicate, e: Activity): unknown {
   if (p.prop === 'amount') return e.amountMilli
-  return asKind(p.kind, p.prop.startsWith('props.') ? e.props?.[p.prop.slice(6)] : e[p.prop as keyof Activity])
+  return asKind(p.kind, p.prop.startsWith('props.') ? ownValue(e.props, p.prop.slice(6)) : e[p.prop as keyof Activity])
+}
+
+/**
+ * What `record` holds under `key` itself, never what every object inherits (`constructor`, `toString`),
+ * so a name behaves the same here as in SQL, whose JSON has no prototype.
+ *
+ * @example
+ * ownValue({ a: 1 }, 'constructor') // undefined
+ */
+export function ownValue<T>(record: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
+  return record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined
 }
 
 /** Folds activities into the aggregates of one clause. */
@@ -220,7 +231,7 @@ export function historyFacts(
   segments: ReadonlySet<string>,
 ): ContactFacts {
   return {
-    field: (key) => (Object.hasOwn(fields, key) ? fields[key] : undefined),
+    field: (key) => ownValue(fields, key),
     stats: (a, now) => statsOf(a, events, now),
     inSegment: (id) => segments.has(id),
   }

@@ -167,7 +167,7 @@ function textTest(op: string, value: unknown): Test {
     const values = operands<string>('text', value, 1)
     return values ? { t: 'text', mode: 'eq', values, negate: op === 'notIn' } : NEVER
   }
-  const mode = modes[op as keyof typeof modes]
+  const mode = Object.hasOwn(modes, op) ? modes[op as keyof typeof modes] : undefined
   const v = operand('text', value, 1)
   if (!mode || typeof v !== 'string') return NEVER
   return { t: 'text', mode, values: [v], negate: op === 'ne' || op === 'notContains' }

@@ -5,7 +5,7 @@
  * plain data out: no I/O, and `now` is a parameter.
  */
 import { type ContentPayload } from '../../shared/content'
-import { type Activity, applyTest, evaluate } from '../conditions/evaluate'
+import { type Activity, applyTest, evaluate, ownValue } from '../conditions/evaluate'
 import { parseDuration } from '../conditions/durations'
 import { type Scalar } from '../conditions/types'
 import { type WorkflowNode } from '../workflows/types'
@@ -129,7 +129,7 @@ export function decide(site: CompiledSite, snapshot: Snapshot, events: readonly 
           id = evaluate(w.fieldTests.get(id)!, facts, now) ? node.yes : node.no
           break
         case 'showContent': {
-          const payload = site.config.content[node.content]
+          const payload = ownValue(site.config.content, node.content)
           if (payload && !shown.has(payload.id)) {
             shown.add(payload.id)
             out.content.push({ ...payload, workflow: w.id })

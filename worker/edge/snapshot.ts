@@ -4,7 +4,7 @@
  * Kept in KV (rewritten from D1 by the queue consumer) and sealed into the state token of each answer.
  * Short keys, because it travels with every request.
  */
-import { type ActivityStats, type Activity, type ContactFacts, accumulate, selects } from '../conditions/evaluate'
+import { type ActivityStats, type Activity, type ContactFacts, accumulate, ownValue, selects } from '../conditions/evaluate'
 import { type Scalar } from '../conditions/types'
 import { type CompiledSite, type Matcher } from './compile'
 
@@ -101,7 +101,7 @@ export function aggregateHistory(site: CompiledSite, events: readonly Activity[]
 /** The evaluator's view of a snapshot. */
 export function snapshotFacts(snap: Snapshot, site: CompiledSite): ContactFacts {
   return {
-    field: (key) => (Object.hasOwn(snap.f, key) ? snap.f[key] : undefined),
+    field: (key) => ownValue(snap.f, key),
     inSegment: (id) => Object.hasOwn(snap.m, id),
     stats: (activity, now): ActivityStats => {
       const key = site.matcherOf.get(activity)
