@@ -36,16 +36,18 @@ function load(opts) {
 const summary = (r) => ({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, total: r.requests.total })
 
 /**
- * A copy of wrangler.toml without the queue consumer, with absolute paths: `wrangler dev` then runs the
- * Worker alone, and the visits' messages wait in the queue instead of being written to D1 meanwhile.
+ * A copy of wrangler.toml with absolute paths and, as one load generator is one client sending far more
+ * than any visitor, without rate limits. Without the queue consumer (`consumer` false), `wrangler dev`
+ * runs the Worker alone, and the visits' messages wait in the queue instead of being written meanwhile.
  */
-function configWithoutConsumer(dir) {
+function benchConfig(dir, consumer) {
   const root = process.cwd()
-  const toml = readFileSync('wrangler.toml', 'utf8')
-    .replace(/\[\[queues\.consumers\]\][\s\S]*?(?=\n\n|\n#|$)/, '')
+  const source = readFileSync('wrangler.toml', 'utf8')
+  const toml = (consumer ? source : source.replace(/\[\[queues\.consumers\]\][\s\S]*?(?=\n\n|\n#|$)/, ''))
     .replace(/^main = "(.*)"/m, (_, p) => `main = "${join(root, p)}"`)
     .replace(/^migrations_dir = "(.*)"/m, (_, p) => `migrations_dir = "${join(root, p)}"`)
     .replace(/^directory = "(.*)"/m, (_, p) => `directory = "${join(root, p)}"`)
+    .replace(/simple = \{ limit = \d+/g, 'simple = { limit = 1000000000')
   const file = join(dir, 'wrangler.toml')
   writeFileSync(file, toml)
   return file
@@ -59,7 +61,7 @@ export async function measureEdgeLoad({ quick, consumer = true, log = () => {} }
   const wrangler = join('node_modules', '.bin', 'wrangler')
   const migrate = spawnSync(wrangler, ['d1', 'migrations', 'apply', 'segue', '--local', '--persist-to', state], { env, encoding: 'utf8' })
   if (migrate.status !== 0) throw new Error(migrate.stderr)
-  const config = consumer ? [] : ['--config', configWithoutConsumer(state)]
+  const config = ['--config', benchConfig(state, consumer)]
   const dev = spawn(wrangler, ['dev', ...config, '--port', String(port), '--ip', '127.0.0.1', '--persist-to', state, '--var', `ADMIN_TOKEN:${TOKEN}`, '--var', 'STATE_SECRET:bench-state-secret-0123456789abcdef', '--var', 'SEGUE_ENV:test'], { env, stdio: 'ignore' })
   try {
     for (let i = 0; ; i++) {

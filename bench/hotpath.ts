@@ -53,7 +53,9 @@ export async function measureHotPath(nSegments = 100, nWorkflows = 20): Promise<
       const messages = queued.splice(0).map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body, ack: () => undefined, retry: () => undefined }))
       await consume({ queue: 'segue-events', messages, ackAll: () => undefined, retryAll: () => undefined } as unknown as MessageBatch<QueueMessage>, base)
     }
-    const base = { DB: db, KV: kv, EVENTS: queue, ADMIN_TOKEN: 'bench', STATE_SECRET: 'bench-state-secret-0123456789abcdef', SEGUE_ENV: 'test' } as unknown as Env
+    const allowAll = { limit: async () => ({ success: true }) }
+    const limiters = Object.fromEntries(['RATE_VISITOR_STRICT', 'RATE_VISITOR', 'RATE_VISITOR_RELAXED', 'RATE_SITE_STRICT', 'RATE_SITE', 'RATE_SITE_RELAXED'].map((name) => [name, allowAll]))
+    const base = { ...limiters, DB: db, KV: kv, EVENTS: queue, ADMIN_TOKEN: 'bench', STATE_SECRET: 'bench-state-secret-0123456789abcdef', SEGUE_ENV: 'test' } as unknown as Env
     const site = await createSite(db, siteCreate.parse({ id: 'bench', name: 'Bench', key: 'pk_bench_hotpath', browserFields: ['birthDate'] }))
     for (const s of segments(nSegments)) await createSegment(db, site, segmentCreate.parse(s))
     for (const c of CONTENT) await createContent(db, site, contentCreate.parse(c))

@@ -22,8 +22,9 @@ export interface EventsRequest {
 }
 
 export interface EventsResponse {
-  /** The browser id to keep and send back: it names the browser's contact without showing its id. */
-  contact: string
+  /** The browser id to keep and send back: it names the browser's contact without showing its id. Absent
+   * for a crawler, which gets no contact. */
+  contact?: string
   /** Sealed state to send back with the next batch; absent when too large to carry. */
   state?: string
   content: ContentPayload[]

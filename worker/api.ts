@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { type AppEnv } from './app-env'
 import { contactsRoutes } from './contacts/routes'
 import { contentRoutes } from './content/routes'
+import { deadLettersRoutes } from './dead-letters/routes'
 import { publishAfterChange } from './edge/publish'
 import { getSite } from './data/sites'
 import { adminAuth } from './http/auth'
@@ -46,6 +47,7 @@ export const adminApi = new Hono<AppEnv>()
   .route('/sites/:site/segments', segmentsRoutes)
   .route('/sites/:site/content', contentRoutes)
   .route('/sites/:site/workflows', workflowsRoutes)
+  .route('/sites/:site/dead-letters', deadLettersRoutes)
   .notFound(() => {
     throw apiError(404, 'not_found', 'No such route in the admin API')
   })

@@ -1,11 +1,11 @@
 import { app } from './app'
-import { consume } from './edge/consumer'
+import { DEAD_LETTER_QUEUE, consume, keepDeadLetters } from './edge/consumer'
 import { runScheduled } from './edge/cron'
 import { type QueueMessage } from './edge/messages'
 import { refuseUnsafeSecrets } from './http/secrets'
 
 export default {
   fetch: (request, env, ctx) => refuseUnsafeSecrets(env) ?? app.fetch(request, env, ctx),
-  queue: (batch, env) => consume(batch, env),
+  queue: (batch, env) => (batch.queue === DEAD_LETTER_QUEUE ? keepDeadLetters(batch, env) : consume(batch, env)),
   scheduled: (_controller, env, ctx) => ctx.waitUntil(runScheduled(env)),
 } satisfies ExportedHandler<Env, QueueMessage>

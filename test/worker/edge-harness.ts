@@ -13,6 +13,17 @@ import demo from '../../scripts/demo-data.json'
 
 export const ORIGIN = 'https://shop.example'
 
+/** Rate limiters that let everything through: tests send far more from one "client" than a visitor would. */
+const allowAll = { limit: async () => ({ success: true }) } as RateLimit
+export const unlimited: Partial<Env> = {
+  RATE_VISITOR_STRICT: allowAll,
+  RATE_VISITOR: allowAll,
+  RATE_VISITOR_RELAXED: allowAll,
+  RATE_SITE_STRICT: allowAll,
+  RATE_SITE: allowAll,
+  RATE_SITE_RELAXED: allowAll,
+}
+
 export interface EventsAnswer {
   contact: string
   state?: string
@@ -31,7 +42,7 @@ export class Edge {
         for (const m of messages) queue.push(m.body)
       },
     } as unknown as Queue
-    this.env = { ...env, EVENTS: events, ...overrides }
+    this.env = { ...env, EVENTS: events, ...unlimited, ...overrides }
   }
 
   async fetch(path: string, init: RequestInit = {}, envOverride?: Partial<Env>): Promise<Response> {
@@ -136,6 +147,68 @@ export function staleKv(kv: KVNamespace, frozen: Map<string, string | null>): KV
         }
       }
       const value = Reflect.get(target, prop)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
+
+/** Which calls of a binding fail: the n-th call (from 1) of a method, and what it is given. */
+export type FailWhen = (call: { n: number; method: string; args: unknown[] }) => boolean
+
+/**
+ * A D1 binding whose calls fail when `when` says so: `batch`, and the run/all/first of a prepared
+ * statement, as D1 failing mid-invocation would. Calls are counted across the binding's life.
+ */
+export function faultyDb(db: D1Database, when: FailWhen, error = 'D1 is unavailable'): D1Database {
+  let n = 0
+  const real = new WeakMap<object, D1PreparedStatement>()
+  const check = (method: string, args: unknown[]) => {
+    if (when({ n: ++n, method, args })) throw new Error(error)
+  }
+  const statement = (st: D1PreparedStatement): D1PreparedStatement => {
+    const proxy = new Proxy(st, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop)
+        if (prop === 'bind') return (...a: unknown[]) => statement(value.apply(target, a))
+        if (prop === 'run' || prop === 'all' || prop === 'first' || prop === 'raw') {
+          return async (...a: unknown[]) => {
+            check(String(prop), a)
+            return value.apply(target, a)
+          }
+        }
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    })
+    real.set(proxy, st)
+    return proxy
+  }
+  return new Proxy(db, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop)
+      if (prop === 'prepare') return (sql: string) => statement(target.prepare(sql))
+      if (prop === 'batch') {
+        return async (statements: D1PreparedStatement[]) => {
+          check('batch', [statements])
+          return target.batch(statements.map((s) => real.get(s) ?? s))
+        }
+      }
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
+
+/** A KV binding whose writes (put, delete) fail when `when` says so. */
+export function faultyKv(kv: KVNamespace, when: FailWhen): KVNamespace {
+  let n = 0
+  return new Proxy(kv, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop)
+      if (prop === 'put' || prop === 'delete') {
+        return async (...args: unknown[]) => {
+          if (when({ n: ++n, method: String(prop), args })) throw new Error('KV is unavailable')
+          return (value as Function).apply(target, args)
+        }
+      }
       return typeof value === 'function' ? value.bind(target) : value
     },
   })

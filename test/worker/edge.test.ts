@@ -120,18 +120,6 @@ describe('the queue', () => {
   })
 })
 
-describe('the queue, with a message it cannot write', () => {
-  it('writes the other messages of the batch and retries only the bad one', async () => {
-    await edge.flush()
-    const good = await edge.events({ site: KEY, events: [pageVisit()] })
-    const message = structuredClone(edge.queue[edge.queue.length - 1]) as unknown as Record<string, unknown>
-    edge.queue.push({ ...message, contactId: 'c_poison', v: undefined, createdAt: undefined } as never)
-    expect(await edge.flush()).toEqual({ acked: 1, retried: 1 })
-    expect(await eventCount(await edge.contactOf(SITE, good))).toBe(1)
-    edge.queue.splice(0)
-  })
-})
-
 /** One more visit, whose message the queue then delivers twice. */
 async function replayOf(previous: { contact: string }) {
   const answer = await edge.events({ site: KEY, contact: previous.contact, events: [pageVisit()] })

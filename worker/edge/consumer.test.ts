@@ -19,7 +19,7 @@ const site = compileSite({
   content: {},
 })
 
-const message = (over: Partial<VisitMessage>): VisitMessage => ({ kind: 'visit', siteId: 's', contactId: 'c', v: 1, activities: [], fields: {}, statics: [], counters: [], ...over })
+const message = (over: Partial<VisitMessage>): VisitMessage => ({ kind: 'visit', id: 'm1', siteId: 's', contactId: 'c', v: 1, activities: [], fields: {}, statics: [], counters: [], ...over })
 const ids = (m: VisitMessage) => affectedSegments(site, m).map((s) => s.id).sort()
 
 describe('affectedSegments', () => {

@@ -1,24 +1,34 @@
 /**
- * The queue consumer: the single writer of what visits did. Each visit message is written to D1 in one
- * transaction (events with duplicate ids ignored, fields, workflow memberships, counters, merges, and
- * the contact's dynamic memberships recomputed in SQL); a message that fails is retried, so nothing is
- * lost and nothing is written twice. Then the snapshots of the contacts touched are rebuilt from D1 and
- * written to KV.
+ * The queue consumer: the single writer of what visits did. The visits of one site in a batch are written
+ * in one D1 transaction (worker/edge/write-visits.ts); if that fails they are written one by one, so one
+ * bad message holds back no other. A message is acknowledged only once everything it asks is done — D1
+ * written, and the KV snapshots and redirects of its contacts rewritten — and retried otherwise; a message
+ * that cannot be written for a reason no retry will fix is written as far as it can be, or kept, with the
+ * reason, as a dead letter an admin sees and can replay.
  */
-import { type Scalar } from '../conditions/types'
-import { type ContactChange, dropSettledClaims, touchContact, updateContacts } from '../data/contacts'
-import { saveCounters } from '../data/counters'
-import { insertActivities } from '../data/events'
-import { addStaticMember, removeMember } from '../data/members'
+import { type DeadLetterOutcome, keepDeadLetter } from '../data/dead-letters'
 import { movedOrErased } from '../data/erasure'
-import { identityOf, ownerOf } from '../data/identities'
-import { mergeContacts } from '../data/merge'
-import { refreshStatements } from '../segments/membership'
-import { type CompiledSite, type SiteConfig, compileSite } from './compile'
+import { processedAmong } from '../data/processed'
+import { newId } from '../lib/ids'
+import { type CompiledSite, compileSite } from './compile'
 import { buildSiteConfig } from './config'
 import { type QueueMessage, type VisitMessage } from './messages'
-import { type IdentifierKind } from './identity'
 import { loadSnapshot, markErased, readSnapshot, writeSnapshot } from './store'
+import { type Written, withoutIdentity, writeVisits } from './write-visits'
+
+export { affectedSegments } from './write-visits'
+
+/** The queue a message lands in once Cloudflare has delivered it `max_retries` times (wrangler.toml). */
+export const DEAD_LETTER_QUEUE = 'segue-events-dead'
+
+/** What one message still needs before it can be acknowledged. */
+interface Work {
+  message: Message<QueueMessage>
+  /** Contacts whose KV snapshot must be rewritten, with the version to write at least. */
+  rebuild: Array<[siteId: string, contactId: string, v: number]>
+  redirects: Array<[siteId: string, alias: string, target: string]>
+  failed?: unknown
+}
 
 export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Promise<void> {
   // One compiled config per site for the whole batch: D1's, not KV's, since D1 is what is written.
@@ -30,238 +40,197 @@ export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Prom
     }
     return sites.get(siteId)!
   }
-  const touched = new Map<string, Map<string, number>>()
-  const redirects: Array<[siteId: string, alias: string, target: string]> = []
-  const touch = (siteId: string, contactId: string, v: number) => {
-    const site = touched.get(siteId) ?? new Map<string, number>()
-    site.set(contactId, Math.max(site.get(contactId) ?? 0, v))
-    touched.set(siteId, site)
-  }
-  const retry = (message: Message<QueueMessage>, err: unknown) => {
-    console.error('queue: writing a message failed; it will be retried', err)
-    message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) })
-  }
-
-  const visits = new Map<string, Array<Message<VisitMessage>>>()
-  for (const message of batch.messages) {
-    const body = message.body
+  const work = batch.messages.map((message): Work => ({ message, rebuild: [], redirects: [] }))
+  const visits = new Map<string, Work[]>()
+  for (const w of work) {
+    const body = w.message.body
     try {
-      const site = await siteOf(body.siteId)
-      if (site && body.kind === 'visit') {
-        visits.set(body.siteId, [...(visits.get(body.siteId) ?? []), message as Message<VisitMessage>])
-        continue
-      }
-      if (site && body.kind === 'refresh') for (const id of body.contactIds) touch(body.siteId, id, 0)
       if (body.kind === 'erase') await markErased(env.KV, body.siteId, body.contactIds, body.at)
-      message.ack()
+      else if (!(await siteOf(body.siteId))) continue
+      else if (body.kind === 'refresh') w.rebuild.push(...body.contactIds.map((id): [string, string, number] => [body.siteId, id, 0]))
+      else visits.set(body.siteId, [...(visits.get(body.siteId) ?? []), w])
     } catch (err) {
-      retry(message, err)
+      w.failed = err
     }
   }
+  for (const [siteId, list] of visits) await writeSite(env, (await siteOf(siteId))!, list)
 
-  for (const [siteId, all] of visits) {
-    const site = (await siteOf(siteId))!
-    const done = (message: Message<VisitMessage>, written: Written) => {
-      touch(siteId, written.contactId, message.body.v)
-      if (written.mergedFrom) redirects.push([siteId, written.mergedFrom, written.contactId])
-      message.ack()
+  for (const w of work) {
+    for (const [siteId, alias, target] of w.redirects) {
+      if (w.failed) break
+      await writeSnapshot(env.KV, siteId, { redirect: target }, alias).catch((err) => (w.failed = err))
     }
-    let moved: Map<string, string | null>
-    try {
-      moved = await movedOrErased(env.DB, siteId, all.flatMap((m) => [m.body.contactId, ...(m.body.mergedFrom ? [m.body.mergedFrom] : [])]))
-    } catch (err) {
-      for (const m of all) retry(m, err)
-      continue
+  }
+  // Each contact is rebuilt once, at the newest version any message asks.
+  const wanted = new Map<string, Map<string, number>>()
+  for (const w of work) {
+    if (w.failed) continue
+    for (const [siteId, contactId, v] of w.rebuild) {
+      const site = wanted.get(siteId) ?? new Map<string, number>()
+      site.set(contactId, Math.max(site.get(contactId) ?? 0, v))
+      wanted.set(siteId, site)
     }
-    // A visit to a contact erased since the edge decided goes with it: nothing brings an erased contact back.
-    const erased = (id: string | undefined) => id !== undefined && moved.get(id) === null
-    const messages: Array<Message<VisitMessage>> = []
-    const gone = new Set<string>()
-    for (const m of all) {
-      if (!erased(m.body.contactId) && !erased(m.body.mergedFrom)) messages.push(m)
-      else {
-        for (const id of [m.body.contactId, m.body.mergedFrom]) if (erased(id)) gone.add(id!)
-        m.ack()
+  }
+  const unbuilt = new Map<string, unknown>()
+  for (const [siteId, contacts] of wanted) {
+    const site = await siteOf(siteId).catch(() => null)
+    for (const [contactId, v] of contacts) {
+      try {
+        if (site) await rebuildSnapshot(env, site, contactId, v)
+      } catch (err) {
+        unbuilt.set(`${siteId}\u0000${contactId}`, err)
       }
     }
-    // An edge that still decided for an erased contact saw its snapshot: mark it erased in KV once more.
-    if (gone.size > 0) await markErased(env.KV, siteId, [...gone], Date.now())
-    if (messages.length === 0) continue
-    // Each attempt settles identities on its own copy of `moved`: only a written merge moves an id.
+  }
+  for (const w of work) {
+    const failed = w.failed ?? w.rebuild.map(([siteId, id]) => unbuilt.get(`${siteId}\u0000${id}`)).find((e) => e !== undefined)
+    if (failed === undefined) w.message.ack()
+    else await retry(env, w.message, failed)
+  }
+}
+
+/** Writes the visits of one site: settled, deduplicated, then in one transaction or one by one. */
+async function writeSite(env: Env, site: CompiledSite, list: Work[]): Promise<void> {
+  const siteId = site.config.site.id
+  // Messages queued before visits carried an id get one from what they are.
+  for (const w of list) {
+    const m = w.message.body as VisitMessage
+    m.id ??= `legacy:${m.contactId}:${m.v}`
+  }
+  const bodies = () => list.map((w) => w.message.body as VisitMessage)
+  let moved: Map<string, string | null>
+  let processed: Set<string>
+  try {
+    ;[moved, processed] = await Promise.all([
+      movedOrErased(env.DB, siteId, bodies().flatMap((m) => [m.contactId, ...(m.mergedFrom ? [m.mergedFrom] : [])])),
+      processedAmong(env.DB, siteId, bodies().map((m) => m.id)),
+    ])
+  } catch (err) {
+    for (const w of list) w.failed = err
+    return
+  }
+  const done = (w: Work, written: Written) => {
+    w.rebuild.push([siteId, written.contactId, (w.message.body as VisitMessage).v])
+    if (written.mergedFrom) w.redirects.push([siteId, written.mergedFrom, written.contactId])
+  }
+  // A visit to a contact erased since the edge decided goes with it: nothing brings an erased contact back.
+  // An edge that still decided for it saw its snapshot, so it is marked erased in KV once more.
+  const erased = (id: string | undefined) => id !== undefined && moved.get(id) === null
+  const pending: Work[] = []
+  for (const w of list) {
+    const m = w.message.body as VisitMessage
+    if (erased(m.contactId) || erased(m.mergedFrom)) {
+      await markErased(env.KV, siteId, [m.contactId, m.mergedFrom].filter((id): id is string => erased(id)), Date.now()).catch((err) => (w.failed = err))
+    } else if (processed.has(m.id)) {
+      // Written by an earlier delivery that did not finish: only its KV work is left.
+      done(w, { contactId: moved.get(m.contactId) ?? m.contactId, mergedFrom: m.mergedFrom })
+    } else pending.push(w)
+  }
+  if (pending.length === 0) return
+  // Each attempt settles identities on its own copy of `moved`: only a written merge moves an id.
+  try {
+    const written = await writeVisits(env.DB, site, pending.map((w) => w.message.body as VisitMessage), new Map(moved))
+    pending.forEach((w, i) => done(w, written[i]))
+    return
+  } catch {
+    // One transaction for them all failed: write them one by one, so one bad message holds back no other.
+  }
+  for (const w of pending) {
+    const m = w.message.body as VisitMessage
+    const attempt = new Map(moved)
     try {
-      const written = await writeVisits(env.DB, site, messages.map((m) => m.body), new Map(moved))
-      messages.forEach((m, i) => done(m, written[i]))
+      done(w, (await writeVisits(env.DB, site, [m], attempt))[0])
+      moved = attempt
+    } catch (err) {
+      if (!cannotSucceed(err)) w.failed = err
+      else await writeWhatCan(env, site, w, m, err, moved).then((written) => written && done(w, written), (e) => (w.failed = e))
+    }
+  }
+}
+
+/**
+ * A visit D1 refused for a reason no retry will fix. Without its identity changes (a constraint another
+ * writer won) it may still go in: then it is written so, and what was dropped is recorded. Otherwise the
+ * whole message is kept as a dead letter. Either way it is done.
+ */
+async function writeWhatCan(env: Env, site: CompiledSite, w: Work, m: VisitMessage, err: unknown, moved: Map<string, string | null>): Promise<Written | undefined> {
+  const { message, dropped } = withoutIdentity(m)
+  let written: Written | undefined
+  let outcome: DeadLetterOutcome = 'held'
+  if (dropped.length > 0) {
+    try {
+      written = (await writeVisits(env.DB, site, [message], new Map(moved)))[0]
+      outcome = 'partly written'
     } catch {
-      // One transaction for them all failed: write them one by one, so one bad message holds back no other.
-      for (const m of messages) {
-        const attempt = new Map(moved)
-        try {
-          done(m, (await writeVisits(env.DB, site, [m.body], attempt))[0])
-          moved = attempt
-        } catch (err) {
-          retry(m, err)
-        }
-      }
+      // Not the identity, then: the whole message is kept below.
     }
   }
-  for (const [siteId, alias, target] of redirects) await writeSnapshot(env.KV, siteId, { redirect: target }, alias)
-  for (const [siteId, contacts] of touched) {
-    const site = await siteOf(siteId)
-    if (site) await rebuildSnapshots(env, site, contacts)
-  }
-}
-
-/** Identifiers earlier visits of the same transaction gave to contacts: D1 shows them only once it commits. */
-interface TakenInBatch {
-  owners: Map<string, string>
-  identities: Map<string, Partial<Record<IdentifierKind, string>>>
-}
-
-interface Written {
-  contactId: string
-  mergedFrom?: string
-}
-
-/**
- * The dynamic segments a visit can have moved the contact in or out of, in computing order: those that
- * read a field it changed or an activity of a type it brought, those that depend on time, those that read
- * a static segment a workflow changed, and every segment that reads one of these. (A merge moves
- * everything, so it recomputes them all.)
- */
-export function affectedSegments(site: CompiledSite, m: VisitMessage): SiteConfig['segments'] {
-  const all = site.config.segments.filter((s) => s.type === 'dynamic')
-  if (m.mergedFrom) return all
-  const fields = new Set([...Object.keys(m.fields), ...(m.activities.length > 0 ? ['lastSeenAt'] : [])])
-  const types = new Set(m.activities.map((a) => a.type))
-  const moved = new Set(m.statics.map(([segment]) => segment))
-  for (const s of site.dynamic) {
-    const matcherTypes = [...s.matchers].map((k) => site.matchers.get(k)?.activity.type)
-    const hit = s.timeDependent || [...s.fields].some((f) => fields.has(f)) || matcherTypes.some((t) => t !== undefined && types.has(t)) || [...s.segments].some((id) => moved.has(id))
-    if (hit) moved.add(s.id)
-  }
-  return all.filter((s) => moved.has(s.id))
-}
-
-/**
- * Writes visits of one site in one transaction: contacts, merges, fields, identifiers and claims,
- * activities (duplicate ids ignored), workflow memberships and counters, then the dynamic memberships the
- * visits can have moved, recomputed in SQL once for all their contacts. `moved` maps ids merged into
- * another contact since the edge decided to that contact. Returns the contact each visit landed on.
- */
-async function writeVisits(db: D1Database, compiled: CompiledSite, messages: VisitMessage[], moved: Map<string, string | null>): Promise<Written[]> {
-  const statements: D1PreparedStatement[] = []
-  const written: Written[] = []
-  const affected = new Set<string>()
-  const taken: TakenInBatch = { owners: new Map(), identities: new Map() }
-  for (const m of messages) {
-    const identity = await settleIdentity(db, m, moved, taken)
-    const { contactId, mergedFrom } = identity
-    const at = m.activities.reduce((max, a) => Math.max(max, a.at), 0)
-    const change: ContactChange = { id: contactId, fields: {}, ...identity.change }
-    for (const [key, value] of Object.entries(m.fields) as Array<[string, Scalar | null]>) {
-      if (key !== 'email' && key !== 'externalId' && key !== 'lastSeenAt' && key !== 'createdAt') change.fields![key] = value
-    }
-    statements.push(
-      db
-        .prepare(`INSERT INTO contacts (site_id, id, custom, created_at) VALUES (?1, ?2, '{}', ?3) ON CONFLICT DO NOTHING`)
-        .bind(m.siteId, contactId, m.createdAt ?? m.v),
-    )
-    if (mergedFrom) statements.push(...mergeContacts(db, m.siteId, mergedFrom, contactId, m.v, 'identify'))
-    statements.push(...updateContacts(db, m.siteId, [change]))
-    if (change.email || change.externalId) statements.push(dropSettledClaims(db, m.siteId, [contactId]))
-    if (at > 0) statements.push(touchContact(db, m.siteId, contactId, at))
-    if (m.activities.length > 0) statements.push(...insertActivities(db, m.siteId, m.activities.map((a) => ({ ...a, contactId }))))
-    for (const [segment, op] of m.statics) {
-      statements.push(op === 'add' ? addStaticMember(db, m.siteId, segment, contactId, 'workflow', m.v) : removeMember(db, m.siteId, segment, contactId))
-    }
-    statements.push(...saveCounters(db, m.siteId, contactId, m.counters))
-    for (const s of affectedSegments(compiled, { ...m, mergedFrom })) affected.add(s.id)
-    written.push({ contactId, mergedFrom })
-  }
-  const segments = compiled.config.segments.filter((s) => affected.has(s.id))
-  statements.push(...refreshStatements(db, compiled.config.site, segments, Date.now(), [...new Set(written.map((w) => w.contactId))]))
-  await db.batch(statements)
+  const reason = outcome === 'held' ? errorText(err) : `${errorText(err)}. Written without its identity: ${dropped.join('; ')}.`
+  console.error(`queue: a visit of site ${m.siteId} ${outcome === 'held' ? 'cannot be written; kept as a dead letter' : 'was written in part'}: ${reason}`)
+  await keepDeadLetter(env.DB, { id: newId('dl'), siteId: m.siteId, kind: m.kind, contactId: m.contactId, body: m, reason, outcome, createdAt: Date.now() }).run()
+  w.rebuild.length = 0
   return written
 }
 
 /**
- * Where a visit lands in D1, which may have moved on since the edge decided: its contact may have been
- * merged into another, and another browser may have taken a verified identifier first. An anonymous
- * contact whose identifier another contact now holds is merged into that one, as the edge would have
- * done. An identifier the contact cannot take — another contact holds it, or the contact already holds
- * another of its kind — is kept as a claim: D1 never merges two known contacts, and never replaces an
- * identifier a contact has.
+ * D1 refusals that the same statements will meet again however often they are retried: a constraint,
+ * a value of the wrong type, a value too big. D1 being unreachable, overloaded or timing out is worth a
+ * retry; so is the refusal to create a contact id erased or merged meanwhile (the next attempt sees it).
  */
-async function settleIdentity(db: D1Database, m: VisitMessage, moved: Map<string, string | null>, taken: TakenInBatch) {
-  let contactId = moved.get(m.contactId) ?? m.contactId
-  let mergedFrom = m.mergedFrom !== undefined && m.mergedFrom !== contactId && !moved.has(m.mergedFrom) ? m.mergedFrom : undefined
-  const claims: Partial<Record<IdentifierKind, string>> = { ...m.claims }
-  const given = (['externalId', 'email'] as const).flatMap((kind) => (typeof m.fields[kind] === 'string' ? [{ kind, value: m.fields[kind] as string }] : []))
-  const owners = new Map<IdentifierKind, string | undefined>()
-  for (const id of given) owners.set(id.kind, taken.owners.get(`${id.kind}:${id.value}`) ?? (await ownerOf(db, m.siteId, id)))
-  // A contact's identifiers as D1 has them, with those an earlier visit of this batch gave it.
-  const identityNow = async (id: string) => {
-    const stored = await identityOf(db, m.siteId, id)
-    const pending = taken.identities.get(id)
-    return pending ? { email: null, externalId: null, ...stored, ...pending } : stored
-  }
-  const known = (identity: Partial<Record<IdentifierKind, string | null>> | undefined) => identity !== undefined && (identity.email != null || identity.externalId != null)
+export function cannotSucceed(err: unknown): boolean {
+  const text = errorText(err)
+  if (/erased or merged/.test(text)) return false
+  return /constraint failed|SQLITE_CONSTRAINT|SQLITE_MISMATCH|datatype mismatch|D1_TYPE_ERROR|SQLITE_TOOBIG|too big/i.test(text)
+}
 
-  let identity = given.length > 0 || mergedFrom !== undefined ? await identityNow(contactId) : undefined
-  const elsewhere = given.find((id) => owners.get(id.kind) !== undefined && owners.get(id.kind) !== contactId)
-  if (elsewhere && mergedFrom === undefined && !known(identity)) {
-    mergedFrom = contactId
-    contactId = owners.get(elsewhere.kind)!
-    identity = await identityNow(contactId)
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err))
+
+/** Retries a message later; a visit's last error is kept (a day) for its dead letter, should it become one. */
+async function retry(env: Env, message: Message<QueueMessage>, err: unknown): Promise<void> {
+  console.error('queue: a message is not done; it will be retried', err)
+  if (message.body.kind === 'visit') {
+    await env.KV.put(lastErrorKey(message.body.id), errorText(err).slice(0, 1000), { expirationTtl: 2 * 86_400 }).catch(() => undefined)
   }
-  const change: Omit<ContactChange, 'id'> = {}
-  for (const id of given) {
-    const owner = owners.get(id.kind)
-    const held = identity?.[id.kind] ?? null
-    if (owner === contactId || held === id.value) continue
-    if (owner === undefined && held === null) {
-      change[id.kind] = id.value
-      taken.owners.set(`${id.kind}:${id.value}`, contactId)
-      taken.identities.set(contactId, { ...taken.identities.get(contactId), [id.kind]: id.value })
-    } else {
-      console.warn(`queue: contact ${contactId} of site ${m.siteId} cannot take a ${id.kind} another contact holds, or that differs from its own; kept as a claim`)
-      claims[id.kind] = id.value
+  message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) })
+}
+
+const lastErrorKey = (messageId: string) => `queue-error:${messageId}`
+
+/**
+ * Messages Cloudflare gave up on after `max_retries` deliveries arrive here: each is kept as a dead letter
+ * with its last error, for an admin to see and replay once the cause is fixed.
+ */
+export async function keepDeadLetters(batch: MessageBatch<QueueMessage>, env: Env): Promise<void> {
+  for (const message of batch.messages) {
+    const body = message.body
+    try {
+      const last = body.kind === 'visit' ? await env.KV.get(lastErrorKey(body.id)) : null
+      const reason = `Not written after ${message.attempts} deliveries${last ? `; the last error: ${last}` : ''}`
+      const contactId = body.kind === 'visit' ? body.contactId : null
+      await keepDeadLetter(env.DB, { id: newId('dl'), siteId: body.siteId, kind: body.kind, contactId, body, reason, outcome: 'held', createdAt: Date.now() }).run()
+      message.ack()
+    } catch (err) {
+      console.error('queue: a dead letter could not be kept; it will be retried', err)
+      message.retry({ delaySeconds: 60 })
     }
   }
-  if (mergedFrom !== undefined && known(await identityNow(mergedFrom))) {
-    console.warn(`queue: contact ${mergedFrom} of site ${m.siteId} became someone before its merge was written; not merged`)
-    mergedFrom = undefined
-  }
-  if (claims.email !== undefined) change.claimedEmail = claims.email
-  if (claims.externalId !== undefined) change.claimedExternalId = claims.externalId
-  // Later visits of the same batch to the merged id land on the contact it joined.
-  if (mergedFrom !== undefined) moved.set(mergedFrom, contactId)
-  return { contactId, mergedFrom, change }
 }
 
 /**
- * Rewrites the KV snapshots of these contacts from D1. A snapshot's version is the newest of the
- * visits written for it and the one already in KV, so a token from a later visit still wins.
+ * Rewrites a contact's KV snapshot from D1. Its version is the newest of the visits written for it and the
+ * one already in KV, so a token from a later visit still wins; `v` 0 (an admin change) makes it newer
+ * than any token. A contact gone from D1 (erased: the erasure marked it in KV; or not written yet) leaves
+ * KV as it is; an id merged into another points there.
  */
-export async function rebuildSnapshots(env: Env, site: CompiledSite, contacts: Map<string, number>): Promise<void> {
+export async function rebuildSnapshot(env: Env, site: CompiledSite, contactId: string, v: number): Promise<void> {
   const siteId = site.config.site.id
   const now = Date.now()
-  for (const [contactId, v] of contacts) {
-    const snap = await loadSnapshot(env.DB, site, contactId, now)
-    // Gone from D1: erased (the erasure marked it in KV) or not written yet. Leave KV as it is.
-    if (!snap) continue
-    if (snap.id !== contactId) {
-      await writeSnapshot(env.KV, siteId, { redirect: snap.id }, contactId)
-      continue
-    }
-    const stored = await readSnapshot(env.KV, siteId, contactId)
-    const previous = stored && 'v' in stored ? stored.v : 0
-    snap.v = v === 0 ? Math.max(now, previous + 1) : Math.max(v, previous)
-    try {
-      await writeSnapshot(env.KV, siteId, snap)
-    } catch (err) {
-      // KV takes about one write a second per key; the state token carries the contact until the next one.
-      console.warn('queue: a snapshot write was refused', err)
-    }
-  }
+  const snap = await loadSnapshot(env.DB, site, contactId, now)
+  if (!snap) return
+  if (snap.id !== contactId) return writeSnapshot(env.KV, siteId, { redirect: snap.id }, contactId)
+  const stored = await readSnapshot(env.KV, siteId, contactId)
+  const previous = stored && 'v' in stored ? stored.v : 0
+  snap.v = v === 0 ? Math.max(now, previous + 1) : Math.max(v, previous)
+  // KV takes about one write a second per key: a refused write fails the message, whose retry writes again.
+  await writeSnapshot(env.KV, siteId, snap)
 }

@@ -4,13 +4,16 @@
  * decides, the answer goes back, and the queue consumer writes it all to D1 afterwards.
  */
 import { type Context, Hono } from 'hono'
+import { HTTPException } from 'hono/http-exception'
 import { z } from 'zod'
-import { MAX_BODY_BYTES, MAX_EVENTS_PER_BATCH } from '../../shared/protocol'
+import { type EventsResponse, MAX_BODY_BYTES, MAX_EVENTS_PER_BATCH } from '../../shared/protocol'
 import { type Scalar } from '../conditions/types'
 import { checkFields, email as emailSchema } from '../contacts/schema'
 import { browserEventSchema, toActivity } from '../events/schema'
+import { DEFAULT_LIMITS, type RateLimitTier } from '../data/sites'
 import { apiError } from '../http/errors'
 import { describeIssues, parse, parseBody } from '../http/validate'
+import { isCrawler } from './bots'
 import { MAX_BROWSER_ID_CHARS } from './browser-id'
 import { type CompiledSite } from './compile'
 import { siteByKey } from './config'
@@ -39,7 +42,11 @@ export const eventsRoutes = new Hono<{ Bindings: Env }>()
   .post('/v1/events', async (c) => {
     const now = Date.now()
     const body = parse(envelope, parseBody(await readBody(c)))
-    const site = await siteByKey(c.env, body.site, (p) => c.executionCtx.waitUntil(p))
+    const site = await siteByKey(c.env, body.site, (p) => c.executionCtx.waitUntil(p)).catch((err) => {
+      // Only a site KV has not seen yet needs D1: with D1 unreachable there is nothing to decide with.
+      console.error('edge: the site config could not be loaded', err)
+      throw unavailable()
+    })
     if (!site) throw apiError(404, 'unknown_site', 'No site has this key')
     const origin = c.req.header('origin')
     if (origin) {
@@ -47,57 +54,114 @@ export const eventsRoutes = new Hono<{ Bindings: Env }>()
       c.header('access-control-allow-origin', origin)
       c.header('vary', 'origin')
     }
+    // Crawlers are answered, and cost nothing: no contact, no decision, no write.
+    if (isCrawler(c.req.header('user-agent'))) return c.json({ content: [] } satisfies EventsResponse)
+    const limited = await rateLimited(c.env, site, c.req.header('cf-connecting-ip'))
+    if (limited) {
+      c.header('retry-after', String(limited.retryAfter))
+      return c.json({ error: { code: 'rate_limited', message: limited.message } }, 429)
+    }
     const events = readEvents(site, body.events, now)
     const { answer, messages } = await visit(c.env, site, { browserId: body.contact, state: body.state, events }, now)
     if (messages.length > 0) c.executionCtx.waitUntil(c.env.EVENTS.sendBatch(messages.map((m) => ({ body: m }))))
     return c.json(answer)
   })
 
+function unavailable(): HTTPException {
+  const body = { error: { code: 'unavailable', message: 'Segue cannot load this site right now; try again shortly' } }
+  return new HTTPException(503, { res: Response.json(body, { status: 503, headers: { 'retry-after': '30' } }) })
+}
+
+/**
+ * The body, read as it streams in and refused as soon as it passes MAX_BODY_BYTES: a body without a
+ * Content-Length (chunked) is never read whole before the check.
+ */
 async function readBody(c: Context): Promise<string> {
-  const declared = Number(c.req.header('content-length') ?? 0)
-  if (declared > MAX_BODY_BYTES) throw apiError(413, 'payload_too_large', `Send at most ${MAX_BODY_BYTES / 1024} KB a request`)
-  const bytes = await c.req.arrayBuffer()
-  if (bytes.byteLength > MAX_BODY_BYTES) throw apiError(413, 'payload_too_large', `Send at most ${MAX_BODY_BYTES / 1024} KB a request`)
+  const tooLarge = () => apiError(413, 'payload_too_large', `Send at most ${MAX_BODY_BYTES / 1024} KB a request`)
+  if (Number(c.req.header('content-length') ?? 0) > MAX_BODY_BYTES) throw tooLarge()
+  const bytes = new Uint8Array(MAX_BODY_BYTES)
+  let size = 0
+  const reader = c.req.raw.body?.getReader()
+  for (let chunk = await reader?.read(); reader && chunk && !chunk.done; chunk = await reader.read()) {
+    if (size + chunk.value.byteLength > MAX_BODY_BYTES) {
+      await reader.cancel()
+      throw tooLarge()
+    }
+    bytes.set(chunk.value, size)
+    size += chunk.value.byteLength
+  }
   try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes)
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes.subarray(0, size))
   } catch {
     throw apiError(400, 'invalid_encoding', 'The request body is not UTF-8')
   }
 }
 
-/** Validates every event before any is applied: one bad event refuses the batch. */
+type Limiters = Record<RateLimitTier, RateLimit>
+
+const visitorLimiters = (env: Env): Limiters => ({ strict: env.RATE_VISITOR_STRICT, standard: env.RATE_VISITOR, relaxed: env.RATE_VISITOR_RELAXED })
+const siteLimiters = (env: Env): Limiters => ({ strict: env.RATE_SITE_STRICT, standard: env.RATE_SITE, relaxed: env.RATE_SITE_RELAXED })
+
+/**
+ * Checks the site's rate limits (its tier: wrangler.toml's limiters) for this client (by IP, within the
+ * site) and for the whole site. Undefined when the request may go on.
+ */
+async function rateLimited(env: Env, site: CompiledSite, ip: string | undefined): Promise<{ retryAfter: number; message: string } | undefined> {
+  const tier = site.config.site.limits?.rate ?? DEFAULT_LIMITS.rate
+  const { key, id } = site.config.site
+  const [visitor, whole] = await Promise.all([visitorLimiters(env)[tier].limit({ key: `${key}:${ip ?? 'unknown'}` }), siteLimiters(env)[tier].limit({ key: id })])
+  if (!visitor.success) return { retryAfter: 60, message: 'Too many requests from this visitor: try again in a minute' }
+  if (!whole.success) return { retryAfter: 10, message: 'Too many requests to this site: try again in a few seconds' }
+  return undefined
+}
+
+/**
+ * Validates every event before any is applied: one bad event refuses the batch. An event id repeated in
+ * the batch counts once (the first), as D1 keeps it once.
+ */
 function readEvents(site: CompiledSite, raw: unknown[], now: number): BrowserEvent[] {
-  return raw.map((value, index) => {
-    const r = browserEventSchema.safeParse(value)
-    if (!r.success) throw apiError(400, 'invalid_event', `events[${index}]: ${describeIssues(r.error.issues)}`)
-    const e = r.data
-    // The Worker's clock, not the browser's, says when things happened.
-    const activity = toActivity({ ...e, at: undefined }, now)
-    if (e.type !== 'identify') return { activity }
-    const identify: BrowserEvent['identify'] = {}
-    if (e.email !== undefined) {
-      const parsed = emailSchema.safeParse(e.email)
-      if (!parsed.success) throw apiError(400, 'invalid_event', `events[${index}].email: must be an email address`)
-      identify.email = parsed.data
-      // What the site signed is what is kept: a signed address must already be in the form Segue keeps.
-      if (e.signature !== undefined && parsed.data !== e.email) {
-        throw apiError(400, 'invalid_event', `events[${index}].email: a signed email must be sent trimmed and lower-cased, as it is signed and kept ("${parsed.data}")`)
-      }
-    }
-    if (e.externalId !== undefined) identify.externalId = e.externalId
-    if (e.signature !== undefined) {
-      if ((identify.email === undefined) === (identify.externalId === undefined)) {
-        throw apiError(400, 'invalid_event', `events[${index}].signature: a signature vouches for one identifier: send it with an email or an external id, not both`)
-      }
-      identify.signature = e.signature
-    }
-    if (e.fields) {
-      const refused = Object.keys(e.fields).find((k) => !site.config.site.browserFields.includes(k))
-      if (refused) throw apiError(400, 'field_not_allowed', `events[${index}].fields.${refused}: this site does not let a browser set it`)
-      const { values, problems } = checkFields(site.catalog, e.fields)
-      if (problems.length > 0) throw apiError(400, 'invalid_event', `events[${index}].${problems[0]}`)
-      identify.fields = values as Record<string, Scalar | null>
-    }
-    return { activity, identify }
+  const maxBytes = site.config.site.limits?.eventBytes ?? DEFAULT_LIMITS.eventBytes
+  const seen = new Set<string>()
+  return raw.flatMap((value, index) => {
+    const event = readEvent(site, value, index, now)
+    const bytes = new TextEncoder().encode(JSON.stringify(event)).length
+    if (bytes > maxBytes) throw apiError(413, 'event_too_large', `events[${index}]: ${bytes} bytes; this site stores events of at most ${maxBytes} bytes`)
+    if (seen.has(event.activity.id)) return []
+    seen.add(event.activity.id)
+    return [event]
   })
+}
+
+function readEvent(site: CompiledSite, value: unknown, index: number, now: number): BrowserEvent {
+  const r = browserEventSchema.safeParse(value)
+  if (!r.success) throw apiError(400, 'invalid_event', `events[${index}]: ${describeIssues(r.error.issues)}`)
+  const e = r.data
+  // The Worker's clock, not the browser's, says when things happened.
+  const activity = toActivity({ ...e, at: undefined }, now)
+  if (e.type !== 'identify') return { activity }
+  const identify: BrowserEvent['identify'] = {}
+  if (e.email !== undefined) {
+    const parsed = emailSchema.safeParse(e.email)
+    if (!parsed.success) throw apiError(400, 'invalid_event', `events[${index}].email: must be an email address`)
+    identify.email = parsed.data
+    // What the site signed is what is kept: a signed address must already be in the form Segue keeps.
+    if (e.signature !== undefined && parsed.data !== e.email) {
+      throw apiError(400, 'invalid_event', `events[${index}].email: a signed email must be sent trimmed and lower-cased, as it is signed and kept ("${parsed.data}")`)
+    }
+  }
+  if (e.externalId !== undefined) identify.externalId = e.externalId
+  if (e.signature !== undefined) {
+    if ((identify.email === undefined) === (identify.externalId === undefined)) {
+      throw apiError(400, 'invalid_event', `events[${index}].signature: a signature vouches for one identifier: send it with an email or an external id, not both`)
+    }
+    identify.signature = e.signature
+  }
+  if (e.fields) {
+    const refused = Object.keys(e.fields).find((k) => !site.config.site.browserFields.includes(k))
+    if (refused) throw apiError(400, 'field_not_allowed', `events[${index}].fields.${refused}: this site does not let a browser set it`)
+    const { values, problems } = checkFields(site.catalog, e.fields)
+    if (problems.length > 0) throw apiError(400, 'invalid_event', `events[${index}].${problems[0]}`)
+    identify.fields = values as Record<string, Scalar | null>
+  }
+  return { activity, identify }
 }

@@ -5,6 +5,8 @@ import { type IdentifierKind } from './identity'
 /** What a decision leaves for the consumer to write to D1. */
 export interface VisitMessage {
   kind: 'visit'
+  /** Made by the edge: the consumer writes each message once, however often the queue delivers it. */
+  id: string
   siteId: string
   contactId: string
   /** The version of the snapshot the decision produced. */
@@ -17,6 +19,7 @@ export interface VisitMessage {
   /** Identifiers the browser gave without proof, kept on the contact as claims. */
   claims?: Partial<Record<IdentifierKind, string>>
   statics: Array<[segment: string, change: 'add' | 'remove']>
+  /** The runs this visit added to node limitation counters ("workflow/node"), and when the last was. */
   counters: Array<[key: string, runs: number, lastAt: number]>
   /** The anonymous contact an identify merged into this one. */
   mergedFrom?: string

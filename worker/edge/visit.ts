@@ -65,6 +65,7 @@ export async function visit(env: Env, site: CompiledSite, input: VisitInput, now
     decided.set(snapshot.id, snapshot)
     messages.push({
       kind: 'visit',
+      id: newId('m', 20),
       siteId,
       contactId: snapshot.id,
       v: snapshot.v,
@@ -73,7 +74,7 @@ export async function visit(env: Env, site: CompiledSite, input: VisitInput, now
       fields: decision.fields,
       claims: Object.keys(part.claims).length > 0 ? part.claims : undefined,
       statics: decision.statics,
-      counters: decision.counters.map((key) => [key, ...snapshot.k[key]]),
+      counters: decision.counters.map((key) => [key, snapshot.k[key][0] - (part.snapshot.k[key]?.[0] ?? 0), snapshot.k[key][1]]),
       mergedFrom: part.mergedFrom,
     })
     last = { decision, snapshot }
@@ -100,7 +101,8 @@ export async function visit(env: Env, site: CompiledSite, input: VisitInput, now
       // vouched for that nobody holds then go to the contact it leads to.
       const taken: Identifier[] = []
       for (const identifier of who.verified) {
-        const step = await verifiedStep(view(part), identifier, (x) => ownerOf(env.DB, siteId, x))
+        // With D1 unreachable the identifier is taken as nobody's for now: the consumer settles it against D1.
+        const step = await verifiedStep(view(part), identifier, (x) => orUndefined(ownerOf(env.DB, siteId, x)))
         if (step.to === 'merge') {
           const into = decided.get(step.owner) ?? (await knownSnapshot(env, site, step.owner, now)) ?? emptySnapshot(site, step.owner, now)
           // A contact made on this very request has nothing stored to merge: it simply becomes the owner.
@@ -155,7 +157,10 @@ async function openContact(env: Env, site: CompiledSite, browserId: string | und
     const [stored, sealed] = await Promise.all([readSnapshot(env.KV, siteId, opened.contactId), openState(env.STATE_SECRET, siteId, opened.contactId, token, now)])
     if (stored && 'redirect' in stored) snapshot = await knownSnapshot(env, site, stored.redirect, now)
     else if (!stored || !('erased' in stored)) {
-      snapshot = (stored && (!sealed || stored.v >= sealed.v) ? stored : sealed) ?? (await loadSnapshot(env.DB, site, opened.contactId, now))
+      snapshot = stored && (!sealed || stored.v >= sealed.v) ? stored : sealed
+      // Neither KV nor the token has it: D1 does, unless D1 is unreachable, when the contact is decided
+      // for as if it had no history (its visit is still written to it, by the consumer, later).
+      snapshot ??= await loadSnapshot(env.DB, site, opened.contactId, now).catch((err) => (logUnreachable(err), unknownSnapshot(site, opened.contactId, now)))
       if (snapshot && opened.issuedAt < Number(snapshot.f.createdAt) - CLOCK_SLACK_MS) snapshot = undefined
     }
   }
@@ -168,7 +173,7 @@ async function knownSnapshot(env: Env, site: CompiledSite, contactId: string, no
   const stored = await readSnapshot(env.KV, site.config.site.id, contactId)
   if (stored && 'erased' in stored) return undefined
   if (stored && !('redirect' in stored)) return coversSite(stored, site) ? stored : coverNewMatchers(env, site, stored, now)
-  return loadSnapshot(env.DB, site, contactId, now)
+  return loadSnapshot(env.DB, site, contactId, now).catch((err) => (logUnreachable(err), unknownSnapshot(site, contactId, now)))
 }
 
 /**
@@ -176,7 +181,9 @@ async function knownSnapshot(env: Env, site: CompiledSite, contactId: string, no
  * it was built): take those aggregates from D1, keep the rest of the snapshot as it is.
  */
 async function coverNewMatchers(env: Env, site: CompiledSite, snapshot: Snapshot, now: number): Promise<Snapshot> {
-  const fresh = await loadSnapshot(env.DB, site, snapshot.id, now)
+  const fresh = await orUndefined(loadSnapshot(env.DB, site, snapshot.id, now))
+  // D1 unreachable: decide without the new aggregates; the next request asks again.
+  if (!fresh) return snapshot
   const covered = new Set(snapshot.x)
   const a = { ...snapshot.a }
   for (const key of site.matchers.keys()) {
@@ -184,4 +191,25 @@ async function coverNewMatchers(env: Env, site: CompiledSite, snapshot: Snapshot
     if (fresh?.a[key]) a[key] = fresh.a[key]
   }
   return { ...snapshot, a, x: [...site.matchers.keys()] }
+}
+
+/** A known contact's state when D1, the only place that has it, cannot be reached: nothing known yet. */
+function unknownSnapshot(site: CompiledSite, contactId: string, now: number): Snapshot {
+  const snap = emptySnapshot(site, contactId, now)
+  delete snap.f.createdAt
+  return snap
+}
+
+/** A D1 read the decision can do without: undefined (and a log line) when D1 cannot be reached. */
+async function orUndefined<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read
+  } catch (err) {
+    logUnreachable(err)
+    return undefined
+  }
+}
+
+function logUnreachable(err: unknown): void {
+  console.error('edge: D1 could not be read; deciding without it', err)
 }

@@ -1,0 +1,111 @@
+/**
+ * The public endpoint under abuse: bodies refused while they stream, events too large, repeated event
+ * ids, crawlers, and the rate limits of a site's tier.
+ */
+import { env } from 'cloudflare:workers'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { Edge, ORIGIN, eid, pageVisit } from './edge-harness'
+
+const edge = new Edge()
+const SITE = 'limits'
+const KEY = 'pk_limits_test'
+
+beforeAll(async () => {
+  await edge.seedDemo(SITE, KEY)
+})
+
+const eventsOf = async (contactId: string) =>
+  (await env.DB.prepare('SELECT id, contact_id FROM events WHERE site_id = ?1 AND contact_id = ?2').bind(SITE, contactId).all<{ id: string }>()).results
+
+describe('bodies', () => {
+  it('refuses a chunked body (no Content-Length) as soon as it passes 64 KB, without reading the rest', async () => {
+    let pulled = 0
+    const chunk = new TextEncoder().encode(' '.repeat(16 * 1024))
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        // 30 MB on offer; a reader that read it all would pull about 1,900 chunks.
+        if (++pulled > 1920) return controller.close()
+        controller.enqueue(chunk)
+      },
+    })
+    const res = await edge.fetch('/v1/events', { method: 'POST', body, headers: { 'content-type': 'text/plain' }, duplex: 'half' } as RequestInit)
+    expect(res.status).toBe(413)
+    expect(await res.json()).toMatchObject({ error: { code: 'payload_too_large' } })
+    expect(pulled).toBeLessThan(10)
+    expect(edge.queue).toHaveLength(0)
+  })
+})
+
+describe('events', () => {
+  it('refuses an event larger than the site stores, writing nothing', async () => {
+    const props = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`p${i}`, 'x'.repeat(1000)]))
+    const res = await edge.send({ site: KEY, events: [pageVisit(), { id: eid(), type: 'custom', name: 'stuffed', props }] })
+    expect(res.status).toBe(413)
+    expect(await res.json()).toMatchObject({ error: { code: 'event_too_large', message: expect.stringContaining('events[1]') } })
+    expect(edge.queue).toHaveLength(0)
+  })
+
+  it('counts an event id repeated in one request once, at the edge and in D1', async () => {
+    await edge.admin('POST', `/sites/${SITE}/segments`, {
+      id: 'seg_twice', name: 'Bought twice', type: 'dynamic', conditions: { all: [{ activity: 'purchase', count: { op: 'gte', value: 2 } }] },
+    })
+    await edge.admin('POST', `/sites/${SITE}/content`, { id: 'twice', name: 'Twice', format: 'bar', title: 'Thanks for coming back' })
+    await edge.admin('POST', `/sites/${SITE}/workflows`, {
+      id: 'wf_twice', name: 'Twice', status: 'active', start: { trigger: { type: 'page_visit' }, limitation: { segment: 'seg_twice' } },
+      entry: 'show', nodes: { show: { type: 'showContent', content: 'twice' } },
+    })
+    const order = { id: eid(), type: 'purchase', amount: 10 }
+    const answer = await edge.events({ site: KEY, events: [order, order, pageVisit()] })
+    expect(answer.content.map((c) => c.id)).not.toContain('twice')
+    await edge.flush()
+    const id = await edge.contactOf(SITE, answer)
+    expect((await eventsOf(id)).filter((e) => e.id === order.id)).toHaveLength(1)
+    const segments = await edge.admin<{ items: Array<{ id: string }> }>('GET', `/sites/${SITE}/contacts/${id}/segments`)
+    expect(segments.body.items.map((s) => s.id)).not.toContain('seg_twice')
+  })
+
+  it('keeps event ids apart per contact: the same order id imported for two contacts is stored for both', async () => {
+    await edge.admin('POST', `/sites/${SITE}/contacts/batch`, { contacts: [{ id: 'buyer-a' }, { id: 'buyer-b' }] })
+    for (const contact of ['buyer-a', 'buyer-b']) {
+      const res = await edge.admin('POST', `/sites/${SITE}/contacts/${contact}/events`, { events: [{ id: 'order-1001', type: 'purchase', amount: 12 }] })
+      expect(res.body).toEqual({ received: 1, stored: 1, duplicates: 0 })
+    }
+    const again = await edge.admin('POST', `/sites/${SITE}/contacts/buyer-a/events`, { events: [{ id: 'order-1001', type: 'purchase', amount: 12 }] })
+    expect(again.body).toEqual({ received: 1, stored: 0, duplicates: 1 })
+  })
+})
+
+describe('crawlers', () => {
+  it('are answered without a contact, a decision or a write', async () => {
+    await edge.flush()
+    const res = await edge.fetch('/v1/events', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', origin: ORIGIN, 'user-agent': 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)' },
+      body: JSON.stringify({ site: KEY, events: [pageVisit()] }),
+    })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ content: [] })
+    expect(res.headers.get('access-control-allow-origin')).toBe(ORIGIN)
+    expect(edge.queue).toHaveLength(0)
+  })
+})
+
+describe('rate limits', () => {
+  it('answer 429 with Retry-After once a visitor passes its tier, and keep other visitors going', async () => {
+    // The site is on the strict tier: 60 requests a minute per visitor (wrangler.toml's limiters).
+    await env.DB.prepare("UPDATE sites SET rate_limit = 'strict' WHERE site_id = ?1").bind(SITE).run()
+    await edge.admin('PATCH', `/sites/${SITE}`, { name: 'Limits shop' })
+    const limited = new Edge({ RATE_VISITOR_STRICT: env.RATE_VISITOR_STRICT, RATE_SITE_STRICT: env.RATE_SITE_STRICT })
+    const from = (ip: string) =>
+      limited.fetch('/v1/events', { method: 'POST', headers: { 'content-type': 'text/plain', 'cf-connecting-ip': ip }, body: JSON.stringify({ site: KEY, events: [pageVisit()] }) })
+    const statuses: number[] = []
+    for (let i = 0; i < 61; i++) statuses.push((await from('203.0.113.7')).status)
+    expect(statuses.slice(0, 60).every((s) => s === 200)).toBe(true)
+    const over = await from('203.0.113.7')
+    expect(over.status).toBe(429)
+    expect(over.headers.get('retry-after')).toBe('60')
+    expect(await over.json()).toMatchObject({ error: { code: 'rate_limited' } })
+    expect((await from('198.51.100.4')).status).toBe(200)
+    limited.queue.splice(0)
+  })
+})

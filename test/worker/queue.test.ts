@@ -1,0 +1,213 @@
+/**
+ * The queue under faults: no message blocks another, nothing is acknowledged before it is done, what
+ * cannot be written is kept as a dead letter and can be replayed, counters add up exactly once, and the
+ * edge keeps answering with D1 unreachable.
+ */
+import { env } from 'cloudflare:workers'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { type QueueMessage, type VisitMessage } from '../../worker/edge/messages'
+import { signIdentity } from '../../worker/edge/identity'
+import { Edge, type EventsAnswer, ORIGIN, eid, faultyDb, faultyKv, pageVisit } from './edge-harness'
+
+const edge = new Edge()
+const SITE = 'queued'
+const KEY = 'pk_queued_test'
+let secret: string
+
+type Json = Record<string, any>
+const contentIds = (a: EventsAnswer) => a.content.map((c) => c.id)
+const idOf = (a: EventsAnswer) => edge.contactOf(SITE, a)
+const down = faultyDb(env.DB, () => true)
+
+async function scalar(sql: string, ...binds: unknown[]): Promise<number> {
+  return (await env.DB.prepare(sql).bind(...binds).first<{ n: number }>())!.n
+}
+const eventCount = (contactId: string) => scalar('SELECT count(*) AS n FROM events WHERE site_id = ?1 AND contact_id = ?2', SITE, contactId)
+const runsOf = (contactId: string) => scalar("SELECT coalesce(sum(runs), 0) AS n FROM workflow_counters WHERE site_id = ?1 AND contact_id = ?2 AND workflow_id = 'wf_album_of_the_week'", SITE, contactId)
+
+/** Flushes until the queue is empty (messages retried go back on it), at most `rounds` times. */
+async function drain(rounds = 20, envOverride?: Partial<Env>) {
+  for (let i = 0; i < rounds && edge.queue.length > 0; i++) await edge.flush(envOverride)
+  expect(edge.queue).toHaveLength(0)
+}
+
+beforeAll(async () => {
+  secret = await edge.seedDemo(SITE, KEY)
+})
+
+describe('a message that cannot be written', () => {
+  it('no longer exists for an anonymous identify with another contact\'s external id: it is a claim, and the visits are written', async () => {
+    await edge.admin('POST', `/sites/${SITE}/contacts`, { id: 'crm-8001', externalId: 'ext-8001' })
+    const answer = await edge.events({ site: KEY, events: [{ id: eid(), type: 'identify', externalId: 'ext-8001' }, pageVisit(), { id: eid(), type: 'purchase', amount: 20 }] })
+    expect(await edge.flush()).toEqual({ acked: 2, retried: 0 })
+    const id = await idOf(answer)
+    expect(await eventCount(id)).toBe(3)
+    expect((await edge.admin<Json>('GET', `/sites/${SITE}/contacts/${id}`)).body).toMatchObject({ externalId: null, claimedExternalId: 'ext-8001' })
+  })
+
+  it('is kept as a dead letter with its reason, while the other visits of its batch are written', async () => {
+    await drain()
+    const good = await edge.events({ site: KEY, events: [pageVisit()] })
+    const poison = { ...(structuredClone(edge.queue[edge.queue.length - 1]) as VisitMessage), id: 'm-poison', contactId: 'c_poison', v: undefined, createdAt: undefined } as unknown as QueueMessage
+    edge.queue.push(poison)
+    expect(await edge.flush()).toEqual({ acked: 2, retried: 0 })
+    expect(await eventCount(await idOf(good))).toBe(1)
+    const letters = await edge.admin<Json>('GET', `/sites/${SITE}/dead-letters`)
+    expect(letters.body.items).toMatchObject([{ contactId: 'c_poison', outcome: 'held', reason: expect.stringMatching(/undefined/i), message: { id: 'm-poison' } }])
+  })
+
+  it('is written without what D1 refuses for good, and what was dropped is recorded', async () => {
+    await drain()
+    const signed = { id: eid(), type: 'identify', email: 'refused@example.com', signature: await signIdentity(secret, { kind: 'email', value: 'refused@example.com' }, Date.now()) }
+    const answer = await edge.events({ site: KEY, events: [signed, pageVisit()] })
+    // D1 refuses the transactions that set the email (the batch, then the visit alone), as a constraint
+    // another writer won would; the visit without its identity goes in.
+    let batches = 0
+    const refusing = faultyDb(env.DB, ({ method }) => method === 'batch' && ++batches <= 2, 'D1_ERROR: UNIQUE constraint failed: contacts.site_id, contacts.email: SQLITE_CONSTRAINT')
+    expect(await edge.flush({ DB: refusing })).toEqual({ acked: 1, retried: 0 })
+    const id = await idOf(answer)
+    expect(await eventCount(id)).toBe(2)
+    expect((await edge.admin<Json>('GET', `/sites/${SITE}/contacts/${id}`)).body).toMatchObject({ email: null, claimedEmail: 'refused@example.com' })
+    const letters = await edge.admin<Json>('GET', `/sites/${SITE}/dead-letters`)
+    expect(letters.body.items[0]).toMatchObject({ contactId: id, outcome: 'partly written', reason: expect.stringContaining('email refused@example.com kept as an unverified claim') })
+    expect((await edge.admin('POST', `/sites/${SITE}/dead-letters/${letters.body.items[0].id}/replay`)).status).toBe(409)
+    expect((await edge.admin('DELETE', `/sites/${SITE}/dead-letters/${letters.body.items[0].id}`)).status).toBe(204)
+  })
+
+  it('can be replayed once its cause is fixed, and is then written', async () => {
+    await drain()
+    const answer = await edge.events({ site: KEY, events: [pageVisit(`${ORIGIN}/replayed`)] })
+    const refusing = faultyDb(env.DB, ({ method }) => method === 'batch', 'D1_ERROR: CHECK constraint failed: SQLITE_CONSTRAINT')
+    expect(await edge.flush({ DB: refusing })).toEqual({ acked: 1, retried: 0 })
+    const id = await idOf(answer)
+    expect(await eventCount(id)).toBe(0)
+    const letter = (await edge.admin<Json>('GET', `/sites/${SITE}/dead-letters`)).body.items.find((l: Json) => l.contactId === id)
+    expect(letter).toMatchObject({ outcome: 'held' })
+    expect((await edge.admin('POST', `/sites/${SITE}/dead-letters/${letter.id}/replay`)).status).toBe(204)
+    await drain()
+    expect(await eventCount(id)).toBe(1)
+    expect((await edge.admin<Json>('GET', `/sites/${SITE}/dead-letters`)).body.items.map((l: Json) => l.id)).not.toContain(letter.id)
+  })
+
+  it('that Cloudflare gave up on arrives in the dead-letter queue and is kept with its last error', async () => {
+    const { createExecutionContext, createMessageBatch, getQueueResult } = await import('cloudflare:test')
+    const { keepDeadLetters } = await import('../../worker/edge/consumer')
+    const body = { ...(structuredClone(edge.queue[0] ?? { kind: 'visit' }) as object), kind: 'visit', id: 'm-given-up', siteId: SITE, contactId: 'c_given_up', v: 1, activities: [], fields: {}, statics: [], counters: [] }
+    await env.KV.put('queue-error:m-given-up', 'D1 is unavailable')
+    const batch = createMessageBatch<QueueMessage>('segue-events-dead', [{ id: 'd1', timestamp: new Date(), attempts: 100, body: body as QueueMessage }])
+    await keepDeadLetters(batch, env)
+    expect((await getQueueResult(batch, createExecutionContext())).explicitAcks).toEqual(['d1'])
+    const letters = (await edge.admin<Json>('GET', `/sites/${SITE}/dead-letters`)).body.items
+    expect(letters.find((l: Json) => l.contactId === 'c_given_up')).toMatchObject({ outcome: 'held', reason: 'Not written after 100 deliveries; the last error: D1 is unavailable' })
+  })
+})
+
+describe('nothing is acknowledged before it is done', () => {
+  it('retries a visit whose snapshot could not be rebuilt, and writes it only once', async () => {
+    await drain()
+    const answer = await edge.events({ site: KEY, events: [pageVisit(), pageVisit(`${ORIGIN}/b`)] })
+    const id = await idOf(answer)
+    const noKv = faultyKv(env.KV, () => true)
+    expect(await edge.flush({ KV: noKv })).toEqual({ acked: 0, retried: 1 })
+    expect(await eventCount(id)).toBe(2)
+    expect(await edge.flush()).toEqual({ acked: 1, retried: 0 })
+    expect(await eventCount(id)).toBe(2)
+    expect(await env.KV.get(`contact:${SITE}:${id}`, 'json')).toMatchObject({ id })
+  })
+
+  it('retries an admin change\'s snapshot rebuild until D1 answers', async () => {
+    await drain()
+    await edge.admin('PATCH', `/sites/${SITE}/contacts/demo-ana`, { fields: { city: 'Sevilla' } })
+    const failingReads = faultyDb(env.DB, ({ method }) => method !== 'batch')
+    const first = await edge.flush({ DB: failingReads })
+    expect(first.retried).toBeGreaterThan(0)
+    await drain()
+    expect(await env.KV.get(`contact:${SITE}:demo-ana`, 'json')).toMatchObject({ f: { city: 'Sevilla' } })
+  })
+})
+
+describe('limitation counters', () => {
+  it('add up across concurrent visits, so the cap holds once the queue catches up', async () => {
+    await drain()
+    const first = await edge.events({ site: KEY, events: [{ id: eid(), type: 'identify', fields: { birthDate: '1990-01-01' } }] })
+    await drain()
+    // Five requests at once from the same browser all decide on the state it holds: each may show.
+    const answers = await Promise.all(Array.from({ length: 5 }, () => edge.events({ site: KEY, contact: first.contact, state: first.state, events: [pageVisit()] })))
+    const shown = answers.filter((a) => contentIds(a).includes('rock')).length
+    expect(shown).toBe(5)
+    await drain()
+    const id = await idOf(first)
+    expect(await runsOf(id)).toBe(shown)
+    expect(contentIds(await edge.events({ site: KEY, contact: first.contact, events: [pageVisit()] }))).toEqual([])
+  })
+
+  it('count a message delivered twice once', async () => {
+    await drain()
+    const answer = await edge.events({ site: KEY, events: [pageVisit()] })
+    edge.queue.push(structuredClone(edge.queue[edge.queue.length - 1]))
+    await drain()
+    const id = await idOf(answer)
+    expect(await runsOf(id)).toBe(1)
+    expect(await eventCount(id)).toBe(1)
+  })
+})
+
+describe('with D1 unreachable', () => {
+  it('the edge still answers a first visit, a returning contact, a signed identify and a contact KV lost', async () => {
+    await drain()
+    const known = await edge.events({ site: KEY, events: [pageVisit()] })
+    await drain()
+    const first = await edge.events({ site: KEY, events: [pageVisit()] }, { DB: down })
+    expect(contentIds(first)).toEqual(['jazz'])
+    expect((await edge.events({ site: KEY, contact: known.contact, events: [pageVisit()] }, { DB: down })).contact).toBe(known.contact)
+    const signature = await signIdentity(secret, { kind: 'email', value: 'bob@example.com' }, Date.now())
+    const signedIn = await edge.events({ site: KEY, events: [{ id: eid(), type: 'identify', email: 'bob@example.com', signature }, pageVisit()] }, { DB: down })
+    await env.KV.delete(`contact:${SITE}:${await idOf(known)}`)
+    expect((await edge.events({ site: KEY, contact: known.contact, events: [pageVisit()] }, { DB: down })).contact).toBe(known.contact)
+    // D1 comes back: the consumer settles the identify (the anonymous visitor was Bob) and writes it all.
+    await drain()
+    expect(await eventCount(await idOf(signedIn))).toBe(0)
+    expect(await scalar("SELECT count(*) AS n FROM contact_aliases WHERE site_id = ?1 AND alias_id = ?2 AND contact_id = 'demo-bob'", SITE, await idOf(signedIn))).toBe(1)
+    expect(await eventCount(await idOf(known))).toBe(3)
+  })
+
+  it('a site KV has not seen yet is answered 503 with Retry-After, writing nothing', async () => {
+    await edge.admin('POST', '/sites', { id: 'unseen', key: 'pk_unseen_site', name: 'Unseen', allowedOrigins: [ORIGIN] })
+    await env.KV.delete('site:pk_unseen_site')
+    const { clearConfigCache } = await import('../../worker/edge/config')
+    clearConfigCache()
+    const res = await edge.send({ site: 'pk_unseen_site', events: [pageVisit()] }, { envOverride: { DB: down } })
+    expect(res.status).toBe(503)
+    expect(res.headers.get('retry-after')).toBe('30')
+    expect(await res.json()).toMatchObject({ error: { code: 'unavailable' } })
+  })
+})
+
+describe('fault injection', () => {
+  it('loses and doubles no event across consumer failures at any D1 or KV call', async () => {
+    await drain()
+    const answers: EventsAnswer[] = []
+    const sent = new Map<string, number>()
+    for (let visitor = 0; visitor < 12; visitor++) {
+      let answer = await edge.events({ site: KEY, events: [pageVisit(`${ORIGIN}/v${visitor}`)] })
+      for (let request = 0; request < 2; request++) {
+        answer = await edge.events({ site: KEY, contact: answer.contact, state: answer.state, events: [pageVisit(`${ORIGIN}/v${visitor}/${request}`), { id: eid(), type: 'purchase', amount: 3 }] })
+      }
+      answers.push(answer)
+      sent.set(await idOf(answer), 5)
+    }
+    // Each round fails a different call: the n-th D1 call, or the n-th KV write, of that consumer run.
+    let retried = 0
+    for (let round = 1; edge.queue.length > 0 && round < 60; round++) {
+      const failAt = (round * 7) % 23
+      const fault = round % 2 === 0 ? { DB: faultyDb(env.DB, ({ n }) => n === failAt) } : { KV: faultyKv(env.KV, ({ n }) => n === failAt) }
+      retried += (await edge.flush(fault)).retried
+    }
+    expect(retried).toBeGreaterThan(0)
+    await drain()
+    for (const [id, expected] of sent) expect(await eventCount(id), id).toBe(expected)
+    const duplicates = await scalar('SELECT count(*) AS n FROM (SELECT contact_id, id FROM events WHERE site_id = ?1 GROUP BY contact_id, id HAVING count(*) > 1)', SITE)
+    expect(duplicates).toBe(0)
+    for (const answer of answers) expect(await runsOf(await idOf(answer))).toBe(1)
+  })
+})

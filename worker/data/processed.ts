@@ -1,0 +1,26 @@
+/**
+ * The visit messages the consumer has written. A message delivered again is recognised and not written
+ * twice; limitation counters are added only by the transaction that records the message (its `attempt`).
+ */
+
+/** Which of these message ids are written already. */
+export async function processedAmong(db: D1Database, siteId: string, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set()
+  const { results } = await db
+    .prepare('SELECT id FROM processed_messages WHERE site_id = ?1 AND id IN (SELECT value FROM json_each(?2))')
+    .bind(siteId, JSON.stringify(ids))
+    .all<{ id: string }>()
+  return new Set(results.map((r) => r.id))
+}
+
+/** Records a message as written by this attempt; a message already recorded keeps its first attempt. */
+export function recordProcessed(db: D1Database, siteId: string, id: string, attempt: string, now: number): D1PreparedStatement {
+  return db
+    .prepare('INSERT INTO processed_messages (site_id, id, attempt, at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING')
+    .bind(siteId, id, attempt, now)
+}
+
+/** Forgets messages older than `before`: no queue delivers a message that late. */
+export function pruneProcessed(db: D1Database, before: number): D1PreparedStatement {
+  return db.prepare('DELETE FROM processed_messages WHERE at < ?1').bind(before)
+}
