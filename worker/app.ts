@@ -15,7 +15,8 @@ export const app = new Hono<AppEnv>()
   .route('/api/v1', adminApi)
   .route('/admin', consoleApp)
   .notFound((c) => {
-    if (c.req.path.startsWith('/admin')) return c.html(consoleNotFound(), 404)
+    // Only addresses inside the console, which its middleware (security headers) has seen; '/adminx' is not.
+    if (c.req.path === '/admin' || c.req.path.startsWith('/admin/')) return c.html(consoleNotFound(), 404)
     throw apiError(404, 'not_found', 'Not found')
   })
   .onError(onError)

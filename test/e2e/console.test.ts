@@ -116,6 +116,28 @@ describe.runIf(e2e.browser)('the admin console in Chromium', () => {
     await page.waitForSelector('text=Content saved.')
   })
 
+  it('shows remote http and https images in the live preview, under the console\'s Content-Security-Policy', async () => {
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20" fill="#e33"/></svg>'
+    await page.route(/^https?:\/\/images\.example\//, (route) => route.fulfill({ contentType: 'image/svg+xml', body: svg }))
+    const res = await page.goto(admin('/content/new'))
+    expect(res?.headers()['content-security-policy']).toContain("script-src 'self'")
+    await page.fill('#f-image', 'http://images.example/cover.svg')
+    await page.fill('#f-body', '<p><img src="https://images.example/inline.svg"></p>')
+    const loaded = () => page.frameLocator('#preview').locator('[data-segue] img').evaluateAll((imgs) => imgs.map((i) => (i as HTMLImageElement).naturalWidth))
+    await expect.poll(loaded).toEqual([40, 40])
+    await page.unroute(/^https?:\/\/images\.example\//)
+    expect(problems).toEqual([])
+  })
+
+  it('copies the installation snippet with its button', async () => {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: e2e.worker })
+    await page.goto(admin(''))
+    await page.click('button:has-text("Copy snippet")')
+    await expect.poll(() => page.textContent('[data-copied="snippet"]')).toBe(' Copied.')
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(await page.textContent('#snippet'))
+    expect(problems).toEqual([])
+  })
+
   it('builds a workflow with an Is in Segment node, drawing it as it goes, and activates it', async () => {
     await page.goto(admin('/workflows/new'))
     await page.fill('#wf-name', 'E2E offer for Millennials')
@@ -150,7 +172,8 @@ describe.runIf(e2e.browser)('the admin console in Chromium', () => {
   })
 
   it('delivers the new content to a visitor page with the script tag', async () => {
-    const visitor = await browser.newContext()
+    // A visitor's browser is not headless: the edge answers a HeadlessChrome User-Agent as a crawler, without content.
+    const visitor = await browser.newContext({ userAgent: `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${browser.version()} Safari/537.36` })
     await visitor.addInitScript(() => localStorage.setItem('demo-born', '1991-05-05'))
     const p = await visitor.newPage()
     await p.goto(`${e2e.page}/e2e-offer`)

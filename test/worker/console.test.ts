@@ -1,7 +1,8 @@
 /**
- * The admin console, through the Worker: sessions, CSRF, pages over the same services as the API, and
- * the escaping of everything a visitor sent.
+ * The admin console, through the Worker: sessions, sign-out, the sign-in throttle, security headers, CSRF,
+ * pages over the same services as the API, and the escaping of everything a visitor sent.
  */
+import { createExecutionContext } from 'cloudflare:test'
 import { env, exports } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { app } from '../../worker/app'
@@ -14,17 +15,26 @@ async function get(path: string, cookie = ''): Promise<Response> {
   return exports.default.fetch(`${BASE}${path}`, { headers: cookie ? { cookie } : {}, redirect: 'manual' })
 }
 
-async function post(path: string, fields: Record<string, string>, cookie = ''): Promise<Response> {
+async function post(path: string, fields: Record<string, string>, cookie = '', headers: Record<string, string> = {}): Promise<Response> {
   return exports.default.fetch(`${BASE}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}), ...headers },
     body: new URLSearchParams(fields).toString(),
     redirect: 'manual',
   })
 }
 
+// The sign-in throttle is one simulated limiter for the whole run: each attempt here comes from an address
+// of its own so that none of them counts against another, nor against the throttling test's address.
+let clients = 0
+const newClient = () => `192.0.2.${++clients}`
+
+async function attemptSignIn(fields: Record<string, string>, client = newClient()): Promise<Response> {
+  return post('/admin/sign-in', fields, '', { 'cf-connecting-ip': client })
+}
+
 async function signIn(): Promise<{ cookie: string; csrf: string }> {
-  const res = await post('/admin/sign-in', { token: ADMIN_TOKEN, next: '/admin/sites/cons' })
+  const res = await attemptSignIn({ token: ADMIN_TOKEN, next: '/admin/sites/cons' })
   expect(res.status).toBe(303)
   const cookie = res.headers.get('set-cookie')!.split(';')[0]
   const page = await (await get(S, cookie)).text()
@@ -43,14 +53,14 @@ beforeAll(async () => {
 
 describe('signing in', () => {
   it('refuses a wrong token and sets no cookie', async () => {
-    const res = await post('/admin/sign-in', { token: 'nope' })
+    const res = await attemptSignIn({ token: 'nope' })
     expect(res.status).toBe(401)
     expect(res.headers.get('set-cookie')).toBeNull()
     expect(await res.text()).toContain('not the admin token')
   })
 
   it('sets an HttpOnly, SameSite=Strict session cookie scoped to /admin', async () => {
-    const res = await post('/admin/sign-in', { token: ADMIN_TOKEN })
+    const res = await attemptSignIn({ token: ADMIN_TOKEN })
     const cookie = res.headers.get('set-cookie')!
     expect(cookie).toMatch(/HttpOnly/i)
     expect(cookie).toMatch(/SameSite=Strict/i)
@@ -72,6 +82,151 @@ describe('signing in', () => {
     const res = await post('/admin/sign-out', { _csrf: mine.csrf }, mine.cookie)
     expect(res.status).toBe(303)
     expect(res.headers.get('set-cookie')).toMatch(/Max-Age=0/i)
+  })
+
+  it('refuses the cookie of a signed-out session when it is sent again, for pages, forms and scripts', async () => {
+    const mine = await signIn()
+    expect((await get(S, mine.cookie)).status).toBe(200)
+    expect((await post('/admin/sign-out', { _csrf: mine.csrf }, mine.cookie)).status).toBe(303)
+    const page = await get(S, mine.cookie)
+    expect(page.status).toBe(303)
+    expect(page.headers.get('location')).toMatch(/^\/admin\/sign-in/)
+    const form = await post(`${S}/segments`, { _csrf: mine.csrf, type: 'static', name: 'After sign-out' }, mine.cookie)
+    expect(form.headers.get('location')).toMatch(/^\/admin\/sign-in/)
+    const script = await exports.default.fetch(`${BASE}${S}/segments/preview`, {
+      method: 'POST',
+      headers: { cookie: mine.cookie, 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': mine.csrf },
+      body: JSON.stringify({ conditions: { all: [] } }),
+    })
+    expect(script.status).toBe(401)
+    expect((await get('/admin/sign-in', mine.cookie)).status).toBe(200)
+    expect((await get(S, session.cookie)).status).toBe(200)
+  })
+
+  it('refuses every session once the admin token is rotated', async () => {
+    const rotated = { ...env, ADMIN_TOKEN: 'rotated-admin-token' }
+    const res = await app.fetch(new Request(`${BASE}${S}`, { headers: { cookie: session.cookie } }), rotated, createExecutionContext())
+    expect(res.status).toBe(303)
+    expect(res.headers.get('location')).toMatch(/^\/admin\/sign-in/)
+  })
+})
+
+describe('where signing in leads', () => {
+  const BAD_NEXT = [
+    '/admin\r\nX-Evil: 1',
+    '/admin\nSet-Cookie: segue_console=x',
+    '/admin\r',
+    '/admin/sites\tx',
+    ' /admin',
+    '//evil.example/admin',
+    '/\\evil.example',
+    '/admin\\..\\..\\evil',
+    '/admin//evil.example',
+    'https://evil.example/admin',
+    'javascript:alert(1)//admin',
+    '/admin/../api/v1/sites',
+    '/admin/%2e%2e/api/v1/sites',
+    '/admin/.%2E/.%2e/evil',
+    '/adminx',
+    '/admin/caf\u00e9',
+    '',
+  ]
+
+  it.each(BAD_NEXT)('sends a signed-in visitor given next=%j to /admin', async (next) => {
+    const res = await get(`/admin/sign-in?next=${encodeURIComponent(next)}`, session.cookie)
+    expect(res.status).toBe(303)
+    expect(res.headers.get('location')).toBe('/admin')
+  })
+
+  it.each(BAD_NEXT)('signs in with next=%j posted and goes to /admin', async (next) => {
+    const res = await attemptSignIn({ token: ADMIN_TOKEN, next })
+    expect(res.status).toBe(303)
+    expect(res.headers.get('location')).toBe('/admin')
+  })
+
+  it('answers the address from the review, CR and LF percent-encoded in the query, with the sign-in page', async () => {
+    const res = await get('/admin/sign-in?next=/admin%0d%0aX-Evil:1')
+    expect(res.status).toBe(200)
+    expect(res.headers.get('x-evil')).toBeNull()
+    expect(await res.text()).toContain('name="next" value="/admin"')
+  })
+
+  it('comes back to the console page it was sent from', async () => {
+    const next = '/admin/sites/cons/segments?type=dynamic&q=mill'
+    expect((await get(`/admin/sign-in?next=${encodeURIComponent(next)}`, session.cookie)).headers.get('location')).toBe(next)
+    expect((await attemptSignIn({ token: ADMIN_TOKEN, next })).headers.get('location')).toBe(next)
+    const redirected = await get('/admin/sites/cons/segments?type=dynamic&q=mill')
+    const back = new URL(redirected.headers.get('location')!, BASE).searchParams.get('next')
+    expect((await attemptSignIn({ token: ADMIN_TOKEN, next: back! })).headers.get('location')).toBe(next)
+  })
+})
+
+describe('throttling sign-in', () => {
+  it('answers the 11th attempt within a minute from one address with 429, without checking the token', async () => {
+    // Miniflare's limiter counts in fixed windows aligned to the minute: start clear of a window's end so
+    // that all eleven attempts fall into one.
+    const intoMinute = Date.now() % 60_000
+    if (intoMinute > 50_000) await new Promise((resolve) => setTimeout(resolve, 60_500 - intoMinute))
+    const client = '198.51.100.11'
+    for (let i = 1; i <= 10; i++) expect((await attemptSignIn({ token: `wrong-${i}` }, client)).status, `attempt ${i}`).toBe(401)
+    const res = await attemptSignIn({ token: ADMIN_TOKEN, next: S }, client)
+    expect(res.status).toBe(429)
+    expect(res.headers.get('retry-after')).toBe('60')
+    expect(res.headers.get('set-cookie')).toBeNull()
+    expect(res.headers.get('location')).toBeNull()
+    expect(await res.text()).toContain('wait a minute')
+    expect((await attemptSignIn({ token: ADMIN_TOKEN }, '198.51.100.12')).status).toBe(303)
+  }, 20_000)
+})
+
+describe('security headers', () => {
+  const PAGES = ['/admin/sites', S, `${S}/segments`, `${S}/segments/new?type=dynamic`, `${S}/contacts`, `${S}/content/new`, `${S}/workflows/new`]
+
+  function expectConsoleHeaders(res: Response, frameAncestors = "'none'") {
+    const csp = res.headers.get('content-security-policy') ?? ''
+    const directive = (name: string) => csp.split(';').map((d) => d.trim()).find((d) => d.startsWith(`${name} `))
+    expect(directive('script-src')).toBe("script-src 'self'")
+    expect(directive('default-src')).toBe("default-src 'self'")
+    expect(directive('frame-ancestors')).toBe(`frame-ancestors ${frameAncestors}`)
+    expect(directive('img-src')).toMatch(/(?=.*\bhttps:)(?=.*\bhttp:)/)
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer')
+    expect(res.headers.get('cache-control')).toBe('no-store')
+  }
+
+  it.each(PAGES)('puts them on %s, whose scripts are all files or inert data', async (path) => {
+    const res = await get(path, session.cookie)
+    expect(res.status).toBe(200)
+    expectConsoleHeaders(res)
+    const scripts = [...(await res.text()).matchAll(/<script\b([^>]*)>/g)].map((m) => m[1])
+    expect(scripts.length).toBeGreaterThan(0)
+    for (const attrs of scripts) expect(attrs, path).toMatch(/\bsrc="\/console\/[a-z-]+\.js"|\btype="application\/json"/)
+  })
+
+  it('puts them on the sign-in page, a redirect to it and a refused attempt', async () => {
+    expectConsoleHeaders(await get('/admin/sign-in'))
+    expectConsoleHeaders(await get(S))
+    expectConsoleHeaders(await attemptSignIn({ token: 'nope' }))
+  })
+
+  it('puts them on the console 404 page, for an unknown address and an unknown site', async () => {
+    for (const path of ['/admin/no-such-page', '/admin/sites/no-such-site']) {
+      const res = await get(path, session.cookie)
+      expect(res.status, path).toBe(404)
+      expect(await res.text()).toContain('There is nothing here')
+      expectConsoleHeaders(res)
+    }
+    // An address that only begins like the console's gets the API's answer, not a console page without headers.
+    const lookalike = await get('/adminx', session.cookie)
+    expect(lookalike.status).toBe(404)
+    expect(lookalike.headers.get('content-type')).toContain('application/json')
+  })
+
+  it('lets only the console itself frame the content preview', async () => {
+    const res = await get('/admin/preview', session.cookie)
+    expect(res.status).toBe(200)
+    expectConsoleHeaders(res, "'self'")
+    expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN')
   })
 })
 

@@ -1,20 +1,39 @@
 import { Hono } from 'hono'
-import { type AppEnv } from '../app-env'
 import { sameSecret } from '../http/auth'
 import { Alert, Layout } from './layout'
-import { endSession, readSession, requireSession, startSession } from './session'
+import { type ConsoleEnv, endSession, readSession, requireSession, startSession } from './session'
 
+// Printable ASCII only: a CR or LF would split the Location header, a space or a non-ASCII letter is not
+// what the console ever links to.
+const PLAIN_CONSOLE_PATH = /^\/admin(?:[/?#][!-~]*)?$/
+const RESOLVE_BASE = 'https://console.invalid'
+// Without cf-connecting-ip (wrangler dev, tests) every attempt shares one bucket.
+const UNKNOWN_CLIENT = 'unknown-client'
+
+/**
+ * Where to go after signing in: `next` if it is a plain path of this console, else `/admin`. Backslashes,
+ * `//` and dot segments could lead off the console or off the origin, so they are refused too.
+ *
+ * @example
+ * safeNext('/admin/sites/shop?tab=1') // '/admin/sites/shop?tab=1'
+ * safeNext('//evil.example/admin')    // '/admin'
+ */
 function safeNext(next: string | undefined): string {
-  return next && next.startsWith('/admin') && !next.startsWith('//') ? next : '/admin'
+  if (!next || !PLAIN_CONSOLE_PATH.test(next) || next.includes('\\')) return '/admin'
+  // Browsers resolve a Location the same way: a value that resolving changes (dot segments, percent-encoded
+  // ones too) is not a plain path.
+  const url = new URL(next, RESOLVE_BASE)
+  const plain = `${url.pathname}${url.search}${url.hash}` === next && !url.pathname.includes('//')
+  return plain ? next : '/admin'
 }
 
-function SignIn(p: { next?: string; error?: string }) {
+function SignIn(p: { next: string; error?: string }) {
   return (
     <Layout title="Sign in">
       <h1>Sign in to Segue</h1>
       <form method="post" action="/admin/sign-in" class="card" style="max-width:420px">
         <Alert message={p.error} />
-        <input type="hidden" name="next" value={p.next ?? ''} />
+        <input type="hidden" name="next" value={p.next} />
         <div class="field">
           <label for="token">Admin token</label>
           <input id="token" name="token" type="password" autocomplete="current-password" required aria-describedby="token-hint" />
@@ -26,22 +45,29 @@ function SignIn(p: { next?: string; error?: string }) {
   )
 }
 
-export const authRoutes = new Hono<AppEnv>()
+export const authRoutes = new Hono<ConsoleEnv>()
   .get('/sign-in', async (c) => {
-    if (await readSession(c)) return c.redirect(safeNext(c.req.query('next')), 303)
-    return c.html(<SignIn next={c.req.query('next')} />)
+    const next = safeNext(c.req.query('next'))
+    if (await readSession(c)) return c.redirect(next, 303)
+    return c.html(<SignIn next={next} />)
   })
   .post('/sign-in', async (c) => {
     const form = await c.req.parseBody()
+    const next = safeNext(typeof form.next === 'string' ? form.next : undefined)
+    // Every attempt counts, right or wrong: the limiter cannot be asked without being charged.
+    const { success } = await c.env.RATE_SIGN_IN.limit({ key: c.req.header('cf-connecting-ip') ?? UNKNOWN_CLIENT })
+    if (!success) {
+      c.header('Retry-After', '60')
+      return c.html(<SignIn next={next} error="Too many sign-in attempts from your address: wait a minute, then try again." />, 429)
+    }
     const token = typeof form.token === 'string' ? form.token : ''
-    const next = typeof form.next === 'string' ? form.next : undefined
     if (!c.env.ADMIN_TOKEN || !(await sameSecret(token, c.env.ADMIN_TOKEN))) {
       return c.html(<SignIn next={next} error="That is not the admin token of this deployment." />, 401)
     }
     await startSession(c)
-    return c.redirect(safeNext(next), 303)
+    return c.redirect(next, 303)
   })
-  .post('/sign-out', requireSession, (c) => {
-    endSession(c)
+  .post('/sign-out', requireSession, async (c) => {
+    await endSession(c, c.get('session'))
     return c.redirect('/admin/sign-in', 303)
   })

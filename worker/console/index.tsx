@@ -8,6 +8,7 @@ import { publishAfterChange } from '../edge/publish'
 import { authRoutes } from './auth'
 import { contactRoutes } from './contacts'
 import { contentRoutes } from './content'
+import { consoleHeaders } from './headers'
 import { Layout } from './layout'
 import { type ConsoleEnv, requireSession } from './session'
 import { segmentRoutes } from './segments'
@@ -39,6 +40,7 @@ function PreviewFrame() {
 }
 
 export const consoleApp = new Hono<ConsoleEnv>()
+  .use('*', consoleHeaders)
   .route('/', authRoutes)
   .use('*', requireSession)
   .get('/preview', (c) => c.html(`<!doctype html>${<PreviewFrame />}`))

@@ -1,8 +1,9 @@
 /**
- * Console sessions: signing in with the admin token sets an HttpOnly, SameSite=Strict cookie holding an
- * expiry and a CSRF token, signed with HMAC under a key derived from the admin token (so rotating the
- * token signs everyone out). Every form carries the CSRF token and every POST checks it; console scripts
- * send it in the x-csrf-token header.
+ * Console sessions: signing in with the admin token sets an HttpOnly, SameSite=Strict cookie holding a
+ * session id, an expiry and a CSRF token, signed with HMAC under a key derived from the admin token (so
+ * rotating the token signs everyone out). Signing out marks the session id in KV until the session would
+ * have expired, so the cookie is refused even if it was copied. Every form carries the CSRF token and
+ * every POST checks it; console scripts send it in the x-csrf-token header.
  */
 import { type Context, type MiddlewareHandler } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
@@ -13,6 +14,7 @@ export const SESSION_COOKIE = 'segue_console'
 const SESSION_HOURS = 12
 
 export interface Session {
+  sid: string
   exp: number
   csrf: string
 }
@@ -24,9 +26,14 @@ async function hmacKey(token: string): Promise<CryptoKey> {
   return crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
 }
 
+const randomId = () => toBase64Url(crypto.getRandomValues(new Uint8Array(18)))
+const signedOutKey = (sid: string) => `console-signed-out:${sid}`
+// KV refuses an expirationTtl below 60 seconds.
+const MIN_KV_TTL_SECONDS = 60
+
 // Any console context will do: only the bindings and the cookie are used.
 export async function startSession(c: Context<any>): Promise<Session> {
-  const session: Session = { exp: Date.now() + SESSION_HOURS * 3_600_000, csrf: toBase64Url(crypto.getRandomValues(new Uint8Array(18))) }
+  const session: Session = { sid: randomId(), exp: Date.now() + SESSION_HOURS * 3_600_000, csrf: randomId() }
   const payload = toBase64Url(JSON.stringify(session))
   const mac = await crypto.subtle.sign('HMAC', await hmacKey(c.env.ADMIN_TOKEN), new TextEncoder().encode(payload))
   setCookie(c, SESSION_COOKIE, `${payload}.${toBase64Url(new Uint8Array(mac))}`, {
@@ -39,11 +46,22 @@ export async function startSession(c: Context<any>): Promise<Session> {
   return session
 }
 
-export function endSession(c: Context): void {
+/** Ends a session for good: the cookie is cleared, and the session id is refused until it would have expired. */
+export async function endSession(c: Context<ConsoleEnv>, session: Session): Promise<void> {
+  const ttl = Math.max(MIN_KV_TTL_SECONDS, Math.ceil((session.exp - Date.now()) / 1000))
+  await c.env.KV.put(signedOutKey(session.sid), '1', { expirationTtl: ttl })
   deleteCookie(c, SESSION_COOKIE, { path: '/admin' })
 }
 
+/** The cookie's session, unless it is forged, expired or signed out (one KV read once the cookie checks out). */
 export async function readSession(c: Context<any>): Promise<Session | undefined> {
+  const session = await verifiedSession(c)
+  if (!session) return undefined
+  return (await c.env.KV.get(signedOutKey(session.sid))) === null ? session : undefined
+}
+
+/** The session the cookie holds if its signature is right and it has not expired (sign-out not checked). */
+async function verifiedSession(c: Context<any>): Promise<Session | undefined> {
   const cookie = getCookie(c, SESSION_COOKIE)
   if (!cookie || !c.env.ADMIN_TOKEN) return undefined
   const [payload, mac] = cookie.split('.')
@@ -52,7 +70,8 @@ export async function readSession(c: Context<any>): Promise<Session | undefined>
     const ok = await crypto.subtle.verify('HMAC', await hmacKey(c.env.ADMIN_TOKEN), fromBase64Url(mac), new TextEncoder().encode(payload))
     if (!ok) return undefined
     const session = JSON.parse(new TextDecoder().decode(fromBase64Url(payload))) as Session
-    return typeof session.exp === 'number' && session.exp > Date.now() && typeof session.csrf === 'string' ? session : undefined
+    const valid = typeof session.sid === 'string' && typeof session.exp === 'number' && session.exp > Date.now() && typeof session.csrf === 'string'
+    return valid ? session : undefined
   } catch {
     return undefined
   }
