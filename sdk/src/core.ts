@@ -105,7 +105,7 @@ export function create(o: Options): Segue {
       const answer = (await res.json()) as EventsResponse
       if (!res.ok) throw answer
       const s = storage()
-      s.set(keyContact, answer.contact)
+      s.set(keyContact, answer.contact || null)
       s.set(keyState, answer.state || null)
       for (let i = 0; i < answer.content.length; i++) show(answer.content[i], (c, action) => push({ type: 'content', content: c.id, action, workflow: c.workflow }))
     } catch (err) {

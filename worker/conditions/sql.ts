@@ -111,7 +111,7 @@ function activityGrouped(a: PreparedActivity, now: number, siteId: string): stri
   if (a.name !== undefined) where.push(`+e.name = ${text(a.name)}`)
   if (a.windowMs !== undefined) where.push(`+e.at >= ${num(now - a.windowMs)}`)
   for (const p of a.where) where.push(testSql(p.test, propValue(p), now))
-  const rows = `SELECT e.contact_id AS contact_id, e.amount_milli AS amount_milli, e.at AS at FROM events e WHERE ${where.join(' AND ')} ORDER BY e.site_id, e.id`
+  const rows = `SELECT e.contact_id AS contact_id, e.amount_milli AS amount_milli, e.at AS at FROM events e WHERE ${where.join(' AND ')} ORDER BY e.site_id, e.contact_id, e.id`
   const meets = testSql(a.test, GROUPED_AGGREGATES[a.measure], now)
   const emptyMeets = (a.measure === 'count' || a.measure === 'sum') && applyTest(a.test, 0, now)
   const contacts = `SELECT contact_id FROM (${rows}) GROUP BY contact_id HAVING ${emptyMeets ? `NOT ${meets}` : meets}`

@@ -21,11 +21,19 @@ export { affectedSegments } from './write-visits'
 /** The queue a message lands in once Cloudflare has delivered it `max_retries` times (wrangler.toml). */
 export const DEAD_LETTER_QUEUE = 'segue-events-dead'
 
+type Usage = [day: number, bytes: number]
+
+/** The later day's count, or the larger of the same day's. */
+function newerUsage(a: Usage | undefined, b: Usage | undefined): Usage | undefined {
+  if (!a || !b) return a ?? b
+  return a[0] !== b[0] ? (a[0] > b[0] ? a : b) : a[1] >= b[1] ? a : b
+}
+
 /** What one message still needs before it can be acknowledged. */
 interface Work {
   message: Message<QueueMessage>
-  /** Contacts whose KV snapshot must be rewritten, with the version to write at least. */
-  rebuild: Array<[siteId: string, contactId: string, v: number]>
+  /** Contacts whose KV snapshot must be rewritten, with the version to write at least and what they stored today. */
+  rebuild: Array<[siteId: string, contactId: string, v: number, usage?: Usage]>
   redirects: Array<[siteId: string, alias: string, target: string]>
   failed?: unknown
 }
@@ -61,22 +69,23 @@ export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Prom
       await writeSnapshot(env.KV, siteId, { redirect: target }, alias).catch((err) => (w.failed = err))
     }
   }
-  // Each contact is rebuilt once, at the newest version any message asks.
-  const wanted = new Map<string, Map<string, number>>()
+  // Each contact is rebuilt once, at the newest version any message asks, with the most it stored today.
+  const wanted = new Map<string, Map<string, { v: number; usage?: Usage }>>()
   for (const w of work) {
     if (w.failed) continue
-    for (const [siteId, contactId, v] of w.rebuild) {
-      const site = wanted.get(siteId) ?? new Map<string, number>()
-      site.set(contactId, Math.max(site.get(contactId) ?? 0, v))
+    for (const [siteId, contactId, v, usage] of w.rebuild) {
+      const site = wanted.get(siteId) ?? new Map<string, { v: number; usage?: Usage }>()
+      const known = site.get(contactId)
+      site.set(contactId, { v: Math.max(known?.v ?? 0, v), usage: newerUsage(known?.usage, usage) })
       wanted.set(siteId, site)
     }
   }
   const unbuilt = new Map<string, unknown>()
   for (const [siteId, contacts] of wanted) {
     const site = await siteOf(siteId).catch(() => null)
-    for (const [contactId, v] of contacts) {
+    for (const [contactId, { v, usage }] of contacts) {
       try {
-        if (site) await rebuildSnapshot(env, site, contactId, v)
+        if (site) await rebuildSnapshot(env, site, contactId, v, usage)
       } catch (err) {
         unbuilt.set(`${siteId}\u0000${contactId}`, err)
       }
@@ -110,7 +119,7 @@ async function writeSite(env: Env, site: CompiledSite, list: Work[]): Promise<vo
     return
   }
   const done = (w: Work, written: Written) => {
-    w.rebuild.push([siteId, written.contactId, (w.message.body as VisitMessage).v])
+    w.rebuild.push([siteId, written.contactId, (w.message.body as VisitMessage).v, (w.message.body as VisitMessage).usage])
     if (written.mergedFrom) w.redirects.push([siteId, written.mergedFrom, written.contactId])
   }
   // A visit to a contact erased since the edge decided goes with it: nothing brings an erased contact back.
@@ -222,7 +231,7 @@ export async function keepDeadLetters(batch: MessageBatch<QueueMessage>, env: En
  * than any token. A contact gone from D1 (erased: the erasure marked it in KV; or not written yet) leaves
  * KV as it is; an id merged into another points there.
  */
-export async function rebuildSnapshot(env: Env, site: CompiledSite, contactId: string, v: number): Promise<void> {
+export async function rebuildSnapshot(env: Env, site: CompiledSite, contactId: string, v: number, usage?: Usage): Promise<void> {
   const siteId = site.config.site.id
   const now = Date.now()
   const snap = await loadSnapshot(env.DB, site, contactId, now)
@@ -231,6 +240,9 @@ export async function rebuildSnapshot(env: Env, site: CompiledSite, contactId: s
   const stored = await readSnapshot(env.KV, siteId, contactId)
   const previous = stored && 'v' in stored ? stored.v : 0
   snap.v = v === 0 ? Math.max(now, previous + 1) : Math.max(v, previous)
+  // D1 does not keep what a contact stored today: the newest count, from KV or the visits, carries over.
+  const q = newerUsage(stored && 'q' in stored ? stored.q : undefined, usage)
+  if (q) snap.q = q
   // KV takes about one write a second per key: a refused write fails the message, whose retry writes again.
   await writeSnapshot(env.KV, siteId, snap)
 }

@@ -2,9 +2,11 @@
  * The scheduled pass: conditions that depend on time ("visited in the last 30 days", "last seen more than
  * 90 days ago") change verdict with no event at all. Every such segment, and every segment that reads one,
  * is recomputed over the whole site in SQL; the contacts whose membership moved get their snapshots
- * rebuilt through the queue. Erased contacts' ids are forgotten once no token or queued visit can name them.
+ * rebuilt through the queue. Erased contacts' ids are forgotten once no token or queued visit can name them,
+ * and the ids of written messages once no queue can deliver them again.
  */
 import { pruneErased } from '../data/erasure'
+import { pruneProcessed } from '../data/processed'
 import { listSites } from '../data/sites'
 import { dependentsOf } from '../segments/graph'
 import { refreshStatements } from '../segments/membership'
@@ -14,6 +16,8 @@ import { type RefreshMessage } from './messages'
 import { ERASED_MARK_TTL_S } from './store'
 
 const REFRESH_CHUNK = 100
+/** A queue redelivers a message for at most about 100 minutes (100 retries, a minute apart at most). */
+const PROCESSED_KEPT_MS = 24 * 60 * 60_000
 
 export async function runScheduled(env: Env, now = Date.now()): Promise<{ moved: number }> {
   let moved = 0
@@ -36,6 +40,6 @@ export async function runScheduled(env: Env, now = Date.now()): Promise<{ moved:
     }
     await publishConfig(env, config)
   }
-  await pruneErased(env.DB, now - ERASED_MARK_TTL_S * 1000).run()
+  await env.DB.batch([pruneErased(env.DB, now - ERASED_MARK_TTL_S * 1000), pruneProcessed(env.DB, now - PROCESSED_KEPT_MS)])
   return { moved }
 }

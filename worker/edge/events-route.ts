@@ -128,11 +128,11 @@ function readEvents(site: CompiledSite, raw: unknown[], now: number): BrowserEve
     if (bytes > maxBytes) throw apiError(413, 'event_too_large', `events[${index}]: ${bytes} bytes; this site stores events of at most ${maxBytes} bytes`)
     if (seen.has(event.activity.id)) return []
     seen.add(event.activity.id)
-    return [event]
+    return [{ ...event, bytes }]
   })
 }
 
-function readEvent(site: CompiledSite, value: unknown, index: number, now: number): BrowserEvent {
+function readEvent(site: CompiledSite, value: unknown, index: number, now: number): Omit<BrowserEvent, 'bytes'> {
   const r = browserEventSchema.safeParse(value)
   if (!r.success) throw apiError(400, 'invalid_event', `events[${index}]: ${describeIssues(r.error.issues)}`)
   const e = r.data

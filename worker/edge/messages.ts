@@ -23,6 +23,8 @@ export interface VisitMessage {
   counters: Array<[key: string, runs: number, lastAt: number]>
   /** The anonymous contact an identify merged into this one. */
   mergedFrom?: string
+  /** What the contact has stored today, with this visit: [UTC day, bytes] (the snapshot's `q`). */
+  usage?: [day: number, bytes: number]
 }
 
 /** Rebuild these contacts' snapshots from D1 (after admin changes, or time moving memberships). */

@@ -34,6 +34,8 @@ export interface Snapshot {
   x: string[]
   /** Node limitation counters: "workflow/node" → [runs, last run]. */
   k: Record<string, [number, number]>
+  /** What the contact stored today: [UTC day number, bytes of its events], against the site's daily cap. */
+  q?: [day: number, bytes: number]
 }
 
 /** Windowed entries kept a matcher; past this, the oldest in the window are dropped. */

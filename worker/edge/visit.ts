@@ -8,9 +8,11 @@
  * shared computer), the events before it are decided for the contact they belong to and the rest for the
  * new one; the answer carries the content, state and browser id of the last.
  */
+import { HTTPException } from 'hono/http-exception'
 import { type EventsResponse } from '../../shared/protocol'
 import { type Scalar } from '../conditions/types'
 import { ownerOf } from '../data/identities'
+import { DEFAULT_LIMITS } from '../data/sites'
 import { newId } from '../lib/ids'
 import { issueBrowserId, openBrowserId } from './browser-id'
 import { type CompiledSite } from './compile'
@@ -24,6 +26,8 @@ import { openState, sealState } from './token'
 /** An event as the browser sent it: an identify still carries its identifiers and their signature. */
 export interface BrowserEvent {
   activity: IncomingEvent['activity']
+  /** Its size as stored (bytes of its JSON), counted against the contact's daily cap. */
+  bytes: number
   identify?: {
     /** Trimmed and lower-cased. */
     email?: string
@@ -45,6 +49,7 @@ interface Part {
   isNew: boolean
   mergedFrom?: string
   events: IncomingEvent[]
+  bytes: number
   /** Verified identifiers the contact takes in this batch (decide applies them in order). */
   attached: Partial<Record<IdentifierKind, string>>
   claims: Partial<Record<IdentifierKind, string>>
@@ -60,8 +65,9 @@ export async function visit(env: Env, site: CompiledSite, input: VisitInput, now
 
   const close = (part: Part) => {
     if (part.events.length === 0) return
+    const usage = dailyUsage(site, part, now)
     const decision = decide(site, part.snapshot, part.events, now)
-    const snapshot: Snapshot = { ...decision.snapshot, v: Math.max(now, part.snapshot.v + 1) }
+    const snapshot: Snapshot = { ...decision.snapshot, v: Math.max(now, part.snapshot.v + 1), q: usage }
     decided.set(snapshot.id, snapshot)
     messages.push({
       kind: 'visit',
@@ -76,21 +82,23 @@ export async function visit(env: Env, site: CompiledSite, input: VisitInput, now
       statics: decision.statics,
       counters: decision.counters.map((key) => [key, snapshot.k[key][0] - (part.snapshot.k[key]?.[0] ?? 0), snapshot.k[key][1]]),
       mergedFrom: part.mergedFrom,
+      usage,
     })
     last = { decision, snapshot }
   }
-  const fresh = (): Part => ({ snapshot: emptySnapshot(site, newId('c'), now), isNew: true, events: [], attached: {}, claims: {} })
+  const fresh = (): Part => ({ snapshot: emptySnapshot(site, newId('c'), now), isNew: true, events: [], bytes: 0, attached: {}, claims: {} })
   const switchTo = async (owner: string): Promise<Part> => ({
     snapshot: decided.get(owner) ?? (await knownSnapshot(env, site, owner, now)) ?? emptySnapshot(site, owner, now),
     isNew: false,
     events: [],
+    bytes: 0,
     attached: {},
     claims: {},
   })
   // What the contact is as far as this batch has got: its snapshot with the identifiers it took so far.
   const view = (p: Part): Snapshot => ({ ...p.snapshot, f: { ...p.snapshot.f, ...p.attached } })
 
-  let part: Part = { snapshot: opened.snapshot, isNew: opened.isNew, events: [], attached: {}, claims: {} }
+  let part: Part = { snapshot: opened.snapshot, isNew: opened.isNew, events: [], bytes: 0, attached: {}, claims: {} }
   for (const e of input.events) {
     const id = e.identify
     const attach: Identifier[] = []
@@ -131,6 +139,7 @@ export async function visit(env: Env, site: CompiledSite, input: VisitInput, now
     const identify: IncomingEvent['identify'] = id && { fields: id.fields }
     for (const a of attach) identify![a.kind] = a.value
     part.events.push(identify ? { activity: e.activity, identify } : { activity: e.activity })
+    part.bytes += e.bytes
   }
   close(part)
   if (refused) console.warn(`identify: a signature for site ${siteId} was expired or not made with its identity secret; kept as an unverified claim`)
@@ -138,6 +147,24 @@ export async function visit(env: Env, site: CompiledSite, input: VisitInput, now
   const { decision, snapshot } = last!
   const browserId = opened.contactId === snapshot.id && input.browserId ? input.browserId : await issueBrowserId(env.STATE_SECRET, siteId, snapshot.id, now)
   return { answer: { contact: browserId, state: await sealState(env.STATE_SECRET, siteId, snapshot), content: decision.content }, messages }
+}
+
+const DAY_MS = 86_400_000
+
+/**
+ * What the part's contact has stored today with this part's events: [UTC day, bytes]. Past the site's
+ * daily cap the whole request is refused (429 until midnight UTC): nothing is written, nothing dropped.
+ */
+function dailyUsage(site: CompiledSite, part: Part, now: number): [number, number] {
+  const day = Math.floor(now / DAY_MS)
+  const before = part.snapshot.q?.[0] === day ? part.snapshot.q[1] : 0
+  const cap = site.config.site.limits?.contactBytesPerDay ?? DEFAULT_LIMITS.contactBytesPerDay
+  if (before + part.bytes > cap) {
+    const body = { error: { code: 'contact_quota', message: `This visitor stored ${before} of the ${cap} bytes a day this site allows; try again tomorrow` } }
+    const retryAfter = String(Math.ceil(((day + 1) * DAY_MS - now) / 1000))
+    throw new HTTPException(429, { res: Response.json(body, { status: 429, headers: { 'retry-after': retryAfter } }) })
+  }
+  return [day, before + part.bytes]
 }
 
 /** Clocks of the Worker's locations disagree a little; an id is refused only if issued clearly before its contact. */

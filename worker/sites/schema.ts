@@ -24,6 +24,13 @@ const customField = z.strictObject({
   label: z.string().min(1).max(100).optional(),
 })
 
+/** Limits of the public endpoint; a patch names only those it changes. */
+const limits = z.strictObject({
+  rate: z.enum(['strict', 'standard', 'relaxed']).optional(),
+  eventBytes: z.number().int().min(512).max(16_384).optional(),
+  contactBytesPerDay: z.number().int().min(16_384).max(16_777_216).optional(),
+})
+
 const siteFields = {
   name: z.string().trim().min(1, 'must not be empty').max(100),
   allowedOrigins: z.array(origin).max(50),
@@ -33,6 +40,7 @@ const siteFields = {
     .refine((fs) => new Set(fs.map((f) => f.key)).size === fs.length, { message: 'declare each field key once' }),
   browserFields: z.array(z.string().max(64)).max(200),
   trustUnsignedIdentify: z.boolean(),
+  limits,
 }
 
 export const siteCreate = z.strictObject({
@@ -43,6 +51,7 @@ export const siteCreate = z.strictObject({
   fields: siteFields.fields.default([]),
   browserFields: siteFields.browserFields.default([]),
   trustUnsignedIdentify: siteFields.trustUnsignedIdentify.default(false),
+  limits: siteFields.limits.default({}),
 })
 
 export const sitePatch = z.strictObject({
@@ -52,4 +61,5 @@ export const sitePatch = z.strictObject({
   fields: siteFields.fields.optional(),
   browserFields: siteFields.browserFields.optional(),
   trustUnsignedIdentify: siteFields.trustUnsignedIdentify.optional(),
+  limits: siteFields.limits.optional(),
 })

@@ -48,7 +48,7 @@ export async function createSite(db: D1Database, input: z.output<typeof siteCrea
     identitySecret: newIdentitySecret(),
     identitySecretCreatedAt: now,
     trustUnsignedIdentify: input.trustUnsignedIdentify,
-    limits: DEFAULT_LIMITS,
+    limits: { ...DEFAULT_LIMITS, ...input.limits },
     createdAt: now,
     updatedAt: now,
   }
@@ -68,6 +68,7 @@ export async function updateSite(db: D1Database, site: Site, patch: z.output<typ
     fields: patch.fields ?? site.fields,
     browserFields: patch.browserFields ?? site.browserFields,
     trustUnsignedIdentify: patch.trustUnsignedIdentify ?? site.trustUnsignedIdentify,
+    limits: { ...site.limits, ...patch.limits },
     updatedAt: now,
   }
   if (next.key !== site.key && (await siteKeyTaken(db, next.key, site.id))) {
