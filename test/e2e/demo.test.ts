@@ -31,13 +31,16 @@ describe.runIf(e2e.browser)('Segue in Chromium', () => {
   afterAll(async () => {
     await browser?.close()
   })
+
+  /** Headless Chromium says "HeadlessChrome", which the Worker answers as a crawler: visitors say Chrome. */
+  const visitorAgent = () => `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${browser.version()} Safari/537.36`
   afterEach(async () => {
     for (const c of open.splice(0)) await c.close()
   })
 
   /** Opens the demo page in a fresh browser profile, recording page errors and what the SDK sends. */
   async function visit(path = '/', opts: { born?: string } = {}): Promise<Visit> {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } })
+    const context = await browser.newContext({ viewport: { width: 1200, height: 800 }, userAgent: visitorAgent() })
     open.push(context)
     if (opts.born) await context.addInitScript((born) => localStorage.setItem('demo-born', born), opts.born)
     const page = await context.newPage()
@@ -177,7 +180,7 @@ describe.runIf(e2e.browser)('Segue in Chromium', () => {
   })
 
   it('still works on a page that replaced JSON.stringify and polluted Array.prototype, adding only window.segue', async () => {
-    const context = await browser.newContext()
+    const context = await browser.newContext({ userAgent: visitorAgent() })
     open.push(context)
     await context.addInitScript(() => {
       ;(window as unknown as { before: string[] }).before = Object.keys(window)
@@ -194,7 +197,7 @@ describe.runIf(e2e.browser)('Segue in Chromium', () => {
   })
 
   it('never breaks a page whose fetch throws', async () => {
-    const context = await browser.newContext()
+    const context = await browser.newContext({ userAgent: visitorAgent() })
     open.push(context)
     const page = await context.newPage()
     const errors: string[] = []

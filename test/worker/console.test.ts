@@ -410,6 +410,57 @@ describe('identity and erasure', () => {
   })
 })
 
+describe('limits and messages not written', () => {
+  it('shows and saves the limits of the public endpoint, refusing values out of bounds beside their field', async () => {
+    const page = await (await get(S, session.cookie)).text()
+    expect(page).toContain('Limits of the public endpoint')
+    const bad = await post(`${S}/limits`, { _csrf: session.csrf, rate: 'strict', eventBytes: '100', contactBytesPerDay: '262144' }, session.cookie)
+    expect(bad.status).toBe(400)
+    expect(await bad.text()).toMatch(/id="f-eventBytes-error">[^<]*512/)
+    const ok = await post(`${S}/limits`, { _csrf: session.csrf, rate: 'strict', eventBytes: '2048', contactBytesPerDay: '65536' }, session.cookie)
+    expect(ok.status).toBe(303)
+    expect(await (await api('GET', '/sites/cons')).json()).toMatchObject({ limits: { rate: 'strict', eventBytes: 2048, contactBytesPerDay: 65536 } })
+  })
+
+  it('lists messages not written with their reason, replays a held one and dismisses another', async () => {
+    const body = (contactId: string) => JSON.stringify({ kind: 'visit', id: `m-${contactId}`, siteId: 'cons', contactId, v: 1, activities: [], fields: {}, statics: [], counters: [] })
+    await env.DB.batch([
+      env.DB.prepare("INSERT INTO dead_letters (id, site_id, kind, contact_id, body, reason, outcome, created_at) VALUES ('dl_held', 'cons', 'visit', 'held-1', ?1, 'D1_ERROR: <b>constraint</b> failed', 'held', 2)").bind(body('held-1')),
+      env.DB.prepare("INSERT INTO dead_letters (id, site_id, kind, contact_id, body, reason, outcome, created_at) VALUES ('dl_part', 'cons', 'visit', 'part-1', ?1, 'Written without its identity', 'partly written', 1)").bind(body('part-1')),
+    ])
+    expect(await (await get(S, session.cookie)).text()).toContain('2 messages could not be written in full')
+    const list = await (await get(`${S}/dead-letters`, session.cookie)).text()
+    expect(list).toContain('D1_ERROR: &lt;b&gt;constraint&lt;/b&gt; failed')
+    expect(list).toContain('/dead-letters/dl_held/replay')
+    expect(list).not.toContain('/dead-letters/dl_part/replay')
+    expect((await post(`${S}/dead-letters/dl_held/replay`, { _csrf: session.csrf }, session.cookie)).headers.get('location')).toContain('notice=replayed')
+    expect((await post(`${S}/dead-letters/dl_part/dismiss`, { _csrf: session.csrf }, session.cookie)).headers.get('location')).toContain('notice=dismissed')
+    expect(await (await get(`${S}/dead-letters`, session.cookie)).text()).toContain('every message was written')
+  })
+})
+
+describe('console forms take the API\'s door', () => {
+  it('refuses an allowed origin that is not one, and keeps the others as a browser sends them', async () => {
+    const bad = await post(`${S}/origins`, { _csrf: session.csrf, allowedOrigins: 'https://shop.example\nnot an origin' }, session.cookie)
+    expect(bad.status).toBe(400)
+    expect(await post(`${S}/origins`, { _csrf: session.csrf, allowedOrigins: 'HTTPS://Shop.Example:443/' }, session.cookie)).toMatchObject({ status: 303 })
+    expect(await (await api('GET', '/sites/cons')).json()).toMatchObject({ allowedOrigins: ['https://shop.example'] })
+  })
+
+  it('refuses a lone surrogate in a workflow and in segment conditions, storing nothing', async () => {
+    const saved = await exports.default.fetch(`${BASE}${S}/workflows/save`, {
+      method: 'POST',
+      headers: { cookie: session.cookie, 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': session.csrf },
+      body: '{"name":"Bad \\ud800 name","start":{"trigger":{"type":"page_visit"}},"entry":"a","nodes":{"a":{"type":"addToSegment","segment":"seg_vip"}}}',
+    })
+    expect(saved.status).toBe(400)
+    expect(await saved.json()).toMatchObject({ error: { message: expect.stringContaining('surrogate') } })
+    const segment = await post(`${S}/segments`, { _csrf: session.csrf, type: 'dynamic', name: 'Surrogates', conditions: '{"all":[{"field":"firstName","op":"eq","value":"\\udc00"}]}' }, session.cookie)
+    expect(segment.status).toBe(400)
+    expect((await (await api('GET', '/sites/cons/segments?q=surrogates')).json<{ items: unknown[] }>()).items).toEqual([])
+  })
+})
+
 describe('what visitors sent is shown as text', () => {
   const XSS = `"><script>alert('x')</script><img src=x onerror=alert(1)>`
 

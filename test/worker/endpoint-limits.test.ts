@@ -110,6 +110,14 @@ describe('what a contact stores in a day', () => {
   })
 })
 
+describe('identifiers', () => {
+  it('refuses an external id with white space around it, which the admin API would keep trimmed', async () => {
+    const res = await edge.send({ site: KEY, events: [{ id: eid(), type: 'identify', externalId: ' crm-1 ' }] })
+    expect(res.status).toBe(400)
+    expect(await res.json()).toMatchObject({ error: { code: 'invalid_event', message: expect.stringContaining('externalId') } })
+  })
+})
+
 describe('crawlers', () => {
   it('are answered without a contact, a decision or a write', async () => {
     await edge.flush()

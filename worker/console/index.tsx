@@ -8,6 +8,7 @@ import { publishAfterChange } from '../edge/publish'
 import { authRoutes } from './auth'
 import { contactRoutes } from './contacts'
 import { contentRoutes } from './content'
+import { deadLetterRoutes } from './dead-letters'
 import { consoleHeaders } from './headers'
 import { Layout } from './layout'
 import { type ConsoleEnv, requireSession } from './session'
@@ -50,6 +51,7 @@ export const consoleApp = new Hono<ConsoleEnv>()
   .use('/sites/:site/origins', publishAfterChange())
   .use('/sites/:site/identity', publishAfterChange())
   .use('/sites/:site/identity-secret', publishAfterChange())
+  .use('/sites/:site/limits', publishAfterChange())
   .use('/sites/:site/segments/*', publishAfterChange())
   .use('/sites/:site/content/*', publishAfterChange())
   .use('/sites/:site/workflows/*', publishAfterChange())
@@ -58,6 +60,7 @@ export const consoleApp = new Hono<ConsoleEnv>()
   .route('/sites/:site/contacts', contactRoutes)
   .route('/sites/:site/content', contentRoutes)
   .route('/sites/:site/workflows', workflowRoutes)
+  .route('/sites/:site/dead-letters', deadLetterRoutes)
 
 /** The console's page for an address that leads nowhere (the app-wide not-found handler calls it). */
 export function consoleNotFound(): string {

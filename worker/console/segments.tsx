@@ -1,10 +1,12 @@
 import { Hono } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import { z } from 'zod'
 import { FieldCatalog, SYSTEM_FIELDS } from '../conditions/fields'
 import { contactJson } from '../contacts/service'
 import { membersOf } from '../data/members'
 import { type Segment, allSegments, getSegment, listSegments } from '../data/segments'
 import { type Site, listSites } from '../data/sites'
-import { describeIssues } from '../http/validate'
+import { describeIssues, parseBody, readJson } from '../http/validate'
 import { encodeCursor } from '../lib/cursor'
 import { segmentCreate, segmentPatch } from '../segments/schema'
 import { createSegment, previewSegment, removeSegment, summarizer, updateSegment } from '../segments/service'
@@ -70,9 +72,10 @@ function readForm(form: Record<string, unknown>): { values: FormValues; parsed?:
   const values: FormValues = { name: text(form, 'name'), description: text(form, 'description'), type, conditions: text(form, 'conditions') }
   if (type === 'static') return { values }
   try {
-    return { values, parsed: JSON.parse(values.conditions || 'null') }
-  } catch {
-    return { values, error: 'The conditions could not be read: reload the page and try again.' }
+    // The API's door for JSON: malformed text, NUL and lone surrogates are refused as there.
+    return { values, parsed: parseBody(values.conditions || 'null') }
+  } catch (err) {
+    return { values, error: err instanceof HTTPException && err.status === 400 && !err.message.includes('valid JSON') ? err.message : 'The conditions could not be read: reload the page and try again.' }
   }
 }
 
@@ -175,7 +178,7 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
   })
   .post('/preview', async (c) => {
     const site = c.get('site')
-    const body = (await c.req.json().catch(() => null)) as { conditions?: unknown; segment?: string } | null
+    const body = (await readJson(c, z.unknown()).catch(() => null)) as { conditions?: unknown; segment?: string } | null
     const r = segmentCreate.pick({ conditions: true }).required().safeParse({ conditions: body?.conditions })
     if (!r.success) return c.json({ error: { code: 'invalid_conditions', message: describeIssues(r.error.issues) } }, 400)
     try {

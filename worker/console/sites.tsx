@@ -1,14 +1,16 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { allContent } from '../data/content'
+import { countDeadLetters } from '../data/dead-letters'
 import { contentCounts } from '../data/reports'
-import { type Site, listSites } from '../data/sites'
+import { type RateLimitTier, type Site, listSites } from '../data/sites'
 import { allWorkflows } from '../data/workflows'
 import { publishSiteConfig } from '../edge/config'
-import { siteCreate } from '../sites/schema'
+import { siteCreate, sitePatch } from '../sites/schema'
 import { createSite, rotateIdentitySecret, updateSite } from '../sites/service'
+import { apiError } from '../http/errors'
 import { describeIssues } from '../http/validate'
-import { type FormErrors, errorsOf, text } from './forms'
+import { type FormErrors, errorsOf, fieldErrorsOf, text } from './forms'
 import { Alert, Csrf, Field, Layout, Notice, when } from './layout'
 import { type ConsoleEnv } from './session'
 
@@ -75,6 +77,8 @@ function CountsTable(p: { caption: string; rows: Array<{ id: string; name: strin
 
 const originsForm = z.object({ allowedOrigins: z.string().max(5000) })
 
+const SAVED: Record<string, string> = { identity: 'Identity settings saved.', limits: 'Limits saved.' }
+
 /** How a site's server signs a visitor's email, for the page that shows a new secret. */
 const SIGNING_EXAMPLE = `// On your server (Node.js), for the visitor who is signed in:
 import { createHmac } from 'node:crypto'
@@ -117,6 +121,33 @@ function IdentityCard(p: { csrf: string; site: Site }) {
   )
 }
 
+const TIERS: Record<RateLimitTier, string> = {
+  strict: 'Strict: 60 requests a minute per visitor, 200 every 10 seconds for the site',
+  standard: 'Standard: 120 requests a minute per visitor, 1,000 every 10 seconds for the site',
+  relaxed: 'Relaxed: 600 requests a minute per visitor, 5,000 every 10 seconds for the site',
+}
+
+function LimitsCard(p: { csrf: string; site: Site; errors?: FormErrors }) {
+  const l = p.site.limits
+  return (
+    <form method="post" action={`/admin/sites/${p.site.id}/limits`} class="card" id="limits">
+      <h2>Limits of the public endpoint</h2>
+      <Alert message={p.errors?.message} />
+      <Csrf token={p.csrf} />
+      <div class="field">
+        <label for="f-rate">Request rates</label>
+        <select id="f-rate" name="rate" aria-describedby="f-rate-hint">
+          {(Object.keys(TIERS) as RateLimitTier[]).map((t) => <option value={t} selected={l.rate === t}>{TIERS[t]}</option>)}
+        </select>
+        <div class="hint" id="f-rate-hint">Past them a visitor's browser is asked to wait (429). Browsing a site never comes near them.</div>
+      </div>
+      <Field name="eventBytes" label="Largest event stored (bytes)" type="number" value={String(l.eventBytes)} hint="512 to 16,384. A page visit with long addresses is about 2,000." error={p.errors?.fields.eventBytes} />
+      <Field name="contactBytesPerDay" label="What one visitor may store a day (bytes)" type="number" value={String(l.contactBytesPerDay)} hint="16,384 to 16,777,216; past it, that visitor's events wait until midnight UTC." error={p.errors?.fields.contactBytesPerDay} />
+      <button type="submit">Save limits</button>
+    </form>
+  )
+}
+
 export const siteRoutes = new Hono<ConsoleEnv>()
   .get('/', async (c) => {
     const sites = await listSites(c.env.DB)
@@ -152,19 +183,44 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
       contentCounts(c.env.DB, site.id, 'content', now),
     ])
     const saved = c.req.query('saved') === '1'
+    const notWritten = await countDeadLetters(c.env.DB, site.id)
     const origin = new URL(c.req.url).origin
     return c.html(
       <Layout title={`${site.name} overview`} csrf={c.get('session').csrf} site={site} sites={sites} active="overview">
         <h1>{site.name}</h1>
-        <Notice message={saved ? 'Allowed origins saved.' : c.req.query('saved') === 'identity' ? 'Identity settings saved.' : undefined} />
+        <Notice message={saved ? 'Allowed origins saved.' : SAVED[c.req.query('saved') ?? '']} />
+        {notWritten > 0 && (
+          <div class="alert" role="alert">
+            {notWritten === 1 ? 'One message' : `${notWritten} messages`} could not be written in full.{' '}
+            <a href={`/admin/sites/${site.id}/dead-letters`}>Review {notWritten === 1 ? 'it' : 'them'}</a>
+          </div>
+        )}
         <h2>Last 7 and 30 days</h2>
         <CountsTable caption="Workflows" rows={workflows} counts={group(byWorkflow)} empty="No workflows yet." />
         <CountsTable caption="Content" rows={content} counts={group(byContent)} empty="No content yet." />
         <Snippet origin={origin} siteKey={site.key} />
         <OriginsForm csrf={c.get('session').csrf} siteId={site.id} origins={site.allowedOrigins} />
         <IdentityCard csrf={c.get('session').csrf} site={site} />
+        <LimitsCard csrf={c.get('session').csrf} site={site} />
       </Layout>,
     )
+  })
+  .post('/limits', async (c) => {
+    const site = c.get('site')
+    const form = await c.req.parseBody()
+    const r = sitePatch.shape.limits.unwrap().safeParse({ rate: text(form, 'rate'), eventBytes: Number(text(form, 'eventBytes')), contactBytesPerDay: Number(text(form, 'contactBytesPerDay')) })
+    if (!r.success) {
+      const errors = fieldErrorsOf(r.error.issues, ['rate', 'eventBytes', 'contactBytesPerDay'])
+      return c.html(
+        <Layout title="Limits" csrf={c.get('session').csrf} site={site} active="overview">
+          <h1>Limits</h1>
+          <LimitsCard csrf={c.get('session').csrf} site={site} errors={errors} />
+        </Layout>,
+        400,
+      )
+    }
+    await updateSite(c.env.DB, site, { limits: r.data })
+    return c.redirect(`/admin/sites/${site.id}?saved=limits#limits`, 303)
   })
   .post('/identity', async (c) => {
     const site = c.get('site')
@@ -214,7 +270,10 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
     const site = c.get('site')
     const form = originsForm.parse(await c.req.parseBody())
     try {
-      await updateSite(c.env.DB, site, { allowedOrigins: lines(form.allowedOrigins) })
+      // The same door as the API's: origins are checked and kept as a browser sends them.
+      const patch = sitePatch.safeParse({ allowedOrigins: lines(form.allowedOrigins) })
+      if (!patch.success) throw apiError(400, 'invalid_request', describeIssues(patch.error.issues))
+      await updateSite(c.env.DB, site, patch.data)
       return c.redirect(`/admin/sites/${site.id}?saved=1`, 303)
     } catch (err) {
       const errors = await errorsOf(err)

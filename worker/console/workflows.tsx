@@ -1,9 +1,11 @@
 import { Hono } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import { z } from 'zod'
 import { allContent } from '../data/content'
 import { allSegments } from '../data/segments'
 import { type Site, listSites } from '../data/sites'
 import { type Workflow, getWorkflow } from '../data/workflows'
-import { describeIssues } from '../http/validate'
+import { describeIssues, readJson } from '../http/validate'
 import { workflowCreate, workflowPatch } from '../workflows/schema'
 import { allWorkflows, createWorkflow, removeWorkflow, setWorkflowStatus, updateWorkflow } from '../workflows/service'
 import { type Trigger } from '../workflows/types'
@@ -93,8 +95,15 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
   .get('/new', async (c) => c.html(await builder(c.env, c.get('site'), c.get('session').csrf)))
   .post('/save', async (c) => {
     const site = c.get('site')
-    const body = (await c.req.json().catch(() => null)) as { id?: string; name?: string; start?: unknown; entry?: unknown; nodes?: unknown } | null
-    if (!body) return c.json({ error: { code: 'invalid_json', message: 'The workflow could not be read' } }, 400)
+    // The API's door for JSON: malformed text, NUL and lone surrogates are refused as there.
+    let body: { id?: string; name?: string; start?: unknown; entry?: unknown; nodes?: unknown } | null
+    try {
+      body = (await readJson(c, z.unknown())) as typeof body
+    } catch (err) {
+      const message = err instanceof HTTPException ? err.message : 'The workflow could not be read'
+      return c.json({ error: { code: 'invalid_json', message } }, 400)
+    }
+    if (!body || typeof body !== 'object') return c.json({ error: { code: 'invalid_json', message: 'The workflow could not be read' } }, 400)
     try {
       let saved: Workflow
       if (body.id) {

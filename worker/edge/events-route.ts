@@ -12,7 +12,7 @@ import { checkFields, email as emailSchema } from '../contacts/schema'
 import { browserEventSchema, toActivity } from '../events/schema'
 import { DEFAULT_LIMITS, type RateLimitTier } from '../data/sites'
 import { apiError } from '../http/errors'
-import { describeIssues, parse, parseBody } from '../http/validate'
+import { decodeUtf8, describeIssues, parse, parseBody } from '../http/validate'
 import { isCrawler } from './bots'
 import { MAX_BROWSER_ID_CHARS } from './browser-id'
 import { type CompiledSite } from './compile'
@@ -90,11 +90,7 @@ async function readBody(c: Context): Promise<string> {
     bytes.set(chunk.value, size)
     size += chunk.value.byteLength
   }
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes.subarray(0, size))
-  } catch {
-    throw apiError(400, 'invalid_encoding', 'The request body is not UTF-8')
-  }
+  return decodeUtf8(bytes.subarray(0, size))
 }
 
 type Limiters = Record<RateLimitTier, RateLimit>

@@ -36,7 +36,8 @@ const otherEvents = [
     ...base,
     type: z.literal('identify'),
     email: z.string().max(254).optional(),
-    externalId: z.string().min(1).max(128).optional(),
+    // Not trimmed but refused: the admin API keeps external ids trimmed, and a signature covers the id as sent.
+    externalId: z.string().min(1).max(128).refine((id) => id === id.trim(), { message: 'must not start or end with white space' }).optional(),
     signature: z.string().regex(SIGNATURE, 'must be a signature made with the site\'s identity secret: "<unix seconds>.<64 hex digits>"').optional(),
     fields: z.record(z.string().max(64), scalar.nullable()).optional(),
   }),

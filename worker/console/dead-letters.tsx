@@ -1,0 +1,84 @@
+/**
+ * Messages the queue could not write, or wrote only in part: what each was, why, and a way to replay a
+ * held one once its cause is fixed, or to dismiss it.
+ */
+import { Hono } from 'hono'
+import { deadLettersOf } from '../data/dead-letters'
+import { dismissDeadLetter, replayDeadLetter } from '../dead-letters/service'
+import { encodeCursor } from '../lib/cursor'
+import { cursorOf, errorsOf } from './forms'
+import { Alert, Csrf, Layout, Notice, when } from './layout'
+import { type ConsoleEnv } from './session'
+
+const NOTICES: Record<string, string> = {
+  replayed: 'Sent back to the queue: if it fails again, it comes back here.',
+  dismissed: 'Dismissed.',
+}
+
+export const deadLetterRoutes = new Hono<ConsoleEnv>()
+  .get('/', async (c) => {
+    const site = c.get('site')
+    const before = cursorOf(c.req.query('cursor'), 2) as [number, string] | undefined
+    const page = await deadLettersOf(c.env.DB, site.id, { before, limit: 25 })
+    const csrf = c.get('session').csrf
+    const base = `/admin/sites/${site.id}/dead-letters`
+    return c.html(
+      <Layout title="Messages not written" csrf={csrf} site={site} active="overview">
+        <p><a href={`/admin/sites/${site.id}`}>← Overview</a></p>
+        <h1>Messages not written</h1>
+        <Notice message={NOTICES[c.req.query('notice') ?? '']} />
+        <Alert message={c.req.query('error')} />
+        <p>
+          Visits the queue could not write to the database. <strong>Held</strong> ones were not written at all: fix the
+          cause (the reason says what D1 refused), then replay them. <strong>Partly written</strong> ones are in, without
+          what is listed; read and dismiss them.
+        </p>
+        {page.items.length === 0 && <div class="card"><p>Nothing here: every message was written.</p></div>}
+        {page.items.map((d) => (
+          <div class="card" data-dead-letter={d.id}>
+            <p>
+              <span class={`badge ${d.outcome === 'held' ? 'paused' : 'active'}`}>{d.outcome}</span>{' '}
+              <strong>{d.kind}</strong> {d.contactId && <>of <a href={`/admin/sites/${site.id}/contacts/${d.contactId}`}>{d.contactId}</a></>}{' '}
+              <span class="hint">{when(d.createdAt)}</span>
+            </p>
+            <p>{d.reason}</p>
+            <details>
+              <summary>The message</summary>
+              <pre data-visitor-text>{JSON.stringify(d.body, null, 2)}</pre>
+            </details>
+            <div class="row" style="gap:8px">
+              {d.outcome === 'held' && (
+                <form method="post" action={`${base}/${d.id}/replay`} class="shrink">
+                  <Csrf token={csrf} />
+                  <button type="submit">Replay<span class="sr-only"> message {d.id}</span></button>
+                </form>
+              )}
+              <form method="post" action={`${base}/${d.id}/dismiss`} class="shrink">
+                <Csrf token={csrf} />
+                <button type="submit" class="secondary">Dismiss<span class="sr-only"> message {d.id}</span></button>
+              </form>
+            </div>
+          </div>
+        ))}
+        {page.last && <p><a href={`?cursor=${encodeCursor(page.last)}`}>Older messages</a></p>}
+      </Layout>,
+    )
+  })
+  .post('/:id/replay', async (c) => {
+    const base = `/admin/sites/${c.get('site').id}/dead-letters`
+    try {
+      await replayDeadLetter(c.env, c.get('site'), c.req.param('id'))
+      return c.redirect(`${base}?notice=replayed`, 303)
+    } catch (err) {
+      return c.redirect(`${base}?error=${encodeURIComponent((await errorsOf(err)).message ?? 'It could not be replayed')}`, 303)
+    }
+  })
+  .post('/:id/dismiss', async (c) => {
+    const base = `/admin/sites/${c.get('site').id}/dead-letters`
+    try {
+      await dismissDeadLetter(c.env.DB, c.get('site'), c.req.param('id'))
+      return c.redirect(`${base}?notice=dismissed`, 303)
+    } catch (err) {
+      return c.redirect(`${base}?error=${encodeURIComponent((await errorsOf(err)).message ?? 'It could not be dismissed')}`, 303)
+    }
+  })
