@@ -30,6 +30,10 @@ ALTER TABLE events_by_contact RENAME TO events;
 CREATE INDEX events_contact ON events (site_id, contact_id, type, at);
 CREATE INDEX events_type ON events (site_id, type, at);
 
+-- The version (the edge's time) of the newest visit written to a contact: a visit delivered late, after a
+-- newer one, adds its events and counters but does not set fields or static memberships back.
+ALTER TABLE contacts ADD COLUMN written_v INTEGER NOT NULL DEFAULT 0;
+
 -- Visit messages the consumer has written (each carries an id from the edge): a message delivered again
 -- changes nothing, and limitation counters add up exactly once. `attempt` is the writing transaction's
 -- own nonce: a counter is added only by the transaction that recorded the message.

@@ -151,4 +151,32 @@ describe('rate limits', () => {
     expect((await from('198.51.100.4')).status).toBe(200)
     limited.queue.splice(0)
   })
+
+  it('count the addresses of one IPv6 network (/64) as one visitor', async () => {
+    const { clientOf } = await import('../../worker/edge/events-route')
+    expect(clientOf('2001:db8:1:2:aaaa::1')).toBe(clientOf('2001:0db8:0001:0002:bbbb:cccc:dddd:eeee'))
+    expect(clientOf('2001:db8:1:2::1')).not.toBe(clientOf('2001:db8:1:3::1'))
+    expect(clientOf('203.0.113.7')).toBe('203.0.113.7')
+  })
+
+  it('turn away new visitors when a site is flooded, never its returning ones', async () => {
+    const flooded = new Edge({ RATE_SITE: { limit: async () => ({ success: false }) } as RateLimit })
+    const returning = await edge.events({ site: KEY, events: [pageVisit()] })
+    await edge.admin('PATCH', `/sites/${SITE}`, { limits: { rate: 'standard' } })
+    expect((await flooded.send({ site: KEY, events: [pageVisit()] })).status).toBe(429)
+    expect((await flooded.send({ site: KEY, contact: returning.contact, state: returning.state, events: [pageVisit()] })).status).toBe(200)
+    flooded.queue.splice(0)
+  })
+
+  it('let a page read a refusal: a 429 past the daily cap carries the CORS headers', async () => {
+    await edge.admin('PATCH', `/sites/${SITE}`, { limits: { contactBytesPerDay: 16_384 } })
+    const big = () => ({ id: eid(), type: 'page_visit', url: `${ORIGIN}/${'q'.repeat(1900)}` })
+    let res = await edge.send({ site: KEY, events: Array.from({ length: 10 }, big) })
+    expect(res.status).toBe(429)
+    expect(res.headers.get('access-control-allow-origin')).toBe(ORIGIN)
+    res = await edge.send({ site: KEY, events: [pageVisit()] })
+    expect(res.status).toBe(200)
+    await edge.admin('PATCH', `/sites/${SITE}`, { limits: { contactBytesPerDay: 262_144 } })
+    edge.queue.splice(0)
+  })
 })

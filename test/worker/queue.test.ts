@@ -74,6 +74,33 @@ describe('a message that cannot be written', () => {
     expect((await edge.admin('DELETE', `/sites/${SITE}/dead-letters/${letters.body.items[0].id}`)).status).toBe(204)
   })
 
+  it('is retried, not held, when D1 falters while it is written without its identity', async () => {
+    await drain()
+    const signed = { id: eid(), type: 'identify', email: 'flaky@example.com', signature: await signIdentity(secret, { kind: 'email', value: 'flaky@example.com' }, Date.now()) }
+    const answer = await edge.events({ site: KEY, events: [signed, pageVisit()] })
+    // D1 refuses the identity for good, then falters while the visit is written without it.
+    let n = 0
+    const failing = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === 'batch') {
+          return async (statements: D1PreparedStatement[]) => {
+            n++
+            if (n <= 2) throw new Error('D1_ERROR: UNIQUE constraint failed: contacts.site_id, contacts.email: SQLITE_CONSTRAINT')
+            if (n === 3) throw new Error('D1 is unavailable')
+            return target.batch(statements)
+          }
+        }
+        const v = Reflect.get(target, prop)
+        return typeof v === 'function' ? v.bind(target) : v
+      },
+    })
+    expect(await edge.flush({ DB: failing })).toEqual({ acked: 0, retried: 1 })
+    const id = await idOf(answer)
+    expect((await edge.admin<Json>('GET', `/sites/${SITE}/dead-letters`)).body.items.filter((l: Json) => l.contactId === id)).toEqual([])
+    await drain()
+    expect(await eventCount(id)).toBe(2)
+  })
+
   it('can be replayed once its cause is fixed, and is then written', async () => {
     await drain()
     const answer = await edge.events({ site: KEY, events: [pageVisit(`${ORIGIN}/replayed`)] })
@@ -102,6 +129,16 @@ describe('a message that cannot be written', () => {
   })
 })
 
+describe('dead letters and erasure', () => {
+  it('go with the contact they name, as everything else kept about it', async () => {
+    await edge.admin('POST', `/sites/${SITE}/contacts`, { id: 'crm-9101', email: 'lettered@example.com' })
+    await env.DB.prepare("INSERT INTO dead_letters (id, site_id, kind, contact_id, body, reason, outcome, created_at) VALUES ('dl_9101', ?1, 'visit', 'crm-9101', '{\"fields\":{\"email\":\"lettered@example.com\"}}', 'x', 'held', 1)").bind(SITE).run()
+    expect((await edge.admin('DELETE', `/sites/${SITE}/contacts/crm-9101`)).status).toBe(204)
+    expect(await scalar("SELECT count(*) AS n FROM dead_letters WHERE site_id = ?1 AND id = 'dl_9101'", SITE)).toBe(0)
+    await drain()
+  })
+})
+
 describe('nothing is acknowledged before it is done', () => {
   it('retries a visit whose snapshot could not be rebuilt, and writes it only once', async () => {
     await drain()
@@ -123,6 +160,63 @@ describe('nothing is acknowledged before it is done', () => {
     expect(first.retried).toBeGreaterThan(0)
     await drain()
     expect(await env.KV.get(`contact:${SITE}:demo-ana`, 'json')).toMatchObject({ f: { city: 'Sevilla' } })
+  })
+})
+
+describe('a message delivered again after its D1 part was written', () => {
+  it('still points the merged id at the contact it joined', async () => {
+    await drain()
+    await edge.admin('POST', `/sites/${SITE}/contacts`, { id: 'crm-9001', email: 'nine@example.com' })
+    const anon = await edge.events({ site: KEY, events: [pageVisit()] })
+    const anonId = await idOf(anon)
+    await drain()
+    const signature = await signIdentity(secret, { kind: 'email', value: 'nine@example.com' }, Date.now())
+    await edge.events({ site: KEY, contact: anon.contact, state: anon.state, events: [{ id: eid(), type: 'identify', email: 'nine@example.com', signature }] })
+    // D1 commits; then every KV write fails: the redirect and the snapshot wait for the retry.
+    expect(await edge.flush({ KV: faultyKv(env.KV, () => true) })).toEqual({ acked: 0, retried: 1 })
+    expect(await env.KV.get(`contact:${SITE}:${anonId}`, 'json')).toMatchObject({ id: anonId })
+    await drain()
+    expect(await env.KV.get(`contact:${SITE}:${anonId}`, 'json')).toEqual({ redirect: 'crm-9001' })
+  })
+
+  it('from before visits carried ids counts its counters as totals, not as runs to add', async () => {
+    await drain()
+    const answer = await edge.events({ site: KEY, events: [pageVisit()] })
+    const { id: _id, ...legacy } = structuredClone(edge.queue.pop()) as VisitMessage
+    legacy.counters = legacy.counters.map(([key, , at]) => [key, 2, at])
+    edge.queue.push(legacy as QueueMessage, structuredClone(legacy) as QueueMessage)
+    await drain()
+    expect(await runsOf(await idOf(answer))).toBe(2)
+  })
+
+  it('that Cloudflare gave up on only for its KV part is recorded as written in part, and cannot be replayed', async () => {
+    await drain()
+    const answer = await edge.events({ site: KEY, events: [pageVisit()] })
+    const body = structuredClone(edge.queue[edge.queue.length - 1]) as VisitMessage
+    await drain()
+    const { createMessageBatch } = await import('cloudflare:test')
+    const { keepDeadLetters } = await import('../../worker/edge/consumer')
+    await keepDeadLetters(createMessageBatch<QueueMessage>('segue-events-dead', [{ id: 'd2', timestamp: new Date(), attempts: 100, body }]), env)
+    const id = await idOf(answer)
+    const letter = (await edge.admin<Json>('GET', `/sites/${SITE}/dead-letters`)).body.items.find((l: Json) => l.contactId === id)
+    expect(letter).toMatchObject({ outcome: 'partly written', reason: expect.stringContaining('Written to D1') })
+    expect((await edge.admin('POST', `/sites/${SITE}/dead-letters/${letter.id}/replay`)).status).toBe(409)
+  })
+})
+
+describe('visits delivered out of order', () => {
+  it('add an older visit\'s events but do not set its fields back over a newer one\'s', async () => {
+    await drain()
+    const first = await edge.events({ site: KEY, events: [{ id: eid(), type: 'identify', fields: { birthDate: '1970-01-01' } }] })
+    const second = await edge.events({ site: KEY, contact: first.contact, state: first.state, events: [{ id: eid(), type: 'identify', fields: { birthDate: '1990-01-01' } }, pageVisit()] })
+    const [older, newer] = edge.queue.splice(-2)
+    edge.queue.push(newer)
+    await drain()
+    edge.queue.push(older)
+    await drain()
+    const id = await idOf(second)
+    expect((await edge.admin<Json>('GET', `/sites/${SITE}/contacts/${id}`)).body.fields).toMatchObject({ birthDate: '1990-01-01' })
+    expect(await eventCount(id)).toBe(3)
   })
 })
 

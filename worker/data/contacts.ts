@@ -147,17 +147,25 @@ export function insertContacts(db: D1Database, siteId: string, changes: ContactC
   return jsonPayloads(changes.map(changeJson)).map((rows) => statement.bind(siteId, now, rows))
 }
 
-/** Applies changes to existing contacts: only the values a change names are touched. */
-export function updateContacts(db: D1Database, siteId: string, changes: ContactChange[]): D1PreparedStatement[] {
+/**
+ * Applies changes to existing contacts: only the values a change names are touched. With `visit`, the
+ * version of the visit the changes come from, a contact a newer visit was written to is left alone.
+ */
+export function updateContacts(db: D1Database, siteId: string, changes: ContactChange[], visit?: number): D1PreparedStatement[] {
   const columns = IDENTITY_COLUMNS.concat(PROFILE_COLUMNS)
   const sets = columns.map(
     (col) => `${col} = CASE WHEN json_type(r.value, '$.set.${col}') IS NULL THEN contacts.${col} ELSE r.value ->> '$.set.${col}' END`,
   )
   const statement = db.prepare(
     `UPDATE contacts SET ${sets.join(', ')}, custom = json_patch(contacts.custom, r.value -> '$.custom')
-     FROM json_each(?2) r WHERE contacts.site_id = ?1 AND contacts.id = r.value ->> '$.id'`,
+     FROM json_each(?2) r WHERE contacts.site_id = ?1 AND contacts.id = r.value ->> '$.id' AND contacts.written_v <= ?3`,
   )
-  return jsonPayloads(changes.map(changeJson)).map((rows) => statement.bind(siteId, rows))
+  return jsonPayloads(changes.map(changeJson)).map((rows) => statement.bind(siteId, rows, visit ?? Number.MAX_SAFE_INTEGER))
+}
+
+/** Records that the visit of version `v` was written to the contact (see `updateContacts`). */
+export function markWritten(db: D1Database, siteId: string, id: string, v: number): D1PreparedStatement {
+  return db.prepare('UPDATE contacts SET written_v = max(written_v, ?3) WHERE site_id = ?1 AND id = ?2').bind(siteId, id, v)
 }
 
 /** Moves last_seen_at forward to `at` (never back). */

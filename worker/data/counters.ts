@@ -36,3 +36,19 @@ export function addCounters(
       .bind(siteId, contactId, JSON.stringify(rows), message.id, message.attempt),
   ]
 }
+
+/**
+ * Counters as totals, never moved back: how visits queued before they carried an id (and counted what
+ * the counters came to, not what they added) are written.
+ */
+export function raiseCounters(db: D1Database, siteId: string, contactId: string, counters: Array<[key: string, runs: number, lastAt: number]>): D1PreparedStatement[] {
+  return counters.map(([key, runs, lastAt]) => {
+    const [workflowId, nodeId] = key.split('/')
+    return db
+      .prepare(
+        `INSERT INTO workflow_counters (site_id, contact_id, workflow_id, node_id, runs, last_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT DO UPDATE SET runs = max(runs, ?5), last_at = max(last_at, ?6)`,
+      )
+      .bind(siteId, contactId, workflowId, nodeId, runs, lastAt)
+  })
+}

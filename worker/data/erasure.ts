@@ -13,8 +13,8 @@ export async function aliasIdsOf(db: D1Database, siteId: string, contactId: stri
 
 /**
  * Statements that erase a contact: its row (fields, identifiers, claims), activities, memberships,
- * limitation counters, kept identifiers and the aliases both ways (with what merges kept of other
- * contacts), leaving only its id and its aliases' ids as erased.
+ * limitation counters, kept identifiers, the aliases both ways (with what merges kept of other contacts)
+ * and the messages kept as dead letters, leaving only its id and its aliases' ids as erased.
  */
 export function eraseContact(db: D1Database, siteId: string, contactId: string, now: number): D1PreparedStatement[] {
   // INDEXED BY: without statistics SQLite would rather walk the whole site by primary key (site_id, ...).
@@ -28,6 +28,13 @@ export function eraseContact(db: D1Database, siteId: string, contactId: string, 
          ON CONFLICT DO UPDATE SET erased_at = ?3`,
       )
       .bind(siteId, contactId, now),
+    // Messages kept for an admin hold what the visits said: they go too, the aliases' with them.
+    db
+      .prepare(
+        `DELETE FROM dead_letters WHERE site_id = ?1
+           AND (contact_id = ?2 OR contact_id IN (SELECT alias_id FROM contact_aliases WHERE site_id = ?1 AND contact_id = ?2))`,
+      )
+      .bind(siteId, contactId),
     byContact('segment_members', 'segment_members_contact'),
     byContact('events'),
     byContact('workflow_counters'),
@@ -58,7 +65,15 @@ export async function movedOrErased(db: D1Database, siteId: string, ids: readonl
   return out
 }
 
-/** Forgets erasures older than `before`, past the time any token or queued message could name them. */
-export function pruneErased(db: D1Database, before: number): D1PreparedStatement {
-  return db.prepare('DELETE FROM erased_contacts WHERE erased_at < ?1').bind(before)
+/**
+ * Forgets erasures older than `before`, past the time any token or queued message could name them: a
+ * bounded chunk a statement (`meta.changes` says how many went).
+ */
+export function pruneErased(db: D1Database, before: number, chunk: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `DELETE FROM erased_contacts WHERE (site_id, contact_id) IN
+         (SELECT site_id, contact_id FROM erased_contacts WHERE erased_at < ?1 LIMIT ?2)`,
+    )
+    .bind(before, chunk)
 }

@@ -48,21 +48,28 @@ export function addMember(db: D1Database, siteId: string, segmentId: string, con
     .bind(siteId, segmentId, contactId, now, source)
 }
 
-/** Adds a contact to a segment if it is (still) a static one: the edge's workflow actions. */
-export function addStaticMember(db: D1Database, siteId: string, segmentId: string, contactId: string, source: MemberSource, now: number): D1PreparedStatement {
+/** No newer visit than `v` was written to the contact `?3` (see updateContacts). */
+const NOT_OVERTAKEN = 'NOT EXISTS (SELECT 1 FROM contacts WHERE site_id = ?1 AND id = ?3 AND written_v > ?6)'
+
+/**
+ * Adds a contact to a segment if it is (still) a static one: the edge's workflow actions, from the visit
+ * of version `visit` (left alone when a newer visit was written to the contact).
+ */
+export function addStaticMember(db: D1Database, siteId: string, segmentId: string, contactId: string, source: MemberSource, now: number, visit: number): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO segment_members (site_id, segment_id, contact_id, since, source)
-       SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM segments WHERE site_id = ?1 AND id = ?2 AND type = 'static')
+       SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM segments WHERE site_id = ?1 AND id = ?2 AND type = 'static') AND ${NOT_OVERTAKEN}
        ON CONFLICT DO NOTHING`,
     )
-    .bind(siteId, segmentId, contactId, now, source)
+    .bind(siteId, segmentId, contactId, now, source, visit)
 }
 
-export function removeMember(db: D1Database, siteId: string, segmentId: string, contactId: string): D1PreparedStatement {
+/** Takes a contact out of a segment; with `visit`, only if no newer visit was written to the contact. */
+export function removeMember(db: D1Database, siteId: string, segmentId: string, contactId: string, visit = Number.MAX_SAFE_INTEGER): D1PreparedStatement {
   return db
-    .prepare('DELETE FROM segment_members WHERE site_id = ?1 AND segment_id = ?2 AND contact_id = ?3')
-    .bind(siteId, segmentId, contactId)
+    .prepare(`DELETE FROM segment_members WHERE site_id = ?1 AND segment_id = ?2 AND contact_id = ?3 AND ${NOT_OVERTAKEN.replace('?6', '?4')}`)
+    .bind(siteId, segmentId, contactId, visit)
 }
 
 /**

@@ -20,7 +20,9 @@ export function recordProcessed(db: D1Database, siteId: string, id: string, atte
     .bind(siteId, id, attempt, now)
 }
 
-/** Forgets messages older than `before`: no queue delivers a message that late. */
-export function pruneProcessed(db: D1Database, before: number): D1PreparedStatement {
-  return db.prepare('DELETE FROM processed_messages WHERE at < ?1').bind(before)
+/** Forgets messages older than `before` (no queue delivers one that late), a bounded chunk a statement. */
+export function pruneProcessed(db: D1Database, before: number, chunk: number): D1PreparedStatement {
+  return db
+    .prepare('DELETE FROM processed_messages WHERE (site_id, id) IN (SELECT site_id, id FROM processed_messages WHERE at < ?1 LIMIT ?2)')
+    .bind(before, chunk)
 }

@@ -22,6 +22,19 @@ interface Cached {
 }
 
 const isolateCache = new Map<string, Cached>()
+/** Site keys an isolate remembers (unknown ones included); past this, the oldest is forgotten. */
+const MAX_CACHED_SITES = 1_000
+
+function remember(key: string, entry: Cached): void {
+  isolateCache.delete(key)
+  isolateCache.set(key, entry)
+  if (isolateCache.size > MAX_CACHED_SITES) isolateCache.delete(isolateCache.keys().next().value!)
+}
+
+/** Whether this isolate knows what the key is (a site, or no site) without reading KV or D1. */
+export function siteKeyCached(key: string): boolean {
+  return isolateCache.has(key)
+}
 
 /** Builds a site's config from D1; undefined when the site does not exist. */
 export async function buildSiteConfig(db: D1Database, siteId: string, now = Date.now()): Promise<SiteConfig | undefined> {
@@ -64,7 +77,7 @@ export async function publishSiteConfig(env: Env, siteId: string, previousKey?: 
 export async function publishConfig(env: Env, config: SiteConfig): Promise<CompiledSite> {
   await env.KV.put(configKey(config.site.key), JSON.stringify(config))
   const compiled = compileSite(config)
-  isolateCache.set(config.site.key, { compiled, checkedAt: Date.now() })
+  remember(config.site.key, { compiled, checkedAt: Date.now() })
   return compiled
 }
 
@@ -85,7 +98,7 @@ export async function siteByKey(env: Env, key: string, waitUntil: (p: Promise<un
   }
   const entry: Cached = { compiled: null, checkedAt: now }
   await refresh(env, key, entry)
-  isolateCache.set(key, entry)
+  remember(key, entry)
   return entry.compiled ?? undefined
 }
 

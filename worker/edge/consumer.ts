@@ -101,18 +101,13 @@ export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Prom
 /** Writes the visits of one site: settled, deduplicated, then in one transaction or one by one. */
 async function writeSite(env: Env, site: CompiledSite, list: Work[]): Promise<void> {
   const siteId = site.config.site.id
-  // Messages queued before visits carried an id get one from what they are.
-  for (const w of list) {
-    const m = w.message.body as VisitMessage
-    m.id ??= `legacy:${m.contactId}:${m.v}`
-  }
   const bodies = () => list.map((w) => w.message.body as VisitMessage)
   let moved: Map<string, string | null>
   let processed: Set<string>
   try {
     ;[moved, processed] = await Promise.all([
       movedOrErased(env.DB, siteId, bodies().flatMap((m) => [m.contactId, ...(m.mergedFrom ? [m.mergedFrom] : [])])),
-      processedAmong(env.DB, siteId, bodies().map((m) => m.id)),
+      processedAmong(env.DB, siteId, bodies().flatMap((m) => (m.id !== undefined ? [m.id] : []))),
     ])
   } catch (err) {
     for (const w of list) w.failed = err
@@ -120,7 +115,7 @@ async function writeSite(env: Env, site: CompiledSite, list: Work[]): Promise<vo
   }
   const done = (w: Work, written: Written) => {
     w.rebuild.push([siteId, written.contactId, (w.message.body as VisitMessage).v, (w.message.body as VisitMessage).usage])
-    if (written.mergedFrom) w.redirects.push([siteId, written.mergedFrom, written.contactId])
+    for (const [alias, target] of written.redirects) w.redirects.push([siteId, alias, target])
   }
   // A visit to a contact erased since the edge decided goes with it: nothing brings an erased contact back.
   // An edge that still decided for it saw its snapshot, so it is marked erased in KV once more.
@@ -130,9 +125,11 @@ async function writeSite(env: Env, site: CompiledSite, list: Work[]): Promise<vo
     const m = w.message.body as VisitMessage
     if (erased(m.contactId) || erased(m.mergedFrom)) {
       await markErased(env.KV, siteId, [m.contactId, m.mergedFrom].filter((id): id is string => erased(id)), Date.now()).catch((err) => (w.failed = err))
-    } else if (processed.has(m.id)) {
-      // Written by an earlier delivery that did not finish: only its KV work is left.
-      done(w, { contactId: moved.get(m.contactId) ?? m.contactId, mergedFrom: m.mergedFrom })
+    } else if (m.id !== undefined && processed.has(m.id)) {
+      // Written by an earlier delivery that did not finish: only its KV work is left, as D1 now has it.
+      const target = (id: string | undefined) => (id === undefined ? undefined : moved.get(id) ?? undefined)
+      const redirects = [m.contactId, m.mergedFrom].flatMap((id): Array<[string, string]> => (target(id) ? [[id!, target(id)!]] : []))
+      done(w, { contactId: target(m.contactId) ?? m.contactId, redirects })
     } else pending.push(w)
   }
   if (pending.length === 0) return
@@ -159,26 +156,28 @@ async function writeSite(env: Env, site: CompiledSite, list: Work[]): Promise<vo
 
 /**
  * A visit D1 refused for a reason no retry will fix. Without its identity changes (a constraint another
- * writer won) it may still go in: then it is written so, and what was dropped is recorded. Otherwise the
- * whole message is kept as a dead letter. Either way it is done.
+ * writer won) it may still go in: then it is written so, and what was dropped is recorded in the same
+ * transaction. Otherwise the whole message is kept as a dead letter. A passing fault on the way is thrown:
+ * the message is retried.
  */
 async function writeWhatCan(env: Env, site: CompiledSite, w: Work, m: VisitMessage, err: unknown, moved: Map<string, string | null>): Promise<Written | undefined> {
+  const letter = (reason: string, outcome: DeadLetterOutcome) =>
+    keepDeadLetter(env.DB, { id: newId('dl'), siteId: m.siteId, kind: m.kind, contactId: m.contactId, body: m, reason, outcome, createdAt: Date.now() })
   const { message, dropped } = withoutIdentity(m)
-  let written: Written | undefined
-  let outcome: DeadLetterOutcome = 'held'
   if (dropped.length > 0) {
+    const reason = `${errorText(err)}. Written without its identity: ${dropped.join('; ')}.`
     try {
-      written = (await writeVisits(env.DB, site, [message], new Map(moved)))[0]
-      outcome = 'partly written'
-    } catch {
-      // Not the identity, then: the whole message is kept below.
+      const written = (await writeVisits(env.DB, site, [message], new Map(moved), [letter(reason, 'partly written')]))[0]
+      console.error(`queue: a visit of site ${m.siteId} was written in part: ${reason}`)
+      return written
+    } catch (again) {
+      if (!cannotSucceed(again)) throw again
     }
   }
-  const reason = outcome === 'held' ? errorText(err) : `${errorText(err)}. Written without its identity: ${dropped.join('; ')}.`
-  console.error(`queue: a visit of site ${m.siteId} ${outcome === 'held' ? 'cannot be written; kept as a dead letter' : 'was written in part'}: ${reason}`)
-  await keepDeadLetter(env.DB, { id: newId('dl'), siteId: m.siteId, kind: m.kind, contactId: m.contactId, body: m, reason, outcome, createdAt: Date.now() }).run()
+  console.error(`queue: a visit of site ${m.siteId} cannot be written; kept as a dead letter: ${errorText(err)}`)
+  await letter(errorText(err), 'held').run()
   w.rebuild.length = 0
-  return written
+  return undefined
 }
 
 /**
@@ -189,15 +188,18 @@ async function writeWhatCan(env: Env, site: CompiledSite, w: Work, m: VisitMessa
 export function cannotSucceed(err: unknown): boolean {
   const text = errorText(err)
   if (/erased or merged/.test(text)) return false
-  return /constraint failed|SQLITE_CONSTRAINT|SQLITE_MISMATCH|datatype mismatch|D1_TYPE_ERROR|SQLITE_TOOBIG|too big/i.test(text)
+  return PERMANENT.test(text)
 }
+
+const PERMANENT =
+  /constraint failed|SQLITE_CONSTRAINT|SQLITE_MISMATCH|datatype mismatch|D1_TYPE_ERROR|SQLITE_TOOBIG|string or blob too big|too many SQL variables|malformed JSON|statement too long/i
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err))
 
 /** Retries a message later; a visit's last error is kept (a day) for its dead letter, should it become one. */
 async function retry(env: Env, message: Message<QueueMessage>, err: unknown): Promise<void> {
   console.error('queue: a message is not done; it will be retried', err)
-  if (message.body.kind === 'visit') {
+  if (message.body.kind === 'visit' && message.body.id !== undefined) {
     await env.KV.put(lastErrorKey(message.body.id), errorText(err).slice(0, 1000), { expirationTtl: 2 * 86_400 }).catch(() => undefined)
   }
   message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) })
@@ -207,20 +209,26 @@ const lastErrorKey = (messageId: string) => `queue-error:${messageId}`
 
 /**
  * Messages Cloudflare gave up on after `max_retries` deliveries arrive here: each is kept as a dead letter
- * with its last error, for an admin to see and replay once the cause is fixed.
+ * with its last error, for an admin to see and replay once the cause is fixed. One whose D1 part was
+ * written (only KV failed) is recorded as written in part: replaying it would write it twice. With D1
+ * unreachable this waits too, up to an hour between tries, for days.
  */
 export async function keepDeadLetters(batch: MessageBatch<QueueMessage>, env: Env): Promise<void> {
   for (const message of batch.messages) {
     const body = message.body
     try {
-      const last = body.kind === 'visit' ? await env.KV.get(lastErrorKey(body.id)) : null
-      const reason = `Not written after ${message.attempts} deliveries${last ? `; the last error: ${last}` : ''}`
+      const id = body.kind === 'visit' ? body.id : undefined
+      const [last, processed] = id === undefined ? [null, new Set<string>()] : await Promise.all([env.KV.get(lastErrorKey(id)), processedAmong(env.DB, body.siteId, [id])])
+      const written = id !== undefined && processed.has(id)
+      const reason = written
+        ? `Written to D1; its contacts' snapshots could not be rewritten in KV after ${message.attempts} deliveries (they are rebuilt at their next visit)`
+        : `Not written after ${message.attempts} deliveries${last ? `; the last error: ${last}` : ''}`
       const contactId = body.kind === 'visit' ? body.contactId : null
-      await keepDeadLetter(env.DB, { id: newId('dl'), siteId: body.siteId, kind: body.kind, contactId, body, reason, outcome: 'held', createdAt: Date.now() }).run()
+      await keepDeadLetter(env.DB, { id: newId('dl'), siteId: body.siteId, kind: body.kind, contactId, body, reason, outcome: written ? 'partly written' : 'held', createdAt: Date.now() }).run()
       message.ack()
     } catch (err) {
       console.error('queue: a dead letter could not be kept; it will be retried', err)
-      message.retry({ delaySeconds: 60 })
+      message.retry({ delaySeconds: Math.min(3600, 60 * 2 ** message.attempts) })
     }
   }
 }

@@ -18,6 +18,8 @@ import { ERASED_MARK_TTL_S } from './store'
 const REFRESH_CHUNK = 100
 /** A queue redelivers a message for at most about 100 minutes (100 retries, a minute apart at most). */
 const PROCESSED_KEPT_MS = 24 * 60 * 60_000
+const PRUNE_CHUNK = 5_000
+const PRUNE_ROUNDS = 20
 
 export async function runScheduled(env: Env, now = Date.now()): Promise<{ moved: number }> {
   let moved = 0
@@ -40,6 +42,10 @@ export async function runScheduled(env: Env, now = Date.now()): Promise<{ moved:
     }
     await publishConfig(env, config)
   }
-  await env.DB.batch([pruneErased(env.DB, now - ERASED_MARK_TTL_S * 1000), pruneProcessed(env.DB, now - PROCESSED_KEPT_MS)])
+  // In bounded chunks, a few a run: a backlog shrinks run by run without a long statement.
+  for (let i = 0; i < PRUNE_ROUNDS; i++) {
+    const [erased, processed] = await env.DB.batch([pruneErased(env.DB, now - ERASED_MARK_TTL_S * 1000, PRUNE_CHUNK), pruneProcessed(env.DB, now - PROCESSED_KEPT_MS, PRUNE_CHUNK)])
+    if (erased.meta.changes < PRUNE_CHUNK && processed.meta.changes < PRUNE_CHUNK) break
+  }
   return { moved }
 }

@@ -14,9 +14,9 @@ import { DEFAULT_LIMITS, type RateLimitTier } from '../data/sites'
 import { apiError } from '../http/errors'
 import { decodeUtf8, describeIssues, parse, parseBody } from '../http/validate'
 import { isCrawler } from './bots'
-import { MAX_BROWSER_ID_CHARS } from './browser-id'
+import { MAX_BROWSER_ID_CHARS, openBrowserId } from './browser-id'
 import { type CompiledSite } from './compile'
-import { siteByKey } from './config'
+import { siteByKey, siteKeyCached } from './config'
 import { type BrowserEvent, visit } from './visit'
 
 const envelope = z.strictObject({
@@ -42,6 +42,9 @@ export const eventsRoutes = new Hono<{ Bindings: Env }>()
   .post('/v1/events', async (c) => {
     const now = Date.now()
     const body = parse(envelope, parseBody(await readBody(c)))
+    const client = clientOf(c.req.header('cf-connecting-ip'))
+    // A key this isolate does not know costs a KV (and maybe a D1) read: each client may ask only so often.
+    if (!siteKeyCached(body.site) && !(await c.env.RATE_VISITOR.limit({ key: `site-lookup:${client}` })).success) return tooMany(c, 60, 'Too many requests from this client')
     const site = await siteByKey(c.env, body.site, (p) => c.executionCtx.waitUntil(p)).catch((err) => {
       // Only a site KV has not seen yet needs D1: with D1 unreachable there is nothing to decide with.
       console.error('edge: the site config could not be loaded', err)
@@ -54,18 +57,31 @@ export const eventsRoutes = new Hono<{ Bindings: Env }>()
       c.header('access-control-allow-origin', origin)
       c.header('vary', 'origin')
     }
-    // Crawlers are answered, and cost nothing: no contact, no decision, no write.
-    if (isCrawler(c.req.header('user-agent'))) return c.json({ content: [] } satisfies EventsResponse)
-    const limited = await rateLimited(c.env, site, c.req.header('cf-connecting-ip'))
-    if (limited) {
-      c.header('retry-after', String(limited.retryAfter))
-      return c.json({ error: { code: 'rate_limited', message: limited.message } }, 429)
+    try {
+      // Crawlers are answered, and cost nothing: no contact, no decision, no write.
+      if (isCrawler(c.req.header('user-agent'))) return c.json({ content: [] } satisfies EventsResponse)
+      const browser = await openBrowserId(c.env.STATE_SECRET, site.config.site.id, body.contact)
+      const limited = await rateLimited(c.env, site, client, browser !== undefined)
+      if (limited) return tooMany(c, limited.retryAfter, limited.message)
+      const events = readEvents(site, body.events, now)
+      const { answer, messages } = await visit(c.env, site, { browserId: body.contact, browser, state: body.state, events }, now)
+      if (messages.length > 0) c.executionCtx.waitUntil(c.env.EVENTS.sendBatch(messages.map((m) => ({ body: m }))))
+      return c.json(answer)
+    } catch (err) {
+      // A refusal past the origin check is the allowed page's to read: it carries the CORS headers too.
+      if (!(err instanceof HTTPException) || !origin) throw err
+      const refusal = err.getResponse()
+      const res = new Response(refusal.body, refusal)
+      res.headers.set('access-control-allow-origin', origin)
+      res.headers.set('vary', 'origin')
+      return res
     }
-    const events = readEvents(site, body.events, now)
-    const { answer, messages } = await visit(c.env, site, { browserId: body.contact, state: body.state, events }, now)
-    if (messages.length > 0) c.executionCtx.waitUntil(c.env.EVENTS.sendBatch(messages.map((m) => ({ body: m }))))
-    return c.json(answer)
   })
+
+function tooMany(c: Context, retryAfter: number, message: string): Response {
+  c.header('retry-after', String(retryAfter))
+  return c.json({ error: { code: 'rate_limited', message } }, 429)
+}
 
 function unavailable(): HTTPException {
   const body = { error: { code: 'unavailable', message: 'Segue cannot load this site right now; try again shortly' } }
@@ -99,13 +115,31 @@ const visitorLimiters = (env: Env): Limiters => ({ strict: env.RATE_VISITOR_STRI
 const siteLimiters = (env: Env): Limiters => ({ strict: env.RATE_SITE_STRICT, standard: env.RATE_SITE, relaxed: env.RATE_SITE_RELAXED })
 
 /**
- * Checks the site's rate limits (its tier: wrangler.toml's limiters) for this client (by IP, within the
- * site) and for the whole site. Undefined when the request may go on.
+ * Who a client is, for its rate limit: its IP, or for IPv6 its /64 (what one subscriber gets), so that
+ * walking through the addresses of one network gains nothing.
  */
-async function rateLimited(env: Env, site: CompiledSite, ip: string | undefined): Promise<{ retryAfter: number; message: string } | undefined> {
+export function clientOf(ip: string | undefined): string {
+  if (!ip) return 'unknown'
+  if (!ip.includes(':')) return ip
+  const [head, tail = ''] = ip.toLowerCase().split('::')
+  const left = head ? head.split(':') : []
+  const right = tail ? tail.split(':') : []
+  const groups = ip.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`
+}
+
+/**
+ * Checks the site's rate limits (its tier: wrangler.toml's limiters) for this client within the site, and
+ * for the whole site. A request from a returning visitor (a browser id this Worker issued) is not counted
+ * against the whole site: a flood of made-up requests then turns away new visitors, never the site's own.
+ */
+async function rateLimited(env: Env, site: CompiledSite, client: string, returning: boolean): Promise<{ retryAfter: number; message: string } | undefined> {
   const tier = site.config.site.limits?.rate ?? DEFAULT_LIMITS.rate
   const { key, id } = site.config.site
-  const [visitor, whole] = await Promise.all([visitorLimiters(env)[tier].limit({ key: `${key}:${ip ?? 'unknown'}` }), siteLimiters(env)[tier].limit({ key: id })])
+  const [visitor, whole] = await Promise.all([
+    visitorLimiters(env)[tier].limit({ key: `${key}:${client}` }),
+    returning ? { success: true } : siteLimiters(env)[tier].limit({ key: id }),
+  ])
   if (!visitor.success) return { retryAfter: 60, message: 'Too many requests from this visitor: try again in a minute' }
   if (!whole.success) return { retryAfter: 10, message: 'Too many requests to this site: try again in a few seconds' }
   return undefined

@@ -5,8 +5,11 @@ import { type IdentifierKind } from './identity'
 /** What a decision leaves for the consumer to write to D1. */
 export interface VisitMessage {
   kind: 'visit'
-  /** Made by the edge: the consumer writes each message once, however often the queue delivers it. */
-  id: string
+  /**
+   * Made by the edge: the consumer writes each message once, however often the queue delivers it. Absent
+   * from messages queued before visits carried ids.
+   */
+  id?: string
   siteId: string
   contactId: string
   /** The version of the snapshot the decision produced. */

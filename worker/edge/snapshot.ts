@@ -155,5 +155,10 @@ export function mergeSnapshots(site: CompiledSite, into: Snapshot, from: Snapsho
     k[key] = mine ? [mine[0] + runs, Math.max(mine[1], last)] : [runs, last]
   }
   const covered = new Set(from.x)
-  return { v: Math.max(into.v, from.v), id: into.id, f, m, a, x: into.x.filter((key) => covered.has(key)), k }
+  const merged: Snapshot = { v: Math.max(into.v, from.v), id: into.id, f, m, a, x: into.x.filter((key) => covered.has(key)), k }
+  // What both stored today counts against the day's cap of the one they now are.
+  const days = [into.q, from.q].filter((q): q is [number, number] => q !== undefined)
+  const day = Math.max(...days.map(([d]) => d))
+  if (days.length > 0) merged.q = [day, days.filter(([d]) => d === day).reduce((sum, [, bytes]) => sum + bytes, 0)]
+  return merged
 }

@@ -14,7 +14,7 @@ import { type Scalar } from '../conditions/types'
 import { ownerOf } from '../data/identities'
 import { DEFAULT_LIMITS } from '../data/sites'
 import { newId } from '../lib/ids'
-import { issueBrowserId, openBrowserId } from './browser-id'
+import { type BrowserId, issueBrowserId } from './browser-id'
 import { type CompiledSite } from './compile'
 import { type Decision, type IncomingEvent, decide } from './decide'
 import { type Identifier, type IdentifierKind, checkIdentify, claimStep, verifiedStep } from './identity'
@@ -39,6 +39,8 @@ export interface BrowserEvent {
 
 export interface VisitInput {
   browserId?: string
+  /** What `browserId` says, opened already. */
+  browser: BrowserId | undefined
   state?: string
   events: BrowserEvent[]
 }
@@ -57,7 +59,7 @@ interface Part {
 
 export async function visit(env: Env, site: CompiledSite, input: VisitInput, now: number): Promise<{ answer: EventsResponse; messages: VisitMessage[] }> {
   const siteId = site.config.site.id
-  const opened = await openContact(env, site, input.browserId, input.state, now)
+  const opened = await openContact(env, site, input.browser, input.state, now)
   const decided = new Map<string, Snapshot>()
   const messages: VisitMessage[] = []
   let last: { decision: Decision; snapshot: Snapshot } | undefined
@@ -176,9 +178,8 @@ const CLOCK_SLACK_MS = 60_000
  * before its contact was created (for an erased contact whose id was given to another) gets a new contact,
  * and no D1 query.
  */
-async function openContact(env: Env, site: CompiledSite, browserId: string | undefined, token: string | undefined, now: number) {
+async function openContact(env: Env, site: CompiledSite, opened: BrowserId | undefined, token: string | undefined, now: number) {
   const siteId = site.config.site.id
-  const opened = await openBrowserId(env.STATE_SECRET, siteId, browserId)
   let snapshot: Snapshot | undefined
   if (opened !== undefined) {
     const [stored, sealed] = await Promise.all([readSnapshot(env.KV, siteId, opened.contactId), openState(env.STATE_SECRET, siteId, opened.contactId, token, now)])

@@ -1,11 +1,13 @@
 /**
  * Writing visits to D1: one transaction for a batch of one site's visits. D1 may have moved on since the
  * edge decided (a contact merged or erased, an identifier taken by another browser); each visit is settled
- * against it first. Every visit is recorded as written, so a message delivered again adds nothing twice.
+ * against it first. Every visit is recorded as written, so a message delivered again adds nothing twice,
+ * and a visit written after a newer one of the same contact adds its events and counters but sets no
+ * field or static membership back.
  */
 import { type Scalar } from '../conditions/types'
-import { type ContactChange, dropSettledClaims, touchContact, updateContacts } from '../data/contacts'
-import { addCounters } from '../data/counters'
+import { type ContactChange, dropSettledClaims, markWritten, touchContact, updateContacts } from '../data/contacts'
+import { addCounters, raiseCounters } from '../data/counters'
 import { insertActivities } from '../data/events'
 import { identityOf, ownerOf } from '../data/identities'
 import { addStaticMember, removeMember } from '../data/members'
@@ -24,7 +26,8 @@ interface TakenInBatch {
 
 export interface Written {
   contactId: string
-  mergedFrom?: string
+  /** Ids merged into the contact by this visit, [alias, contact]: KV points them at it. */
+  redirects: Array<[alias: string, target: string]>
 }
 
 /**
@@ -53,7 +56,13 @@ export function affectedSegments(site: CompiledSite, m: VisitMessage): SiteConfi
  * visits can have moved, recomputed in SQL once for all their contacts. `moved` maps ids merged into
  * another contact since the edge decided to that contact. Returns the contact each visit landed on.
  */
-export async function writeVisits(db: D1Database, compiled: CompiledSite, messages: VisitMessage[], moved: Map<string, string | null>): Promise<Written[]> {
+export async function writeVisits(
+  db: D1Database,
+  compiled: CompiledSite,
+  messages: VisitMessage[],
+  moved: Map<string, string | null>,
+  alongside: D1PreparedStatement[] = [],
+): Promise<Written[]> {
   const statements: D1PreparedStatement[] = []
   const written: Written[] = []
   const affected = new Set<string>()
@@ -69,27 +78,29 @@ export async function writeVisits(db: D1Database, compiled: CompiledSite, messag
     for (const [key, value] of Object.entries(m.fields) as Array<[string, Scalar | null]>) {
       if (key !== 'email' && key !== 'externalId' && key !== 'lastSeenAt' && key !== 'createdAt') change.fields![key] = value
     }
+    // A message queued before visits carried an id cannot be recognised again: it is written as before.
+    if (m.id !== undefined) statements.push(recordProcessed(db, m.siteId, m.id, attempt, now))
     statements.push(
-      recordProcessed(db, m.siteId, m.id, attempt, now),
       db
         .prepare(`INSERT INTO contacts (site_id, id, custom, created_at) VALUES (?1, ?2, '{}', ?3) ON CONFLICT DO NOTHING`)
         .bind(m.siteId, contactId, m.createdAt ?? m.v),
     )
     if (mergedFrom) statements.push(...mergeContacts(db, m.siteId, mergedFrom, contactId, m.v, 'identify'))
-    statements.push(...updateContacts(db, m.siteId, [change]))
+    statements.push(...updateContacts(db, m.siteId, [change], m.v))
     if (change.email || change.externalId) statements.push(dropSettledClaims(db, m.siteId, [contactId]))
     if (at > 0) statements.push(touchContact(db, m.siteId, contactId, at))
     if (m.activities.length > 0) statements.push(...insertActivities(db, m.siteId, m.activities.map((a) => ({ ...a, contactId }))))
     for (const [segment, op] of m.statics) {
-      statements.push(op === 'add' ? addStaticMember(db, m.siteId, segment, contactId, 'workflow', m.v) : removeMember(db, m.siteId, segment, contactId))
+      statements.push(op === 'add' ? addStaticMember(db, m.siteId, segment, contactId, 'workflow', m.v, m.v) : removeMember(db, m.siteId, segment, contactId, m.v))
     }
-    statements.push(...addCounters(db, m.siteId, contactId, m.counters, { id: m.id, attempt }))
+    statements.push(...(m.id !== undefined ? addCounters(db, m.siteId, contactId, m.counters, { id: m.id, attempt }) : raiseCounters(db, m.siteId, contactId, m.counters)))
+    statements.push(markWritten(db, m.siteId, contactId, m.v))
     for (const s of affectedSegments(compiled, { ...m, mergedFrom })) affected.add(s.id)
-    written.push({ contactId, mergedFrom })
+    written.push({ contactId, redirects: mergedFrom ? [[mergedFrom, contactId]] : [] })
   }
   const segments = compiled.config.segments.filter((s) => affected.has(s.id))
   statements.push(...refreshStatements(db, compiled.config.site, segments, now, [...new Set(written.map((w) => w.contactId))]))
-  await db.batch(statements)
+  await db.batch([...statements, ...alongside])
   return written
 }
 
