@@ -10,7 +10,8 @@ import { createSite } from '../worker/sites/service'
 import { createContent } from '../worker/content/service'
 import { createSegment } from '../worker/segments/service'
 import { createWorkflow } from '../worker/workflows/service'
-import { clearConfigCache, publishSiteConfig } from '../worker/edge/config'
+import { Changes, propagate } from '../worker/edge/changes'
+import { clearConfigCache } from '../worker/edge/config'
 import { openBrowserId } from '../worker/edge/browser-id'
 import { consume } from '../worker/edge/consumer'
 import { signIdentity } from '../worker/edge/identity'
@@ -56,11 +57,12 @@ export async function measureHotPath(nSegments = 100, nWorkflows = 20): Promise<
     const allowAll = { limit: async () => ({ success: true }) }
     const limiters = Object.fromEntries(['RATE_VISITOR_STRICT', 'RATE_VISITOR', 'RATE_VISITOR_RELAXED', 'RATE_SITE_STRICT', 'RATE_SITE', 'RATE_SITE_RELAXED'].map((name) => [name, allowAll]))
     const base = { ...limiters, DB: db, KV: kv, EVENTS: queue, ADMIN_TOKEN: 'bench', STATE_SECRET: 'bench-state-secret-0123456789abcdef', SEGUE_ENV: 'test' } as unknown as Env
-    const site = await createSite(db, siteCreate.parse({ id: 'bench', name: 'Bench', key: 'pk_bench_hotpath', browserFields: ['birthDate'] }))
-    for (const s of segments(nSegments)) await createSegment(db, site, segmentCreate.parse(s))
-    for (const c of CONTENT) await createContent(db, site, contentCreate.parse(c))
-    for (const w of workflows(nWorkflows, nSegments)) await createWorkflow(db, site, workflowCreate.parse(w))
-    await publishSiteConfig(base, site.id)
+    const changes = new Changes()
+    const site = await createSite(db, siteCreate.parse({ id: 'bench', name: 'Bench', key: 'pk_bench_hotpath', browserFields: ['birthDate'] }), changes)
+    for (const s of segments(nSegments)) await createSegment(db, site, segmentCreate.parse(s), changes)
+    for (const c of CONTENT) await createContent(db, site, contentCreate.parse(c), changes)
+    for (const w of workflows(nWorkflows, nSegments)) await createWorkflow(db, site, workflowCreate.parse(w), changes)
+    await propagate(base, changes)
 
     const post = async (body: unknown, tally: Record<string, number>) => {
       const env = {

@@ -4,7 +4,7 @@ import { type AppEnv } from './app-env'
 import { contactsRoutes } from './contacts/routes'
 import { contentRoutes } from './content/routes'
 import { deadLettersRoutes } from './dead-letters/routes'
-import { publishAfterChange } from './edge/publish'
+import { propagateChanges } from './edge/changes'
 import { getSite } from './data/sites'
 import { adminAuth } from './http/auth'
 import { apiError, notFound } from './http/errors'
@@ -26,6 +26,7 @@ const loadSite: MiddlewareHandler<AppEnv> = async (c, next) => {
 /** The admin API, `/api/v1`: every route behind the admin token. */
 export const adminApi = new Hono<AppEnv>()
   .use('*', adminAuth())
+  .use('*', propagateChanges())
   .use(
     '*',
     bodyLimit({
@@ -37,11 +38,6 @@ export const adminApi = new Hono<AppEnv>()
   )
   .use('/sites/:site', loadSite)
   .use('/sites/:site/*', loadSite)
-  .use('/sites/:site', publishAfterChange())
-  .use('/sites/:site/identity-secret', publishAfterChange())
-  .use('/sites/:site/segments/*', publishAfterChange())
-  .use('/sites/:site/content/*', publishAfterChange())
-  .use('/sites/:site/workflows/*', publishAfterChange())
   .route('/sites', sitesRoutes)
   .route('/sites/:site/contacts', contactsRoutes)
   .route('/sites/:site/segments', segmentsRoutes)

@@ -1,7 +1,11 @@
 import { type Site } from './data/sites'
+import { type Changes } from './edge/changes'
 
-/** Hono's environment for Segue's routers: the Worker bindings, and the site a scoped route works on. */
+/**
+ * Hono's environment for Segue's routers: the Worker bindings, the site a scoped route works on, and
+ * the changes its services record (propagated to the edge once the request is answered).
+ */
 export interface AppEnv {
   Bindings: Env
-  Variables: { site: Site }
+  Variables: { site: Site; changes: Changes }
 }

@@ -8,7 +8,6 @@ import { keptIdentifiersOf } from '../data/identities'
 import { aliasesOf } from '../data/merge'
 import { allSegments } from '../data/segments'
 import { type Site, listSites } from '../data/sites'
-import { queueSnapshotRefresh } from '../edge/refresh'
 import { encodeCursor } from '../lib/cursor'
 import { addToStaticSegment, explainSegments, removeFromStaticSegment } from '../segments/service'
 import { type FormErrors, cursorOf, errorsOf, text } from './forms'
@@ -101,8 +100,7 @@ export const contactRoutes = new Hono<ConsoleEnv>()
     const id = c.req.param('id')
     const segment = text(await c.req.parseBody(), 'segment')
     try {
-      await addToStaticSegment(c.env.DB, site, id, segment)
-      await queueSnapshotRefresh(c.env, site.id, [id])
+      await addToStaticSegment(c.env.DB, site, id, segment, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/contacts/${id}?notice=added`, 303)
     } catch (err) {
       const contact = await getContact(c.env.DB, site.id, id)
@@ -114,8 +112,7 @@ export const contactRoutes = new Hono<ConsoleEnv>()
     const site = c.get('site')
     const id = c.req.param('id')
     try {
-      await removeFromStaticSegment(c.env.DB, site, id, c.req.param('segment'))
-      await queueSnapshotRefresh(c.env, site.id, [id])
+      await removeFromStaticSegment(c.env.DB, site, id, c.req.param('segment'), c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/contacts/${id}?notice=removed`, 303)
     } catch (err) {
       const contact = await getContact(c.env.DB, site.id, id)
@@ -157,7 +154,7 @@ export const contactRoutes = new Hono<ConsoleEnv>()
     if (!contact) return c.notFound()
     const into = text(await c.req.parseBody(), 'into')
     try {
-      const survivor = await mergeContactInto(c.env, site, contact.id, into)
+      const survivor = await mergeContactInto(c.env, site, contact.id, into, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/contacts/${survivor.id}?notice=merged`, 303)
     } catch (err) {
       return c.html(<MergePage site={site} csrf={c.get('session').csrf} contact={contact} q="" found={[]} error={(await errorsOf(err)).message} />, 400)
@@ -187,8 +184,7 @@ export const contactRoutes = new Hono<ConsoleEnv>()
       else fields[k] = raw
     }
     try {
-      await saveContact(c.env.DB, site, { id: contact.id, email: values.email.trim(), externalId: values.externalId.trim(), fields }, 'update')
-      await queueSnapshotRefresh(c.env, site.id, [contact.id])
+      await saveContact(c.env.DB, site, { id: contact.id, email: values.email.trim(), externalId: values.externalId.trim(), fields }, 'update', c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/contacts/${contact.id}?notice=saved`, 303)
     } catch (err) {
       const errors = await errorsOf(err)

@@ -153,7 +153,7 @@ export const contentRoutes = new Hono<ConsoleEnv>()
     const r = contentCreate.safeParse({ ...inputOf(values), ...(values.id ? { id: values.id } : {}) })
     if (!r.success) return again(fieldErrorsOf(r.error.issues, CONTENT_FIELDS))
     try {
-      const created = await createContent(c.env.DB, site, r.data)
+      const created = await createContent(c.env.DB, site, r.data, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/content/${created.id}?saved=1`, 303)
     } catch (err) {
       return again(await errorsOf(err))
@@ -195,7 +195,7 @@ export const contentRoutes = new Hono<ConsoleEnv>()
     if (!r.success) return again(fieldErrorsOf(r.error.issues, CONTENT_FIELDS))
     try {
       // The form is the whole content: what it leaves empty is cleared, not kept.
-      await updateContent(c.env.DB, site, id, r.data, Date.now(), { replace: true })
+      await updateContent(c.env.DB, site, id, r.data, c.get('changes'), Date.now(), { replace: true })
       return c.redirect(`/admin/sites/${site.id}/content/${id}?saved=1`, 303)
     } catch (err) {
       return again(await errorsOf(err))
@@ -204,7 +204,7 @@ export const contentRoutes = new Hono<ConsoleEnv>()
   .post('/:id/delete', async (c) => {
     const site = c.get('site')
     try {
-      await removeContent(c.env.DB, site, c.req.param('id'))
+      await removeContent(c.env.DB, site, c.req.param('id'), c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/content?deleted=1`, 303)
     } catch (err) {
       const content = await getContent(c.env.DB, site.id, c.req.param('id'))

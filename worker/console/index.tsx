@@ -4,7 +4,7 @@
  */
 import { Hono, type MiddlewareHandler } from 'hono'
 import { getSite } from '../data/sites'
-import { publishAfterChange } from '../edge/publish'
+import { propagateChanges } from '../edge/changes'
 import { authRoutes } from './auth'
 import { contactRoutes } from './contacts'
 import { contentRoutes } from './content'
@@ -44,17 +44,11 @@ export const consoleApp = new Hono<ConsoleEnv>()
   .use('*', consoleHeaders)
   .route('/', authRoutes)
   .use('*', requireSession)
+  .use('*', propagateChanges())
   .get('/preview', (c) => c.html(`<!doctype html>${<PreviewFrame />}`))
   .route('/', siteRoutes)
   .use('/sites/:site', loadSite)
   .use('/sites/:site/*', loadSite)
-  .use('/sites/:site/origins', publishAfterChange())
-  .use('/sites/:site/identity', publishAfterChange())
-  .use('/sites/:site/identity-secret', publishAfterChange())
-  .use('/sites/:site/limits', publishAfterChange())
-  .use('/sites/:site/segments/*', publishAfterChange())
-  .use('/sites/:site/content/*', publishAfterChange())
-  .use('/sites/:site/workflows/*', publishAfterChange())
   .route('/sites/:site', overviewRoutes)
   .route('/sites/:site/segments', segmentRoutes)
   .route('/sites/:site/contacts', contactRoutes)

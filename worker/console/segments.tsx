@@ -170,7 +170,7 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     const r = segmentCreate.safeParse({ name: values.name, description: values.description, type: values.type, ...(values.type === 'dynamic' ? { conditions: parsed } : {}) })
     if (!r.success) return again(fieldErrorsOf(r.error.issues, ['name', 'description', 'conditions']))
     try {
-      const { segment } = await createSegment(c.env.DB, site, r.data)
+      const { segment } = await createSegment(c.env.DB, site, r.data, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/segments/${segment.id}?created=1`, 303)
     } catch (err) {
       return again(await errorsOf(err))
@@ -263,7 +263,7 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     const r = segmentPatch.safeParse({ name: values.name, description: values.description, ...(values.type === 'dynamic' ? { conditions: parsed } : {}) })
     if (!r.success) return again(fieldErrorsOf(r.error.issues, ['name', 'description', 'conditions']))
     try {
-      await updateSegment(c.env.DB, site, id, r.data)
+      await updateSegment(c.env.DB, site, id, r.data, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/segments/${id}?saved=1`, 303)
     } catch (err) {
       return again(await errorsOf(err))
@@ -280,7 +280,7 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     const segment = await getSegment(c.env.DB, site.id, c.req.param('id'))
     if (!segment) return c.notFound()
     try {
-      await removeSegment(c.env.DB, site, segment.id)
+      await removeSegment(c.env.DB, site, segment.id, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/segments?deleted=1`, 303)
     } catch (err) {
       return c.html(<DeletePage site={site} csrf={c.get('session').csrf} segment={segment} error={(await errorsOf(err)).message} />, 409)

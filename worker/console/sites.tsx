@@ -5,7 +5,6 @@ import { countDeadLetters } from '../data/dead-letters'
 import { contentCounts } from '../data/reports'
 import { type RateLimitTier, type Site, listSites } from '../data/sites'
 import { allWorkflows } from '../data/workflows'
-import { publishSiteConfig } from '../edge/config'
 import { siteCreate, sitePatch } from '../sites/schema'
 import { createSite, rotateIdentitySecret, updateSite } from '../sites/service'
 import { apiError } from '../http/errors'
@@ -162,8 +161,7 @@ export const siteRoutes = new Hono<ConsoleEnv>()
     const sites = await listSites(c.env.DB)
     if (!r.success) return c.html(<SitesPage sites={sites} csrf={c.get('session').csrf} errors={{ message: describeIssues(r.error.issues), fields: {} }} />, 400)
     try {
-      const site = await createSite(c.env.DB, r.data)
-      await publishSiteConfig(c.env, site.id)
+      const site = await createSite(c.env.DB, r.data, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}`, 303)
     } catch (err) {
       return c.html(<SitesPage sites={sites} csrf={c.get('session').csrf} errors={await errorsOf(err)} />, 400)
@@ -219,13 +217,13 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
         400,
       )
     }
-    await updateSite(c.env.DB, site, { limits: r.data })
+    await updateSite(c.env.DB, site, { limits: r.data }, c.get('changes'))
     return c.redirect(`/admin/sites/${site.id}?saved=limits#limits`, 303)
   })
   .post('/identity', async (c) => {
     const site = c.get('site')
     const form = await c.req.parseBody()
-    await updateSite(c.env.DB, site, { trustUnsignedIdentify: form.trustUnsignedIdentify === 'on' })
+    await updateSite(c.env.DB, site, { trustUnsignedIdentify: form.trustUnsignedIdentify === 'on' }, c.get('changes'))
     return c.redirect(`/admin/sites/${site.id}?saved=identity#identity`, 303)
   })
   .get('/identity-secret', (c) => {
@@ -249,7 +247,7 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
     )
   })
   .post('/identity-secret', async (c) => {
-    const site = await rotateIdentitySecret(c.env.DB, c.get('site'))
+    const site = await rotateIdentitySecret(c.env.DB, c.get('site'), c.get('changes'))
     c.header('cache-control', 'no-store')
     return c.html(
       <Layout title="New identity secret" csrf={c.get('session').csrf} site={site} active="overview">
@@ -273,7 +271,7 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
       // The same door as the API's: origins are checked and kept as a browser sends them.
       const patch = sitePatch.safeParse({ allowedOrigins: lines(form.allowedOrigins) })
       if (!patch.success) throw apiError(400, 'invalid_request', describeIssues(patch.error.issues))
-      await updateSite(c.env.DB, site, patch.data)
+      await updateSite(c.env.DB, site, patch.data, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}?saved=1`, 303)
     } catch (err) {
       const errors = await errorsOf(err)

@@ -109,11 +109,11 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
       if (body.id) {
         const r = workflowPatch.safeParse({ name: body.name, start: body.start, entry: body.entry, nodes: body.nodes })
         if (!r.success) return c.json({ error: { code: 'invalid_workflow', message: describeIssues(r.error.issues) } }, 400)
-        saved = await updateWorkflow(c.env.DB, site, body.id, r.data)
+        saved = await updateWorkflow(c.env.DB, site, body.id, r.data, c.get('changes'))
       } else {
         const r = workflowCreate.safeParse({ name: body.name, start: body.start, entry: body.entry, nodes: body.nodes })
         if (!r.success) return c.json({ error: { code: 'invalid_workflow', message: describeIssues(r.error.issues) } }, 400)
-        saved = await createWorkflow(c.env.DB, site, r.data)
+        saved = await createWorkflow(c.env.DB, site, r.data, c.get('changes'))
       }
       return c.json({ id: saved.id, redirect: `/admin/sites/${site.id}/workflows?saved=1` })
     } catch (err) {
@@ -130,7 +130,7 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
   .post('/:id/:status{activate|pause}', async (c) => {
     const site = c.get('site')
     try {
-      await setWorkflowStatus(c.env.DB, site, c.req.param('id'), c.req.param('status') === 'activate' ? 'active' : 'paused')
+      await setWorkflowStatus(c.env.DB, site, c.req.param('id'), c.req.param('status') === 'activate' ? 'active' : 'paused', c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/workflows?saved=1`, 303)
     } catch (err) {
       return c.redirect(`/admin/sites/${site.id}/workflows?error=${encodeURIComponent((await errorsOf(err)).message ?? 'The workflow could not be changed')}`, 303)
@@ -138,6 +138,6 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
   })
   .post('/:id/delete', async (c) => {
     const site = c.get('site')
-    await removeWorkflow(c.env.DB, site, c.req.param('id'))
+    await removeWorkflow(c.env.DB, site, c.req.param('id'), c.get('changes'))
     return c.redirect(`/admin/sites/${site.id}/workflows?deleted=1`, 303)
   })

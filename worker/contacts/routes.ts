@@ -1,7 +1,6 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { type AppEnv } from '../app-env'
-import { queueSnapshotRefresh } from '../edge/refresh'
 import { getContact, searchContacts } from '../data/contacts'
 import { listActivities } from '../data/events'
 import { keptIdentifiersOf } from '../data/identities'
@@ -36,14 +35,12 @@ export const contactsRoutes = new Hono<AppEnv>()
     return c.json({ items: page.contacts.map(contactJson), nextCursor: page.last ? encodeCursor(page.last) : null })
   })
   .post('/', async (c) => {
-    const contact = await saveContact(c.env.DB, c.get('site'), await readJson(c, z.unknown()), 'create')
-    await queueSnapshotRefresh(c.env, c.get('site').id, [contact.id])
+    const contact = await saveContact(c.env.DB, c.get('site'), await readJson(c, z.unknown()), 'create', c.get('changes'))
     return c.json(contactJson(contact), 201)
   })
   .post('/batch', async (c) => {
     const body = await readJson(c, batchBody)
-    const result = await upsertContacts(c.env.DB, c.get('site'), body.contacts)
-    await queueSnapshotRefresh(c.env, c.get('site').id, result.contacts.map((r) => r.id))
+    const result = await upsertContacts(c.env.DB, c.get('site'), body.contacts, c.get('changes'))
     return c.json(result)
   })
   .get('/:id', async (c) => {
@@ -55,8 +52,7 @@ export const contactsRoutes = new Hono<AppEnv>()
   })
   .patch('/:id', async (c) => {
     const patch = await readJson(c, contactPatch)
-    const contact = await saveContact(c.env.DB, c.get('site'), { ...patch, id: c.req.param('id') }, 'update')
-    await queueSnapshotRefresh(c.env, c.get('site').id, [contact.id])
+    const contact = await saveContact(c.env.DB, c.get('site'), { ...patch, id: c.req.param('id') }, 'update', c.get('changes'))
     return c.json({ ...contactJson(contact), segments: await contactSegments(c.env.DB, c.get('site'), contact.id) })
   })
   .delete('/:id', async (c) => {
@@ -65,7 +61,7 @@ export const contactsRoutes = new Hono<AppEnv>()
   })
   .post('/:id/merge', async (c) => {
     const { into } = await readJson(c, mergeBody)
-    const contact = await mergeContactInto(c.env, c.get('site'), c.req.param('id'), into)
+    const contact = await mergeContactInto(c.env, c.get('site'), c.req.param('id'), into, c.get('changes'))
     return c.json({ ...contactJson(contact), segments: await contactSegments(c.env.DB, c.get('site'), contact.id) })
   })
   .get('/:id/export', async (c) => {
@@ -88,8 +84,7 @@ export const contactsRoutes = new Hono<AppEnv>()
   })
   .post('/:id/events', async (c) => {
     const body = await readJson(c, eventsImport)
-    const result = await importActivities(c.env.DB, c.get('site'), c.req.param('id'), body.events)
-    await queueSnapshotRefresh(c.env, c.get('site').id, [c.req.param('id')])
+    const result = await importActivities(c.env.DB, c.get('site'), c.req.param('id'), body.events, c.get('changes'))
     return c.json(result)
   })
   .get('/:id/segments', async (c) => {
@@ -98,13 +93,11 @@ export const contactsRoutes = new Hono<AppEnv>()
     return c.json({ items: await contactSegments(c.env.DB, site, c.req.param('id')) })
   })
   .put('/:id/segments/:segment', async (c) => {
-    await addToStaticSegment(c.env.DB, c.get('site'), c.req.param('id'), c.req.param('segment'))
-    await queueSnapshotRefresh(c.env, c.get('site').id, [c.req.param('id')])
+    await addToStaticSegment(c.env.DB, c.get('site'), c.req.param('id'), c.req.param('segment'), c.get('changes'))
     return c.json({ items: await contactSegments(c.env.DB, c.get('site'), c.req.param('id')) })
   })
   .delete('/:id/segments/:segment', async (c) => {
-    await removeFromStaticSegment(c.env.DB, c.get('site'), c.req.param('id'), c.req.param('segment'))
-    await queueSnapshotRefresh(c.env, c.get('site').id, [c.req.param('id')])
+    await removeFromStaticSegment(c.env.DB, c.get('site'), c.req.param('id'), c.req.param('segment'), c.get('changes'))
     return c.json({ items: await contactSegments(c.env.DB, c.get('site'), c.req.param('id')) })
   })
   .get('/:id/segments/:segment/explain', async (c) =>

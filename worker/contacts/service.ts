@@ -14,7 +14,8 @@ import { type Site } from '../data/sites'
 import { toActivity } from '../events/schema'
 import { apiError, notFound } from '../http/errors'
 import { describeIssues } from '../http/validate'
-import { markErasedAtTheEdge, queueSnapshotRefresh } from '../edge/refresh'
+import { type Changes } from '../edge/changes'
+import { markErasedAtTheEdge } from '../edge/refresh'
 import { writeSnapshot } from '../edge/store'
 import { newId } from '../lib/ids'
 import { writeAndRefresh } from '../segments/membership'
@@ -138,7 +139,7 @@ function keyClash(
   return { code: `${key === 'email' ? 'email' : 'external_id'}_taken`, message: `Contact "${owner}" already has this ${words}` }
 }
 
-async function write(db: D1Database, site: Site, planned: PlannedRow[], now: number): Promise<void> {
+async function write(db: D1Database, site: Site, planned: PlannedRow[], changes: Changes, now: number): Promise<void> {
   const created = planned.filter((p) => p.created).map((p) => p.change)
   const changed = planned.filter((p) => !p.created).map((p) => p.change)
   const writes: D1PreparedStatement[] = []
@@ -148,15 +149,16 @@ async function write(db: D1Database, site: Site, planned: PlannedRow[], now: num
   const settled = changed.filter((c) => c.email || c.externalId).map((c) => c.id)
   if (settled.length > 0) writes.push(dropSettledClaims(db, site.id, settled))
   await writeAndRefresh(db, site, writes, planned.map((p) => p.id), now)
+  changes.contacts(site.id, planned.map((p) => p.id))
 }
 
 const STATUS_BY_CODE: Record<string, 400 | 404 | 409> = { contact_id_taken: 409, contact_exists: 409, contact_not_found: 404, email_taken: 409, external_id_taken: 409, duplicate_row: 400 }
 
 /** Creates or updates one contact; refusals carry the status their cause calls for. */
-export async function saveContact(db: D1Database, site: Site, input: unknown, mode: 'create' | 'update', now = Date.now()): Promise<Contact> {
+export async function saveContact(db: D1Database, site: Site, input: unknown, mode: 'create' | 'update', changes: Changes, now = Date.now()): Promise<Contact> {
   const { planned, errors } = await plan(db, site, [input], mode)
   if (errors.length > 0) throw apiError(STATUS_BY_CODE[errors[0].code] ?? 400, errors[0].code, errors[0].message)
-  await write(db, site, planned, now)
+  await write(db, site, planned, changes, now)
   return (await getContact(db, site.id, planned[0].id))!
 }
 
@@ -164,14 +166,14 @@ export async function saveContact(db: D1Database, site: Site, input: unknown, mo
  * Creates or updates up to 1,000 contacts in one transaction. If any row is refused nothing is written
  * and every refused row is reported.
  */
-export async function upsertContacts(db: D1Database, site: Site, rows: unknown[], now = Date.now()) {
+export async function upsertContacts(db: D1Database, site: Site, rows: unknown[], changes: Changes, now = Date.now()) {
   if (rows.length > MAX_BATCH) throw apiError(413, 'too_many_rows', `Send at most ${MAX_BATCH} contacts a request (this one has ${rows.length})`)
   const { planned, errors } = await plan(db, site, rows, 'upsert')
   if (errors.length > 0) {
     errors.sort((a, b) => a.index - b.index)
     throw apiError(400, 'invalid_rows', `${errors.length} of ${rows.length} rows were refused; nothing was written`, { rows: errors })
   }
-  await write(db, site, planned, now)
+  await write(db, site, planned, changes, now)
   return {
     created: planned.filter((p) => p.created).length,
     updated: planned.filter((p) => !p.created).length,
@@ -198,14 +200,14 @@ export async function eraseContact(env: Env, site: Site, id: string, now = Date.
  * (verified ones still find it), and `from`'s own values are kept on the merge record. Browsers that held
  * `from` now reach `into`.
  */
-export async function mergeContactInto(env: Env, site: Site, fromId: string, intoId: string, now = Date.now()): Promise<Contact> {
+export async function mergeContactInto(env: Env, site: Site, fromId: string, intoId: string, changes: Changes, now = Date.now()): Promise<Contact> {
   if (fromId === intoId) throw apiError(400, 'same_contact', 'A contact cannot be merged into itself', { field: 'into' })
   const [from, into] = await Promise.all([getContact(env.DB, site.id, fromId), getContact(env.DB, site.id, intoId)])
   if (!from) throw notFound('contact', fromId)
   if (!into) throw apiError(404, 'contact_not_found', `No contact "${intoId}" on this site to merge into`, { field: 'into' })
   await writeAndRefresh(env.DB, site, mergeContacts(env.DB, site.id, fromId, intoId, now, 'admin'), [intoId], now)
   await writeSnapshot(env.KV, site.id, { redirect: intoId }, fromId)
-  await queueSnapshotRefresh(env, site.id, [intoId])
+  changes.contacts(site.id, [intoId])
   return (await getContact(env.DB, site.id, intoId))!
 }
 
@@ -277,7 +279,7 @@ const FUTURE_SLACK_MS = 5 * 60_000
  * Stores past activities of a contact, ignoring ids already stored, then re-evaluates its dynamic
  * segments. Refuses the whole request if any event is malformed.
  */
-export async function importActivities(db: D1Database, site: Site, contactId: string, events: unknown[], now = Date.now()) {
+export async function importActivities(db: D1Database, site: Site, contactId: string, events: unknown[], changes: Changes, now = Date.now()) {
   if (events.length > MAX_IMPORT) throw apiError(413, 'too_many_events', `Send at most ${MAX_IMPORT} events a request (this one has ${events.length})`)
   if (!(await getContact(db, site.id, contactId))) throw notFound('contact', contactId)
   const errors: RowError[] = []
@@ -295,6 +297,7 @@ export async function importActivities(db: D1Database, site: Site, contactId: st
   const latest = Math.max(...activities.map((a) => a.at))
   const inserts = insertActivities(db, site.id, activities)
   const results = await writeAndRefresh(db, site, [...inserts, touchContact(db, site.id, contactId, latest)], [contactId], now)
+  changes.contacts(site.id, [contactId])
   const stored = results.slice(0, inserts.length).reduce((n, r) => n + r.meta.changes, 0)
   return { received: activities.length, stored, duplicates: activities.length - stored }
 }

@@ -9,14 +9,14 @@ import { allContent, contentJson, createContent, removeContent, updateContent } 
 /** `/api/v1/sites/:site/content`. */
 export const contentRoutes = new Hono<AppEnv>()
   .get('/', async (c) => c.json({ items: (await allContent(c.env.DB, c.get('site').id)).map(contentJson) }))
-  .post('/', async (c) => c.json(contentJson(await createContent(c.env.DB, c.get('site'), await readJson(c, contentCreate))), 201))
+  .post('/', async (c) => c.json(contentJson(await createContent(c.env.DB, c.get('site'), await readJson(c, contentCreate), c.get('changes'))), 201))
   .get('/:id', async (c) => {
     const content = await getContent(c.env.DB, c.get('site').id, c.req.param('id'))
     if (!content) throw notFound('content', c.req.param('id'))
     return c.json(contentJson(content))
   })
-  .patch('/:id', async (c) => c.json(contentJson(await updateContent(c.env.DB, c.get('site'), c.req.param('id'), await readJson(c, contentPatch)))))
+  .patch('/:id', async (c) => c.json(contentJson(await updateContent(c.env.DB, c.get('site'), c.req.param('id'), await readJson(c, contentPatch), c.get('changes')))))
   .delete('/:id', async (c) => {
-    await removeContent(c.env.DB, c.get('site'), c.req.param('id'))
+    await removeContent(c.env.DB, c.get('site'), c.req.param('id'), c.get('changes'))
     return c.body(null, 204)
   })

@@ -2,6 +2,7 @@ import { type z } from 'zod'
 import { type Content, allContent, deleteContent, getContent, saveContent } from '../data/content'
 import { type Site } from '../data/sites'
 import { allWorkflows } from '../data/workflows'
+import { type Changes } from '../edge/changes'
 import { apiError, notFound } from '../http/errors'
 import { newId } from '../lib/ids'
 import { nodesReferring } from '../workflows/graph'
@@ -36,12 +37,13 @@ function normalize(input: Partial<ContentSpec> & { format: ContentSpec['format']
   return spec
 }
 
-export async function createContent(db: D1Database, site: Site, input: z.output<typeof contentCreate>, now = Date.now()): Promise<Content> {
+export async function createContent(db: D1Database, site: Site, input: z.output<typeof contentCreate>, changes: Changes, now = Date.now()): Promise<Content> {
   const { id: wanted, name, ...spec } = input
   const id = wanted ?? newId('cnt', 12)
   if (await getContent(db, site.id, id)) throw apiError(409, 'content_exists', `Content with id "${id}" already exists`)
   const content: Content = { id, name, spec: normalize(spec), createdAt: now, updatedAt: now }
   await saveContent(db, site.id, content).run()
+  changes.siteConfig(site)
   return content
 }
 
@@ -49,24 +51,26 @@ export async function createContent(db: D1Database, site: Site, input: z.output<
  * Updates content: the patch's values replace the current ones. With `replace`, the patch is the whole
  * spec (as a form sends it) and what it leaves out is cleared.
  */
-export async function updateContent(db: D1Database, site: Site, id: string, patch: z.output<typeof contentPatch>, now = Date.now(), opts: { replace?: boolean } = {}): Promise<Content> {
+export async function updateContent(db: D1Database, site: Site, id: string, patch: z.output<typeof contentPatch>, changes: Changes, now = Date.now(), opts: { replace?: boolean } = {}): Promise<Content> {
   const current = await getContent(db, site.id, id)
   if (!current) throw notFound('content', id)
   const { name, ...spec } = patch
   const merged = opts.replace ? { format: current.spec.format, display: current.spec.display, ...spec } : { ...current.spec, ...spec }
   const next: Content = { ...current, name: name ?? current.name, spec: normalize(merged), updatedAt: now }
   await saveContent(db, site.id, next).run()
+  changes.siteConfig(site)
   return next
 }
 
 /** Deletes content, unless a workflow shows it. */
-export async function removeContent(db: D1Database, site: Site, id: string): Promise<void> {
+export async function removeContent(db: D1Database, site: Site, id: string, changes: Changes): Promise<void> {
   if (!(await getContent(db, site.id, id))) throw notFound('content', id)
   for (const w of await allWorkflows(db, site.id)) {
     const nodes = nodesReferring(w.graph, { content: id })
     if (nodes.length > 0) throw apiError(409, 'content_in_use', `Workflow "${w.name}" shows this content (node ${nodes[0]}); change it first`, { usedBy: [{ id: w.id, name: w.name }] })
   }
   await deleteContent(db, site.id, id).run()
+  changes.siteConfig(site)
 }
 
 export { allContent }

@@ -29,7 +29,7 @@ export const segmentsRoutes = new Hono<AppEnv>()
     return c.json({ items: page.segments.map((s) => segmentJson(s, summary(s.conditions))), nextCursor: page.last ? encodeCursor(page.last) : null })
   })
   .post('/', async (c) => {
-    const { segment, backfill, summarize } = await createSegment(c.env.DB, c.get('site'), await readJson(c, segmentCreate))
+    const { segment, backfill, summarize } = await createSegment(c.env.DB, c.get('site'), await readJson(c, segmentCreate), c.get('changes'))
     return c.json({ ...segmentJson(segment, summarize(segment.conditions)), backfill }, 201)
   })
   .post('/preview', async (c) => {
@@ -43,11 +43,11 @@ export const segmentsRoutes = new Hono<AppEnv>()
     return c.json(segmentJson(segment, summarizer(site, await allSegments(c.env.DB, site.id))(segment.conditions)))
   })
   .patch('/:id', async (c) => {
-    const { segment, backfill, summarize } = await updateSegment(c.env.DB, c.get('site'), c.req.param('id'), await readJson(c, segmentPatch))
+    const { segment, backfill, summarize } = await updateSegment(c.env.DB, c.get('site'), c.req.param('id'), await readJson(c, segmentPatch), c.get('changes'))
     return c.json({ ...segmentJson(segment, summarize(segment.conditions)), backfill })
   })
   .delete('/:id', async (c) => {
-    await removeSegment(c.env.DB, c.get('site'), c.req.param('id'))
+    await removeSegment(c.env.DB, c.get('site'), c.req.param('id'), c.get('changes'))
     return c.body(null, 204)
   })
   .get('/:id/contacts', async (c) => {

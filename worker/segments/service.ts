@@ -12,6 +12,7 @@ import { addMember, membershipsOf, removeMember } from '../data/members'
 import { type Segment, type SegmentWithCount, allSegments, deleteSegment, getSegment, saveSegment, segmentNameTaken } from '../data/segments'
 import { type Site } from '../data/sites'
 import { allWorkflows } from '../data/workflows'
+import { type Changes } from '../edge/changes'
 import { apiError, notFound } from '../http/errors'
 import { nodesReferring } from '../workflows/graph'
 import { newId } from '../lib/ids'
@@ -67,7 +68,7 @@ export interface BackfillReport {
 }
 
 /** Creates a segment; a dynamic one is filled with every contact that meets its conditions, at once. */
-export async function createSegment(db: D1Database, site: Site, input: z.output<typeof segmentCreate>, now = Date.now()) {
+export async function createSegment(db: D1Database, site: Site, input: z.output<typeof segmentCreate>, changes: Changes, now = Date.now()) {
   if (input.type === 'static' && input.conditions) throw apiError(400, 'invalid_request', 'conditions: a static segment has no conditions; its members are added and removed by hand or by workflows')
   if (input.type === 'dynamic' && !input.conditions) throw apiError(400, 'invalid_request', 'conditions: a dynamic segment needs conditions')
   const id = input.id ?? newId('seg', 12)
@@ -78,6 +79,7 @@ export async function createSegment(db: D1Database, site: Site, input: z.output<
   if (segment.conditions) checkConditions(site, segments, id, segment.conditions)
   const started = Date.now()
   const results = await db.batch([saveSegment(db, site.id, segment), ...refreshStatements(db, site, [segment], now)])
+  changes.siteConfig(site)
   const backfill = segment.type === 'dynamic'
     ? { removed: results[1].meta.changes, added: results[2].meta.changes, ms: Date.now() - started }
     : undefined
@@ -88,7 +90,7 @@ export async function createSegment(db: D1Database, site: Site, input: z.output<
  * Updates a segment. New conditions recompute its membership over every contact, and then that of
  * every segment that reads it, in one transaction.
  */
-export async function updateSegment(db: D1Database, site: Site, id: string, patch: z.output<typeof segmentPatch>, now = Date.now()) {
+export async function updateSegment(db: D1Database, site: Site, id: string, patch: z.output<typeof segmentPatch>, changes: Changes, now = Date.now()) {
   const segments = await allSegments(db, site.id)
   const current = segments.find((s) => s.id === id)
   if (!current) throw notFound('segment', id)
@@ -112,11 +114,12 @@ export async function updateSegment(db: D1Database, site: Site, id: string, patc
   } else {
     await saveSegment(db, site.id, next).run()
   }
+  changes.siteConfig(site)
   return { segment: (await getSegment(db, site.id, id))!, backfill, summarize: summarizer(site, segments) }
 }
 
 /** Deletes a segment and its memberships, unless another segment's conditions read it. */
-export async function removeSegment(db: D1Database, site: Site, id: string): Promise<void> {
+export async function removeSegment(db: D1Database, site: Site, id: string, changes: Changes): Promise<void> {
   const segments = await allSegments(db, site.id)
   if (!segments.some((s) => s.id === id)) throw notFound('segment', id)
   const users = segments.filter((s) => s.id !== id && s.conditions && segmentRefs(s.conditions).has(id))
@@ -133,6 +136,7 @@ export async function removeSegment(db: D1Database, site: Site, id: string): Pro
     }
   }
   await db.batch(deleteSegment(db, site.id, id))
+  changes.siteConfig(site)
 }
 
 /** How many contacts unsaved conditions would hold, a sample of them, and the summary. */
@@ -152,14 +156,16 @@ export async function previewSegment(db: D1Database, site: Site, conditions: Con
 }
 
 /** Adds a contact to a static segment by hand; a dynamic segment refuses with 409. */
-export async function addToStaticSegment(db: D1Database, site: Site, contactId: string, segmentId: string, source: 'manual' | 'workflow' = 'manual', now = Date.now()) {
+export async function addToStaticSegment(db: D1Database, site: Site, contactId: string, segmentId: string, changes: Changes, now = Date.now()) {
   const segment = await staticTarget(db, site, contactId, segmentId, 'add')
-  await addMember(db, site.id, segment.id, contactId, source, now).run()
+  await addMember(db, site.id, segment.id, contactId, 'manual', now).run()
+  changes.contacts(site.id, [contactId])
 }
 
-export async function removeFromStaticSegment(db: D1Database, site: Site, contactId: string, segmentId: string) {
+export async function removeFromStaticSegment(db: D1Database, site: Site, contactId: string, segmentId: string, changes: Changes) {
   const segment = await staticTarget(db, site, contactId, segmentId, 'remove')
   await removeMember(db, site.id, segment.id, contactId).run()
+  changes.contacts(site.id, [contactId])
 }
 
 async function staticTarget(db: D1Database, site: Site, contactId: string, segmentId: string, verb: 'add' | 'remove') {

@@ -1,7 +1,6 @@
 import { Hono } from 'hono'
 import { type AppEnv } from '../app-env'
 import { listSites } from '../data/sites'
-import { publishSiteConfig } from '../edge/config'
 import { readJson } from '../http/validate'
 import { siteCreate, sitePatch } from './schema'
 import { createSite, identitySecretJson, rotateIdentitySecret, siteJson, updateSite } from './service'
@@ -10,10 +9,9 @@ import { createSite, identitySecretJson, rotateIdentitySecret, siteJson, updateS
 export const sitesRoutes = new Hono<AppEnv>()
   .get('/', async (c) => c.json({ items: (await listSites(c.env.DB)).map((s) => siteJson(s)) }))
   .post('/', async (c) => {
-    const site = await createSite(c.env.DB, await readJson(c, siteCreate))
-    await publishSiteConfig(c.env, site.id)
+    const site = await createSite(c.env.DB, await readJson(c, siteCreate), c.get('changes'))
     return c.json(siteJson(site, { revealSecret: true }), 201)
   })
   .get('/:site', (c) => c.json(siteJson(c.get('site'))))
-  .patch('/:site', async (c) => c.json(siteJson(await updateSite(c.env.DB, c.get('site'), await readJson(c, sitePatch)))))
-  .post('/:site/identity-secret', async (c) => c.json(identitySecretJson(await rotateIdentitySecret(c.env.DB, c.get('site')), true)))
+  .patch('/:site', async (c) => c.json(siteJson(await updateSite(c.env.DB, c.get('site'), await readJson(c, sitePatch), c.get('changes')))))
+  .post('/:site/identity-secret', async (c) => c.json(identitySecretJson(await rotateIdentitySecret(c.env.DB, c.get('site'), c.get('changes')), true)))

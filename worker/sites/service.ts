@@ -4,6 +4,7 @@ import { fieldRefs } from '../conditions/types'
 import { allSegments } from '../data/segments'
 import { DEFAULT_LIMITS, type Site, getSite, saveSite, siteKeyTaken } from '../data/sites'
 import { apiError } from '../http/errors'
+import { type Changes } from '../edge/changes'
 import { newIdentitySecret } from '../edge/identity'
 import { newId } from '../lib/ids'
 import { type siteCreate, type sitePatch } from './schema'
@@ -37,7 +38,7 @@ export function siteJson(s: Site, opts: { revealSecret?: boolean } = {}) {
   }
 }
 
-export async function createSite(db: D1Database, input: z.output<typeof siteCreate>, now = Date.now()): Promise<Site> {
+export async function createSite(db: D1Database, input: z.output<typeof siteCreate>, changes: Changes, now = Date.now()): Promise<Site> {
   const site: Site = {
     id: input.id ?? newId('site', 12),
     key: input.key ?? newId('pk', 20),
@@ -56,10 +57,11 @@ export async function createSite(db: D1Database, input: z.output<typeof siteCrea
   if (await siteKeyTaken(db, site.key, site.id)) throw apiError(409, 'site_key_taken', 'Another site already uses this key')
   checkBrowserFields(site)
   await saveSite(db, site).run()
+  changes.siteConfig(site)
   return site
 }
 
-export async function updateSite(db: D1Database, site: Site, patch: z.output<typeof sitePatch>, now = Date.now()): Promise<Site> {
+export async function updateSite(db: D1Database, site: Site, patch: z.output<typeof sitePatch>, changes: Changes, now = Date.now()): Promise<Site> {
   const next: Site = {
     ...site,
     key: patch.key ?? site.key,
@@ -77,6 +79,7 @@ export async function updateSite(db: D1Database, site: Site, patch: z.output<typ
   if (patch.fields) await checkFieldChanges(db, site, patch.fields)
   checkBrowserFields(next)
   await saveSite(db, next).run()
+  changes.siteConfig(site)
   return next
 }
 
@@ -84,9 +87,10 @@ export async function updateSite(db: D1Database, site: Site, patch: z.output<typ
  * Replaces a site's identity secret: signatures made with the old one stop being accepted at once (their
  * identifies become unverified claims), so the site's servers need the new one first.
  */
-export async function rotateIdentitySecret(db: D1Database, site: Site, now = Date.now()): Promise<Site> {
+export async function rotateIdentitySecret(db: D1Database, site: Site, changes: Changes, now = Date.now()): Promise<Site> {
   const next: Site = { ...site, identitySecret: newIdentitySecret(), identitySecretCreatedAt: now, updatedAt: now }
   await saveSite(db, next).run()
+  changes.siteConfig(site)
   return next
 }
 

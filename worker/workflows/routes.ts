@@ -9,16 +9,16 @@ import { allWorkflows, createWorkflow, removeWorkflow, setWorkflowStatus, update
 /** `/api/v1/sites/:site/workflows`: CRUD, activate and pause. */
 export const workflowsRoutes = new Hono<AppEnv>()
   .get('/', async (c) => c.json({ items: (await allWorkflows(c.env.DB, c.get('site').id)).map(workflowJson) }))
-  .post('/', async (c) => c.json(workflowJson(await createWorkflow(c.env.DB, c.get('site'), await readJson(c, workflowCreate))), 201))
+  .post('/', async (c) => c.json(workflowJson(await createWorkflow(c.env.DB, c.get('site'), await readJson(c, workflowCreate), c.get('changes'))), 201))
   .get('/:id', async (c) => {
     const workflow = await getWorkflow(c.env.DB, c.get('site').id, c.req.param('id'))
     if (!workflow) throw notFound('workflow', c.req.param('id'))
     return c.json(workflowJson(workflow))
   })
-  .patch('/:id', async (c) => c.json(workflowJson(await updateWorkflow(c.env.DB, c.get('site'), c.req.param('id'), await readJson(c, workflowPatch)))))
+  .patch('/:id', async (c) => c.json(workflowJson(await updateWorkflow(c.env.DB, c.get('site'), c.req.param('id'), await readJson(c, workflowPatch), c.get('changes')))))
   .delete('/:id', async (c) => {
-    await removeWorkflow(c.env.DB, c.get('site'), c.req.param('id'))
+    await removeWorkflow(c.env.DB, c.get('site'), c.req.param('id'), c.get('changes'))
     return c.body(null, 204)
   })
-  .post('/:id/activate', async (c) => c.json(workflowJson(await setWorkflowStatus(c.env.DB, c.get('site'), c.req.param('id'), 'active'))))
-  .post('/:id/pause', async (c) => c.json(workflowJson(await setWorkflowStatus(c.env.DB, c.get('site'), c.req.param('id'), 'paused'))))
+  .post('/:id/activate', async (c) => c.json(workflowJson(await setWorkflowStatus(c.env.DB, c.get('site'), c.req.param('id'), 'active', c.get('changes')))))
+  .post('/:id/pause', async (c) => c.json(workflowJson(await setWorkflowStatus(c.env.DB, c.get('site'), c.req.param('id'), 'paused', c.get('changes')))))

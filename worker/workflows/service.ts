@@ -4,6 +4,7 @@ import { allContent } from '../data/content'
 import { allSegments } from '../data/segments'
 import { type Site } from '../data/sites'
 import { type Workflow, allWorkflows, deleteWorkflow, getWorkflow, saveWorkflow } from '../data/workflows'
+import { type Changes } from '../edge/changes'
 import { apiError, notFound } from '../http/errors'
 import { newId } from '../lib/ids'
 import { checkGraph } from './graph'
@@ -35,17 +36,18 @@ async function validate(db: D1Database, site: Site, graph: WorkflowGraph): Promi
   }
 }
 
-export async function createWorkflow(db: D1Database, site: Site, input: z.output<typeof workflowCreate>, now = Date.now()): Promise<Workflow> {
+export async function createWorkflow(db: D1Database, site: Site, input: z.output<typeof workflowCreate>, changes: Changes, now = Date.now()): Promise<Workflow> {
   const id = input.id ?? newId('wf', 12)
   if (await getWorkflow(db, site.id, id)) throw apiError(409, 'workflow_exists', `A workflow with id "${id}" already exists`)
   const graph: WorkflowGraph = { start: input.start, entry: input.entry, nodes: input.nodes as WorkflowGraph['nodes'] }
   await validate(db, site, graph)
   const workflow: Workflow = { id, name: input.name, status: input.status, graph, createdAt: now, updatedAt: now }
   await saveWorkflow(db, site.id, workflow).run()
+  changes.siteConfig(site)
   return workflow
 }
 
-export async function updateWorkflow(db: D1Database, site: Site, id: string, patch: z.output<typeof workflowPatch>, now = Date.now()): Promise<Workflow> {
+export async function updateWorkflow(db: D1Database, site: Site, id: string, patch: z.output<typeof workflowPatch>, changes: Changes, now = Date.now()): Promise<Workflow> {
   const current = await getWorkflow(db, site.id, id)
   if (!current) throw notFound('workflow', id)
   const graph: WorkflowGraph = {
@@ -56,21 +58,24 @@ export async function updateWorkflow(db: D1Database, site: Site, id: string, pat
   await validate(db, site, graph)
   const next: Workflow = { ...current, name: patch.name ?? current.name, graph, updatedAt: now }
   await saveWorkflow(db, site.id, next).run()
+  changes.siteConfig(site)
   return next
 }
 
-export async function setWorkflowStatus(db: D1Database, site: Site, id: string, status: WorkflowStatus, now = Date.now()): Promise<Workflow> {
+export async function setWorkflowStatus(db: D1Database, site: Site, id: string, status: WorkflowStatus, changes: Changes, now = Date.now()): Promise<Workflow> {
   const current = await getWorkflow(db, site.id, id)
   if (!current) throw notFound('workflow', id)
   if (status === 'active') await validate(db, site, current.graph)
   const next = { ...current, status, updatedAt: now }
   await saveWorkflow(db, site.id, next).run()
+  changes.siteConfig(site)
   return next
 }
 
-export async function removeWorkflow(db: D1Database, site: Site, id: string): Promise<void> {
+export async function removeWorkflow(db: D1Database, site: Site, id: string, changes: Changes): Promise<void> {
   if (!(await getWorkflow(db, site.id, id))) throw notFound('workflow', id)
   await db.batch(deleteWorkflow(db, site.id, id))
+  changes.siteConfig(site)
 }
 
 export { allWorkflows }
