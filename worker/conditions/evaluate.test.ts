@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { CASES_NOW, CASE_FIELDS, CONDITION_CASES, type CaseContact } from './cases'
-import { type Activity, evaluate, explain, historyFacts } from './evaluate'
+import { CASES_NOW, CASE_FIELDS, CONDITION_CASES, type CaseContact } from './case-file'
+import { evaluate, explain, historyFacts } from './evaluate'
 import { FieldCatalog } from './fields'
 import { prepare } from './prepare'
 
 const catalog = new FieldCatalog(CASE_FIELDS)
 
-function factsOf(c: CaseContact) {
-  const events: Activity[] = (c.events ?? []).map((e, i) => ({ ...e, id: `e${i}` }))
-  return historyFacts({ ...c.fields, email: c.email, createdAt: c.createdAt ?? CASES_NOW }, events, new Set(c.segments))
+function factsOf(c: Partial<CaseContact>) {
+  return historyFacts({ ...c.fields, email: c.email, createdAt: c.createdAt ?? CASES_NOW }, c.events ?? [], new Set(c.segments))
 }
 
 describe('evaluate', () => {
@@ -26,7 +25,7 @@ describe('explain', () => {
   it('gives each clause its verdict and the value it compared', () => {
     const e = explain(
       prepare({ all: [{ field: 'birthDate', op: 'between', value: ['1981-01-01', '1996-12-31'] }, { activity: 'purchase', sum: { op: 'gte', value: 100 } }] }, catalog),
-      factsOf({ fields: { birthDate: '1990-04-02' }, events: [{ type: 'purchase', amountMilli: 40_500, at: CASES_NOW }] }),
+      factsOf({ fields: { birthDate: '1990-04-02' }, events: [{ id: 'e0', type: 'purchase', amountMilli: 40_500, at: CASES_NOW }] }),
       CASES_NOW,
     )
     expect(e.met).toBe(false)
