@@ -7,7 +7,7 @@ import { deadLettersRoutes } from './dead-letters/routes'
 import { propagateChanges } from './edge/changes'
 import { getSite } from './data/sites'
 import { adminAuth } from './http/auth'
-import { apiError, notFound } from './http/errors'
+import { refuse, notFound } from './http/errors'
 import { segmentsRoutes } from './segments/routes'
 import { sitesRoutes } from './sites/routes'
 import { workflowsRoutes } from './workflows/routes'
@@ -32,7 +32,7 @@ export const adminApi = new Hono<AppEnv>()
     bodyLimit({
       maxSize: ADMIN_BODY_LIMIT,
       onError: () => {
-        throw apiError(413, 'payload_too_large', `Request bodies are limited to ${ADMIN_BODY_LIMIT / 1024 / 1024} MB`)
+        throw refuse('too_large', 'payload_too_large', `Request bodies are limited to ${ADMIN_BODY_LIMIT / 1024 / 1024} MB`)
       },
     }),
   )
@@ -45,5 +45,5 @@ export const adminApi = new Hono<AppEnv>()
   .route('/sites/:site/workflows', workflowsRoutes)
   .route('/sites/:site/dead-letters', deadLettersRoutes)
   .notFound(() => {
-    throw apiError(404, 'not_found', 'No such route in the admin API')
+    throw refuse('not_found', 'not_found', 'No such route in the admin API')
   })

@@ -4,7 +4,7 @@ import { consoleApp, consoleNotFound } from './console'
 import { type AppEnv } from './app-env'
 import { demoRoutes } from './demo/page'
 import { eventsRoutes } from './edge/events-route'
-import { apiError, onError } from './http/errors'
+import { refuse, onError } from './http/errors'
 
 /** The Worker's HTTP side: the browser's /v1/events, the /demo page, the admin API and the console. */
 export const app = new Hono<AppEnv>()
@@ -17,6 +17,6 @@ export const app = new Hono<AppEnv>()
   .notFound((c) => {
     // Only addresses inside the console, which its middleware (security headers) has seen; '/adminx' is not.
     if (c.req.path === '/admin' || c.req.path.startsWith('/admin/')) return c.html(consoleNotFound(), 404)
-    throw apiError(404, 'not_found', 'Not found')
+    throw refuse('not_found', 'not_found', 'Not found')
   })
   .onError(onError)

@@ -53,6 +53,19 @@ describe('contacts', () => {
     expect((await json(await api('GET', `${S}/contacts/strict`))).fields).toEqual({ seats: 1 })
   })
 
+  it('names the field at fault and each issue in a refusal, for any client to place', async () => {
+    const res = await api('PATCH', `${S}/contacts/strict`, { fields: { birthDate: '1990-02-30', seats: 'many' } })
+    expect(res.status).toBe(400)
+    const body = await json(res)
+    expect(body.error).toMatchObject({
+      code: 'invalid_field',
+      field: 'fields.birthDate',
+      issues: [{ path: 'fields.birthDate', message: 'must be a date written YYYY-MM-DD' }, { path: 'fields.seats', message: 'must be a number' }],
+    })
+    const taken = await json(await api('POST', `${S}/contacts`, { id: 'strict' }))
+    expect(taken.error).toMatchObject({ code: 'contact_exists', field: 'id' })
+  })
+
   it('refuses a second contact with the same email or id', async () => {
     await api('POST', `${S}/contacts`, { id: 'first', email: 'taken@example.com' })
     expect((await api('POST', `${S}/contacts`, { id: 'second', email: 'TAKEN@example.com' })).status).toBe(409)

@@ -10,7 +10,7 @@ import { allSegments } from '../data/segments'
 import { type Site, listSites } from '../data/sites'
 import { encodeCursor } from '../lib/cursor'
 import { addToStaticSegment, explainSegments, removeFromStaticSegment } from '../segments/service'
-import { type FormErrors, cursorOf, errorsOf, text } from './forms'
+import { type FormErrors, cursorOf, errorsOf, messageOf, text } from './forms'
 import { Alert, Csrf, Field, Layout, Notice, SegmentType, Table, capitalized, when } from './layout'
 import { type ConsoleEnv } from './session'
 
@@ -105,7 +105,7 @@ export const contactRoutes = new Hono<ConsoleEnv>()
     } catch (err) {
       const contact = await getContact(c.env.DB, site.id, id)
       if (!contact) return c.notFound()
-      return c.html(await profile(c.env, site, contact, c.get('session').csrf, undefined, undefined, (await errorsOf(err)).message), 400)
+      return c.html(await profile(c.env, site, contact, c.get('session').csrf, undefined, undefined, messageOf(err)), 400)
     }
   })
   .post('/:id/segments/:segment/remove', async (c) => {
@@ -117,7 +117,7 @@ export const contactRoutes = new Hono<ConsoleEnv>()
     } catch (err) {
       const contact = await getContact(c.env.DB, site.id, id)
       if (!contact) return c.notFound()
-      return c.html(await profile(c.env, site, contact, c.get('session').csrf, undefined, undefined, (await errorsOf(err)).message), 409)
+      return c.html(await profile(c.env, site, contact, c.get('session').csrf, undefined, undefined, messageOf(err)), 409)
     }
   })
   .get('/:id/export', async (c) => {
@@ -157,7 +157,7 @@ export const contactRoutes = new Hono<ConsoleEnv>()
       const survivor = await mergeContactInto(c.env, site, contact.id, into, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/contacts/${survivor.id}?notice=merged`, 303)
     } catch (err) {
-      return c.html(<MergePage site={site} csrf={c.get('session').csrf} contact={contact} q="" found={[]} error={(await errorsOf(err)).message} />, 400)
+      return c.html(<MergePage site={site} csrf={c.get('session').csrf} contact={contact} q="" found={[]} error={messageOf(err)} />, 400)
     }
   })
   .get('/:id/edit', async (c) => {
@@ -187,15 +187,7 @@ export const contactRoutes = new Hono<ConsoleEnv>()
       await saveContact(c.env.DB, site, { id: contact.id, email: values.email.trim(), externalId: values.externalId.trim(), fields }, 'update', c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/contacts/${contact.id}?notice=saved`, 303)
     } catch (err) {
-      const errors = await errorsOf(err)
-      // A field refusal reads "fields.birthDate: must be a date…": show it beside that field.
-      const byField: Record<string, string> = { ...errors.fields }
-      for (const part of (errors.message ?? errors.fields.fields ?? '').split('; ')) {
-        const m = /^fields\.([A-Za-z0-9_]+): (.+)$/.exec(part)
-        if (m) byField[m[1]] = m[2]
-      }
-      delete byField.fields
-      return c.html(<EditPage site={site} csrf={c.get('session').csrf} contact={contact} values={values} errors={{ fields: byField, message: Object.keys(byField).length ? undefined : errors.message }} />, 400)
+      return c.html(<EditPage site={site} csrf={c.get('session').csrf} contact={contact} values={values} errors={errorsOf(err)} />, 400)
     }
   })
 

@@ -3,7 +3,7 @@ import { contentCreate, contentPatch, POSITIONS } from '../content/schema'
 import { allContent, createContent, removeContent, updateContent } from '../content/service'
 import { type Content, getContent } from '../data/content'
 import { type Site, listSites } from '../data/sites'
-import { type FormErrors, errorsOf, fieldErrorsOf, text } from './forms'
+import { type FormErrors, errorsOf, fieldErrorsOf, messageOf, text } from './forms'
 import { Alert, Csrf, Field, Layout, Notice, Table } from './layout'
 import { type ConsoleEnv } from './session'
 
@@ -156,7 +156,7 @@ export const contentRoutes = new Hono<ConsoleEnv>()
       const created = await createContent(c.env.DB, site, r.data, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/content/${created.id}?saved=1`, 303)
     } catch (err) {
-      return again(await errorsOf(err))
+      return again(errorsOf(err))
     }
   })
   .get('/:id', async (c) => {
@@ -198,7 +198,7 @@ export const contentRoutes = new Hono<ConsoleEnv>()
       await updateContent(c.env.DB, site, id, r.data, c.get('changes'), Date.now(), { replace: true })
       return c.redirect(`/admin/sites/${site.id}/content/${id}?saved=1`, 303)
     } catch (err) {
-      return again(await errorsOf(err))
+      return again(errorsOf(err))
     }
   })
   .post('/:id/delete', async (c) => {
@@ -213,7 +213,7 @@ export const contentRoutes = new Hono<ConsoleEnv>()
       return c.html(
         <Layout title={content.name} csrf={csrf} site={site} active="content" scripts={['content']}>
           <h1>{content.name}</h1>
-          <ContentForm site={site} csrf={csrf} values={valuesOf(content)} action={`/admin/sites/${site.id}/content/${content.id}`} isNew={false} errors={{ fields: {}, message: (await errorsOf(err)).message }} />
+          <ContentForm site={site} csrf={csrf} values={valuesOf(content)} action={`/admin/sites/${site.id}/content/${content.id}`} isNew={false} errors={{ fields: {}, message: messageOf(err) }} />
         </Layout>,
         409,
       )

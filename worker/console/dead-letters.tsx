@@ -6,7 +6,7 @@ import { Hono } from 'hono'
 import { deadLettersOf } from '../data/dead-letters'
 import { dismissDeadLetter, replayDeadLetter } from '../dead-letters/service'
 import { encodeCursor } from '../lib/cursor'
-import { cursorOf, errorsOf } from './forms'
+import { cursorOf, messageOf } from './forms'
 import { Alert, Csrf, Layout, Notice, when } from './layout'
 import { type ConsoleEnv } from './session'
 
@@ -70,7 +70,7 @@ export const deadLetterRoutes = new Hono<ConsoleEnv>()
       await replayDeadLetter(c.env, c.get('site'), c.req.param('id'))
       return c.redirect(`${base}?notice=replayed`, 303)
     } catch (err) {
-      return c.redirect(`${base}?error=${encodeURIComponent((await errorsOf(err)).message ?? 'It could not be replayed')}`, 303)
+      return c.redirect(`${base}?error=${encodeURIComponent(messageOf(err) ?? 'It could not be replayed')}`, 303)
     }
   })
   .post('/:id/dismiss', async (c) => {
@@ -79,6 +79,6 @@ export const deadLetterRoutes = new Hono<ConsoleEnv>()
       await dismissDeadLetter(c.env.DB, c.get('site'), c.req.param('id'))
       return c.redirect(`${base}?notice=dismissed`, 303)
     } catch (err) {
-      return c.redirect(`${base}?error=${encodeURIComponent((await errorsOf(err)).message ?? 'It could not be dismissed')}`, 303)
+      return c.redirect(`${base}?error=${encodeURIComponent(messageOf(err) ?? 'It could not be dismissed')}`, 303)
     }
   })

@@ -1,10 +1,10 @@
 /**
- * Turning the service layer's refusals into words beside the fields they concern. The services throw
- * the API's errors ({ code, message }, messages led by the field path where one applies); the console
- * shows the same rule's words, so there is no second copy of any rule.
+ * Turning the services' refusals into words beside the fields they concern. A refusal names the field
+ * path at fault and its issues; the console's inputs carry the API's field names (a contact's fields by
+ * their key alone), so each issue finds its input without a second copy of any rule.
  */
-import { HTTPException } from 'hono/http-exception'
 import { type z } from 'zod'
+import { Refusal } from '../http/errors'
 import { describeIssues } from '../http/validate'
 import { decodeCursor } from '../lib/cursor'
 
@@ -16,36 +16,24 @@ export interface FormErrors {
   node?: string
 }
 
-const FIELD_BY_CODE: Record<string, string> = {
-  segment_name_taken: 'name',
-  segment_exists: 'id',
-  content_exists: 'id',
-  workflow_exists: 'id',
-  invalid_conditions: 'conditions',
-  self_reference: 'conditions',
-  unknown_segment: 'conditions',
-  segment_cycle: 'conditions',
-  email_taken: 'email',
-  external_id_taken: 'externalId',
-  invalid_field: 'fields',
-  site_key_taken: 'key',
+/** The console input an API path belongs to: its first name, or for a contact's field, the field's. */
+const inputOf = (path: string) => (/^fields\.([^.[]+)/.exec(path)?.[1] ?? /^[^.[]+/.exec(path)?.[0] ?? path)
+
+/** A refusal as form errors; anything else is not the form's business and is thrown on. */
+export function errorsOf(err: unknown): FormErrors {
+  if (!(err instanceof Refusal)) throw err
+  const { field, issues, extra } = err.detail
+  const fields: Record<string, string> = {}
+  for (const issue of issues ?? []) if (issue.path) fields[inputOf(issue.path)] ??= issue.message
+  if (field && !issues?.length) fields[inputOf(field)] = err.message
+  const node = typeof extra?.node === 'string' ? extra.node : undefined
+  return { fields, node, message: Object.keys(fields).length > 0 && !node ? undefined : err.message }
 }
 
-export async function errorsOf(err: unknown): Promise<FormErrors> {
-  if (!(err instanceof HTTPException)) throw err
-  const body = (await err.getResponse().clone().json().catch(() => ({}))) as { error?: { code?: string; message?: string; node?: string; rows?: Array<{ message: string }> } }
-  const code = body.error?.code ?? ''
-  const message = body.error?.rows?.[0]?.message ?? body.error?.message ?? err.message
-  const fields: Record<string, string> = {}
-  if (FIELD_BY_CODE[code]) fields[FIELD_BY_CODE[code]] = message
-  else {
-    for (const part of message.split('; ')) {
-      const m = /^([A-Za-z]+)(?:[.[][^:]*)?: (.+)$/.exec(part)
-      if (m) fields[m[1]] ??= m[2]
-    }
-  }
-  const node = body.error?.node
-  return { fields, node, message: Object.keys(fields).length > 0 && !node ? undefined : message }
+/** The words of a refusal, for a page that shows it whole; anything else is thrown on. */
+export function messageOf(err: unknown): string {
+  if (!(err instanceof Refusal)) throw err
+  return err.message
 }
 
 /** A form field as a string ('' when absent). */

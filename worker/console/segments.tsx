@@ -1,16 +1,16 @@
 import { Hono } from 'hono'
-import { HTTPException } from 'hono/http-exception'
 import { z } from 'zod'
 import { FieldCatalog, SYSTEM_FIELDS } from '../conditions/fields'
 import { contactJson } from '../contacts/service'
 import { membersOf } from '../data/members'
 import { type Segment, allSegments, getSegment, listSegments } from '../data/segments'
 import { type Site, listSites } from '../data/sites'
+import { Refusal } from '../http/errors'
 import { describeIssues, parseBody, readJson } from '../http/validate'
 import { encodeCursor } from '../lib/cursor'
 import { segmentCreate, segmentPatch } from '../segments/schema'
 import { createSegment, previewSegment, removeSegment, summarizer, updateSegment } from '../segments/service'
-import { type FormErrors, cursorOf, errorsOf, fieldErrorsOf, text } from './forms'
+import { type FormErrors, cursorOf, errorsOf, fieldErrorsOf, messageOf, text } from './forms'
 import { Alert, Csrf, Field, Layout, Notice, PageData, SegmentType, Table, when } from './layout'
 import { type ConsoleEnv } from './session'
 
@@ -75,7 +75,7 @@ function readForm(form: Record<string, unknown>): { values: FormValues; parsed?:
     // The API's door for JSON: malformed text, NUL and lone surrogates are refused as there.
     return { values, parsed: parseBody(values.conditions || 'null') }
   } catch (err) {
-    return { values, error: err instanceof HTTPException && err.status === 400 && !err.message.includes('valid JSON') ? err.message : 'The conditions could not be read: reload the page and try again.' }
+    return { values, error: err instanceof Refusal && err.code !== 'invalid_json' ? err.message : 'The conditions could not be read: reload the page and try again.' }
   }
 }
 
@@ -173,7 +173,7 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
       const { segment } = await createSegment(c.env.DB, site, r.data, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/segments/${segment.id}?created=1`, 303)
     } catch (err) {
-      return again(await errorsOf(err))
+      return again(errorsOf(err))
     }
   })
   .post('/preview', async (c) => {
@@ -184,7 +184,7 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     try {
       return c.json(await previewSegment(c.env.DB, site, r.data.conditions, { segment: body?.segment, sample: 5 }))
     } catch (err) {
-      const e = await errorsOf(err)
+      const e = errorsOf(err)
       return c.json({ error: { code: 'invalid_conditions', message: e.fields.conditions ?? e.message } }, 400)
     }
   })
@@ -266,7 +266,7 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
       await updateSegment(c.env.DB, site, id, r.data, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/segments/${id}?saved=1`, 303)
     } catch (err) {
-      return again(await errorsOf(err))
+      return again(errorsOf(err))
     }
   })
   .get('/:id/delete', async (c) => {
@@ -283,7 +283,7 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
       await removeSegment(c.env.DB, site, segment.id, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/segments?deleted=1`, 303)
     } catch (err) {
-      return c.html(<DeletePage site={site} csrf={c.get('session').csrf} segment={segment} error={(await errorsOf(err)).message} />, 409)
+      return c.html(<DeletePage site={site} csrf={c.get('session').csrf} segment={segment} error={messageOf(err)} />, 409)
     }
   })
 

@@ -7,8 +7,8 @@ import { type RateLimitTier, type Site, listSites } from '../data/sites'
 import { allWorkflows } from '../data/workflows'
 import { siteCreate, sitePatch } from '../sites/schema'
 import { createSite, rotateIdentitySecret, updateSite } from '../sites/service'
-import { apiError } from '../http/errors'
-import { describeIssues } from '../http/validate'
+import { refuse } from '../http/errors'
+import { describeIssues, issuesOf } from '../http/validate'
 import { type FormErrors, errorsOf, fieldErrorsOf, text } from './forms'
 import { Alert, Csrf, Field, Layout, Notice, when } from './layout'
 import { type ConsoleEnv } from './session'
@@ -164,7 +164,7 @@ export const siteRoutes = new Hono<ConsoleEnv>()
       const site = await createSite(c.env.DB, r.data, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}`, 303)
     } catch (err) {
-      return c.html(<SitesPage sites={sites} csrf={c.get('session').csrf} errors={await errorsOf(err)} />, 400)
+      return c.html(<SitesPage sites={sites} csrf={c.get('session').csrf} errors={errorsOf(err)} />, 400)
     }
   })
 
@@ -270,11 +270,11 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
     try {
       // The same door as the API's: origins are checked and kept as a browser sends them.
       const patch = sitePatch.safeParse({ allowedOrigins: lines(form.allowedOrigins) })
-      if (!patch.success) throw apiError(400, 'invalid_request', describeIssues(patch.error.issues))
+      if (!patch.success) throw refuse('invalid', 'invalid_request', describeIssues(patch.error.issues), issuesOf(patch.error.issues))
       await updateSite(c.env.DB, site, patch.data, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}?saved=1`, 303)
     } catch (err) {
-      const errors = await errorsOf(err)
+      const errors = errorsOf(err)
       return c.html(
         <Layout title="Allowed origins" csrf={c.get('session').csrf} site={site} active="overview">
           <h1>Allowed origins</h1>

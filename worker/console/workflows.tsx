@@ -1,15 +1,15 @@
 import { Hono } from 'hono'
-import { HTTPException } from 'hono/http-exception'
 import { z } from 'zod'
 import { allContent } from '../data/content'
 import { allSegments } from '../data/segments'
 import { type Site, listSites } from '../data/sites'
 import { type Workflow, getWorkflow } from '../data/workflows'
+import { Refusal } from '../http/errors'
 import { describeIssues, readJson } from '../http/validate'
 import { workflowCreate, workflowPatch } from '../workflows/schema'
 import { allWorkflows, createWorkflow, removeWorkflow, setWorkflowStatus, updateWorkflow } from '../workflows/service'
 import { type Trigger } from '../workflows/types'
-import { errorsOf } from './forms'
+import { errorsOf, messageOf } from './forms'
 import { Alert, Csrf, Layout, Notice, PageData, Table } from './layout'
 import { builderData } from './segments'
 import { type ConsoleEnv } from './session'
@@ -100,7 +100,7 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
     try {
       body = (await readJson(c, z.unknown())) as typeof body
     } catch (err) {
-      const message = err instanceof HTTPException ? err.message : 'The workflow could not be read'
+      const message = err instanceof Refusal ? err.message : 'The workflow could not be read'
       return c.json({ error: { code: 'invalid_json', message } }, 400)
     }
     if (!body || typeof body !== 'object') return c.json({ error: { code: 'invalid_json', message: 'The workflow could not be read' } }, 400)
@@ -117,7 +117,7 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
       }
       return c.json({ id: saved.id, redirect: `/admin/sites/${site.id}/workflows?saved=1` })
     } catch (err) {
-      const e = await errorsOf(err)
+      const e = errorsOf(err)
       return c.json({ error: { code: 'invalid_workflow', message: e.message ?? Object.values(e.fields)[0], node: e.node } }, 400)
     }
   })
@@ -133,7 +133,7 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
       await setWorkflowStatus(c.env.DB, site, c.req.param('id'), c.req.param('status') === 'activate' ? 'active' : 'paused', c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/workflows?saved=1`, 303)
     } catch (err) {
-      return c.redirect(`/admin/sites/${site.id}/workflows?error=${encodeURIComponent((await errorsOf(err)).message ?? 'The workflow could not be changed')}`, 303)
+      return c.redirect(`/admin/sites/${site.id}/workflows?error=${encodeURIComponent(messageOf(err) ?? 'The workflow could not be changed')}`, 303)
     }
   })
   .post('/:id/delete', async (c) => {

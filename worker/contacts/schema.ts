@@ -3,6 +3,7 @@ import { type FieldValue } from '../../shared/events'
 import { isDateOnly } from '../conditions/dates'
 import { type FieldCatalog, NEWSLETTER_STATUSES, SYSTEM_FIELDS, isSystemField } from '../conditions/fields'
 import { eventSchema } from '../events/schema'
+import { type Issue } from '../http/errors'
 
 export const CONTACT_ID = /^[A-Za-z0-9_-]{1,64}$/
 export const MAX_BATCH = 1000
@@ -38,39 +39,40 @@ export { eventSchema }
 
 /**
  * Checks field values against the site's fields. Returns the normalised values (empty strings become
- * null, which clears) and the problems found, as sentences.
+ * null, which clears) and the issues found, each with its path (`fields.birthDate`).
  */
 export function checkFields(
   catalog: FieldCatalog,
   fields: Record<string, FieldValue | null>,
-): { values: Record<string, FieldValue | null>; problems: string[] } {
+): { values: Record<string, FieldValue | null>; issues: Issue[] } {
   const values: Record<string, FieldValue | null> = {}
-  const problems: string[] = []
+  const issues: Issue[] = []
+  const problem = (key: string, message: string) => issues.push({ path: `fields.${key}`, message })
   for (const [key, raw] of Object.entries(fields)) {
     const info = catalog.get(key)
     const value = raw === '' ? null : raw
     if (!info) {
-      problems.push(`fields.${key}: unknown field; declare it in the site's fields first`)
+      problem(key, "unknown field; declare it in the site's fields first")
       continue
     }
     if (key === 'email' || key === 'externalId') {
-      problems.push(`fields.${key}: send ${key} beside fields, not inside them`)
+      problem(key, `send ${key} beside fields, not inside them`)
       continue
     }
     if (isSystemField(key) && 'readOnly' in SYSTEM_FIELDS[key]) {
-      problems.push(`fields.${key}: set by Segue, not writable`)
+      problem(key, 'set by Segue, not writable')
       continue
     }
     if (value !== null) {
-      const problem = typeProblem(info.type, key, value)
-      if (problem) {
-        problems.push(`fields.${key}: ${problem}`)
+      const wrong = typeProblem(info.type, key, value)
+      if (wrong) {
+        problem(key, wrong)
         continue
       }
     }
     values[key] = value
   }
-  return { values, problems }
+  return { values, issues }
 }
 
 function typeProblem(type: string, key: string, value: FieldValue): string | undefined {

@@ -12,8 +12,8 @@ import { membershipsOf } from '../data/members'
 import { allSegments } from '../data/segments'
 import { type Site } from '../data/sites'
 import { toActivity } from '../events/schema'
-import { apiError, notFound } from '../http/errors'
-import { describeIssues } from '../http/validate'
+import { type Issue, type RefusalKind, notFound, refuse } from '../http/errors'
+import { describeIssues, issuesOf } from '../http/validate'
 import { type Changes } from '../edge/changes'
 import { markErasedAtTheEdge } from '../edge/refresh'
 import { writeSnapshot } from '../edge/store'
@@ -39,11 +39,14 @@ export function contactJson(c: Contact) {
   }
 }
 
-/** Why one row of a request was refused. */
+/** Why one row of a request was refused: the kind, the code, the words and the field paths at fault. */
 export interface RowError {
   index: number
+  kind: RefusalKind
   code: string
   message: string
+  field?: string
+  issues?: Issue[]
 }
 
 interface PlannedRow {
@@ -65,9 +68,9 @@ async function plan(db: D1Database, site: Site, rows: unknown[], mode: Mode): Pr
   const valid: Array<{ index: number; row: ReturnType<typeof contactInput.parse>; fields: Record<string, FieldValue | null> }> = []
   rows.forEach((raw, index) => {
     const r = contactInput.safeParse(raw)
-    if (!r.success) return errors.push({ index, code: 'invalid_contact', message: describeIssues(r.error.issues) })
-    const { values, problems } = checkFields(catalog, r.data.fields ?? {})
-    if (problems.length > 0) return errors.push({ index, code: 'invalid_field', message: problems.join('; ') })
+    if (!r.success) return errors.push({ index, kind: 'invalid', code: 'invalid_contact', message: describeIssues(r.error.issues), ...issuesOf(r.error.issues) })
+    const { values, issues } = checkFields(catalog, r.data.fields ?? {})
+    if (issues.length > 0) return errors.push({ index, kind: 'invalid', code: 'invalid_field', message: issues.map((i) => `${i.path}: ${i.message}`).join('; '), field: issues[0].path, issues })
     valid.push({ index, row: r.data, fields: values })
   })
 
@@ -94,22 +97,22 @@ async function plan(db: D1Database, site: Site, rows: unknown[], mode: Mode): Pr
       : row.email ? byEmail.get(row.email)
       : undefined
     if (mode === 'create' && target) {
-      errors.push({ index, code: 'contact_exists', message: `Contact "${target.id}" already exists${row.id ? '' : ' with this email or external id'}` })
+      errors.push({ index, kind: 'conflict', code: 'contact_exists', message: `Contact "${target.id}" already exists${row.id ? '' : ' with this email or external id'}`, field: row.id ? 'id' : row.externalId ? 'externalId' : 'email' })
       continue
     }
     if (mode === 'update' && !target) {
-      errors.push({ index, code: 'contact_not_found', message: `No contact "${row.id}" on this site` })
+      errors.push({ index, kind: 'not_found', code: 'contact_not_found', message: `No contact "${row.id}" on this site` })
       continue
     }
     if (!target && row.id !== undefined && gone.has(row.id)) {
       const target = gone.get(row.id)
-      errors.push({ index, code: 'contact_id_taken', message: target === null ? `Contact id "${row.id}" belonged to a contact that was erased; use another id` : `Contact id "${row.id}" was merged into contact "${target}"` })
+      errors.push({ index, kind: 'conflict', code: 'contact_id_taken', field: 'id', message: target === null ? `Contact id "${row.id}" belonged to a contact that was erased; use another id` : `Contact id "${row.id}" was merged into contact "${target}"` })
       continue
     }
     const id = target?.id ?? row.id ?? newId('c')
     const twin = claimed.ids.get(id)
     if (twin !== undefined) {
-      errors.push({ index, code: 'duplicate_row', message: `Row ${twin} already changes contact "${id}"` })
+      errors.push({ index, kind: 'invalid', code: 'duplicate_row', message: `Row ${twin} already changes contact "${id}"` })
       continue
     }
     const clash = keyClash('email', row.email, id, byEmail, claimed.emails) ?? keyClash('externalId', row.externalId, id, byExternal, claimed.externalIds)
@@ -131,12 +134,12 @@ function keyClash(
   id: string,
   stored: Map<string, Contact>,
   claimed: Map<string, string>,
-): { code: string; message: string } | undefined {
+): Omit<RowError, 'index'> | undefined {
   if (!value) return undefined
   const owner = stored.get(value)?.id ?? claimed.get(value)
   if (owner === undefined || owner === id) return undefined
   const words = key === 'email' ? 'email' : 'external id'
-  return { code: `${key === 'email' ? 'email' : 'external_id'}_taken`, message: `Contact "${owner}" already has this ${words}` }
+  return { kind: 'conflict', code: `${key === 'email' ? 'email' : 'external_id'}_taken`, message: `Contact "${owner}" already has this ${words}`, field: key }
 }
 
 async function write(db: D1Database, site: Site, planned: PlannedRow[], changes: Changes, now: number): Promise<void> {
@@ -152,12 +155,14 @@ async function write(db: D1Database, site: Site, planned: PlannedRow[], changes:
   changes.contacts(site.id, planned.map((p) => p.id))
 }
 
-const STATUS_BY_CODE: Record<string, 400 | 404 | 409> = { contact_id_taken: 409, contact_exists: 409, contact_not_found: 404, email_taken: 409, external_id_taken: 409, duplicate_row: 400 }
 
 /** Creates or updates one contact; refusals carry the status their cause calls for. */
 export async function saveContact(db: D1Database, site: Site, input: unknown, mode: 'create' | 'update', changes: Changes, now = Date.now()): Promise<Contact> {
   const { planned, errors } = await plan(db, site, [input], mode)
-  if (errors.length > 0) throw apiError(STATUS_BY_CODE[errors[0].code] ?? 400, errors[0].code, errors[0].message)
+  if (errors.length > 0) {
+    const [{ kind, code, message, field, issues }] = errors
+    throw refuse(kind, code, message, { field, issues })
+  }
   await write(db, site, planned, changes, now)
   return (await getContact(db, site.id, planned[0].id))!
 }
@@ -167,11 +172,11 @@ export async function saveContact(db: D1Database, site: Site, input: unknown, mo
  * and every refused row is reported.
  */
 export async function upsertContacts(db: D1Database, site: Site, rows: unknown[], changes: Changes, now = Date.now()) {
-  if (rows.length > MAX_BATCH) throw apiError(413, 'too_many_rows', `Send at most ${MAX_BATCH} contacts a request (this one has ${rows.length})`)
+  if (rows.length > MAX_BATCH) throw refuse('too_large', 'too_many_rows', `Send at most ${MAX_BATCH} contacts a request (this one has ${rows.length})`)
   const { planned, errors } = await plan(db, site, rows, 'upsert')
   if (errors.length > 0) {
     errors.sort((a, b) => a.index - b.index)
-    throw apiError(400, 'invalid_rows', `${errors.length} of ${rows.length} rows were refused; nothing was written`, { rows: errors })
+    throw refuse('invalid', 'invalid_rows', `${errors.length} of ${rows.length} rows were refused; nothing was written`, { extra: { rows: errors } })
   }
   await write(db, site, planned, changes, now)
   return {
@@ -201,10 +206,10 @@ export async function eraseContact(env: Env, site: Site, id: string, now = Date.
  * `from` now reach `into`.
  */
 export async function mergeContactInto(env: Env, site: Site, fromId: string, intoId: string, changes: Changes, now = Date.now()): Promise<Contact> {
-  if (fromId === intoId) throw apiError(400, 'same_contact', 'A contact cannot be merged into itself', { field: 'into' })
+  if (fromId === intoId) throw refuse('invalid', 'same_contact', 'A contact cannot be merged into itself', { field: 'into' })
   const [from, into] = await Promise.all([getContact(env.DB, site.id, fromId), getContact(env.DB, site.id, intoId)])
   if (!from) throw notFound('contact', fromId)
-  if (!into) throw apiError(404, 'contact_not_found', `No contact "${intoId}" on this site to merge into`, { field: 'into' })
+  if (!into) throw refuse('not_found', 'contact_not_found', `No contact "${intoId}" on this site to merge into`, { field: 'into' })
   await writeAndRefresh(env.DB, site, mergeContacts(env.DB, site.id, fromId, intoId, now, 'admin'), [intoId], now)
   await writeSnapshot(env.KV, site.id, { redirect: intoId }, fromId)
   changes.contacts(site.id, [intoId])
@@ -280,19 +285,19 @@ const FUTURE_SLACK_MS = 5 * 60_000
  * segments. Refuses the whole request if any event is malformed.
  */
 export async function importActivities(db: D1Database, site: Site, contactId: string, events: unknown[], changes: Changes, now = Date.now()) {
-  if (events.length > MAX_IMPORT) throw apiError(413, 'too_many_events', `Send at most ${MAX_IMPORT} events a request (this one has ${events.length})`)
+  if (events.length > MAX_IMPORT) throw refuse('too_large', 'too_many_events', `Send at most ${MAX_IMPORT} events a request (this one has ${events.length})`)
   if (!(await getContact(db, site.id, contactId))) throw notFound('contact', contactId)
   const errors: RowError[] = []
   const activities: StoredActivity[] = []
   events.forEach((raw, index) => {
     const r = eventSchema.safeParse(raw)
-    if (!r.success) return errors.push({ index, code: 'invalid_event', message: describeIssues(r.error.issues) })
+    if (!r.success) return errors.push({ index, kind: 'invalid', code: 'invalid_event', message: describeIssues(r.error.issues), ...issuesOf(r.error.issues) })
     const a = toActivity(r.data, now)
-    if (a.at > now + FUTURE_SLACK_MS) return errors.push({ index, code: 'invalid_event', message: 'at: is in the future' })
+    if (a.at > now + FUTURE_SLACK_MS) return errors.push({ index, kind: 'invalid', code: 'invalid_event', message: 'at: is in the future', field: 'at' })
     activities.push({ ...a, contactId })
   })
   if (errors.length > 0) {
-    throw apiError(400, 'invalid_events', `${errors.length} of ${events.length} events were refused; nothing was written`, { events: errors })
+    throw refuse('invalid', 'invalid_events', `${errors.length} of ${events.length} events were refused; nothing was written`, { extra: { events: errors } })
   }
   const latest = Math.max(...activities.map((a) => a.at))
   const inserts = insertActivities(db, site.id, activities)

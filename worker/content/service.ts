@@ -3,7 +3,7 @@ import { type Content, allContent, deleteContent, getContent, saveContent } from
 import { type Site } from '../data/sites'
 import { allWorkflows } from '../data/workflows'
 import { type Changes } from '../edge/changes'
-import { apiError, notFound } from '../http/errors'
+import { refuse, notFound } from '../http/errors'
 import { newId } from '../lib/ids'
 import { nodesReferring } from '../workflows/graph'
 import { sanitizeHtml } from './sanitize'
@@ -17,12 +17,12 @@ export function contentJson(c: Content) {
 function normalize(input: Partial<ContentSpec> & { format: ContentSpec['format'] }): ContentSpec {
   const spec: ContentSpec = { format: input.format, display: input.display ?? { on: 'immediately' } }
   if (input.format === 'inline') {
-    if (!input.selector) throw apiError(400, 'invalid_request', 'selector: an inline block needs the CSS selector of the element it goes with')
+    if (!input.selector) throw refuse('invalid', 'invalid_request', 'selector: an inline block needs the CSS selector of the element it goes with', { field: 'selector', issues: [{ path: 'selector', message: 'an inline block needs the CSS selector of the element it goes with' }] })
     spec.selector = input.selector
     spec.placement = input.placement ?? 'inside'
   } else if (input.format === 'bar') {
     if (input.position && input.position !== 'top' && input.position !== 'bottom') {
-      throw apiError(400, 'invalid_request', 'position: a bar sits at the top or the bottom')
+      throw refuse('invalid', 'invalid_request', 'position: a bar sits at the top or the bottom', { field: 'position', issues: [{ path: 'position', message: 'a bar sits at the top or the bottom' }] })
     }
     spec.position = input.position ?? 'top'
   } else {
@@ -33,14 +33,14 @@ function normalize(input: Partial<ContentSpec> & { format: ContentSpec['format']
   if (input.body) spec.body = sanitizeHtml(input.body)
   if (input.image) spec.image = input.image
   if (input.cta) spec.cta = input.cta
-  if (!spec.title && !spec.body && !spec.image && !spec.cta) throw apiError(400, 'invalid_request', 'content needs at least a title, a body, an image or a call to action')
+  if (!spec.title && !spec.body && !spec.image && !spec.cta) throw refuse('invalid', 'invalid_request', 'content needs at least a title, a body, an image or a call to action')
   return spec
 }
 
 export async function createContent(db: D1Database, site: Site, input: z.output<typeof contentCreate>, changes: Changes, now = Date.now()): Promise<Content> {
   const { id: wanted, name, ...spec } = input
   const id = wanted ?? newId('cnt', 12)
-  if (await getContent(db, site.id, id)) throw apiError(409, 'content_exists', `Content with id "${id}" already exists`)
+  if (await getContent(db, site.id, id)) throw refuse('conflict', 'content_exists', `Content with id "${id}" already exists`, { field: 'id' })
   const content: Content = { id, name, spec: normalize(spec), createdAt: now, updatedAt: now }
   await saveContent(db, site.id, content).run()
   changes.siteConfig(site)
@@ -67,7 +67,7 @@ export async function removeContent(db: D1Database, site: Site, id: string, chan
   if (!(await getContent(db, site.id, id))) throw notFound('content', id)
   for (const w of await allWorkflows(db, site.id)) {
     const nodes = nodesReferring(w.graph, { content: id })
-    if (nodes.length > 0) throw apiError(409, 'content_in_use', `Workflow "${w.name}" shows this content (node ${nodes[0]}); change it first`, { usedBy: [{ id: w.id, name: w.name }] })
+    if (nodes.length > 0) throw refuse('conflict', 'content_in_use', `Workflow "${w.name}" shows this content (node ${nodes[0]}); change it first`, { extra: { usedBy: [{ id: w.id, name: w.name }] } })
   }
   await deleteContent(db, site.id, id).run()
   changes.siteConfig(site)

@@ -1,7 +1,7 @@
 import { type DeadLetter, dropDeadLetter, getDeadLetter } from '../data/dead-letters'
 import { type Site } from '../data/sites'
 import { type QueueMessage } from '../edge/messages'
-import { apiError, notFound } from '../http/errors'
+import { refuse, notFound } from '../http/errors'
 
 /** A dead letter as the admin API shows it. */
 export function deadLetterJson(d: DeadLetter) {
@@ -15,7 +15,7 @@ export function deadLetterJson(d: DeadLetter) {
 export async function replayDeadLetter(env: Env, site: Site, id: string): Promise<void> {
   const letter = await getDeadLetter(env.DB, site.id, id)
   if (!letter) throw notFound('dead_letter', id)
-  if (letter.outcome !== 'held') throw apiError(409, 'already_written', 'This message was written in part already; dismiss it once you have read what was dropped')
+  if (letter.outcome !== 'held') throw refuse('conflict', 'already_written', 'This message was written in part already; dismiss it once you have read what was dropped')
   await env.EVENTS.send(letter.body as QueueMessage)
   await dropDeadLetter(env.DB, site.id, id).run()
 }

@@ -4,14 +4,13 @@
  * decides, the answer goes back, and the queue consumer writes it all to D1 afterwards.
  */
 import { type Context, Hono } from 'hono'
-import { HTTPException } from 'hono/http-exception'
 import { z } from 'zod'
 import { type EventsResponse, MAX_BODY_BYTES, MAX_EVENTS_PER_BATCH } from '../../shared/protocol'
 import { type Scalar } from '../conditions/types'
 import { checkFields, email as emailSchema } from '../contacts/schema'
 import { browserEventSchema, toActivity } from '../events/schema'
 import { DEFAULT_LIMITS, type RateLimitTier } from '../data/sites'
-import { apiError } from '../http/errors'
+import { Refusal, refusalResponse, refuse } from '../http/errors'
 import { decodeUtf8, describeIssues, parse, parseBody } from '../http/validate'
 import { isCrawler } from './bots'
 import { MAX_BROWSER_ID_CHARS, openBrowserId } from './browser-id'
@@ -50,10 +49,10 @@ export const eventsRoutes = new Hono<{ Bindings: Env }>()
       console.error('edge: the site config could not be loaded', err)
       throw unavailable()
     })
-    if (!site) throw apiError(404, 'unknown_site', 'No site has this key')
+    if (!site) throw refuse('not_found', 'unknown_site', 'No site has this key')
     const origin = c.req.header('origin')
     if (origin) {
-      if (!site.config.site.allowedOrigins.includes(origin)) throw apiError(403, 'origin_not_allowed', `${origin} is not one of this site's allowed origins`)
+      if (!site.config.site.allowedOrigins.includes(origin)) throw refuse('forbidden', 'origin_not_allowed', `${origin} is not one of this site's allowed origins`)
       c.header('access-control-allow-origin', origin)
       c.header('vary', 'origin')
     }
@@ -69,9 +68,8 @@ export const eventsRoutes = new Hono<{ Bindings: Env }>()
       return c.json(answer)
     } catch (err) {
       // A refusal past the origin check is the allowed page's to read: it carries the CORS headers too.
-      if (!(err instanceof HTTPException) || !origin) throw err
-      const refusal = err.getResponse()
-      const res = new Response(refusal.body, refusal)
+      if (!(err instanceof Refusal) || !origin) throw err
+      const res = refusalResponse(err)
       res.headers.set('access-control-allow-origin', origin)
       res.headers.set('vary', 'origin')
       return res
@@ -83,17 +81,14 @@ function tooMany(c: Context, retryAfter: number, message: string): Response {
   return c.json({ error: { code: 'rate_limited', message } }, 429)
 }
 
-function unavailable(): HTTPException {
-  const body = { error: { code: 'unavailable', message: 'Segue cannot load this site right now; try again shortly' } }
-  return new HTTPException(503, { res: Response.json(body, { status: 503, headers: { 'retry-after': '30' } }) })
-}
+const unavailable = () => refuse('unavailable', 'unavailable', 'Segue cannot load this site right now; try again shortly', { retryAfter: 30 })
 
 /**
  * The body, read as it streams in and refused as soon as it passes MAX_BODY_BYTES: a body without a
  * Content-Length (chunked) is never read whole before the check.
  */
 async function readBody(c: Context): Promise<string> {
-  const tooLarge = () => apiError(413, 'payload_too_large', `Send at most ${MAX_BODY_BYTES / 1024} KB a request`)
+  const tooLarge = () => refuse('too_large', 'payload_too_large', `Send at most ${MAX_BODY_BYTES / 1024} KB a request`)
   if (Number(c.req.header('content-length') ?? 0) > MAX_BODY_BYTES) throw tooLarge()
   const bytes = new Uint8Array(MAX_BODY_BYTES)
   let size = 0
@@ -155,7 +150,7 @@ function readEvents(site: CompiledSite, raw: unknown[], now: number): BrowserEve
   return raw.flatMap((value, index) => {
     const event = readEvent(site, value, index, now)
     const bytes = new TextEncoder().encode(JSON.stringify(event)).length
-    if (bytes > maxBytes) throw apiError(413, 'event_too_large', `events[${index}]: ${bytes} bytes; this site stores events of at most ${maxBytes} bytes`)
+    if (bytes > maxBytes) throw refuse('too_large', 'event_too_large', `events[${index}]: ${bytes} bytes; this site stores events of at most ${maxBytes} bytes`)
     if (seen.has(event.activity.id)) return []
     seen.add(event.activity.id)
     return [{ ...event, bytes }]
@@ -164,7 +159,7 @@ function readEvents(site: CompiledSite, raw: unknown[], now: number): BrowserEve
 
 function readEvent(site: CompiledSite, value: unknown, index: number, now: number): Omit<BrowserEvent, 'bytes'> {
   const r = browserEventSchema.safeParse(value)
-  if (!r.success) throw apiError(400, 'invalid_event', `events[${index}]: ${describeIssues(r.error.issues)}`)
+  if (!r.success) throw refuse('invalid', 'invalid_event', `events[${index}]: ${describeIssues(r.error.issues)}`)
   const e = r.data
   // The Worker's clock, not the browser's, says when things happened.
   const activity = toActivity({ ...e, at: undefined }, now)
@@ -172,25 +167,25 @@ function readEvent(site: CompiledSite, value: unknown, index: number, now: numbe
   const identify: BrowserEvent['identify'] = {}
   if (e.email !== undefined) {
     const parsed = emailSchema.safeParse(e.email)
-    if (!parsed.success) throw apiError(400, 'invalid_event', `events[${index}].email: must be an email address`)
+    if (!parsed.success) throw refuse('invalid', 'invalid_event', `events[${index}].email: must be an email address`)
     identify.email = parsed.data
     // What the site signed is what is kept: a signed address must already be in the form Segue keeps.
     if (e.signature !== undefined && parsed.data !== e.email) {
-      throw apiError(400, 'invalid_event', `events[${index}].email: a signed email must be sent trimmed and lower-cased, as it is signed and kept ("${parsed.data}")`)
+      throw refuse('invalid', 'invalid_event', `events[${index}].email: a signed email must be sent trimmed and lower-cased, as it is signed and kept ("${parsed.data}")`)
     }
   }
   if (e.externalId !== undefined) identify.externalId = e.externalId
   if (e.signature !== undefined) {
     if ((identify.email === undefined) === (identify.externalId === undefined)) {
-      throw apiError(400, 'invalid_event', `events[${index}].signature: a signature vouches for one identifier: send it with an email or an external id, not both`)
+      throw refuse('invalid', 'invalid_event', `events[${index}].signature: a signature vouches for one identifier: send it with an email or an external id, not both`)
     }
     identify.signature = e.signature
   }
   if (e.fields) {
     const refused = Object.keys(e.fields).find((k) => !site.config.site.browserFields.includes(k))
-    if (refused) throw apiError(400, 'field_not_allowed', `events[${index}].fields.${refused}: this site does not let a browser set it`)
-    const { values, problems } = checkFields(site.catalog, e.fields)
-    if (problems.length > 0) throw apiError(400, 'invalid_event', `events[${index}].${problems[0]}`)
+    if (refused) throw refuse('invalid', 'field_not_allowed', `events[${index}].fields.${refused}: this site does not let a browser set it`)
+    const { values, issues } = checkFields(site.catalog, e.fields)
+    if (issues.length > 0) throw refuse('invalid', 'invalid_event', `events[${index}].${issues[0].path}: ${issues[0].message}`, { field: `events[${index}].${issues[0].path}` })
     identify.fields = values as Record<string, Scalar | null>
   }
   return { activity, identify }

@@ -8,11 +8,11 @@
  * shared computer), the events before it are decided for the contact they belong to and the rest for the
  * new one; the answer carries the content, state and browser id of the last.
  */
-import { HTTPException } from 'hono/http-exception'
 import { type EventsResponse } from '../../shared/protocol'
 import { type Scalar } from '../conditions/types'
 import { ownerOf } from '../data/identities'
 import { DEFAULT_LIMITS } from '../data/sites'
+import { refuse } from '../http/errors'
 import { newId } from '../lib/ids'
 import { type BrowserId, issueBrowserId } from './browser-id'
 import { type CompiledSite } from './compile'
@@ -162,9 +162,9 @@ function dailyUsage(site: CompiledSite, part: Part, now: number): [number, numbe
   const before = part.snapshot.q?.[0] === day ? part.snapshot.q[1] : 0
   const cap = site.config.site.limits?.contactBytesPerDay ?? DEFAULT_LIMITS.contactBytesPerDay
   if (before + part.bytes > cap) {
-    const body = { error: { code: 'contact_quota', message: `This visitor stored ${before} of the ${cap} bytes a day this site allows; try again tomorrow` } }
-    const retryAfter = String(Math.ceil(((day + 1) * DAY_MS - now) / 1000))
-    throw new HTTPException(429, { res: Response.json(body, { status: 429, headers: { 'retry-after': retryAfter } }) })
+    throw refuse('rate_limited', 'contact_quota', `This visitor stored ${before} of the ${cap} bytes a day this site allows; try again tomorrow`, {
+      retryAfter: Math.ceil(((day + 1) * DAY_MS - now) / 1000),
+    })
   }
   return [day, before + part.bytes]
 }

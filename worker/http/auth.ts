@@ -1,5 +1,5 @@
 import { type MiddlewareHandler } from 'hono'
-import { apiError } from './errors'
+import { refuse } from './errors'
 
 /**
  * Requires `Authorization: Bearer <ADMIN_TOKEN>`. The comparison takes the same time wherever the
@@ -10,7 +10,7 @@ export function adminAuth(): MiddlewareHandler<{ Bindings: Env }> {
     const header = c.req.header('authorization') ?? ''
     const token = header.startsWith('Bearer ') ? header.slice(7) : ''
     if (!c.env.ADMIN_TOKEN || !(await sameSecret(token, c.env.ADMIN_TOKEN))) {
-      throw apiError(401, 'unauthorized', 'Send the admin token as "Authorization: Bearer <token>"')
+      throw refuse('unauthorized', 'unauthorized', 'Send the admin token as "Authorization: Bearer <token>"')
     }
     await next()
   }

@@ -1,7 +1,7 @@
 import { type Context } from 'hono'
 import { z } from 'zod'
 import { safeUrl } from '../content/sanitize'
-import { apiError } from './errors'
+import { type Issue, refuse } from './errors'
 
 /**
  * Reads the JSON body and validates it, refusing with 400 (bytes that are not UTF-8, malformed JSON,
@@ -23,7 +23,7 @@ export function decodeUtf8(bytes: ArrayBuffer | Uint8Array): string {
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes)
   } catch {
-    throw apiError(400, 'invalid_encoding', 'The request body is not UTF-8')
+    throw refuse('invalid', 'invalid_encoding', 'The request body is not UTF-8')
   }
 }
 
@@ -56,18 +56,24 @@ export function parseBody(text: string): unknown {
         })
       : JSON.parse(text)
   } catch {
-    throw apiError(400, 'invalid_json', 'The request body is not valid JSON')
+    throw refuse('invalid', 'invalid_json', 'The request body is not valid JSON')
   }
-  if (bad === 'nul') throw apiError(400, 'invalid_text', 'Text must not contain NUL characters (\\u0000)')
-  if (bad === 'surrogate') throw apiError(400, 'invalid_text', 'Text must not contain a lone surrogate (\\ud800–\\udfff outside a pair)')
+  if (bad === 'nul') throw refuse('invalid', 'invalid_text', 'Text must not contain NUL characters (\\u0000)')
+  if (bad === 'surrogate') throw refuse('invalid', 'invalid_text', 'Text must not contain a lone surrogate (\\ud800–\\udfff outside a pair)')
   return raw
 }
 
-/** Validates a value that came from a request (body, query), refusing with 400 and the first problems. */
+/** Validates a value that came from a request (body, query), refusing with 400, its issues and the field at fault. */
 export function parse<S extends z.ZodType>(schema: S, value: unknown, code = 'invalid_request'): z.output<S> {
   const r = schema.safeParse(value)
-  if (!r.success) throw apiError(400, code, describeIssues(r.error.issues))
+  if (!r.success) throw refuse('invalid', code, describeIssues(r.error.issues), issuesOf(r.error.issues))
   return r.data
+}
+
+/** zod's issues as a refusal's: each with its path, and the first path as the field at fault. */
+export function issuesOf(issues: readonly z.core.$ZodIssue[]): { field?: string; issues: Issue[] } {
+  const list = issues.slice(0, 20).map((i) => ({ path: formatPath(i.path), message: i.message }))
+  return { field: list.find((i) => i.path !== '')?.path, issues: list }
 }
 
 export interface UrlTextOptions {

@@ -1,4 +1,4 @@
-import { apiError } from '../http/errors'
+import { refuse } from '../http/errors'
 import { fromBase64Url, toBase64Url } from './base64url'
 
 /** An opaque pagination cursor: the sort key of the last item returned. */
@@ -15,5 +15,5 @@ export function decodeCursor(cursor: string | undefined, arity: number): (string
   } catch {
     // fall through to the refusal below
   }
-  throw apiError(400, 'invalid_cursor', 'The cursor is not one this API returned')
+  throw refuse('invalid', 'invalid_cursor', 'The cursor is not one this API returned')
 }

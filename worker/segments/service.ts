@@ -13,7 +13,7 @@ import { type Segment, type SegmentWithCount, allSegments, deleteSegment, getSeg
 import { type Site } from '../data/sites'
 import { allWorkflows } from '../data/workflows'
 import { type Changes } from '../edge/changes'
-import { apiError, notFound } from '../http/errors'
+import { refuse, notFound } from '../http/errors'
 import { nodesReferring } from '../workflows/graph'
 import { newId } from '../lib/ids'
 import { contactJson } from '../contacts/service'
@@ -43,21 +43,23 @@ export function summarizer(site: Site, segments: readonly Segment[]) {
   return (c: Condition | null) => (c ? summarize(c, { catalog, segmentName: (id) => names.get(id) }) : null)
 }
 
+const invalidConditions = (message: string) => refuse('invalid', 'invalid_request', `conditions: ${message}`, { field: 'conditions', issues: [{ path: 'conditions', message }] })
+
 /** Checks a tree for this site: fields that make sense, segments that exist, no way back to itself. */
 function checkConditions(site: Site, segments: readonly Segment[], selfId: string, conditions: Condition): void {
   const problems = checkAgainstFields(conditions, new FieldCatalog(site.fields))
   if (problems.length > 0) {
-    throw apiError(400, 'invalid_conditions', problems.map((p) => `${p.path}: ${p.message}`).join('; '), { problems })
+    throw refuse('invalid', 'invalid_conditions', problems.map((p) => `${p.path}: ${p.message}`).join('; '), { field: 'conditions', issues: problems })
   }
   const known = new Set(segments.map((s) => s.id))
   for (const ref of segmentRefs(conditions)) {
-    if (ref === selfId) throw apiError(400, 'self_reference', 'A segment cannot refer to itself in its own conditions')
-    if (!known.has(ref)) throw apiError(400, 'unknown_segment', `The conditions refer to segment "${ref}", which does not exist`)
+    if (ref === selfId) throw refuse('invalid', 'self_reference', 'A segment cannot refer to itself in its own conditions', { field: 'conditions' })
+    if (!known.has(ref)) throw refuse('invalid', 'unknown_segment', `The conditions refer to segment "${ref}", which does not exist`, { field: 'conditions' })
   }
   const cycle = findCycle(segments, { id: selfId, type: 'dynamic', conditions })
   if (cycle) {
     const names = new Map(segments.map((s) => [s.id, s.name]))
-    throw apiError(400, 'segment_cycle', `These conditions would make segments depend on each other in a circle: ${cycle.map((id) => names.get(id) ?? id).join(' → ')}`)
+    throw refuse('invalid', 'segment_cycle', `These conditions would make segments depend on each other in a circle: ${cycle.map((id) => names.get(id) ?? id).join(' → ')}`, { field: 'conditions' })
   }
 }
 
@@ -69,12 +71,12 @@ export interface BackfillReport {
 
 /** Creates a segment; a dynamic one is filled with every contact that meets its conditions, at once. */
 export async function createSegment(db: D1Database, site: Site, input: z.output<typeof segmentCreate>, changes: Changes, now = Date.now()) {
-  if (input.type === 'static' && input.conditions) throw apiError(400, 'invalid_request', 'conditions: a static segment has no conditions; its members are added and removed by hand or by workflows')
-  if (input.type === 'dynamic' && !input.conditions) throw apiError(400, 'invalid_request', 'conditions: a dynamic segment needs conditions')
+  if (input.type === 'static' && input.conditions) throw invalidConditions('a static segment has no conditions; its members are added and removed by hand or by workflows')
+  if (input.type === 'dynamic' && !input.conditions) throw invalidConditions('a dynamic segment needs conditions')
   const id = input.id ?? newId('seg', 12)
   const segments = await allSegments(db, site.id)
-  if (segments.some((s) => s.id === id)) throw apiError(409, 'segment_exists', `A segment with id "${id}" already exists`)
-  if (await segmentNameTaken(db, site.id, input.name, id)) throw apiError(409, 'segment_name_taken', `A segment named "${input.name}" already exists`)
+  if (segments.some((s) => s.id === id)) throw refuse('conflict', 'segment_exists', `A segment with id "${id}" already exists`, { field: 'id' })
+  if (await segmentNameTaken(db, site.id, input.name, id)) throw refuse('conflict', 'segment_name_taken', `A segment named "${input.name}" already exists`, { field: 'name' })
   const segment: Segment = { id, name: input.name, description: input.description, type: input.type, conditions: input.conditions ?? null, createdAt: now, updatedAt: now }
   if (segment.conditions) checkConditions(site, segments, id, segment.conditions)
   const started = Date.now()
@@ -94,9 +96,9 @@ export async function updateSegment(db: D1Database, site: Site, id: string, patc
   const segments = await allSegments(db, site.id)
   const current = segments.find((s) => s.id === id)
   if (!current) throw notFound('segment', id)
-  if (patch.type && patch.type !== current.type) throw apiError(400, 'type_locked', `This segment is ${current.type}; a segment's type cannot change. Create a new segment instead.`)
-  if (patch.conditions && current.type === 'static') throw apiError(400, 'invalid_request', 'conditions: a static segment has no conditions')
-  if (patch.name && (await segmentNameTaken(db, site.id, patch.name, id))) throw apiError(409, 'segment_name_taken', `A segment named "${patch.name}" already exists`)
+  if (patch.type && patch.type !== current.type) throw refuse('invalid', 'type_locked', `This segment is ${current.type}; a segment's type cannot change. Create a new segment instead.`, { field: 'type' })
+  if (patch.conditions && current.type === 'static') throw invalidConditions('a static segment has no conditions')
+  if (patch.name && (await segmentNameTaken(db, site.id, patch.name, id))) throw refuse('conflict', 'segment_name_taken', `A segment named "${patch.name}" already exists`, { field: 'name' })
   const next: Segment = {
     ...current,
     name: patch.name ?? current.name,
@@ -124,15 +126,15 @@ export async function removeSegment(db: D1Database, site: Site, id: string, chan
   if (!segments.some((s) => s.id === id)) throw notFound('segment', id)
   const users = segments.filter((s) => s.id !== id && s.conditions && segmentRefs(s.conditions).has(id))
   if (users.length > 0) {
-    throw apiError(409, 'segment_in_use', `Segment "${users[0].name}" uses this segment in its conditions; change or delete it first`, {
-      usedBy: users.map((s) => ({ id: s.id, name: s.name })),
+    throw refuse('conflict', 'segment_in_use', `Segment "${users[0].name}" uses this segment in its conditions; change or delete it first`, {
+      extra: { usedBy: users.map((s) => ({ id: s.id, name: s.name })) },
     })
   }
   for (const w of await allWorkflows(db, site.id)) {
     const nodes = nodesReferring(w.graph, { segment: id })
     if (nodes.length > 0) {
       const where = nodes[0] === 'start' ? 'its Start node' : `node ${nodes[0]}`
-      throw apiError(409, 'segment_in_use', `Workflow "${w.name}" uses this segment (${where}); change it first`, { usedBy: [{ id: w.id, name: w.name }] })
+      throw refuse('conflict', 'segment_in_use', `Workflow "${w.name}" uses this segment (${where}); change it first`, { extra: { usedBy: [{ id: w.id, name: w.name }] } })
     }
   }
   await db.batch(deleteSegment(db, site.id, id))
@@ -173,7 +175,7 @@ async function staticTarget(db: D1Database, site: Site, contactId: string, segme
   if (!contact) throw notFound('contact', contactId)
   if (!segment) throw notFound('segment', segmentId)
   if (segment.type === 'dynamic') {
-    throw apiError(409, 'segment_is_dynamic', `"${segment.name}" is a dynamic segment: its members follow its conditions, so contacts cannot be ${verb === 'add' ? 'added' : 'removed'} by hand. Change the contact's fields or the segment's conditions instead.`)
+    throw refuse('conflict', 'segment_is_dynamic', `"${segment.name}" is a dynamic segment: its members follow its conditions, so contacts cannot be ${verb === 'add' ? 'added' : 'removed'} by hand. Change the contact's fields or the segment's conditions instead.`)
   }
   return segment
 }

@@ -3,7 +3,7 @@ import { FieldCatalog, SYSTEM_FIELDS, isSystemField } from '../conditions/fields
 import { fieldRefs } from '../conditions/types'
 import { allSegments } from '../data/segments'
 import { DEFAULT_LIMITS, type Site, getSite, saveSite, siteKeyTaken } from '../data/sites'
-import { apiError } from '../http/errors'
+import { refuse } from '../http/errors'
 import { type Changes } from '../edge/changes'
 import { newIdentitySecret } from '../edge/identity'
 import { newId } from '../lib/ids'
@@ -53,8 +53,8 @@ export async function createSite(db: D1Database, input: z.output<typeof siteCrea
     createdAt: now,
     updatedAt: now,
   }
-  if (await getSite(db, site.id)) throw apiError(409, 'site_exists', `A site with id "${site.id}" already exists`)
-  if (await siteKeyTaken(db, site.key, site.id)) throw apiError(409, 'site_key_taken', 'Another site already uses this key')
+  if (await getSite(db, site.id)) throw refuse('conflict', 'site_exists', `A site with id "${site.id}" already exists`, { field: 'id' })
+  if (await siteKeyTaken(db, site.key, site.id)) throw refuse('conflict', 'site_key_taken', 'Another site already uses this key', { field: 'key' })
   checkBrowserFields(site)
   await saveSite(db, site).run()
   changes.siteConfig(site)
@@ -74,7 +74,7 @@ export async function updateSite(db: D1Database, site: Site, patch: z.output<typ
     updatedAt: now,
   }
   if (next.key !== site.key && (await siteKeyTaken(db, next.key, site.id))) {
-    throw apiError(409, 'site_key_taken', 'Another site already uses this key')
+    throw refuse('conflict', 'site_key_taken', 'Another site already uses this key', { field: 'key' })
   }
   if (patch.fields) await checkFieldChanges(db, site, patch.fields)
   checkBrowserFields(next)
@@ -100,21 +100,23 @@ async function checkFieldChanges(db: D1Database, site: Site, fields: Site['field
   for (const old of site.fields) {
     const now = next.get(old.key)
     if (now && now.type !== old.type) {
-      throw apiError(409, 'field_type_locked', `Field "${old.key}" holds ${old.type} values; its type cannot change. Add a field with a new key instead.`)
+      throw refuse('conflict', 'field_type_locked', `Field "${old.key}" holds ${old.type} values; its type cannot change. Add a field with a new key instead.`, { field: 'fields' })
     }
   }
   const removed = site.fields.filter((f) => !next.has(f.key)).map((f) => f.key)
   if (removed.length === 0) return
   for (const s of await allSegments(db, site.id)) {
     const used = s.conditions ? [...fieldRefs(s.conditions)].find((k) => removed.includes(k)) : undefined
-    if (used) throw apiError(409, 'field_in_use', `Segment "${s.name}" uses field "${used}" in its conditions; change it before removing the field`)
+    if (used) throw refuse('conflict', 'field_in_use', `Segment "${s.name}" uses field "${used}" in its conditions; change it before removing the field`, { field: 'fields' })
   }
 }
+
+const browserField = (message: string) => refuse('invalid', 'invalid_request', `browserFields: ${message}`, { field: 'browserFields', issues: [{ path: 'browserFields', message }] })
 
 function checkBrowserFields(site: Site): void {
   const catalog = new FieldCatalog(site.fields)
   for (const key of site.browserFields) {
-    if (!catalog.get(key)) throw apiError(400, 'invalid_request', `browserFields: "${key}" is not a system field or one of the site's fields`)
-    if (isSystemField(key) && 'readOnly' in SYSTEM_FIELDS[key]) throw apiError(400, 'invalid_request', `browserFields: "${key}" is set by Segue and cannot be set by a browser`)
+    if (!catalog.get(key)) throw browserField(`"${key}" is not a system field or one of the site's fields`)
+    if (isSystemField(key) && 'readOnly' in SYSTEM_FIELDS[key]) throw browserField(`"${key}" is set by Segue and cannot be set by a browser`)
   }
 }

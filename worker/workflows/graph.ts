@@ -70,8 +70,8 @@ function checkNode(node: WorkflowNode, ctx: GraphContext): string | undefined {
       if (node.field === 'email' || node.field === 'externalId' || (isSystemField(node.field) && 'readOnly' in SYSTEM_FIELDS[node.field])) {
         return `field "${node.field}" cannot be set by a workflow`
       }
-      const { problems } = checkFields(ctx.catalog, { [node.field]: node.value })
-      return problems[0]
+      const { issues } = checkFields(ctx.catalog, { [node.field]: node.value })
+      return issues[0] && `${issues[0].path}: ${issues[0].message}`
     }
   }
 }

@@ -5,7 +5,7 @@ import { allSegments } from '../data/segments'
 import { type Site } from '../data/sites'
 import { type Workflow, allWorkflows, deleteWorkflow, getWorkflow, saveWorkflow } from '../data/workflows'
 import { type Changes } from '../edge/changes'
-import { apiError, notFound } from '../http/errors'
+import { refuse, notFound } from '../http/errors'
 import { newId } from '../lib/ids'
 import { checkGraph } from './graph'
 import { type workflowCreate, type workflowPatch } from './schema'
@@ -32,13 +32,13 @@ async function validate(db: D1Database, site: Site, graph: WorkflowGraph): Promi
   })
   if (problem) {
     const where = problem.node === 'start' ? 'The Start node' : `Node "${problem.node}"`
-    throw apiError(400, 'invalid_workflow', `${where}: ${problem.message}`, { node: problem.node })
+    throw refuse('invalid', 'invalid_workflow', `${where}: ${problem.message}`, { extra: { node: problem.node } })
   }
 }
 
 export async function createWorkflow(db: D1Database, site: Site, input: z.output<typeof workflowCreate>, changes: Changes, now = Date.now()): Promise<Workflow> {
   const id = input.id ?? newId('wf', 12)
-  if (await getWorkflow(db, site.id, id)) throw apiError(409, 'workflow_exists', `A workflow with id "${id}" already exists`)
+  if (await getWorkflow(db, site.id, id)) throw refuse('conflict', 'workflow_exists', `A workflow with id "${id}" already exists`, { field: 'id' })
   const graph: WorkflowGraph = { start: input.start, entry: input.entry, nodes: input.nodes as WorkflowGraph['nodes'] }
   await validate(db, site, graph)
   const workflow: Workflow = { id, name: input.name, status: input.status, graph, createdAt: now, updatedAt: now }
