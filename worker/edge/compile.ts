@@ -6,7 +6,7 @@
 import { type ContentPayload } from '../../shared/content'
 import { type CustomFieldDefinition, FieldCatalog } from '../conditions/fields'
 import { type PreparedActivity, type PreparedNode, type Test, prepare, prepareTest } from '../conditions/prepare'
-import { type ActivityClause, type Condition, activityClauses, fieldRefs, segmentRefs } from '../conditions/types'
+import { type ActivityClause, type ActivityType, type Condition, fieldRefs, segmentRefs } from '../conditions/types'
 import { type SiteLimits } from '../data/sites'
 import { dynamicOrder } from '../segments/graph'
 import { type WorkflowGraph } from '../workflows/types'
@@ -68,6 +68,17 @@ export interface CompiledSite {
   matchers: Map<string, Matcher>
   matcherOf: Map<PreparedActivity, string>
   workflows: CompiledWorkflow[]
+  /** Who reads what: for each input of a condition, the dynamic segments that read it directly. */
+  readers: Readers
+}
+
+/** Positions in `CompiledSite.dynamic` of the segments whose conditions read an input directly. */
+interface Readers {
+  field: Map<string, number[]>
+  matcher: Map<string, number[]>
+  activity: Map<ActivityType, number[]>
+  segment: Map<string, number[]>
+  time: number[]
 }
 
 export function compileSite(config: SiteConfig): CompiledSite {
@@ -106,7 +117,86 @@ export function compileSite(config: SiteConfig): CompiledSite {
       fieldTests,
     }
   })
-  return { config, catalog, dynamic, segmentTypes: new Map(config.segments.map((s) => [s.id, s.type])), matchers, matcherOf, workflows }
+  return { config, catalog, dynamic, segmentTypes: new Map(config.segments.map((s) => [s.id, s.type])), matchers, matcherOf, workflows, readers: readersOf(dynamic, matchers) }
+}
+
+function readersOf(dynamic: readonly CompiledSegment[], matchers: ReadonlyMap<string, Matcher>): Readers {
+  const readers: Readers = { field: new Map(), matcher: new Map(), activity: new Map(), segment: new Map(), time: [] }
+  const add = <K>(index: Map<K, number[]>, key: K, at: number) => {
+    const list = index.get(key)
+    if (!list) index.set(key, [at])
+    else if (list[list.length - 1] !== at) list.push(at)
+  }
+  dynamic.forEach((s, at) => {
+    for (const f of s.fields) add(readers.field, f, at)
+    for (const key of s.matchers) {
+      add(readers.matcher, key, at)
+      add(readers.activity, matchers.get(key)!.activity.type, at)
+    }
+    for (const id of s.segments) add(readers.segment, id, at)
+    if (s.timeDependent) readers.time.push(at)
+  })
+  return readers
+}
+
+/**
+ * What moved among the inputs of a contact's conditions; `reach` says which dynamic segments that can
+ * move. Each part is optional, and a change is the union of its parts.
+ */
+export interface InputChange {
+  /** Fields whose value changed (email, externalId and lastSeenAt among them). */
+  fields?: Iterable<string>
+  /** Types of activities that arrived: every aggregate of those types, and the time last seen, may have moved. */
+  activities?: Iterable<ActivityType>
+  /** Aggregates (matcher keys) that moved: finer than `activities`, when they are known. */
+  matchers?: Iterable<string>
+  /** Segments, static or dynamic, whose membership moved. */
+  segments?: Iterable<string>
+  /** Time passed: every verdict that reads it (windows, withinLast, olderThan) may have moved. */
+  time?: boolean
+  /** Anything may have moved: a merge, or a snapshot made under an older config. */
+  everything?: boolean
+}
+
+/**
+ * The dynamic segments `change` can move, in computing order: those that read what moved, and every
+ * segment that reads one of these, directly or through others. The one place that knows which inputs
+ * a condition reads; a new kind of clause is taught here and in `readersOf`.
+ *
+ * @example
+ * for (const s of reach(site, { fields: ['plan'] })) evaluate(s.node, facts, now)
+ */
+export function reach(site: CompiledSite, change: InputChange): readonly CompiledSegment[] {
+  if (change.everything) return site.dynamic
+  const { readers } = site
+  const reached = new Set<number>()
+  const pending: number[] = []
+  const mark = (positions: readonly number[] = []) => {
+    for (const at of positions) {
+      if (reached.has(at)) continue
+      reached.add(at)
+      pending.push(at)
+    }
+  }
+  for (const f of change.fields ?? []) mark(readers.field.get(f))
+  for (const key of change.matchers ?? []) mark(readers.matcher.get(key))
+  let activities = false
+  for (const type of change.activities ?? []) {
+    activities = true
+    mark(readers.activity.get(type))
+  }
+  // An activity is the contact being seen: lastSeenAt moves with it (unless a later one was seen before).
+  if (activities) mark(readers.field.get('lastSeenAt'))
+  for (const id of change.segments ?? []) mark(readers.segment.get(id))
+  if (change.time) mark(readers.time)
+  while (pending.length > 0) mark(readers.segment.get(site.dynamic[pending.pop()!].id))
+  return [...reached].sort((a, b) => a - b).map((at) => site.dynamic[at])
+}
+
+/** The config entries of the segments `change` reaches, in computing order: what a recompute in SQL takes. */
+export function reachedConfigSegments(site: CompiledSite, change: InputChange): SiteConfig['segments'] {
+  const byId = new Map(site.config.segments.map((s) => [s.id, s]))
+  return reach(site, change).map((s) => byId.get(s.id)!)
 }
 
 function activitiesOf(node: PreparedNode, into: Array<[ActivityClause, PreparedActivity]> = []): Array<[ActivityClause, PreparedActivity]> {

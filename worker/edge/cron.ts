@@ -8,9 +8,8 @@
 import { pruneErased } from '../data/erasure'
 import { pruneProcessed } from '../data/processed'
 import { listSites } from '../data/sites'
-import { dependentsOf } from '../segments/graph'
 import { refreshStatements } from '../segments/membership'
-import { compileSite } from './compile'
+import { compileSite, reachedConfigSegments } from './compile'
 import { buildSiteConfig, publishConfig } from './config'
 import { type RefreshMessage } from './messages'
 import { ERASED_MARK_TTL_S } from './store'
@@ -26,10 +25,7 @@ export async function runScheduled(env: Env, now = Date.now()): Promise<{ moved:
   for (const site of await listSites(env.DB)) {
     const config = await buildSiteConfig(env.DB, site.id, now)
     if (!config) continue
-    const compiled = compileSite(config)
-    const timed = new Set(compiled.dynamic.filter((s) => s.timeDependent).map((s) => s.id))
-    for (const id of [...timed]) for (const d of dependentsOf(config.segments, id)) timed.add(d.id)
-    const ordered = config.segments.filter((s) => timed.has(s.id))
+    const ordered = reachedConfigSegments(compileSite(config), { time: true })
     if (ordered.length > 0) {
       const results = await env.DB.batch(refreshStatements(env.DB, site, ordered, now, undefined, true))
       const contacts = new Set(results.flatMap((r) => (r.results as Array<{ contact_id: string }>).map((row) => row.contact_id)))

@@ -4,8 +4,8 @@ import { type Activity, evaluate, historyFacts } from '../conditions/evaluate'
 import { type CustomFieldDefinition } from '../conditions/fields'
 import { type Condition, type EventPredicate } from '../conditions/types'
 import { type WorkflowGraph } from '../workflows/types'
-import { type SiteConfig, compileSite } from './compile'
-import { type IncomingEvent, decide } from './decide'
+import { type SiteConfig, compileSite, reach } from './compile'
+import { type IncomingEvent, MAX_RUNS, applyEvent, changeStatic, decide, drain, reevaluate, runWorkflow, startDecision } from './decide'
 import { type Snapshot, aggregateHistory, emptySnapshot, mergeSnapshots, snapshotFacts } from './snapshot'
 
 const DAY = 86_400_000
@@ -113,6 +113,23 @@ describe('decide', () => {
     expect(d.statics.length).toBeLessThanOrEqual(101)
   })
 
+  it('says the decision was cut short, naming the workflow whose run the cap refused, when a pair of workflows feed each other', () => {
+    const pair = site([
+      { id: 'start', graph: { start: { trigger: { type: 'page_visit' }, limitation: null }, entry: 'x', nodes: { x: { type: 'addToSegment', segment: 'seg_buyers' } } } },
+      { id: 'off', graph: { start: { trigger: { type: 'segmentEntered', segment: 'seg_buyers' }, limitation: null }, entry: 'x', nodes: { x: { type: 'removeFromSegment', segment: 'seg_buyers' } } } },
+      { id: 'on', graph: { start: { trigger: { type: 'segmentLeft', segment: 'seg_buyers' }, limitation: null }, entry: 'x', nodes: { x: { type: 'addToSegment', segment: 'seg_buyers' } } } },
+    ])
+    // Runs: start, then off and on by turns; the 101st, refused, is on's.
+    const d = decide(pair, emptySnapshot(pair, 'c', NOW), [visit(NOW), visit(NOW)], NOW)
+    expect(d.cutShort).toEqual({ workflow: 'on' })
+    expect(d.statics).toHaveLength(MAX_RUNS)
+    expect(d.activities).toHaveLength(2)
+  })
+
+  it('is not cut short when workflows stop by themselves', () => {
+    expect(decide(s, emptySnapshot(s, 'c', NOW), [visit(NOW)], NOW).cutShort).toBeUndefined()
+  })
+
   it('keeps a workflow limited to contacts with an email closed to anonymous ones', () => {
     const known = site([{ id: 'w', graph: { start: { trigger: { type: 'page_visit' }, limitation: { hasEmail: true } }, entry: 'a', nodes: { a: { type: 'showContent', content: 'hello' } } } }])
     expect(shown(decide(known, emptySnapshot(known, 'c', NOW), [visit(NOW)], NOW))).toEqual([])
@@ -135,6 +152,113 @@ describe('decide', () => {
     const copy = structuredClone(before)
     decide(s, before, [identify(NOW, { birthDate: '1990-01-01' }), visit(NOW)], NOW)
     expect(before).toEqual(copy)
+  })
+})
+
+describe('the steps of a decision', () => {
+  const plan: SiteConfig['segments'] = [
+    { id: 'seg_pro', type: 'dynamic', conditions: { all: [{ field: 'plan', op: 'eq', value: 'pro' }] } },
+    { id: 'seg_pro_millennials', type: 'dynamic', conditions: { all: [{ segment: 'seg_pro', op: 'in' }, { segment: 'seg_millennials', op: 'in' }] } },
+    { id: 'seg_recent', type: 'dynamic', conditions: { all: [{ field: 'lastSeenAt', op: 'withinLast', value: '7d' }] } },
+    { id: 'seg_listed', type: 'dynamic', conditions: { all: [{ segment: 'seg_buyers', op: 'in' }] } },
+  ]
+  const s = site([], plan)
+  /** A snapshot whose memberships lag behind its fields: every dynamic segment would take the contact in. */
+  const stale = (): Snapshot => ({ ...emptySnapshot(s, 'c', NOW), f: { createdAt: NOW, birthDate: '1990-01-01', plan: 'pro', lastSeenAt: NOW }, m: { seg_millennials: NOW } })
+
+  it('re-evaluates, after a field change, only the segments that read the field and those that read them', () => {
+    const state = startDecision(s, stale(), NOW)
+    reevaluate(state, { fields: ['plan'] })
+    expect(state.out.entered).toEqual(['seg_pro', 'seg_pro_millennials'])
+    expect(state.queue).toEqual([{ kind: 'segment', segment: 'seg_pro', entered: true }, { kind: 'segment', segment: 'seg_pro_millennials', entered: true }])
+  })
+
+  it('re-evaluates every dynamic segment on a first pass', () => {
+    const state = startDecision(s, stale(), NOW)
+    reevaluate(state, { everything: true })
+    expect(state.out.entered).toEqual(['seg_pro', 'seg_pro_millennials', 'seg_recent'])
+  })
+
+  it('applies an event: the fields it sets, the time last seen only when later, the aggregates it selects', () => {
+    const counted = site([], [{ id: 'seg_buys', type: 'dynamic', conditions: { all: [{ activity: 'purchase' }] } }])
+    const state = startDecision(counted, { ...emptySnapshot(counted, 'c', NOW), f: { createdAt: NOW, lastSeenAt: NOW } }, NOW)
+    const change = applyEvent(state, { activity: { id: 'p', type: 'purchase', at: NOW - DAY, amountMilli: 5_000 }, identify: { email: 'a@b.co', fields: { plan: 'pro' } } })
+    expect([...change.fields!]).toEqual(['email', 'plan'])
+    expect([...change.matchers!]).toEqual([...counted.matchers.keys()])
+    expect(state.out.fields).toEqual({ email: 'a@b.co', plan: 'pro' })
+    expect(Object.values(state.snap.a).map((a) => a.n)).toEqual([1])
+    expect(state.out.entered).toEqual([])
+  })
+
+  it('changes a static segment and re-evaluates the dynamic segments that read it', () => {
+    const state = startDecision(s, emptySnapshot(s, 'c', NOW), NOW)
+    changeStatic(state, 'seg_buyers', true)
+    changeStatic(state, 'seg_buyers', true)
+    expect(state.out.statics).toEqual([['seg_buyers', 'add']])
+    expect(state.out.entered).toEqual(['seg_buyers', 'seg_listed'])
+  })
+
+  it('stops a run at a node whose limitation is reached, without counting it', () => {
+    const steps = site([
+      {
+        id: 'w',
+        graph: {
+          start: { trigger: { type: 'page_visit' }, limitation: null },
+          entry: 'a',
+          nodes: { a: { type: 'showContent', content: 'hello', next: 'b' }, b: { type: 'showContent', content: 'welcome', limitation: { maxPerContact: 1 }, next: 'c' }, c: { type: 'showContent', content: 'pro' } },
+        },
+      },
+    ])
+    const state = startDecision(steps, { ...emptySnapshot(steps, 'c', NOW), k: { 'w/b': [1, NOW - DAY] } }, NOW)
+    runWorkflow(state, steps.workflows[0])
+    expect(shown(state.out)).toEqual(['hello'])
+    expect(state.snap.k['w/b']).toEqual([1, NOW - DAY])
+    expect(state.counters.size).toBe(0)
+  })
+
+  it('drains triggers until the run cap, and names the workflow it refused', () => {
+    const two = site(['first', 'second'].map((id) => ({ id, graph: { start: { trigger: { type: 'page_visit' }, limitation: null }, entry: 'a', nodes: { a: { type: 'showContent', content: id === 'first' ? 'hello' : 'welcome' } } } })))
+    const state = startDecision(two, emptySnapshot(two, 'c', NOW), NOW)
+    state.runs = MAX_RUNS - 1
+    state.queue.push({ kind: 'activity', activity: visit(NOW).activity })
+    drain(state)
+    expect(shown(state.out)).toEqual(['hello'])
+    expect(state.runs).toBe(MAX_RUNS)
+    expect(state.out.cutShort).toEqual({ workflow: 'second' })
+  })
+})
+
+describe('reach', () => {
+  const s = site([], [
+    { id: 'seg_pro', type: 'dynamic', conditions: { all: [{ field: 'plan', op: 'eq', value: 'pro' }] } },
+    { id: 'seg_rock', type: 'dynamic', conditions: { all: [{ activity: 'page_visit', where: { field: 'url', op: 'contains', value: '/rock' }, within: '30d' }] } },
+    { id: 'seg_rock_pro', type: 'dynamic', conditions: { all: [{ segment: 'seg_rock', op: 'in' }, { segment: 'seg_pro', op: 'in' }] } },
+    { id: 'seg_recent', type: 'dynamic', conditions: { all: [{ field: 'lastSeenAt', op: 'withinLast', value: '7d' }] } },
+    { id: 'seg_buyer', type: 'dynamic', conditions: { all: [{ activity: 'purchase' }] } },
+    { id: 'seg_listed', type: 'dynamic', conditions: { all: [{ segment: 'seg_buyers', op: 'in' }] } },
+  ])
+  const ids = (change: Parameters<typeof reach>[1]) => reach(s, change).map((x) => x.id)
+
+  it('reaches the readers of a field, and their readers, in computing order', () => {
+    expect(ids({ fields: ['plan'] })).toEqual(['seg_pro', 'seg_rock_pro'])
+  })
+
+  it('reaches, for activities of a type, the segments counting that type and those reading the time last seen', () => {
+    expect(ids({ activities: ['purchase'] })).toEqual(['seg_recent', 'seg_buyer'])
+  })
+
+  it('reaches, for aggregates that moved, only the segments counting them', () => {
+    expect(ids({ matchers: s.dynamic.find((x) => x.id === 'seg_rock')!.matchers })).toEqual(['seg_rock', 'seg_rock_pro'])
+  })
+
+  it('reaches, for time, the segments that depend on it and those reading them', () => {
+    expect(ids({ time: true })).toEqual(['seg_rock', 'seg_rock_pro', 'seg_recent'])
+  })
+
+  it('reaches the readers of a static segment, nothing for an empty change, and everything for everything', () => {
+    expect(ids({ segments: ['seg_buyers'] })).toEqual(['seg_listed'])
+    expect(ids({})).toEqual([])
+    expect(ids({ everything: true })).toEqual(s.dynamic.map((x) => x.id))
   })
 })
 

@@ -5,11 +5,11 @@
  * plain data out: no I/O, and `now` is a parameter.
  */
 import { type ContentPayload } from '../../shared/content'
-import { type Activity, applyTest, evaluate, ownValue } from '../conditions/evaluate'
+import { type Activity, type ContactFacts, applyTest, evaluate, ownValue } from '../conditions/evaluate'
 import { parseDuration } from '../conditions/durations'
 import { type Scalar } from '../conditions/types'
-import { type WorkflowNode } from '../workflows/types'
-import { type CompiledSite, type CompiledWorkflow } from './compile'
+import { type NodeLimitation, type WorkflowNode } from '../workflows/types'
+import { type CompiledSite, type CompiledWorkflow, type InputChange, reach } from './compile'
 import { type Snapshot, foldActivity, snapshotFacts } from './snapshot'
 
 export interface IncomingEvent {
@@ -30,21 +30,38 @@ export interface Decision {
   counters: string[]
   entered: string[]
   left: string[]
+  /** Set when the request reached MAX_RUNS: the workflow whose run was refused, and with it the rest. */
+  cutShort?: { workflow: string }
 }
 
-type Trigger =
+/** Something that happened and may start workflows: an activity, or a contact entering or leaving a segment. */
+export type Trigger =
   | { kind: 'activity'; activity: Activity }
   | { kind: 'segment'; segment: string; entered: boolean }
-
-interface Changes {
-  fields: Set<string>
-  matchers: Set<string>
-  segments: Set<string>
-}
 
 /** Workflow runs a single request may cause, so segments and workflows that feed each other stop. */
 export const MAX_RUNS = 100
 const MAX_STEPS = 100
+
+/**
+ * A decision under way, which every step below reads and changes: the working copy of the snapshot,
+ * what the decision has produced so far, and the triggers not yet handed to workflows.
+ */
+export interface DecisionState {
+  readonly site: CompiledSite
+  readonly now: number
+  /** The working copy of the contact's snapshot; `out.snapshot` is the same object. */
+  readonly snap: Snapshot
+  readonly out: Decision
+  /** Triggers not yet handed to workflows, oldest first. */
+  readonly queue: Trigger[]
+  /** Workflow runs so far, against MAX_RUNS. */
+  runs: number
+  /** Content ids shown, each once a decision. */
+  readonly shown: Set<string>
+  /** Counters that moved, each named once. */
+  readonly counters: Set<string>
+}
 
 /**
  * Applies `events` to a copy of `snapshot` at `now`.
@@ -53,140 +70,163 @@ const MAX_STEPS = 100
  * const { content, snapshot: next } = decide(site, snapshot, [{ activity: { id, type: 'page_visit', at: now, url } }], now)
  */
 export function decide(site: CompiledSite, snapshot: Snapshot, events: readonly IncomingEvent[], now: number): Decision {
+  const state = startDecision(site, snapshot, now)
+  events.forEach((e, i) => {
+    const change = applyEvent(state, e)
+    state.queue.push({ kind: 'activity', activity: e.activity })
+    // The first pass looks at every dynamic segment: time has passed and the site's segments may have
+    // changed since the snapshot was made. `now` is one instant for the whole decision, so later passes
+    // look only at what a change reaches.
+    reevaluate(state, i === 0 ? { everything: true } : change)
+    drain(state)
+  })
+  state.out.counters = [...state.counters]
+  return state.out
+}
+
+/** A decision about to start, over a copy of `snapshot`. */
+export function startDecision(site: CompiledSite, snapshot: Snapshot, now: number): DecisionState {
   // Aggregates and counter tuples are replaced, never changed in place, so copying the maps suffices.
   const snap: Snapshot = { ...snapshot, f: { ...snapshot.f }, m: { ...snapshot.m }, a: { ...snapshot.a }, x: [...snapshot.x], k: { ...snapshot.k } }
   const out: Decision = { snapshot: snap, content: [], activities: [], fields: {}, statics: [], counters: [], entered: [], left: [] }
-  const shown = new Set<string>()
-  const counters = new Set<string>()
-  const queue: Trigger[] = []
-  let runs = 0
-
-  const setField = (key: string, value: Scalar | null, changes: Changes) => {
-    if (value === null) {
-      if (!Object.hasOwn(snap.f, key)) return
-      delete snap.f[key]
-    } else {
-      if (snap.f[key] === value) return
-      snap.f[key] = value
-    }
-    out.fields[key] = value
-    changes.fields.add(key)
-  }
-
-  // The first pass looks at every dynamic segment: time has passed and the site's segments may have
-  // changed since the snapshot was made. Later passes look only at what a change can reach.
-  let fullPass = true
-
-  /** Re-evaluates the dynamic segments the changes can reach, in computing order. */
-  const reevaluate = (changes: Changes) => {
-    const facts = snapshotFacts(snap, site)
-    const all = fullPass
-    fullPass = false
-    for (const s of site.dynamic) {
-      const touched = all || s.timeDependent || intersects(s.fields, changes.fields) || intersects(s.matchers, changes.matchers) || intersects(s.segments, changes.segments)
-      if (!touched) continue
-      const member = evaluate(s.node, facts, now)
-      if (member === Object.hasOwn(snap.m, s.id)) continue
-      if (member) snap.m[s.id] = now
-      else delete snap.m[s.id]
-      changes.segments.add(s.id)
-      ;(member ? out.entered : out.left).push(s.id)
-      queue.push({ kind: 'segment', segment: s.id, entered: member })
-    }
-  }
-
-  const changeStatic = (segment: string, add: boolean) => {
-    if (Object.hasOwn(snap.m, segment) === add) return
-    if (add) snap.m[segment] = now
-    else delete snap.m[segment]
-    out.statics.push([segment, add ? 'add' : 'remove'])
-    ;(add ? out.entered : out.left).push(segment)
-    queue.push({ kind: 'segment', segment, entered: add })
-    reevaluate({ fields: new Set(), matchers: new Set(), segments: new Set([segment]) })
-  }
-
-  const run = (w: CompiledWorkflow) => {
-    const facts = snapshotFacts(snap, site)
-    let id: string | undefined = w.graph.entry
-    for (let step = 0; id !== undefined && step < MAX_STEPS; step++) {
-      const node: WorkflowNode | undefined = w.graph.nodes[id]
-      if (!node) return
-      if (node.limitation) {
-        const key = `${w.id}/${id}`
-        const [count, last] = snap.k[key] ?? [0, undefined]
-        const cooldown = node.limitation.cooldown ? parseDuration(node.limitation.cooldown) ?? 0 : 0
-        if (node.limitation.maxPerContact !== undefined && count >= node.limitation.maxPerContact) return
-        if (last !== undefined && now - last < cooldown) return
-        snap.k[key] = [count + 1, now]
-        counters.add(key)
-      }
-      switch (node.type) {
-        case 'isInSegment':
-          id = Object.hasOwn(snap.m, node.segment) ? node.yes : node.no
-          break
-        case 'checkField':
-        case 'hasField':
-          id = evaluate(w.fieldTests.get(id)!, facts, now) ? node.yes : node.no
-          break
-        case 'showContent': {
-          const payload = ownValue(site.config.content, node.content)
-          if (payload && !shown.has(payload.id)) {
-            shown.add(payload.id)
-            out.content.push({ ...payload, workflow: w.id })
-          }
-          id = node.next
-          break
-        }
-        case 'addToSegment':
-        case 'removeFromSegment':
-          if (site.segmentTypes.get(node.segment) === 'static') changeStatic(node.segment, node.type === 'addToSegment')
-          id = node.next
-          break
-        case 'setField': {
-          const changes: Changes = { fields: new Set(), matchers: new Set(), segments: new Set() }
-          setField(node.field, node.value, changes)
-          reevaluate(changes)
-          id = node.next
-          break
-        }
-      }
-    }
-  }
-
-  const drain = () => {
-    while (queue.length > 0) {
-      const t = queue.shift()!
-      for (const w of site.workflows) {
-        if (!triggers(w, t, now) || !mayEnter(w, snap)) continue
-        if (++runs > MAX_RUNS) return
-        run(w)
-      }
-    }
-  }
-
-  for (const e of events) {
-    const changes: Changes = { fields: new Set(), matchers: new Set(), segments: new Set() }
-    if (e.identify) {
-      if (e.identify.email !== undefined) setField('email', e.identify.email, changes)
-      if (e.identify.externalId !== undefined) setField('externalId', e.identify.externalId, changes)
-      for (const [key, value] of Object.entries(e.identify.fields ?? {})) setField(key, value, changes)
-    }
-    const seen = typeof snap.f.lastSeenAt === 'number' ? snap.f.lastSeenAt : -Infinity
-    if (e.activity.at > seen) setField('lastSeenAt', e.activity.at, changes)
-    out.activities.push(e.activity)
-    changes.matchers = foldActivity(site, snap, e.activity, now)
-    queue.push({ kind: 'activity', activity: e.activity })
-    reevaluate(changes)
-    drain()
-  }
-  out.counters = [...counters]
-  return out
+  return { site, now, snap, out, queue: [], runs: 0, shown: new Set(), counters: new Set() }
 }
 
-function intersects(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
-  if (b.size === 0) return false
-  for (const x of a) if (b.has(x)) return true
-  return false
+/**
+ * Applies one event to the snapshot: what an identify sets, the time the contact was last seen, and the
+ * activity folded into the aggregates that select it. Returns what moved, for `reevaluate`.
+ */
+export function applyEvent(state: DecisionState, e: IncomingEvent): InputChange {
+  const fields = new Set<string>()
+  for (const [key, value] of identifiedFields(e)) if (setField(state, key, value)) fields.add(key)
+  const seen = typeof state.snap.f.lastSeenAt === 'number' ? state.snap.f.lastSeenAt : -Infinity
+  if (e.activity.at > seen && setField(state, 'lastSeenAt', e.activity.at)) fields.add('lastSeenAt')
+  state.out.activities.push(e.activity)
+  return { fields, matchers: foldActivity(state.site, state.snap, e.activity, state.now) }
+}
+
+/** The fields an identify event sets, email and externalId first; null clears one. */
+function identifiedFields(e: IncomingEvent): Array<[string, Scalar | null]> {
+  const id = e.identify
+  if (!id) return []
+  const out: Array<[string, Scalar | null]> = []
+  if (id.email !== undefined) out.push(['email', id.email])
+  if (id.externalId !== undefined) out.push(['externalId', id.externalId])
+  return [...out, ...Object.entries(id.fields ?? {})]
+}
+
+/** Sets a field, or clears it with null, and reports the change; returns whether the value moved. */
+function setField(state: DecisionState, key: string, value: Scalar | null): boolean {
+  const f = state.snap.f
+  if (value === null) {
+    if (!Object.hasOwn(f, key)) return false
+    delete f[key]
+  } else {
+    if (f[key] === value) return false
+    f[key] = value
+  }
+  state.out.fields[key] = value
+  return true
+}
+
+/**
+ * Re-evaluates the dynamic segments `change` can reach, in computing order, so that a segment sees the
+ * moves of the segments it reads; each move is reported and queued as a trigger.
+ */
+export function reevaluate(state: DecisionState, change: InputChange): void {
+  const reached = reach(state.site, change)
+  if (reached.length === 0) return
+  // The facts read the working snapshot, so memberships moved earlier in this pass are seen.
+  const facts = snapshotFacts(state.snap, state.site)
+  for (const s of reached) {
+    const member = evaluate(s.node, facts, state.now)
+    if (member !== Object.hasOwn(state.snap.m, s.id)) setMembership(state, s.id, member)
+  }
+}
+
+/** Adds a static segment's membership, or removes it, as a workflow action does; what reads it follows. */
+export function changeStatic(state: DecisionState, segment: string, add: boolean): void {
+  if (Object.hasOwn(state.snap.m, segment) === add) return
+  state.out.statics.push([segment, add ? 'add' : 'remove'])
+  setMembership(state, segment, add)
+  reevaluate(state, { segments: [segment] })
+}
+
+function setMembership(state: DecisionState, segment: string, member: boolean): void {
+  if (member) state.snap.m[segment] = state.now
+  else delete state.snap.m[segment]
+  ;(member ? state.out.entered : state.out.left).push(segment)
+  state.queue.push({ kind: 'segment', segment, entered: member })
+}
+
+/**
+ * Hands the queued triggers, oldest first, to the workflows they start and the contact may enter, until
+ * none are left or the request has used its MAX_RUNS runs; then the decision is cut short, naming the
+ * workflow whose run was refused.
+ */
+export function drain(state: DecisionState): void {
+  while (state.queue.length > 0) {
+    const t = state.queue.shift()!
+    for (const w of state.site.workflows) {
+      if (!triggers(w, t, state.now) || !mayEnter(w, state.snap)) continue
+      if (state.runs >= MAX_RUNS) {
+        state.out.cutShort ??= { workflow: w.id }
+        return
+      }
+      state.runs++
+      runWorkflow(state, w)
+    }
+  }
+}
+
+/** Runs a workflow from its entry, node by node, until a node leads nowhere or its limitation stops the run. */
+export function runWorkflow(state: DecisionState, w: CompiledWorkflow): void {
+  const facts = snapshotFacts(state.snap, state.site)
+  let id: string | undefined = w.graph.entry
+  for (let step = 0; id !== undefined && step < MAX_STEPS; step++) {
+    const node: WorkflowNode | undefined = w.graph.nodes[id]
+    if (!node || (node.limitation && !passLimitation(state, `${w.id}/${id}`, node.limitation))) return
+    id = act(state, w, id, node, facts)
+  }
+}
+
+/** Whether a node's limitation lets this run through; one that does counts the run against it. */
+function passLimitation(state: DecisionState, key: string, limitation: NodeLimitation): boolean {
+  const [count, last] = state.snap.k[key] ?? [0, undefined]
+  const cooldown = limitation.cooldown ? parseDuration(limitation.cooldown) ?? 0 : 0
+  if (limitation.maxPerContact !== undefined && count >= limitation.maxPerContact) return false
+  if (last !== undefined && state.now - last < cooldown) return false
+  state.snap.k[key] = [count + 1, state.now]
+  state.counters.add(key)
+  return true
+}
+
+/** Does what node `id` of `w` does; returns the node that comes next, if any. */
+function act(state: DecisionState, w: CompiledWorkflow, id: string, node: WorkflowNode, facts: ContactFacts): string | undefined {
+  switch (node.type) {
+    case 'isInSegment':
+      return Object.hasOwn(state.snap.m, node.segment) ? node.yes : node.no
+    case 'checkField':
+    case 'hasField':
+      return evaluate(w.fieldTests.get(id)!, facts, state.now) ? node.yes : node.no
+    case 'showContent':
+      show(state, w, node.content)
+      return node.next
+    case 'addToSegment':
+    case 'removeFromSegment':
+      if (state.site.segmentTypes.get(node.segment) === 'static') changeStatic(state, node.segment, node.type === 'addToSegment')
+      return node.next
+    case 'setField':
+      if (setField(state, node.field, node.value)) reevaluate(state, { fields: [node.field] })
+      return node.next
+  }
+}
+
+function show(state: DecisionState, w: CompiledWorkflow, content: string): void {
+  const payload = ownValue(state.site.config.content, content)
+  if (!payload || state.shown.has(payload.id)) return
+  state.shown.add(payload.id)
+  state.out.content.push({ ...payload, workflow: w.id })
 }
 
 function triggers(w: CompiledWorkflow, t: Trigger, now: number): boolean {

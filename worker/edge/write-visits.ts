@@ -14,7 +14,7 @@ import { addStaticMember, removeMember } from '../data/members'
 import { mergeContacts } from '../data/merge'
 import { recordProcessed } from '../data/processed'
 import { refreshStatements } from '../segments/membership'
-import { type CompiledSite, type SiteConfig } from './compile'
+import { type CompiledSite, type SiteConfig, reachedConfigSegments } from './compile'
 import { type IdentifierKind } from './identity'
 import { type VisitMessage } from './messages'
 
@@ -31,23 +31,18 @@ export interface Written {
 }
 
 /**
- * The dynamic segments a visit can have moved the contact in or out of, in computing order: those that
- * read a field it changed or an activity of a type it brought, those that depend on time, those that read
- * a static segment a workflow changed, and every segment that reads one of these. (A merge moves
- * everything, so it recomputes them all.)
+ * The dynamic segments a visit can have moved the contact in or out of, in computing order: what its
+ * fields, its activities and the static segments its workflows changed reach, with what time moved since
+ * D1 last computed them (see `reach`). A merge moves everything.
  */
 export function affectedSegments(site: CompiledSite, m: VisitMessage): SiteConfig['segments'] {
-  const all = site.config.segments.filter((s) => s.type === 'dynamic')
-  if (m.mergedFrom) return all
-  const fields = new Set([...Object.keys(m.fields), ...(m.activities.length > 0 ? ['lastSeenAt'] : [])])
-  const types = new Set(m.activities.map((a) => a.type))
-  const moved = new Set(m.statics.map(([segment]) => segment))
-  for (const s of site.dynamic) {
-    const matcherTypes = [...s.matchers].map((k) => site.matchers.get(k)?.activity.type)
-    const hit = s.timeDependent || [...s.fields].some((f) => fields.has(f)) || matcherTypes.some((t) => t !== undefined && types.has(t)) || [...s.segments].some((id) => moved.has(id))
-    if (hit) moved.add(s.id)
-  }
-  return all.filter((s) => moved.has(s.id))
+  return reachedConfigSegments(site, {
+    everything: m.mergedFrom !== undefined,
+    fields: Object.keys(m.fields),
+    activities: m.activities.map((a) => a.type),
+    segments: m.statics.map(([segment]) => segment),
+    time: true,
+  })
 }
 
 /**
