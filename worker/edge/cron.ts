@@ -10,11 +10,10 @@ import { pruneProcessed } from '../data/processed'
 import { listSites } from '../data/sites'
 import { refreshStatements } from '../segments/membership'
 import { compileSite, reachedConfigSegments } from './compile'
-import { buildSiteConfig, publishConfig } from './config'
-import { type RefreshMessage } from './messages'
+import { Changes, propagate } from './changes'
+import { buildSiteConfig } from './config'
 import { ERASED_MARK_TTL_S } from './store'
 
-const REFRESH_CHUNK = 100
 /** A queue redelivers a message for at most about 100 minutes (100 retries, a minute apart at most). */
 const PROCESSED_KEPT_MS = 24 * 60 * 60_000
 const PRUNE_CHUNK = 5_000
@@ -22,6 +21,7 @@ const PRUNE_ROUNDS = 20
 
 export async function runScheduled(env: Env, now = Date.now()): Promise<{ moved: number }> {
   let moved = 0
+  const changes = new Changes()
   for (const site of await listSites(env.DB)) {
     const config = await buildSiteConfig(env.DB, site.id, now)
     if (!config) continue
@@ -30,14 +30,12 @@ export async function runScheduled(env: Env, now = Date.now()): Promise<{ moved:
       const results = await env.DB.batch(refreshStatements(env.DB, site, ordered, now, undefined, true))
       const contacts = new Set(results.flatMap((r) => (r.results as Array<{ contact_id: string }>).map((row) => row.contact_id)))
       moved += contacts.size
-      const ids = [...contacts]
-      for (let i = 0; i < ids.length; i += REFRESH_CHUNK) {
-        const message: RefreshMessage = { kind: 'refresh', siteId: site.id, contactIds: ids.slice(i, i + REFRESH_CHUNK) }
-        await env.EVENTS.send(message)
-      }
+      changes.contacts(site.id, contacts)
     }
-    await publishConfig(env, config)
+    // Published again as built now, so that every isolate's time-dependent verdicts start from the same point.
+    changes.siteConfig(site, config)
   }
+  await propagate(env, changes)
   // In bounded chunks, a few a run: a backlog shrinks run by run without a long statement.
   for (let i = 0; i < PRUNE_ROUNDS; i++) {
     const [erased, processed] = await env.DB.batch([pruneErased(env.DB, now - ERASED_MARK_TTL_S * 1000, PRUNE_CHUNK), pruneProcessed(env.DB, now - PROCESSED_KEPT_MS, PRUNE_CHUNK)])

@@ -64,11 +64,13 @@ export async function visit(env: Env, site: CompiledSite, input: VisitInput, now
   const messages: VisitMessage[] = []
   let last: { decision: Decision; snapshot: Snapshot } | undefined
   let refused = false
+  let cutShort: string | undefined
 
   const close = (part: Part) => {
     if (part.events.length === 0) return
     const usage = dailyUsage(site, part, now)
     const decision = decide(site, part.snapshot, part.events, now)
+    cutShort ??= decision.cutShort?.workflow
     const snapshot: Snapshot = { ...decision.snapshot, v: Math.max(now, part.snapshot.v + 1), q: usage }
     decided.set(snapshot.id, snapshot)
     messages.push({
@@ -145,6 +147,7 @@ export async function visit(env: Env, site: CompiledSite, input: VisitInput, now
   }
   close(part)
   if (refused) console.warn(`identify: a signature for site ${siteId} was expired or not made with its identity secret; kept as an unverified claim`)
+  if (cutShort) console.warn(`edge: site ${siteId} reached the cap of workflow runs in one request; workflow ${cutShort} and what would have followed it did not run`)
 
   const { decision, snapshot } = last!
   const browserId = opened.contactId === snapshot.id && input.browserId ? input.browserId : await issueBrowserId(env.STATE_SECRET, siteId, snapshot.id, now)

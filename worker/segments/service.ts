@@ -6,9 +6,9 @@ import { checkAgainstFields } from '../conditions/schema'
 import { compileSql } from '../conditions/sql'
 import { summarize } from '../conditions/summarize'
 import { type Condition, activityClauses, groupChildren, isGroup, segmentRefs } from '../conditions/types'
-import { type Contact, fieldValues, getContact, toContact } from '../data/contacts'
+import { type Contact, fieldValues, getContact } from '../data/contacts'
 import { listActivities } from '../data/events'
-import { addMember, membershipsOf, removeMember } from '../data/members'
+import { addMember, contactsWhere, membershipsOf, removeMember } from '../data/members'
 import { type Segment, type SegmentWithCount, allSegments, deleteSegment, getSegment, saveSegment, segmentNameTaken } from '../data/segments'
 import { type Site } from '../data/sites'
 import { allWorkflows } from '../data/workflows'
@@ -146,15 +146,8 @@ export async function previewSegment(db: D1Database, site: Site, conditions: Con
   const segments = await allSegments(db, site.id)
   checkConditions(site, segments, opts.segment ?? '', conditions)
   const where = compileSql(prepare(conditions, new FieldCatalog(site.fields)), now, site.id)
-  const [count, sample] = await db.batch([
-    db.prepare(`SELECT count(*) AS n FROM contacts c WHERE c.site_id = ?1 AND ${where}`).bind(site.id),
-    db.prepare(`SELECT c.* FROM contacts c WHERE c.site_id = ?1 AND ${where} ORDER BY c.last_seen_at DESC, c.id LIMIT ?2`).bind(site.id, opts.sample),
-  ])
-  return {
-    count: (count.results[0] as { n: number }).n,
-    sample: (sample.results as Parameters<typeof toContact>[0][]).map((r) => contactJson(toContact(r))),
-    summary: summarizer(site, segments)(conditions),
-  }
+  const { count, sample } = await contactsWhere(db, site.id, where, opts.sample)
+  return { count, sample: sample.map(contactJson), summary: summarizer(site, segments)(conditions) }
 }
 
 /** Adds a contact to a static segment by hand; a dynamic segment refuses with 409. */
