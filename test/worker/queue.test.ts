@@ -268,7 +268,7 @@ describe('with D1 unreachable', () => {
   it('a site KV has not seen yet is answered 503 with Retry-After, writing nothing', async () => {
     await edge.admin('POST', '/sites', { id: 'unseen', key: 'pk_unseen_site', name: 'Unseen', allowedOrigins: [ORIGIN] })
     await env.KV.delete('site:pk_unseen_site')
-    const { clearConfigCache } = await import('../../worker/edge/config')
+    const { clearConfigCache } = await import('../../worker/edge/site-cache')
     clearConfigCache()
     const res = await edge.send({ site: 'pk_unseen_site', events: [pageVisit()] }, { envOverride: { DB: down } })
     expect(res.status).toBe(503)

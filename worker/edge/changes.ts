@@ -7,7 +7,7 @@
  */
 import { type MiddlewareHandler } from 'hono'
 import { type SiteConfig } from './compile'
-import { publishConfig, publishSiteConfig } from './config'
+import { publishConfig, publishSiteConfig } from './publish'
 import { queueSnapshotRefresh } from './refresh'
 
 export class Changes {

@@ -11,7 +11,7 @@ import { listSites } from '../data/sites'
 import { refreshStatements } from '../segments/membership'
 import { compileSite, reachedConfigSegments } from './compile'
 import { Changes, propagate } from './changes'
-import { buildSiteConfig } from './config'
+import { buildSiteConfig } from './publish'
 import { ERASED_MARK_TTL_S } from './store'
 
 /** A queue redelivers a message for at most about 100 minutes (100 retries, a minute apart at most). */

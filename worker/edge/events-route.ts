@@ -15,7 +15,7 @@ import { decodeUtf8, describeIssues, parse, parseBody } from '../http/validate'
 import { isCrawler } from './bots'
 import { MAX_BROWSER_ID_CHARS, openBrowserId } from './browser-id'
 import { type CompiledSite } from './compile'
-import { siteByKey, siteKeyCached } from './config'
+import { siteByKey, siteKeyCached } from './site-config'
 import { type BrowserEvent, visit } from './visit'
 
 const envelope = z.strictObject({
