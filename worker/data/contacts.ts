@@ -147,6 +147,13 @@ export function insertContacts(db: D1Database, siteId: string, changes: ContactC
   return jsonPayloads(changes.map(changeJson)).map((rows) => statement.bind(siteId, now, rows))
 }
 
+/** Creates the contact a visit names, born at `createdAt`, unless it exists. */
+export function ensureContact(db: D1Database, siteId: string, id: string, createdAt: number): D1PreparedStatement {
+  return db
+    .prepare(`INSERT INTO contacts (site_id, id, custom, created_at) VALUES (?1, ?2, '{}', ?3) ON CONFLICT DO NOTHING`)
+    .bind(siteId, id, createdAt)
+}
+
 /**
  * Applies changes to existing contacts: only the values a change names are touched. With `visit`, the
  * version of the visit the changes come from, a contact a newer visit was written to is left alone.

@@ -6,7 +6,7 @@
  * field or static membership back.
  */
 import { type Scalar } from '../conditions/types'
-import { type ContactChange, dropSettledClaims, markWritten, touchContact, updateContacts } from '../data/contacts'
+import { type ContactChange, dropSettledClaims, ensureContact, markWritten, touchContact, updateContacts } from '../data/contacts'
 import { addCounters, raiseCounters } from '../data/counters'
 import { insertActivities } from '../data/events'
 import { identityOf, ownerOf } from '../data/identities'
@@ -75,11 +75,7 @@ export async function writeVisits(
     }
     // A message queued before visits carried an id cannot be recognised again: it is written as before.
     if (m.id !== undefined) statements.push(recordProcessed(db, m.siteId, m.id, attempt, now))
-    statements.push(
-      db
-        .prepare(`INSERT INTO contacts (site_id, id, custom, created_at) VALUES (?1, ?2, '{}', ?3) ON CONFLICT DO NOTHING`)
-        .bind(m.siteId, contactId, m.createdAt ?? m.v),
-    )
+    statements.push(ensureContact(db, m.siteId, contactId, m.createdAt ?? m.v))
     if (mergedFrom) statements.push(...mergeContacts(db, m.siteId, mergedFrom, contactId, m.v, 'identify'))
     statements.push(...updateContacts(db, m.siteId, [change], m.v))
     if (change.email || change.externalId) statements.push(dropSettledClaims(db, m.siteId, [contactId]))
