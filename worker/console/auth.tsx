@@ -1,6 +1,6 @@
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import { sameSecret } from '../http/auth'
-import { Alert, Layout } from './layout'
+import { Alert } from './layout'
 import { type ConsoleEnv, endSession, readSession, requireSession, startSession } from './session'
 
 // Printable ASCII only: a CR or LF would split the Location header, a space or a non-ASCII letter is not
@@ -27,9 +27,9 @@ function safeNext(next: string | undefined): string {
   return plain ? next : '/admin'
 }
 
-function SignIn(p: { next: string; error?: string }) {
-  return (
-    <Layout title="Sign in">
+function signInPage(c: Context<ConsoleEnv>, p: { next: string; error?: string }) {
+  return c.render(
+    <>
       <h1>Sign in to Segue</h1>
       <form method="post" action="/admin/sign-in" class="card" style="max-width:420px">
         <Alert message={p.error} />
@@ -41,7 +41,8 @@ function SignIn(p: { next: string; error?: string }) {
         </div>
         <button type="submit">Sign in</button>
       </form>
-    </Layout>
+    </>,
+    { title: 'Sign in' },
   )
 }
 
@@ -49,7 +50,7 @@ export const authRoutes = new Hono<ConsoleEnv>()
   .get('/sign-in', async (c) => {
     const next = safeNext(c.req.query('next'))
     if (await readSession(c)) return c.redirect(next, 303)
-    return c.html(<SignIn next={next} />)
+    return signInPage(c, { next })
   })
   .post('/sign-in', async (c) => {
     const form = await c.req.parseBody()
@@ -58,11 +59,13 @@ export const authRoutes = new Hono<ConsoleEnv>()
     const { success } = await c.env.RATE_SIGN_IN.limit({ key: c.req.header('cf-connecting-ip') ?? UNKNOWN_CLIENT })
     if (!success) {
       c.header('Retry-After', '60')
-      return c.html(<SignIn next={next} error="Too many sign-in attempts from your address: wait a minute, then try again." />, 429)
+      c.status(429)
+      return signInPage(c, { next, error: 'Too many sign-in attempts from your address: wait a minute, then try again.' })
     }
     const token = typeof form.token === 'string' ? form.token : ''
     if (!c.env.ADMIN_TOKEN || !(await sameSecret(token, c.env.ADMIN_TOKEN))) {
-      return c.html(<SignIn next={next} error="That is not the admin token of this deployment." />, 401)
+      c.status(401)
+      return signInPage(c, { next, error: 'That is not the admin token of this deployment.' })
     }
     await startSession(c)
     return c.redirect(next, 303)

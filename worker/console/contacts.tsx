@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import { type ClauseExplanation } from '../segments/service'
 import { FieldCatalog, SYSTEM_FIELDS, isSystemField } from '../conditions/fields'
 import { contactExport, contactJson, contactSegments, eraseContact, mergeContactInto, saveContact } from '../contacts/service'
@@ -7,11 +7,10 @@ import { listActivities } from '../data/events'
 import { keptIdentifiersOf } from '../data/identities'
 import { aliasesOf } from '../data/merge'
 import { allSegments } from '../data/segments'
-import { type Site, listSites } from '../data/sites'
 import { encodeCursor } from '../lib/cursor'
 import { addToStaticSegment, explainSegments, removeFromStaticSegment } from '../segments/service'
 import { type FormErrors, cursorOf, errorsOf, messageOf, text } from './forms'
-import { Alert, Csrf, Field, Layout, Notice, SegmentType, Table, capitalized, when } from './layout'
+import { Alert, Csrf, Field, Notice, SegmentType, Table, capitalized, when } from './layout'
 import { type ConsoleEnv } from './session'
 
 const EDITABLE = ['firstName', 'lastName', 'birthDate', 'gender', 'country', 'city', 'phone', 'newsletter'] as const
@@ -62,9 +61,9 @@ export const contactRoutes = new Hono<ConsoleEnv>()
     const site = c.get('site')
     const q = (c.req.query('q') ?? '').trim().slice(0, 200)
     const after = cursorOf(c.req.query('cursor'), 2) as [number, string] | undefined
-    const [sites, page] = await Promise.all([listSites(c.env.DB), searchContacts(c.env.DB, site.id, { q: q || undefined, after, limit: 25 })])
-    return c.html(
-      <Layout title="Contacts" csrf={c.get('session').csrf} site={site} sites={sites} active="contacts">
+    const page = await searchContacts(c.env.DB, site.id, { q: q || undefined, after, limit: 25 })
+    return c.render(
+      <>
         <h1>Contacts</h1>
         <Notice message={c.req.query('erased') ? 'The contact was deleted with everything Segue kept about it.' : undefined} />
         <form method="get" class="filters card" role="search" aria-label="Search contacts">
@@ -86,14 +85,15 @@ export const contactRoutes = new Hono<ConsoleEnv>()
             </tr>
           ))}
         </Table>
-      </Layout>,
+      </>,
+      { title: 'Contacts', active: 'contacts', picker: true },
     )
   })
   .get('/:id', async (c) => {
     const site = c.get('site')
     const contact = await getContact(c.env.DB, site.id, c.req.param('id'))
     if (!contact) return c.notFound()
-    return c.html(await profile(c.env, site, contact, c.get('session').csrf, c.req.query('notice'), c.req.query('before')))
+    return profile(c, contact, { notice: c.req.query('notice'), before: c.req.query('before') })
   })
   .post('/:id/segments', async (c) => {
     const site = c.get('site')
@@ -105,7 +105,8 @@ export const contactRoutes = new Hono<ConsoleEnv>()
     } catch (err) {
       const contact = await getContact(c.env.DB, site.id, id)
       if (!contact) return c.notFound()
-      return c.html(await profile(c.env, site, contact, c.get('session').csrf, undefined, undefined, messageOf(err)), 400)
+      c.status(400)
+      return profile(c, contact, { error: messageOf(err) })
     }
   })
   .post('/:id/segments/:segment/remove', async (c) => {
@@ -117,7 +118,8 @@ export const contactRoutes = new Hono<ConsoleEnv>()
     } catch (err) {
       const contact = await getContact(c.env.DB, site.id, id)
       if (!contact) return c.notFound()
-      return c.html(await profile(c.env, site, contact, c.get('session').csrf, undefined, undefined, messageOf(err)), 409)
+      c.status(409)
+      return profile(c, contact, { error: messageOf(err) })
     }
   })
   .get('/:id/export', async (c) => {
@@ -131,7 +133,7 @@ export const contactRoutes = new Hono<ConsoleEnv>()
     const site = c.get('site')
     const contact = await getContact(c.env.DB, site.id, c.req.param('id'))
     if (!contact) return c.notFound()
-    return c.html(<ErasePage site={site} csrf={c.get('session').csrf} contact={contact} />)
+    return erasePage(c, contact)
   })
   .post('/:id/delete', async (c) => {
     const site = c.get('site')
@@ -146,7 +148,7 @@ export const contactRoutes = new Hono<ConsoleEnv>()
     if (!contact) return c.notFound()
     const q = (c.req.query('q') ?? '').trim().slice(0, 200)
     const found = q ? (await searchContacts(c.env.DB, site.id, { q, limit: 10 })).contacts.filter((x) => x.id !== contact.id) : []
-    return c.html(<MergePage site={site} csrf={c.get('session').csrf} contact={contact} q={q} found={found} />)
+    return mergePage(c, contact, { q, found })
   })
   .post('/:id/merge', async (c) => {
     const site = c.get('site')
@@ -157,14 +159,15 @@ export const contactRoutes = new Hono<ConsoleEnv>()
       const survivor = await mergeContactInto(c.env, site, contact.id, into, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/contacts/${survivor.id}?notice=merged`, 303)
     } catch (err) {
-      return c.html(<MergePage site={site} csrf={c.get('session').csrf} contact={contact} q="" found={[]} error={messageOf(err)} />, 400)
+      c.status(400)
+      return mergePage(c, contact, { q: '', found: [], error: messageOf(err) })
     }
   })
   .get('/:id/edit', async (c) => {
     const site = c.get('site')
     const contact = await getContact(c.env.DB, site.id, c.req.param('id'))
     if (!contact) return c.notFound()
-    return c.html(<EditPage site={site} csrf={c.get('session').csrf} contact={contact} values={valuesOf(contact)} />)
+    return editPage(c, contact, { values: valuesOf(contact) })
   })
   .post('/:id/edit', async (c) => {
     const site = c.get('site')
@@ -187,38 +190,44 @@ export const contactRoutes = new Hono<ConsoleEnv>()
       await saveContact(c.env.DB, site, { id: contact.id, email: values.email.trim(), externalId: values.externalId.trim(), fields }, 'update', c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/contacts/${contact.id}?notice=saved`, 303)
     } catch (err) {
-      return c.html(<EditPage site={site} csrf={c.get('session').csrf} contact={contact} values={values} errors={errorsOf(err)} />, 400)
+      c.status(400)
+      return editPage(c, contact, { values, errors: errorsOf(err) })
     }
   })
 
-function ErasePage(p: { site: Site; csrf: string; contact: Contact }) {
-  return (
-    <Layout title={`Delete ${displayName(p.contact)}`} csrf={p.csrf} site={p.site} active="contacts">
-      <h1>Delete {displayName(p.contact)}?</h1>
+function erasePage(c: Context<ConsoleEnv>, contact: Contact) {
+  const site = c.get('site')
+  const csrf = c.get('session').csrf
+  return c.render(
+    <>
+      <h1>Delete {displayName(contact)}?</h1>
       <form method="post" class="card">
-        <Csrf token={p.csrf} />
+        <Csrf token={csrf} />
         <p>
           Everything Segue keeps about this contact is erased at once: fields, identifiers, activities, segment
           memberships, workflow counters and the contacts merged into it. Browsers that were this contact become new,
           anonymous visitors. Only the id is remembered, so that visits already on their way cannot bring it back.
-          This cannot be undone: <a href={`/admin/sites/${p.site.id}/contacts/${p.contact.id}/export`} download>export the data</a> first
+          This cannot be undone: <a href={`/admin/sites/${site.id}/contacts/${contact.id}/export`} download>export the data</a> first
           if you need it.
         </p>
         <p class="row" style="gap:8px">
           <button type="submit" class="danger shrink">Delete contact</button>
-          <a class="button secondary shrink" href={`/admin/sites/${p.site.id}/contacts/${p.contact.id}`}>Cancel</a>
+          <a class="button secondary shrink" href={`/admin/sites/${site.id}/contacts/${contact.id}`}>Cancel</a>
         </p>
       </form>
-    </Layout>
+    </>,
+    { title: `Delete ${displayName(contact)}`, active: 'contacts' },
   )
 }
 
-function MergePage(p: { site: Site; csrf: string; contact: Contact; q: string; found: Contact[]; error?: string }) {
-  const base = `/admin/sites/${p.site.id}/contacts/${p.contact.id}`
-  return (
-    <Layout title={`Merge ${displayName(p.contact)}`} csrf={p.csrf} site={p.site} active="contacts">
-      <p><a href={base}>← {displayName(p.contact)}</a></p>
-      <h1>Merge {displayName(p.contact)} into another contact</h1>
+function mergePage(c: Context<ConsoleEnv>, contact: Contact, p: { q: string; found: Contact[]; error?: string }) {
+  const site = c.get('site')
+  const csrf = c.get('session').csrf
+  const base = `/admin/sites/${site.id}/contacts/${contact.id}`
+  return c.render(
+    <>
+      <p><a href={base}>← {displayName(contact)}</a></p>
+      <h1>Merge {displayName(contact)} into another contact</h1>
       <div class="card">
         <Alert message={p.error} />
         <p>
@@ -239,11 +248,11 @@ function MergePage(p: { site: Site; csrf: string; contact: Contact; q: string; f
         <Table columns={['Contact', 'Name', { label: 'Merge', hidden: true }]} empty="No other contact matches.">
           {p.found.map((ct) => (
             <tr>
-              <td><a href={`/admin/sites/${p.site.id}/contacts/${ct.id}`}>{ct.email ?? ct.id}</a></td>
+              <td><a href={`/admin/sites/${site.id}/contacts/${ct.id}`}>{ct.email ?? ct.id}</a></td>
               <td>{[ct.fields.firstName, ct.fields.lastName].filter(Boolean).join(' ')}</td>
               <td>
                 <form method="post" action={`${base}/merge`}>
-                  <Csrf token={p.csrf} />
+                  <Csrf token={csrf} />
                   <input type="hidden" name="into" value={ct.id} />
                   <button type="submit" class="shrink">Merge into this contact<span class="sr-only"> {ct.email ?? ct.id}</span></button>
                 </form>
@@ -252,7 +261,8 @@ function MergePage(p: { site: Site; csrf: string; contact: Contact; q: string; f
           ))}
         </Table>
       )}
-    </Layout>
+    </>,
+    { title: `Merge ${displayName(contact)}`, active: 'contacts' },
   )
 }
 
@@ -262,15 +272,17 @@ function valuesOf(contact: Contact): Record<string, string> {
   return out
 }
 
-function EditPage(p: { site: Site; csrf: string; contact: Contact; values: Record<string, string>; errors?: FormErrors }) {
+function editPage(c: Context<ConsoleEnv>, contact: Contact, p: { values: Record<string, string>; errors?: FormErrors }) {
+  const site = c.get('site')
+  const csrf = c.get('session').csrf
   const label = (k: string) => capitalized(isSystemField(k) ? SYSTEM_FIELDS[k].label : k)
-  return (
-    <Layout title={`Edit ${displayName(p.contact)}`} csrf={p.csrf} site={p.site} active="contacts">
-      <p><a href={`/admin/sites/${p.site.id}/contacts/${p.contact.id}`}>← {displayName(p.contact)}</a></p>
+  return c.render(
+    <>
+      <p><a href={`/admin/sites/${site.id}/contacts/${contact.id}`}>← {displayName(contact)}</a></p>
       <h1>Edit fields</h1>
       <form method="post" class="card">
         <Alert message={p.errors?.message} />
-        <Csrf token={p.csrf} />
+        <Csrf token={csrf} />
         <div class="grid2">
           <div>
             <Field name="email" label="Email" type="email" value={p.values.email} error={p.errors?.fields.email} />
@@ -287,8 +299,8 @@ function EditPage(p: { site: Site; csrf: string; contact: Contact; values: Recor
             ))}
           </div>
           <div>
-            {p.site.fields.length === 0 && <p class="hint">This site declares no custom fields.</p>}
-            {p.site.fields.map((f) => (
+            {site.fields.length === 0 && <p class="hint">This site declares no custom fields.</p>}
+            {site.fields.map((f) => (
               <Field
                 name={f.key}
                 label={f.label ?? f.key}
@@ -302,7 +314,8 @@ function EditPage(p: { site: Site; csrf: string; contact: Contact; values: Recor
         </div>
         <button type="submit">Save fields</button>
       </form>
-    </Layout>
+    </>,
+    { title: `Edit ${displayName(contact)}`, active: 'contacts' },
   )
 }
 
@@ -313,29 +326,30 @@ const NOTICES: Record<string, string> = {
   merged: 'Merged: this contact now holds the other one\'s activities, segments and identifiers.',
 }
 
-async function profile(env: Env, site: Site, contact: Contact, csrf: string, notice?: string, beforeCursor?: string, error?: string) {
-  const before = cursorOf(beforeCursor, 2) as [number, string] | undefined
-  const [memberships, segments, events, sites, kept, merged] = await Promise.all([
-    contactSegments(env.DB, site, contact.id),
-    allSegments(env.DB, site.id),
-    listActivities(env.DB, site.id, contact.id, { before, limit: 26 }),
-    listSites(env.DB),
-    keptIdentifiersOf(env.DB, site.id, contact.id),
-    aliasesOf(env.DB, site.id, contact.id),
+async function profile(c: Context<ConsoleEnv>, contact: Contact, p: { notice?: string; before?: string; error?: string }) {
+  const site = c.get('site')
+  const csrf = c.get('session').csrf
+  const before = cursorOf(p.before, 2) as [number, string] | undefined
+  const [memberships, segments, events, kept, merged] = await Promise.all([
+    contactSegments(c.env.DB, site, contact.id),
+    allSegments(c.env.DB, site.id),
+    listActivities(c.env.DB, site.id, contact.id, { before, limit: 26 }),
+    keptIdentifiersOf(c.env.DB, site.id, contact.id),
+    aliasesOf(c.env.DB, site.id, contact.id),
   ])
   const dynamic = new Set(memberships.filter((m) => m.type === 'dynamic').map((m) => m.id))
-  const explanations = await explainSegments(env.DB, site, contact, segments, memberships.map((m) => m.id), segments.filter((s) => dynamic.has(s.id)))
+  const explanations = await explainSegments(c.env.DB, site, contact, segments, memberships.map((m) => m.id), segments.filter((s) => dynamic.has(s.id)))
   const json = contactJson(contact)
   const memberOf = new Set(memberships.map((m) => m.id))
   const addable = segments.filter((s) => s.type === 'static' && !memberOf.has(s.id))
   const page = events.slice(0, 25)
   const tail = page[page.length - 1]
-  return (
-    <Layout title={displayName(contact)} csrf={csrf} site={site} sites={sites} active="contacts">
+  return c.render(
+    <>
       <p><a href={`/admin/sites/${site.id}/contacts`}>← Contacts</a></p>
       <h1>{displayName(contact)}</h1>
-      <Notice message={notice ? NOTICES[notice] : undefined} />
-      <Alert message={error} />
+      <Notice message={p.notice ? NOTICES[p.notice] : undefined} />
+      <Alert message={p.error} />
       <div class="grid2">
         <section class="card" aria-labelledby="fields-title">
           <h2 id="fields-title">Fields</h2>
@@ -435,6 +449,7 @@ async function profile(env: Env, site: Site, contact: Contact, csrf: string, not
         </ol>
         {events.length > 25 && tail && <p><a href={`?before=${encodeCursor([tail.at, tail.id])}`}>Older activity</a></p>}
       </section>
-    </Layout>
+    </>,
+    { title: displayName(contact), active: 'contacts', picker: true },
   )
 }

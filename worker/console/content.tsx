@@ -2,9 +2,9 @@ import { Hono } from 'hono'
 import { contentCreate, contentPatch, POSITIONS } from '../content/schema'
 import { allContent, createContent, removeContent, updateContent } from '../content/service'
 import { type Content, getContent } from '../data/content'
-import { type Site, listSites } from '../data/sites'
+import { type Site } from '../data/sites'
 import { type FormErrors, errorsOf, fieldErrorsOf, messageOf, text } from './forms'
-import { Alert, Csrf, Field, Layout, Notice, Table } from './layout'
+import { Alert, Csrf, Field, Notice, Table } from './layout'
 import { type ConsoleEnv } from './session'
 
 type Values = Record<string, string>
@@ -108,9 +108,9 @@ const FORM_KEYS = ['id', 'name', 'format', 'position', 'selector', 'placement', 
 export const contentRoutes = new Hono<ConsoleEnv>()
   .get('/', async (c) => {
     const site = c.get('site')
-    const [sites, content] = await Promise.all([listSites(c.env.DB), allContent(c.env.DB, site.id)])
-    return c.html(
-      <Layout title="Content" csrf={c.get('session').csrf} site={site} sites={sites} active="content">
+    const content = await allContent(c.env.DB, site.id)
+    return c.render(
+      <>
         <h1>Content</h1>
         <Notice message={c.req.query('deleted') ? 'Content deleted.' : undefined} />
         <p><a class="button" href={`/admin/sites/${site.id}/content/new`}>Create content</a></p>
@@ -124,17 +124,19 @@ export const contentRoutes = new Hono<ConsoleEnv>()
             </tr>
           ))}
         </Table>
-      </Layout>,
+      </>,
+      { title: 'Content', active: 'content', picker: true },
     )
   })
   .get('/new', (c) => {
     const site = c.get('site')
     const csrf = c.get('session').csrf
-    return c.html(
-      <Layout title="New content" csrf={csrf} site={site} active="content" scripts={['content']}>
+    return c.render(
+      <>
         <h1>New content</h1>
         <ContentForm site={site} csrf={csrf} values={valuesOf()} action={`/admin/sites/${site.id}/content`} isNew />
-      </Layout>,
+      </>,
+      { title: 'New content', active: 'content', scripts: ['content'] },
     )
   })
   .post('/', async (c) => {
@@ -142,14 +144,16 @@ export const contentRoutes = new Hono<ConsoleEnv>()
     const csrf = c.get('session').csrf
     const form = await c.req.parseBody()
     const values: Values = Object.fromEntries(FORM_KEYS.map((k) => [k, text(form, k)]))
-    const again = (errors: FormErrors) =>
-      c.html(
-        <Layout title="New content" csrf={csrf} site={site} active="content" scripts={['content']}>
+    const again = (errors: FormErrors) => {
+      c.status(400)
+      return c.render(
+        <>
           <h1>New content</h1>
           <ContentForm site={site} csrf={csrf} values={values} errors={errors} action={`/admin/sites/${site.id}/content`} isNew />
-        </Layout>,
-        400,
+        </>,
+        { title: 'New content', active: 'content', scripts: ['content'] },
       )
+    }
     const r = contentCreate.safeParse({ ...inputOf(values), ...(values.id ? { id: values.id } : {}) })
     if (!r.success) return again(fieldErrorsOf(r.error.issues, CONTENT_FIELDS))
     try {
@@ -164,8 +168,8 @@ export const contentRoutes = new Hono<ConsoleEnv>()
     const content = await getContent(c.env.DB, site.id, c.req.param('id'))
     if (!content) return c.notFound()
     const csrf = c.get('session').csrf
-    return c.html(
-      <Layout title={content.name} csrf={csrf} site={site} active="content" scripts={['content']}>
+    return c.render(
+      <>
         <p><a href={`/admin/sites/${site.id}/content`}>← Content</a></p>
         <h1>{content.name}</h1>
         <Notice message={c.req.query('saved') ? 'Content saved.' : undefined} />
@@ -174,7 +178,8 @@ export const contentRoutes = new Hono<ConsoleEnv>()
           <Csrf token={csrf} />
           <button type="submit" class="danger">Delete content</button>
         </form>
-      </Layout>,
+      </>,
+      { title: content.name, active: 'content', scripts: ['content'] },
     )
   })
   .post('/:id', async (c) => {
@@ -183,14 +188,16 @@ export const contentRoutes = new Hono<ConsoleEnv>()
     const csrf = c.get('session').csrf
     const form = await c.req.parseBody()
     const values: Values = Object.fromEntries(FORM_KEYS.map((k) => [k, text(form, k)]))
-    const again = (errors: FormErrors) =>
-      c.html(
-        <Layout title="Edit content" csrf={csrf} site={site} active="content" scripts={['content']}>
+    const again = (errors: FormErrors) => {
+      c.status(400)
+      return c.render(
+        <>
           <h1>Edit content</h1>
           <ContentForm site={site} csrf={csrf} values={values} errors={errors} action={`/admin/sites/${site.id}/content/${id}`} isNew={false} />
-        </Layout>,
-        400,
+        </>,
+        { title: 'Edit content', active: 'content', scripts: ['content'] },
       )
+    }
     const r = contentPatch.safeParse(inputOf(values))
     if (!r.success) return again(fieldErrorsOf(r.error.issues, CONTENT_FIELDS))
     try {
@@ -210,12 +217,13 @@ export const contentRoutes = new Hono<ConsoleEnv>()
       const content = await getContent(c.env.DB, site.id, c.req.param('id'))
       if (!content) return c.notFound()
       const csrf = c.get('session').csrf
-      return c.html(
-        <Layout title={content.name} csrf={csrf} site={site} active="content" scripts={['content']}>
+      c.status(409)
+      return c.render(
+        <>
           <h1>{content.name}</h1>
           <ContentForm site={site} csrf={csrf} values={valuesOf(content)} action={`/admin/sites/${site.id}/content/${content.id}`} isNew={false} errors={{ fields: {}, message: messageOf(err) }} />
-        </Layout>,
-        409,
+        </>,
+        { title: content.name, active: 'content', scripts: ['content'] },
       )
     }
   })

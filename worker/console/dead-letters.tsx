@@ -7,7 +7,7 @@ import { deadLettersOf } from '../data/dead-letters'
 import { dismissDeadLetter, replayDeadLetter } from '../dead-letters/service'
 import { encodeCursor } from '../lib/cursor'
 import { cursorOf, messageOf } from './forms'
-import { Alert, Csrf, Layout, Notice, when } from './layout'
+import { Alert, Csrf, Notice, when } from './layout'
 import { type ConsoleEnv } from './session'
 
 const NOTICES: Record<string, string> = {
@@ -22,8 +22,8 @@ export const deadLetterRoutes = new Hono<ConsoleEnv>()
     const page = await deadLettersOf(c.env.DB, site.id, { before, limit: 25 })
     const csrf = c.get('session').csrf
     const base = `/admin/sites/${site.id}/dead-letters`
-    return c.html(
-      <Layout title="Messages not written" csrf={csrf} site={site} active="overview">
+    return c.render(
+      <>
         <p><a href={`/admin/sites/${site.id}`}>← Overview</a></p>
         <h1>Messages not written</h1>
         <Notice message={NOTICES[c.req.query('notice') ?? '']} />
@@ -61,7 +61,8 @@ export const deadLetterRoutes = new Hono<ConsoleEnv>()
           </div>
         ))}
         {page.last && <p><a href={`?cursor=${encodeCursor(page.last)}`}>Older messages</a></p>}
-      </Layout>,
+      </>,
+      { title: 'Messages not written', active: 'overview' },
     )
   })
   .post('/:id/replay', async (c) => {

@@ -10,7 +10,7 @@ import { contactRoutes } from './contacts'
 import { contentRoutes } from './content'
 import { deadLetterRoutes } from './dead-letters'
 import { consoleHeaders } from './headers'
-import { Layout } from './layout'
+import { DOCTYPE, Layout, consoleLayout } from './layout'
 import { type ConsoleEnv, requireSession } from './session'
 import { segmentRoutes } from './segments'
 import { overviewRoutes, siteRoutes } from './sites'
@@ -42,10 +42,11 @@ function PreviewFrame() {
 
 export const consoleApp = new Hono<ConsoleEnv>()
   .use('*', consoleHeaders)
+  .use('*', consoleLayout)
   .route('/', authRoutes)
   .use('*', requireSession)
   .use('*', propagateChanges())
-  .get('/preview', (c) => c.html(`<!doctype html>${<PreviewFrame />}`))
+  .get('/preview', (c) => c.html(`${DOCTYPE}${<PreviewFrame />}`))
   .route('/', siteRoutes)
   .use('/sites/:site', loadSite)
   .use('/sites/:site/*', loadSite)
@@ -56,9 +57,12 @@ export const consoleApp = new Hono<ConsoleEnv>()
   .route('/sites/:site/workflows', workflowRoutes)
   .route('/sites/:site/dead-letters', deadLetterRoutes)
 
-/** The console's page for an address that leads nowhere (the app-wide not-found handler calls it). */
+/**
+ * The console's page for an address that leads nowhere. The app-wide not-found handler calls it, outside
+ * the console's renderer, so it draws the Layout itself (as a signed-out page: no token, no site).
+ */
 export function consoleNotFound(): string {
-  return `${(
+  return `${DOCTYPE}${(
     <Layout title="Not found">
       <h1>Not found</h1>
       <p>There is nothing here. <a href="/admin">Back to the console</a></p>

@@ -3,17 +3,35 @@
  * type icons. Everything passes through Hono's JSX, which escapes text, so a value a visitor sent (a URL,
  * a title, a field) is always shown as text.
  */
-import { raw } from 'hono/html'
+import { type Context } from 'hono'
 import { type Child } from 'hono/jsx'
-import { type Site } from '../data/sites'
+import { jsxRenderer } from 'hono/jsx-renderer'
+import { type Site, listSites } from '../data/sites'
+import { type ConsoleEnv } from './session'
 
-export interface LayoutProps {
+export const DOCTYPE = '<!doctype html>'
+
+type Section = 'overview' | 'segments' | 'contacts' | 'content' | 'workflows' | 'sites'
+
+/** What a page says about itself; the frame finds the rest (session, site, sites) in the request. */
+export interface PageProps {
   title: string
+  active?: Section
+  scripts?: string[]
+  /** Offers the header's site picker: on the pages one moves between sites from (lists, overviews). */
+  picker?: boolean
+}
+
+declare module 'hono' {
+  interface ContextRenderer {
+    (content: string | Promise<string>, props: PageProps): Response | Promise<Response>
+  }
+}
+
+export interface LayoutProps extends Omit<PageProps, 'picker'> {
   csrf?: string
   site?: Site
   sites?: Site[]
-  active?: 'overview' | 'segments' | 'contacts' | 'content' | 'workflows' | 'sites'
-  scripts?: string[]
   children?: Child
 }
 
@@ -25,10 +43,9 @@ const SECTIONS = [
   ['workflows', 'Workflows', '/workflows'],
 ] as const
 
+/** The page frame, without its doctype (the renderer and `consoleNotFound` put it in front). */
 export function Layout(p: LayoutProps) {
   return (
-    <>
-    {raw('<!doctype html>')}
     <html lang="en">
       <head>
         <meta charset="utf-8" />
@@ -82,9 +99,38 @@ export function Layout(p: LayoutProps) {
         {(p.scripts ?? []).map((s) => <script src={`/console/${s}.js`} defer />)}
       </body>
     </html>
-    </>
   )
 }
+
+/**
+ * Every site, read from D1 at most once per request: the sites page lists them and the picker offers them.
+ *
+ * @example
+ * const sites = await allSites(c)
+ */
+export function allSites(c: Context<ConsoleEnv>): Promise<Site[]> {
+  let sites = c.get('sites')
+  if (!sites) c.set('sites', (sites = listSites(c.env.DB)))
+  return sites
+}
+
+/**
+ * Puts every console page in the Layout: a handler gives the content and its `PageProps`, and the frame
+ * takes the session's CSRF token, the route's site and, where the picker shows, the sites. Before sign-in
+ * there is no session, so no token and no sign-out form.
+ *
+ * @example
+ * consoleApp.use('*', consoleLayout)
+ * return c.render(<h1>Segments</h1>, { title: 'Segments', active: 'segments', picker: true })
+ */
+export const consoleLayout = jsxRenderer(
+  async ({ children, title, active, scripts, picker }, c: Context<ConsoleEnv>) => (
+    <Layout title={title} csrf={c.get('session')?.csrf} site={c.get('site')} sites={picker ? await allSites(c) : undefined} active={active} scripts={scripts}>
+      {children}
+    </Layout>
+  ),
+  { docType: DOCTYPE },
+)
 
 export function Csrf(p: { token: string }) {
   return <input type="hidden" name="_csrf" value={p.token} />

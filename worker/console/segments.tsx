@@ -1,17 +1,17 @@
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import { z } from 'zod'
 import { FieldCatalog, SYSTEM_FIELDS } from '../conditions/fields'
 import { contactJson } from '../contacts/service'
 import { membersOf } from '../data/members'
 import { type Segment, allSegments, getSegment, listSegments } from '../data/segments'
-import { type Site, listSites } from '../data/sites'
+import { type Site } from '../data/sites'
 import { Refusal } from '../http/errors'
 import { describeIssues, parseBody, readJson } from '../http/validate'
 import { encodeCursor } from '../lib/cursor'
 import { segmentCreate, segmentPatch } from '../segments/schema'
 import { createSegment, previewSegment, removeSegment, summarizer, updateSegment } from '../segments/service'
 import { type FormErrors, cursorOf, errorsOf, fieldErrorsOf, messageOf, text } from './forms'
-import { Alert, Csrf, Field, Layout, Notice, PageData, SegmentType, Table, when } from './layout'
+import { Alert, Csrf, Field, Notice, PageData, SegmentType, Table, when } from './layout'
 import { type ConsoleEnv } from './session'
 
 /** What the condition builder needs to offer: every field with its type, and the other segments. */
@@ -85,11 +85,11 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     const type = c.req.query('type') === 'static' || c.req.query('type') === 'dynamic' ? (c.req.query('type') as 'static' | 'dynamic') : undefined
     const q = (c.req.query('q') ?? '').slice(0, 100)
     const after = cursorOf(c.req.query('cursor'), 2) as [string, string] | undefined
-    const [sites, page, all] = await Promise.all([listSites(c.env.DB), listSegments(c.env.DB, site.id, { type, q: q || undefined, after, limit: 25 }), allSegments(c.env.DB, site.id)])
+    const [page, all] = await Promise.all([listSegments(c.env.DB, site.id, { type, q: q || undefined, after, limit: 25 }), allSegments(c.env.DB, site.id)])
     const summary = summarizer(site, all)
     const params = (extra: Record<string, string>) => new URLSearchParams({ ...(type ? { type } : {}), ...(q ? { q } : {}), ...extra }).toString()
-    return c.html(
-      <Layout title="Segments" csrf={c.get('session').csrf} site={site} sites={sites} active="segments">
+    return c.render(
+      <>
         <h1>Contacts › Segments</h1>
         <p>
           <a class="button" href={`/admin/sites/${site.id}/segments/new`}>Create new segment</a>
@@ -121,7 +121,8 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
             </tr>
           ))}
         </Table>
-      </Layout>,
+      </>,
+      { title: 'Segments', active: 'segments', picker: true },
     )
   })
   .get('/new', async (c) => {
@@ -129,8 +130,8 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     const type = c.req.query('type')
     const csrf = c.get('session').csrf
     if (type !== 'static' && type !== 'dynamic') {
-      return c.html(
-        <Layout title="New segment" csrf={csrf} site={site} active="segments">
+      return c.render(
+        <>
           <h1>Create new segment</h1>
           <div class="grid2">
             <a class="card" href="?type=dynamic" style="text-decoration:none;color:inherit">
@@ -142,15 +143,17 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
               <p>A name and a description; members are added and removed by hand or by workflows.</p>
             </a>
           </div>
-        </Layout>,
+        </>,
+        { title: 'New segment', active: 'segments' },
       )
     }
     const segments = await allSegments(c.env.DB, site.id)
-    return c.html(
-      <Layout title="New segment" csrf={csrf} site={site} active="segments" scripts={type === 'dynamic' ? ['conditions'] : []}>
+    return c.render(
+      <>
         <h1>New {type} segment</h1>
         <SegmentForm site={site} csrf={csrf} segments={segments} action={`/admin/sites/${site.id}/segments`} submit="Create segment" values={{ name: '', description: '', type, conditions: EMPTY_CONDITIONS }} />
-      </Layout>,
+      </>,
+      { title: 'New segment', active: 'segments', scripts: type === 'dynamic' ? ['conditions'] : [] },
     )
   })
   .post('/', async (c) => {
@@ -158,14 +161,16 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     const csrf = c.get('session').csrf
     const { values, parsed, error } = readForm(await c.req.parseBody())
     const segments = await allSegments(c.env.DB, site.id)
-    const again = (errors: FormErrors) =>
-      c.html(
-        <Layout title="New segment" csrf={csrf} site={site} active="segments" scripts={values.type === 'dynamic' ? ['conditions'] : []}>
+    const again = (errors: FormErrors) => {
+      c.status(400)
+      return c.render(
+        <>
           <h1>New {values.type} segment</h1>
           <SegmentForm site={site} csrf={csrf} segments={segments} action={`/admin/sites/${site.id}/segments`} submit="Create segment" values={values} errors={errors} />
-        </Layout>,
-        400,
+        </>,
+        { title: 'New segment', active: 'segments', scripts: values.type === 'dynamic' ? ['conditions'] : [] },
       )
+    }
     if (error) return again({ fields: { conditions: error } })
     const r = segmentCreate.safeParse({ name: values.name, description: values.description, type: values.type, ...(values.type === 'dynamic' ? { conditions: parsed } : {}) })
     if (!r.success) return again(fieldErrorsOf(r.error.issues, ['name', 'description', 'conditions']))
@@ -193,11 +198,11 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     const segment = await getSegment(c.env.DB, site.id, c.req.param('id'))
     if (!segment) return c.notFound()
     const after = cursorOf(c.req.query('cursor'), 1)?.[0] as string | undefined
-    const [members, all, sites] = await Promise.all([membersOf(c.env.DB, site.id, segment.id, { after, limit: 25 }), allSegments(c.env.DB, site.id), listSites(c.env.DB)])
+    const [members, all] = await Promise.all([membersOf(c.env.DB, site.id, segment.id, { after, limit: 25 }), allSegments(c.env.DB, site.id)])
     const summary = summarizer(site, all)(segment.conditions)
     const notice = c.req.query('created') ? 'Segment created.' : c.req.query('saved') ? 'Segment saved.' : undefined
-    return c.html(
-      <Layout title={segment.name} csrf={c.get('session').csrf} site={site} sites={sites} active="segments">
+    return c.render(
+      <>
         <p><a href={`/admin/sites/${site.id}/segments`}>← Segments</a></p>
         <h1>{segment.name}</h1>
         <Notice message={notice} />
@@ -229,7 +234,8 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
             )
           })}
         </Table>
-      </Layout>,
+      </>,
+      { title: segment.name, active: 'segments', picker: true },
     )
   })
   .get('/:id/edit', async (c) => {
@@ -238,11 +244,12 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     if (!segment) return c.notFound()
     const csrf = c.get('session').csrf
     const values: FormValues = { id: segment.id, name: segment.name, description: segment.description, type: segment.type, conditions: JSON.stringify(segment.conditions) }
-    return c.html(
-      <Layout title={`Edit ${segment.name}`} csrf={csrf} site={site} active="segments" scripts={segment.type === 'dynamic' ? ['conditions'] : []}>
+    return c.render(
+      <>
         <h1>Edit {segment.name}</h1>
         <SegmentForm site={site} csrf={csrf} segments={await allSegments(c.env.DB, site.id)} action={`/admin/sites/${site.id}/segments/${segment.id}/edit`} submit="Save segment" values={values} />
-      </Layout>,
+      </>,
+      { title: `Edit ${segment.name}`, active: 'segments', scripts: segment.type === 'dynamic' ? ['conditions'] : [] },
     )
   })
   .post('/:id/edit', async (c) => {
@@ -251,14 +258,16 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     const csrf = c.get('session').csrf
     const { values, parsed, error } = readForm(await c.req.parseBody())
     values.id = id
-    const again = async (errors: FormErrors) =>
-      c.html(
-        <Layout title="Edit segment" csrf={csrf} site={site} active="segments" scripts={values.type === 'dynamic' ? ['conditions'] : []}>
+    const again = async (errors: FormErrors) => {
+      c.status(400)
+      return c.render(
+        <>
           <h1>Edit segment</h1>
           <SegmentForm site={site} csrf={csrf} segments={await allSegments(c.env.DB, site.id)} action={`/admin/sites/${site.id}/segments/${id}/edit`} submit="Save segment" values={values} errors={errors} />
-        </Layout>,
-        400,
+        </>,
+        { title: 'Edit segment', active: 'segments', scripts: values.type === 'dynamic' ? ['conditions'] : [] },
       )
+    }
     if (error) return again({ fields: { conditions: error } })
     const r = segmentPatch.safeParse({ name: values.name, description: values.description, ...(values.type === 'dynamic' ? { conditions: parsed } : {}) })
     if (!r.success) return again(fieldErrorsOf(r.error.issues, ['name', 'description', 'conditions']))
@@ -273,7 +282,7 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     const site = c.get('site')
     const segment = await getSegment(c.env.DB, site.id, c.req.param('id'))
     if (!segment) return c.notFound()
-    return c.html(<DeletePage site={site} csrf={c.get('session').csrf} segment={segment} />)
+    return deletePage(c, segment)
   })
   .post('/:id/delete', async (c) => {
     const site = c.get('site')
@@ -283,25 +292,27 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
       await removeSegment(c.env.DB, site, segment.id, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/segments?deleted=1`, 303)
     } catch (err) {
-      return c.html(<DeletePage site={site} csrf={c.get('session').csrf} segment={segment} error={messageOf(err)} />, 409)
+      c.status(409)
+      return deletePage(c, segment, messageOf(err))
     }
   })
 
-function DeletePage(p: { site: Site; csrf: string; segment: Segment & { members: number }; error?: string }) {
-  return (
-    <Layout title={`Delete ${p.segment.name}`} csrf={p.csrf} site={p.site} active="segments">
-      <h1>Delete {p.segment.name}?</h1>
+function deletePage(c: Context<ConsoleEnv>, segment: Segment & { members: number }, error?: string) {
+  return c.render(
+    <>
+      <h1>Delete {segment.name}?</h1>
       <form method="post" class="card">
-        <Alert message={p.error} />
-        <Csrf token={p.csrf} />
+        <Alert message={error} />
+        <Csrf token={c.get('session').csrf} />
         <p>
-          The segment and its {p.segment.members} memberships will be deleted. Contacts stay. This cannot be undone.
+          The segment and its {segment.members} memberships will be deleted. Contacts stay. This cannot be undone.
         </p>
         <p class="row" style="gap:8px">
           <button type="submit" class="danger shrink">Delete segment</button>
-          <a class="button secondary shrink" href={`/admin/sites/${p.site.id}/segments/${p.segment.id}`}>Cancel</a>
+          <a class="button secondary shrink" href={`/admin/sites/${c.get('site').id}/segments/${segment.id}`}>Cancel</a>
         </p>
       </form>
-    </Layout>
+    </>,
+    { title: `Delete ${segment.name}`, active: 'segments' },
   )
 }

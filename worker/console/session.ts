@@ -8,6 +8,7 @@
 import { type Context, type MiddlewareHandler } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { type AppEnv } from '../app-env'
+import { type Site } from '../data/sites'
 import { fromBase64Url, toBase64Url } from '../lib/base64url'
 
 export const SESSION_COOKIE = 'segue_console'
@@ -19,7 +20,8 @@ export interface Session {
   csrf: string
 }
 
-export type ConsoleEnv = AppEnv & { Variables: AppEnv['Variables'] & { session: Session } }
+/** The app's environment, with the signed-in session and, once a page has read it, the list of sites. */
+export type ConsoleEnv = AppEnv & { Variables: AppEnv['Variables'] & { session: Session; sites?: Promise<Site[]> } }
 
 async function hmacKey(token: string): Promise<CryptoKey> {
   const raw = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`segue-console-session:${token}`))

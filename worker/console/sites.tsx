@@ -1,16 +1,16 @@
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import { z } from 'zod'
 import { allContent } from '../data/content'
 import { countDeadLetters } from '../data/dead-letters'
 import { contentCounts } from '../data/reports'
-import { type RateLimitTier, type Site, listSites } from '../data/sites'
+import { type RateLimitTier, type Site } from '../data/sites'
 import { allWorkflows } from '../data/workflows'
 import { siteCreate, sitePatch } from '../sites/schema'
 import { createSite, rotateIdentitySecret, updateSite } from '../sites/service'
 import { refuse } from '../http/errors'
 import { describeIssues, issuesOf } from '../http/validate'
 import { type FormErrors, errorsOf, fieldErrorsOf, text } from './forms'
-import { Alert, Csrf, Field, Layout, Notice, when } from './layout'
+import { Alert, Csrf, Field, Notice, allSites, when } from './layout'
 import { type ConsoleEnv } from './session'
 
 function Snippet(p: { origin: string; siteKey: string }) {
@@ -149,22 +149,25 @@ function LimitsCard(p: { csrf: string; site: Site; errors?: FormErrors }) {
 
 export const siteRoutes = new Hono<ConsoleEnv>()
   .get('/', async (c) => {
-    const sites = await listSites(c.env.DB)
+    const sites = await allSites(c)
     if (sites.length === 1) return c.redirect(`/admin/sites/${sites[0].id}`, 303)
-    return c.html(<SitesPage sites={sites} csrf={c.get('session').csrf} />)
+    return sitesPage(c)
   })
-  .get('/sites', async (c) => c.html(<SitesPage sites={await listSites(c.env.DB)} csrf={c.get('session').csrf} />))
+  .get('/sites', (c) => sitesPage(c))
   .get('/sites/go', (c) => c.redirect(`/admin/sites/${encodeURIComponent(c.req.query('site') ?? '')}`, 303))
   .post('/sites', async (c) => {
     const form = await c.req.parseBody()
     const r = siteCreate.safeParse({ name: text(form, 'name'), allowedOrigins: lines(text(form, 'allowedOrigins')) })
-    const sites = await listSites(c.env.DB)
-    if (!r.success) return c.html(<SitesPage sites={sites} csrf={c.get('session').csrf} errors={{ message: describeIssues(r.error.issues), fields: {} }} />, 400)
+    if (!r.success) {
+      c.status(400)
+      return sitesPage(c, { message: describeIssues(r.error.issues), fields: {} })
+    }
     try {
       const site = await createSite(c.env.DB, r.data, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}`, 303)
     } catch (err) {
-      return c.html(<SitesPage sites={sites} csrf={c.get('session').csrf} errors={errorsOf(err)} />, 400)
+      c.status(400)
+      return sitesPage(c, errorsOf(err))
     }
   })
 
@@ -173,8 +176,7 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
   .get('/', async (c) => {
     const site = c.get('site')
     const now = Date.now()
-    const [sites, workflows, content, byWorkflow, byContent] = await Promise.all([
-      listSites(c.env.DB),
+    const [workflows, content, byWorkflow, byContent] = await Promise.all([
       allWorkflows(c.env.DB, site.id),
       allContent(c.env.DB, site.id),
       contentCounts(c.env.DB, site.id, 'workflow', now),
@@ -183,8 +185,8 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
     const saved = c.req.query('saved') === '1'
     const notWritten = await countDeadLetters(c.env.DB, site.id)
     const origin = new URL(c.req.url).origin
-    return c.html(
-      <Layout title={`${site.name} overview`} csrf={c.get('session').csrf} site={site} sites={sites} active="overview">
+    return c.render(
+      <>
         <h1>{site.name}</h1>
         <Notice message={saved ? 'Allowed origins saved.' : SAVED[c.req.query('saved') ?? '']} />
         {notWritten > 0 && (
@@ -200,7 +202,8 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
         <OriginsForm csrf={c.get('session').csrf} siteId={site.id} origins={site.allowedOrigins} />
         <IdentityCard csrf={c.get('session').csrf} site={site} />
         <LimitsCard csrf={c.get('session').csrf} site={site} />
-      </Layout>,
+      </>,
+      { title: `${site.name} overview`, active: 'overview', picker: true },
     )
   })
   .post('/limits', async (c) => {
@@ -209,12 +212,13 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
     const r = sitePatch.shape.limits.unwrap().safeParse({ rate: text(form, 'rate'), eventBytes: Number(text(form, 'eventBytes')), contactBytesPerDay: Number(text(form, 'contactBytesPerDay')) })
     if (!r.success) {
       const errors = fieldErrorsOf(r.error.issues, ['rate', 'eventBytes', 'contactBytesPerDay'])
-      return c.html(
-        <Layout title="Limits" csrf={c.get('session').csrf} site={site} active="overview">
+      c.status(400)
+      return c.render(
+        <>
           <h1>Limits</h1>
           <LimitsCard csrf={c.get('session').csrf} site={site} errors={errors} />
-        </Layout>,
-        400,
+        </>,
+        { title: 'Limits', active: 'overview' },
       )
     }
     await updateSite(c.env.DB, site, { limits: r.data }, c.get('changes'))
@@ -228,8 +232,8 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
   })
   .get('/identity-secret', (c) => {
     const site = c.get('site')
-    return c.html(
-      <Layout title="Rotate the identity secret" csrf={c.get('session').csrf} site={site} active="overview">
+    return c.render(
+      <>
         <h1>Rotate the identity secret?</h1>
         <form method="post" class="card">
           <Csrf token={c.get('session').csrf} />
@@ -243,14 +247,15 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
             <a class="button secondary shrink" href={`/admin/sites/${site.id}#identity`}>Cancel</a>
           </p>
         </form>
-      </Layout>,
+      </>,
+      { title: 'Rotate the identity secret', active: 'overview' },
     )
   })
   .post('/identity-secret', async (c) => {
     const site = await rotateIdentitySecret(c.env.DB, c.get('site'), c.get('changes'))
     c.header('cache-control', 'no-store')
-    return c.html(
-      <Layout title="New identity secret" csrf={c.get('session').csrf} site={site} active="overview">
+    return c.render(
+      <>
         <h1>New identity secret</h1>
         <div class="card">
           <Notice message="The secret was rotated. Copy it now: it will not be shown again." />
@@ -261,7 +266,8 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
           <pre>{SIGNING_EXAMPLE}</pre>
           <p><a href={`/admin/sites/${site.id}#identity`}>Back to the overview</a></p>
         </div>
-      </Layout>,
+      </>,
+      { title: 'New identity secret', active: 'overview' },
     )
   })
   .post('/origins', async (c) => {
@@ -275,12 +281,13 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
       return c.redirect(`/admin/sites/${site.id}?saved=1`, 303)
     } catch (err) {
       const errors = errorsOf(err)
-      return c.html(
-        <Layout title="Allowed origins" csrf={c.get('session').csrf} site={site} active="overview">
+      c.status(400)
+      return c.render(
+        <>
           <h1>Allowed origins</h1>
           <OriginsForm csrf={c.get('session').csrf} siteId={site.id} origins={lines(form.allowedOrigins)} error={errors.fields.allowedOrigins ?? errors.message} />
-        </Layout>,
-        400,
+        </>,
+        { title: 'Allowed origins', active: 'overview' },
       )
     }
   })
@@ -307,16 +314,17 @@ function OriginsForm(p: { csrf: string; siteId: string; origins: string[]; error
   )
 }
 
-function SitesPage(p: { sites: Site[]; csrf: string; errors?: FormErrors }) {
-  return (
-    <Layout title="Sites" csrf={p.csrf} sites={p.sites} active="sites">
+async function sitesPage(c: Context<ConsoleEnv>, errors?: FormErrors) {
+  const sites = await allSites(c)
+  return c.render(
+    <>
       <h1>Sites</h1>
       <div class="card">
-        {p.sites.length === 0 ? (
+        {sites.length === 0 ? (
           <p>No sites yet: create the first one below.</p>
         ) : (
           <ul>
-            {p.sites.map((s) => (
+            {sites.map((s) => (
               <li>
                 <a href={`/admin/sites/${s.id}`}>{s.name}</a> <code>{s.key}</code>
               </li>
@@ -326,12 +334,13 @@ function SitesPage(p: { sites: Site[]; csrf: string; errors?: FormErrors }) {
       </div>
       <form method="post" action="/admin/sites" class="card">
         <h2>Create a site</h2>
-        <Alert message={p.errors?.message} />
-        <Csrf token={p.csrf} />
-        <Field name="name" label="Name" required error={p.errors?.fields.name} />
-        <Field name="allowedOrigins" label="Allowed origins (one per line)" textarea error={p.errors?.fields.allowedOrigins} />
+        <Alert message={errors?.message} />
+        <Csrf token={c.get('session').csrf} />
+        <Field name="name" label="Name" required error={errors?.fields.name} />
+        <Field name="allowedOrigins" label="Allowed origins (one per line)" textarea error={errors?.fields.allowedOrigins} />
         <button type="submit">Create site</button>
       </form>
-    </Layout>
+    </>,
+    { title: 'Sites', active: 'sites', picker: true },
   )
 }

@@ -1,8 +1,7 @@
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import { z } from 'zod'
 import { allContent } from '../data/content'
 import { allSegments } from '../data/segments'
-import { type Site, listSites } from '../data/sites'
 import { type Workflow, getWorkflow } from '../data/workflows'
 import { Refusal } from '../http/errors'
 import { describeIssues, readJson } from '../http/validate'
@@ -10,7 +9,7 @@ import { workflowCreate, workflowPatch } from '../workflows/schema'
 import { allWorkflows, createWorkflow, removeWorkflow, setWorkflowStatus, updateWorkflow } from '../workflows/service'
 import { type Trigger } from '../workflows/types'
 import { errorsOf, messageOf } from './forms'
-import { Alert, Csrf, Layout, Notice, PageData, Table } from './layout'
+import { Alert, Csrf, Notice, PageData, Table } from './layout'
 import { builderData } from './segments'
 import { type ConsoleEnv } from './session'
 
@@ -38,8 +37,9 @@ const BLANK = {
   nodes: { n1: { type: 'showContent', content: '' } },
 }
 
-async function builder(env: Env, site: Site, csrf: string, workflow?: Workflow) {
-  const [segments, content] = await Promise.all([allSegments(env.DB, site.id), allContent(env.DB, site.id)])
+async function builder(c: Context<ConsoleEnv>, workflow?: Workflow) {
+  const site = c.get('site')
+  const [segments, content] = await Promise.all([allSegments(c.env.DB, site.id), allContent(c.env.DB, site.id)])
   const data = {
     ...builderData(site, segments),
     content: content.map((x) => ({ id: x.id, name: x.name })),
@@ -47,8 +47,8 @@ async function builder(env: Env, site: Site, csrf: string, workflow?: Workflow) 
     saveUrl: `/admin/sites/${site.id}/workflows/save`,
     listUrl: `/admin/sites/${site.id}/workflows`,
   }
-  return (
-    <Layout title={workflow ? workflow.name : 'New workflow'} csrf={csrf} site={site} active="workflows" scripts={['workflow']}>
+  return c.render(
+    <>
       <p><a href={`/admin/sites/${site.id}/workflows`}>← Workflows</a></p>
       <h1>{workflow ? `Workflow: ${workflow.name}` : 'New workflow'}</h1>
       <div class="alert" role="alert" id="workflow-error" hidden />
@@ -57,19 +57,20 @@ async function builder(env: Env, site: Site, csrf: string, workflow?: Workflow) 
         <noscript>The workflow builder needs JavaScript.</noscript>
       </form>
       <PageData id="workflow-data" data={data} />
-    </Layout>
+    </>,
+    { title: workflow ? workflow.name : 'New workflow', active: 'workflows', scripts: ['workflow'] },
   )
 }
 
 export const workflowRoutes = new Hono<ConsoleEnv>()
   .get('/', async (c) => {
     const site = c.get('site')
-    const [sites, workflows, segments] = await Promise.all([listSites(c.env.DB), allWorkflows(c.env.DB, site.id), allSegments(c.env.DB, site.id)])
+    const [workflows, segments] = await Promise.all([allWorkflows(c.env.DB, site.id), allSegments(c.env.DB, site.id)])
     const names = new Map(segments.map((s) => [s.id, s.name]))
     const csrf = c.get('session').csrf
     const notice = c.req.query('saved') ? 'Workflow saved.' : c.req.query('deleted') ? 'Workflow deleted.' : undefined
-    return c.html(
-      <Layout title="Workflows" csrf={csrf} site={site} sites={sites} active="workflows">
+    return c.render(
+      <>
         <h1>Workflows</h1>
         <Notice message={notice} />
         <Alert message={c.req.query('error')} />
@@ -89,10 +90,11 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
             </tr>
           ))}
         </Table>
-      </Layout>,
+      </>,
+      { title: 'Workflows', active: 'workflows', picker: true },
     )
   })
-  .get('/new', async (c) => c.html(await builder(c.env, c.get('site'), c.get('session').csrf)))
+  .get('/new', (c) => builder(c))
   .post('/save', async (c) => {
     const site = c.get('site')
     // The API's door for JSON: malformed text, NUL and lone surrogates are refused as there.
@@ -125,7 +127,7 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
     const site = c.get('site')
     const workflow = await getWorkflow(c.env.DB, site.id, c.req.param('id'))
     if (!workflow) return c.notFound()
-    return c.html(await builder(c.env, site, c.get('session').csrf, workflow))
+    return builder(c, workflow)
   })
   .post('/:id/:status{activate|pause}', async (c) => {
     const site = c.get('site')
