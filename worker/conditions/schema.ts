@@ -7,7 +7,8 @@ import { parseDuration } from './durations'
 import { type FieldCatalog, type FieldType, FIELD_KEY, OPS_BY_TYPE } from './fields'
 import { prepare, type PreparedNode } from './prepare'
 import {
-  ACTIVITY_TYPES, type Condition, DATE_MEASURE_OPS, FIELD_OPS, type FieldOp, MEASURE_OPS, groupChildren, isGroup,
+  ACTIVITY_TYPES, AMOUNT_MEASURES, type Condition, DATE_MEASURE_OPS, FIELD_OPS, type FieldOp, MEASURE_OPS, MEASURES,
+  SEGMENT_OPS, groupChildren, isDurationOp, isGroup,
 } from './types'
 
 export const MAX_DEPTH = 8
@@ -20,7 +21,8 @@ const duration = z.string().refine((s) => parseDuration(s) !== undefined, {
   message: 'must be a duration such as 30d, 12h, 15m or 2w',
 })
 
-const operandFor = (op: string) => {
+const operandFor = (op: FieldOp) => {
+  if (isDurationOp(op)) return duration
   switch (op) {
     case 'exists':
     case 'notExists':
@@ -30,9 +32,6 @@ const operandFor = (op: string) => {
     case 'in':
     case 'notIn':
       return z.array(scalar).min(1, `${op} needs at least one value`).max(MAX_LIST)
-    case 'withinLast':
-    case 'olderThan':
-      return duration
     default:
       return scalar
   }
@@ -66,7 +65,7 @@ const dateMeasure = z
   .superRefine((m, ctx) => {
     const date = z.string().refine((s) => parseInstant(s) !== undefined, { message: 'must be a date (YYYY-MM-DD) or an ISO date-time' })
     const schema = m.op === 'between' ? z.tuple([date, date], { error: 'between needs two dates: [from, to]' })
-      : m.op === 'withinLast' || m.op === 'olderThan' ? duration : date
+      : isDurationOp(m.op) ? duration : date
     const r = schema.safeParse(m.value)
     if (!r.success) ctx.addIssue({ code: 'custom', path: ['value'], message: r.error.issues[0]?.message ?? 'invalid value' })
   })
@@ -84,12 +83,12 @@ const activityClause = z
     last: dateMeasure.optional(),
   })
   .superRefine((a, ctx) => {
-    const measures = (['count', 'sum', 'avg', 'first', 'last'] as const).filter((m) => a[m] !== undefined)
+    const measures = MEASURES.filter((m) => a[m] !== undefined)
     if (measures.length > 1) ctx.addIssue({ code: 'custom', message: `use one of count, sum, avg, first or last, not ${measures.join(' and ')}` })
-    if ((a.sum || a.avg) && a.activity !== 'purchase') ctx.addIssue({ code: 'custom', message: 'sum and avg apply to purchase amounts only' })
+    if (AMOUNT_MEASURES.some((m) => a[m]) && a.activity !== 'purchase') ctx.addIssue({ code: 'custom', message: 'sum and avg apply to purchase amounts only' })
   })
 
-const segmentClause = z.strictObject({ segment: z.string().min(1).max(64), op: z.enum(['in', 'notIn'], { error: 'must be in or notIn' }) })
+const segmentClause = z.strictObject({ segment: z.string().min(1).max(64), op: z.enum(SEGMENT_OPS, { error: 'must be in or notIn' }) })
 
 const groupSchemas = {
   all: z.lazy(() => z.strictObject({ all: z.array(condition) })),

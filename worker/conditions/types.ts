@@ -16,14 +16,44 @@ export const FIELD_OPS = [
 ] as const
 export type FieldOp = (typeof FIELD_OPS)[number]
 
-export const MEASURE_OPS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'between'] as const
+/** Operators whose operand is a duration (`30d`, `12h`), counted back from now. */
+export const DURATION_OPS = ['withinLast', 'olderThan'] as const satisfies readonly FieldOp[]
+export type DurationOp = (typeof DURATION_OPS)[number]
+
+export function isDurationOp(op: FieldOp): op is DurationOp {
+  return (DURATION_OPS as readonly FieldOp[]).includes(op)
+}
+
+// The operator lists of measures go the most useful first: the console offers them in this order.
+export const MEASURE_OPS = ['gte', 'gt', 'eq', 'ne', 'lte', 'lt', 'between'] as const satisfies readonly FieldOp[]
 export type MeasureOp = (typeof MEASURE_OPS)[number]
 
-export const DATE_MEASURE_OPS = ['before', 'after', 'between', 'withinLast', 'olderThan'] as const
+export const DATE_MEASURE_OPS = ['withinLast', 'olderThan', 'before', 'after', 'between'] as const satisfies readonly FieldOp[]
 export type DateMeasureOp = (typeof DATE_MEASURE_OPS)[number]
 
 export const ACTIVITY_TYPES = ['page_visit', 'purchase', 'identify', 'custom', 'content'] as const
 export type ActivityType = (typeof ACTIVITY_TYPES)[number]
+
+/** What an activity clause can measure, one at most; without a measure it means "did it at least once". */
+export const MEASURES = ['count', 'sum', 'avg', 'first', 'last'] as const satisfies ReadonlyArray<keyof ActivityClause>
+export type MeasureName = (typeof MEASURES)[number]
+
+/** The measures of purchase amounts: no other activity has one. */
+export const AMOUNT_MEASURES = ['sum', 'avg'] as const satisfies readonly MeasureName[]
+
+/** The measures that are times (a `DateMeasure`); the others are numbers (a `Measure`). */
+export const DATE_MEASURES = ['first', 'last'] as const satisfies readonly MeasureName[]
+export type DateMeasureName = (typeof DATE_MEASURES)[number]
+
+export function isDateMeasure(m: MeasureName): m is DateMeasureName {
+  return (DATE_MEASURES as readonly MeasureName[]).includes(m)
+}
+
+export const SEGMENT_OPS = ['in', 'notIn'] as const
+export type SegmentOp = (typeof SEGMENT_OPS)[number]
+
+export const GROUP_KINDS = ['all', 'any', 'none'] as const
+export type GroupKind = (typeof GROUP_KINDS)[number]
 
 export type Scalar = string | number | boolean
 
@@ -73,7 +103,7 @@ export interface ActivityClause {
 /** `{ segment, op }`: membership of another segment. */
 export interface SegmentClause {
   segment: string
-  op: 'in' | 'notIn'
+  op: SegmentOp
 }
 
 export type Clause = FieldClause | ActivityClause | SegmentClause
@@ -96,7 +126,7 @@ export function isSegmentClause(c: Condition): c is SegmentClause {
   return 'segment' in c
 }
 
-export function groupKind(g: Group): 'all' | 'any' | 'none' {
+export function groupKind(g: Group): GroupKind {
   return 'all' in g ? 'all' : 'any' in g ? 'any' : 'none'
 }
 

@@ -2,10 +2,15 @@
  * The condition builder of dynamic segments: edits the tree in a hidden input as the marketer changes
  * the controls, and shows, as they type, how many contacts it holds and what it says in words.
  */
+import {
+  ACTIVITY_TYPES, type ActivityClause, type ActivityType, AMOUNT_MEASURES, type Clause, type Condition, DATE_MEASURE_OPS,
+  type EventPredicate, type FieldClause, type FieldOp, GROUP_KINDS, type Group, type GroupKind, MEASURES,
+  MEASURE_OPS, type MeasureName, SEGMENT_OPS, type SegmentClause, type SegmentOp, groupChildren, groupKind,
+  isActivityClause, isDateMeasure, isDurationOp, isFieldClause, isGroup,
+} from '../../conditions/types'
+import type { EventProp } from '../../conditions/prepare'
 import { debounce, h, labelled, options, pageData, postJson } from './dom'
 import { type FieldType, OPS_BY_TYPE, OP_LABELS, typed } from './ops'
-
-type Json = Record<string, any>
 
 interface BuilderData {
   fields: Array<{ key: string; label: string; type: FieldType }>
@@ -14,29 +19,61 @@ interface BuilderData {
   self: string | null
 }
 
+/** What a test reads: its operator and the operand the inputs edit. */
+type Operand = Pick<FieldClause, 'op' | 'value'>
+
+/** The preview endpoint's answer, or its error. */
+interface Preview {
+  count: number
+  summary: string
+  error?: { message: string }
+}
+
 const data = pageData<BuilderData>('builder-data')
 const hidden = document.getElementById('conditions') as HTMLInputElement
 const root = document.getElementById('condition-builder')!
 const live = document.getElementById('live')!
-let tree: Json = parse(hidden.value)
+let tree: Group = parse(hidden.value)
 
-function parse(text: string): Json {
+function parse(text: string): Group {
   try {
     const t = JSON.parse(text)
-    if (t && typeof t === 'object' && ('all' in t || 'any' in t || 'none' in t)) return t
+    if (t && typeof t === 'object' && isGroup(t)) return t
   } catch {
     // start from an empty group
   }
   return { all: [] }
 }
 
-const kindOf = (g: Json) => ('all' in g ? 'all' : 'any' in g ? 'any' : 'none')
-const isGroup = (n: Json) => 'all' in n || 'any' in n || 'none' in n
 const fieldType = (key: string): FieldType => data.fields.find((f) => f.key === key)?.type ?? 'string'
-const DURATION_OPS = ['withinLast', 'olderThan']
-const MEASURES: Array<[string, string]> = [['', 'at least once'], ['count', 'a number of times'], ['sum', 'spending in total'], ['avg', 'spending on average'], ['first', 'for the first time'], ['last', 'for the last time']]
-const ACTIVITIES: Array<[string, string]> = [['page_visit', 'Visited a page'], ['purchase', 'Made a purchase'], ['identify', 'Identified'], ['custom', 'Did a custom event'], ['content', 'Saw content']]
-const WHERE: Array<[string, string]> = [['', 'any'], ['url', 'URL'], ['title', 'title'], ['referrer', 'referrer'], ['currency', 'currency'], ['amount', 'amount'], ['contentId', 'content id'], ['orderId', 'order id']]
+
+const ACTIVITY_LABELS: Record<ActivityType, string> = {
+  page_visit: 'Visited a page', purchase: 'Made a purchase', identify: 'Identified', custom: 'Did a custom event', content: 'Saw content',
+}
+const MEASURE_LABELS: Record<MeasureName, string> = {
+  count: 'a number of times', sum: 'spending in total', avg: 'spending on average', first: 'for the first time', last: 'for the last time',
+}
+const SEGMENT_OP_LABELS: Record<SegmentOp, string> = { in: 'is in', notIn: 'is not in' }
+/**
+ * The event properties a `where` offers, in the order shown; the event name has its own input, and custom
+ * `props.*` are left to the API.
+ */
+const WHERE_LABELS: Record<Exclude<EventProp, 'name' | `props.${string}`>, string> = {
+  url: 'URL', title: 'title', referrer: 'referrer', currency: 'currency', amount: 'amount', contentId: 'content id', orderId: 'order id',
+}
+type WhereProp = keyof typeof WHERE_LABELS
+
+/** A list of the engine's values as choices, each in words. */
+const choices = <T extends string>(values: readonly T[], labels: Record<T, string>) => values.map((v) => [v, labels[v]] as const)
+const opChoices = <T extends FieldOp>(ops: readonly T[]) => choices(ops, OP_LABELS)
+
+/** Replaces a group's kind in place, keeping its children. */
+function setKind(g: Group, kind: GroupKind) {
+  const children = groupChildren(g)
+  const byKind = g as Partial<Record<GroupKind, Condition[]>>
+  delete byKind[groupKind(g)]
+  byKind[kind] = children
+}
 
 function changed(rerender: boolean) {
   hidden.value = JSON.stringify(tree)
@@ -47,7 +84,7 @@ function changed(rerender: boolean) {
 const refreshPreview = debounce(async () => {
   live.textContent = 'Counting members…'
   try {
-    const { ok, data: answer } = await postJson<Json>(data.previewUrl, { conditions: tree, segment: data.self ?? undefined })
+    const { ok, data: answer } = await postJson<Preview>(data.previewUrl, { conditions: tree, segment: data.self ?? undefined })
     live.textContent = ok ? `${answer.count} ${answer.count === 1 ? 'contact' : 'contacts'}: ${answer.summary}` : `These conditions cannot be saved yet: ${answer.error?.message ?? 'unknown problem'}`
   } catch {
     live.textContent = 'The member count could not be loaded.'
@@ -60,18 +97,14 @@ function render() {
   if (focused) document.getElementById(focused)?.focus()
 }
 
-function group(g: Json, id: string, depth: number, remove: (() => void) | null): HTMLElement {
-  const kind = kindOf(g)
-  const children: Json[] = g[kind]
-  const select = options(h('select'), [['all', 'all'], ['any', 'any'], ['none', 'none']], kind)
-  select.addEventListener('change', () => {
-    const list = g[kind]
-    delete g[kind]
-    g[select.value] = list
+function group(g: Group, id: string, depth: number, remove: (() => void) | null): HTMLElement {
+  const children = groupChildren(g)
+  const kind = select(`${id}-kind`, `Contacts must meet ${depth ? 'this group: ' : ''}`, GROUP_KINDS.map((k) => [k, k] as const), groupKind(g), (v) => {
+    setKind(g, v)
     changed(true)
   })
   const box = h('div', { class: 'group', role: 'group', 'aria-label': depth === 0 ? 'Conditions' : 'Group of conditions' })
-  box.append(h('div', { class: 'row' }, labelled(`${id}-kind`, `Contacts must meet ${depth ? 'this group: ' : ''}`, select), h('span', { class: 'hint shrink', text: 'of these:' })))
+  box.append(h('div', { class: 'row' }, kind, h('span', { class: 'hint shrink', text: 'of these:' })))
   children.forEach((child, i) => {
     const drop = () => {
       children.splice(i, 1)
@@ -79,7 +112,7 @@ function group(g: Json, id: string, depth: number, remove: (() => void) | null):
     }
     box.append(isGroup(child) ? group(child, `${id}-${i}`, depth + 1, drop) : clause(child, `${id}-${i}`, drop))
   })
-  const add = (label: string, make: () => Json) => {
+  const add = (label: string, make: () => Condition) => {
     const b = h('button', { type: 'button', class: 'secondary', id: `${id}-add-${label.split(' ')[0].toLowerCase()}`, text: `+ ${label}` })
     b.addEventListener('click', () => {
       children.push(make())
@@ -111,47 +144,49 @@ function input(id: string, label: string, value: unknown, type: string, onInput:
   return labelled(id, label, el)
 }
 
-function select(id: string, label: string, items: ReadonlyArray<readonly [string, string]>, value: string, onChange: (v: string) => void): HTMLElement {
+/** A labelled select over `items`; the value it reports is always one of theirs. */
+function select<T extends string>(id: string, label: string, items: ReadonlyArray<readonly [T, string]>, value: string, onChange: (v: T) => void): HTMLElement {
   const el = options(h('select'), items, value)
-  el.addEventListener('change', () => onChange(el.value))
+  el.addEventListener('change', () => onChange(el.value as T))
   return labelled(id, label, el)
 }
 
-function clause(c: Json, id: string, remove: () => void): HTMLElement {
+function clause(c: Clause, id: string, remove: () => void): HTMLElement {
   const row = h('div', { class: 'clause', role: 'group', 'aria-label': 'Condition' })
-  if ('field' in c) fieldClause(c, id, row)
-  else if ('activity' in c) activityClause(c, id, row)
+  if (isFieldClause(c)) fieldClause(c, id, row)
+  else if (isActivityClause(c)) activityClause(c, id, row)
   else segmentClause(c, id, row)
   row.append(removeButton(`${id}-remove`, 'Remove', remove))
   return row
 }
 
-function valueInputs(c: Json, id: string, row: HTMLElement, type: FieldType | 'text', key = 'value') {
+/** The inputs for the operand of a test (a field clause, a `where`, a measure), fitted to its operator. */
+function valueInputs(c: Operand, id: string, row: HTMLElement, type: FieldType) {
   const op = c.op
   const inputType = type === 'number' ? 'number' : type === 'date' || type === 'timestamp' ? 'date' : 'text'
-  if (op === 'exists' || op === 'notExists') delete c[key]
+  if (op === 'exists' || op === 'notExists') delete c.value
   else if (op === 'between') {
-    const pair = Array.isArray(c[key]) ? c[key] : ['', '']
-    c[key] = pair
+    const pair = Array.isArray(c.value) ? c.value : ['', '']
+    c.value = pair
     row.append(input(`${id}-from`, 'From', pair[0], inputType, (v) => ((pair[0] = typed(type, v)), changed(false))))
     row.append(input(`${id}-to`, 'To', pair[1], inputType, (v) => ((pair[1] = typed(type, v)), changed(false))))
   } else if (op === 'in' || op === 'notIn') {
-    const list = Array.isArray(c[key]) ? c[key] : []
-    c[key] = list
-    row.append(input(`${id}-list`, 'Values (comma separated)', list.join(', '), 'text', (v) => ((c[key] = v.split(',').map((x) => typed(type, x.trim())).filter((x) => x !== '' && x !== undefined)), changed(false))))
-  } else if (DURATION_OPS.includes(op)) {
-    row.append(input(`${id}-duration`, 'Duration (e.g. 30d, 12h)', typeof c[key] === 'string' ? c[key] : '30d', 'text', (v) => ((c[key] = v.trim()), changed(false))))
-    if (typeof c[key] !== 'string') c[key] = '30d'
+    const list = Array.isArray(c.value) ? c.value : []
+    c.value = list
+    row.append(input(`${id}-list`, 'Values (comma separated)', list.join(', '), 'text', (v) => ((c.value = v.split(',').map((x) => typed(type, x.trim())).filter((x) => x !== '' && x !== undefined)), changed(false))))
+  } else if (isDurationOp(op)) {
+    row.append(input(`${id}-duration`, 'Duration (e.g. 30d, 12h)', typeof c.value === 'string' ? c.value : '30d', 'text', (v) => ((c.value = v.trim()), changed(false))))
+    if (typeof c.value !== 'string') c.value = '30d'
   } else if (type === 'boolean') {
-    if (typeof c[key] !== 'boolean') c[key] = true
-    row.append(select(`${id}-bool`, 'Value', [['true', 'true'], ['false', 'false']], String(c[key]), (v) => ((c[key] = v === 'true'), changed(false))))
+    if (typeof c.value !== 'boolean') c.value = true
+    row.append(select(`${id}-bool`, 'Value', [['true', 'true'], ['false', 'false']], String(c.value), (v) => ((c.value = v === 'true'), changed(false))))
   } else {
-    if (Array.isArray(c[key])) c[key] = ''
-    row.append(input(`${id}-value`, 'Value', c[key], inputType, (v) => ((c[key] = typed(type, v)), changed(false))))
+    if (Array.isArray(c.value)) c.value = ''
+    row.append(input(`${id}-value`, 'Value', c.value, inputType, (v) => ((c.value = typed(type, v)), changed(false))))
   }
 }
 
-function fieldClause(c: Json, id: string, row: HTMLElement) {
+function fieldClause(c: FieldClause, id: string, row: HTMLElement) {
   const type = fieldType(c.field)
   const ops = OPS_BY_TYPE[type]
   if (!ops.includes(c.op)) c.op = ops[0]
@@ -160,20 +195,17 @@ function fieldClause(c: Json, id: string, row: HTMLElement) {
     delete c.value
     changed(true)
   }))
-  row.append(select(`${id}-op`, 'Test', ops.map((o) => [o, OP_LABELS[o]] as const), c.op, (v) => {
+  row.append(select(`${id}-op`, 'Test', opChoices(ops), c.op, (v) => {
     c.op = v
     changed(true)
   }))
   valueInputs(c, id, row, type)
 }
 
-function activityClause(c: Json, id: string, row: HTMLElement) {
-  row.append(select(`${id}-activity`, 'Activity', ACTIVITIES, c.activity, (v) => {
+function activityClause(c: ActivityClause, id: string, row: HTMLElement) {
+  row.append(select(`${id}-activity`, 'Activity', choices(ACTIVITY_TYPES, ACTIVITY_LABELS), c.activity, (v) => {
     c.activity = v
-    if (v !== 'purchase') {
-      delete c.sum
-      delete c.avg
-    }
+    if (v !== 'purchase') for (const m of AMOUNT_MEASURES) delete c[m]
     changed(true)
   }))
   if (c.activity === 'custom' || c.activity === 'content') {
@@ -184,31 +216,34 @@ function activityClause(c: Json, id: string, row: HTMLElement) {
     }))
   }
   const where = Array.isArray(c.where) ? c.where[0] : c.where
-  row.append(select(`${id}-where`, 'Where', WHERE, where?.field ?? '', (v) => {
+  const whereChoices = [['', 'any'] as const, ...Object.entries(WHERE_LABELS) as Array<[WhereProp, string]>]
+  row.append(select(`${id}-where`, 'Where', whereChoices, where?.field ?? '', (v) => {
     if (!v) delete c.where
     else c.where = { field: v, op: v === 'amount' ? 'gte' : 'contains', value: v === 'amount' ? 0 : '' }
     changed(true)
   }))
   if (where) {
     const type: FieldType = where.field === 'amount' ? 'number' : 'string'
-    const sub = c.where = { ...where }
-    row.append(select(`${id}-where-op`, 'Test', OPS_BY_TYPE[type].map((o) => [o, OP_LABELS[o]] as const), sub.op, (v) => ((sub.op = v), changed(true))))
+    const sub: EventPredicate = c.where = { ...where }
+    row.append(select(`${id}-where-op`, 'Test', opChoices(OPS_BY_TYPE[type]), sub.op, (v) => ((sub.op = v), changed(true))))
     valueInputs(sub, `${id}-where`, row, type)
   }
-  const measure = (['count', 'sum', 'avg', 'first', 'last'] as const).find((m) => c[m]) ?? ''
-  const measures = c.activity === 'purchase' ? MEASURES : MEASURES.filter(([m]) => m !== 'sum' && m !== 'avg')
-  row.append(select(`${id}-measure`, 'How', measures, measure, (v) => {
-    for (const m of ['count', 'sum', 'avg', 'first', 'last']) delete c[m]
-    if (v === 'first' || v === 'last') c[v] = { op: 'withinLast', value: '30d' }
+  const measure = MEASURES.find((m) => c[m]) ?? ''
+  const measures = c.activity === 'purchase' ? MEASURES : MEASURES.filter((m) => !(AMOUNT_MEASURES as readonly MeasureName[]).includes(m))
+  row.append(select(`${id}-measure`, 'How', [['', 'at least once'], ...choices(measures, MEASURE_LABELS)], measure, (v) => {
+    for (const m of MEASURES) delete c[m]
+    if (v && isDateMeasure(v)) c[v] = { op: 'withinLast', value: '30d' }
     else if (v) c[v] = { op: 'gte', value: v === 'count' ? 3 : 100 }
     changed(true)
   }))
-  if (measure) {
-    const spec = c[measure]
-    const isDate = measure === 'first' || measure === 'last'
-    const ops = isDate ? ['withinLast', 'olderThan', 'before', 'after', 'between'] : ['gte', 'gt', 'eq', 'ne', 'lte', 'lt', 'between']
-    row.append(select(`${id}-measure-op`, 'Test', ops.map((o) => [o, OP_LABELS[o]] as const), spec.op, (v) => ((spec.op = v), changed(true))))
-    valueInputs(spec, `${id}-measure`, row, isDate ? 'date' : 'number')
+  if (measure && isDateMeasure(measure)) {
+    const spec = c[measure]!
+    row.append(select(`${id}-measure-op`, 'Test', opChoices(DATE_MEASURE_OPS), spec.op, (v) => ((spec.op = v), changed(true))))
+    valueInputs(spec, `${id}-measure`, row, 'date')
+  } else if (measure) {
+    const spec = c[measure]!
+    row.append(select(`${id}-measure-op`, 'Test', opChoices(MEASURE_OPS), spec.op, (v) => ((spec.op = v), changed(true))))
+    valueInputs(spec, `${id}-measure`, row, 'number')
   }
   row.append(input(`${id}-within`, 'In the last (e.g. 30d; empty: ever)', c.within ?? '', 'text', (v) => {
     if (v.trim()) c.within = v.trim()
@@ -217,9 +252,9 @@ function activityClause(c: Json, id: string, row: HTMLElement) {
   }))
 }
 
-function segmentClause(c: Json, id: string, row: HTMLElement) {
+function segmentClause(c: SegmentClause, id: string, row: HTMLElement) {
   row.append(select(`${id}-segment`, 'Segment', data.segments.map((s) => [s.id, s.name] as const), c.segment, (v) => ((c.segment = v), changed(false))))
-  row.append(select(`${id}-membership`, 'Membership', [['in', 'is in'], ['notIn', 'is not in']], c.op, (v) => ((c.op = v), changed(false))))
+  row.append(select(`${id}-membership`, 'Membership', choices(SEGMENT_OPS, SEGMENT_OP_LABELS), c.op, (v) => ((c.op = v), changed(false))))
 }
 
 render()
