@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Condition } from '../worker/conditions/types'
 import { DEFAULT_LIMITS, saveSite } from '../worker/data/sites'
-import { newIdentitySecret } from '../worker/edge/identity'
+import { newIdentitySecret } from '../worker/visits/identity'
 import { refreshStatements } from '../worker/segments/membership'
 import { localStores } from './miniflare'
 

@@ -3,9 +3,9 @@
  * segments re-evaluated, workflows run) in Node, with tinybench, across site sizes.
  */
 import { Bench } from 'tinybench'
-import { type SiteConfig, compileSite } from '../worker/edge/compile'
-import { decide } from '../worker/edge/decide'
-import { type Snapshot, emptySnapshot } from '../worker/edge/snapshot'
+import { type SiteConfig, compileSite } from '../worker/visits/compile'
+import { decide } from '../worker/visits/decide'
+import { type Snapshot, emptySnapshot } from '../worker/visits/snapshot'
 import { CONTENT, pageUrl, segments, workflows } from './site.mjs'
 
 export interface DecisionRow {
@@ -25,7 +25,7 @@ function config(nSegments: number, nWorkflows: number): SiteConfig {
   return {
     version: 1,
     site: { id: 'bench', key: 'pk_bench', allowedOrigins: [], browserFields: [], fields: [], identitySecret: 'idsec_bench', trustUnsignedIdentify: false },
-    segments: segments(nSegments),
+    segments: segments(nSegments) as SiteConfig['segments'],
     workflows: workflows(nWorkflows, nSegments).map((w) => ({ id: w.id, graph: { start: w.start, entry: w.entry, nodes: w.nodes } })) as SiteConfig['workflows'],
     content: Object.fromEntries(CONTENT.map((c) => [c.id, c])) as SiteConfig['content'],
   }

@@ -1,5 +1,5 @@
 import { type Site } from './data/sites'
-import { type Changes } from './edge/changes'
+import { type Changes } from './background/changes'
 
 /**
  * Hono's environment for Segue's routers: the Worker bindings, the site a scoped route works on, and

@@ -3,7 +3,7 @@ import { adminApi } from './api'
 import { consoleApp, consoleNotFound } from './console'
 import { type AppEnv } from './app-env'
 import { demoRoutes } from './demo/page'
-import { eventsRoutes } from './edge/events-route'
+import { eventsRoutes } from './visits/events-route'
 import { refuse, onError } from './http/errors'
 
 /** The Worker's HTTP side: the browser's /v1/events, the /demo page, the admin API and the console. */

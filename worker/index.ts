@@ -1,7 +1,7 @@
 import { app } from './app'
-import { DEAD_LETTER_QUEUE, consume, keepDeadLetters } from './edge/consumer'
-import { runScheduled } from './edge/cron'
-import { type QueueMessage } from './edge/messages'
+import { DEAD_LETTER_QUEUE, consume, keepDeadLetters } from './background/consumer'
+import { runScheduled } from './background/cron'
+import { type QueueMessage } from './background/messages'
 import { refuseUnsafeSecrets } from './http/secrets'
 
 export default {

@@ -7,7 +7,7 @@ declare namespace Cloudflare {
 	interface Env {
 		KV: KVNamespace;
 		DB: D1Database;
-		EVENTS: Queue;
+		EVENTS: Queue<import("./background/messages").QueueMessage>;
 		RATE_VISITOR_STRICT: RateLimit;
 		RATE_VISITOR: RateLimit;
 		RATE_VISITOR_RELAXED: RateLimit;

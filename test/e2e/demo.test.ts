@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs'
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
-import { openBrowserId } from '../../worker/edge/browser-id'
+import { openBrowserId } from '../../worker/visits/browser-id'
 
 const e2e = inject('e2e')
 const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']

@@ -4,7 +4,7 @@
  */
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { type SiteConfig } from '../../worker/edge/compile'
+import { type SiteConfig } from '../../worker/visits/compile'
 import { Edge } from './edge-harness'
 
 const edge = new Edge()

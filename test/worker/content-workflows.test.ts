@@ -151,7 +151,7 @@ describe('the scheduled pass', () => {
     await edge.admin('POST', '/sites/timed/contacts/old-visitor/events', { events: [{ id: 'v-old', type: 'page_visit', url: `${ORIGIN}/`, at: new Date(Date.now() - 6.9 * 86_400_000).toISOString() }] })
     expect((await edge.admin('GET', '/sites/timed/segments/seg_recent')).body.members).toBe(1)
     edge.queue.splice(0)
-    const { runScheduled } = await import('../../worker/edge/cron')
+    const { runScheduled } = await import('../../worker/background/cron')
     const later = Date.now() + 86_400_000
     const { moved } = await runScheduled(edge.env, later)
     expect(moved).toBe(1)

@@ -5,9 +5,9 @@
 import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { app } from '../../worker/app'
-import { openBrowserId } from '../../worker/edge/browser-id'
-import { consume } from '../../worker/edge/consumer'
-import { type QueueMessage } from '../../worker/edge/messages'
+import { openBrowserId } from '../../worker/visits/browser-id'
+import { consume } from '../../worker/background/consumer'
+import { type QueueMessage } from '../../worker/background/messages'
 import { ADMIN_TOKEN } from './fixtures'
 import demo from '../../scripts/demo-data.json'
 

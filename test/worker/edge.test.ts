@@ -3,7 +3,7 @@
  */
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { signIdentity } from '../../worker/edge/identity'
+import { signIdentity } from '../../worker/visits/identity'
 import { Edge, ORIGIN, countingDb, eid, pageVisit, staleKv } from './edge-harness'
 
 const edge = new Edge()

@@ -153,7 +153,7 @@ describe('rate limits', () => {
   })
 
   it('count the addresses of one IPv6 network (/64) as one visitor', async () => {
-    const { clientOf } = await import('../../worker/edge/events-route')
+    const { clientOf } = await import('../../worker/visits/events-route')
     expect(clientOf('2001:db8:1:2:aaaa::1')).toBe(clientOf('2001:0db8:0001:0002:bbbb:cccc:dddd:eeee'))
     expect(clientOf('2001:db8:1:2::1')).not.toBe(clientOf('2001:db8:1:3::1'))
     expect(clientOf('203.0.113.7')).toBe('203.0.113.7')

@@ -5,7 +5,7 @@ import { insertContacts } from '../../worker/data/contacts'
 import { insertActivities } from '../../worker/data/events'
 import { addMember } from '../../worker/data/members'
 import { DEFAULT_LIMITS, saveSite } from '../../worker/data/sites'
-import { newIdentitySecret } from '../../worker/edge/identity'
+import { newIdentitySecret } from '../../worker/visits/identity'
 
 export const ADMIN_TOKEN = 'test-admin-token'
 

@@ -4,10 +4,10 @@
  */
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { issueBrowserId } from '../../worker/edge/browser-id'
-import { type Snapshot } from '../../worker/edge/snapshot'
-import { SIGNATURE_MAX_AGE_S, signIdentity } from '../../worker/edge/identity'
-import { openState } from '../../worker/edge/token'
+import { issueBrowserId } from '../../worker/visits/browser-id'
+import { type Snapshot } from '../../worker/visits/snapshot'
+import { SIGNATURE_MAX_AGE_S, signIdentity } from '../../worker/visits/identity'
+import { openState } from '../../worker/visits/token'
 import { Edge, type EventsAnswer, ORIGIN, countingDb, eid, pageVisit } from './edge-harness'
 
 const edge = new Edge()

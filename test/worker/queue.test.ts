@@ -5,8 +5,8 @@
  */
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { type QueueMessage, type VisitMessage } from '../../worker/edge/messages'
-import { signIdentity } from '../../worker/edge/identity'
+import { type QueueMessage, type VisitMessage } from '../../worker/background/messages'
+import { signIdentity } from '../../worker/visits/identity'
 import { Edge, type EventsAnswer, ORIGIN, eid, faultyDb, faultyKv, pageVisit } from './edge-harness'
 
 const edge = new Edge()
@@ -118,7 +118,7 @@ describe('a message that cannot be written', () => {
 
   it('that Cloudflare gave up on arrives in the dead-letter queue and is kept with its last error', async () => {
     const { createExecutionContext, createMessageBatch, getQueueResult } = await import('cloudflare:test')
-    const { keepDeadLetters } = await import('../../worker/edge/consumer')
+    const { keepDeadLetters } = await import('../../worker/background/consumer')
     const body = { ...(structuredClone(edge.queue[0] ?? { kind: 'visit' }) as object), kind: 'visit', id: 'm-given-up', siteId: SITE, contactId: 'c_given_up', v: 1, activities: [], fields: {}, statics: [], counters: [] }
     await env.KV.put('queue-error:m-given-up', 'D1 is unavailable')
     const batch = createMessageBatch<QueueMessage>('segue-events-dead', [{ id: 'd1', timestamp: new Date(), attempts: 100, body: body as QueueMessage }])
@@ -195,7 +195,7 @@ describe('a message delivered again after its D1 part was written', () => {
     const body = structuredClone(edge.queue[edge.queue.length - 1]) as VisitMessage
     await drain()
     const { createMessageBatch } = await import('cloudflare:test')
-    const { keepDeadLetters } = await import('../../worker/edge/consumer')
+    const { keepDeadLetters } = await import('../../worker/background/consumer')
     await keepDeadLetters(createMessageBatch<QueueMessage>('segue-events-dead', [{ id: 'd2', timestamp: new Date(), attempts: 100, body }]), env)
     const id = await idOf(answer)
     const letter = (await edge.admin<Json>('GET', `/sites/${SITE}/dead-letters`)).body.items.find((l: Json) => l.contactId === id)
@@ -268,7 +268,7 @@ describe('with D1 unreachable', () => {
   it('a site KV has not seen yet is answered 503 with Retry-After, writing nothing', async () => {
     await edge.admin('POST', '/sites', { id: 'unseen', key: 'pk_unseen_site', name: 'Unseen', allowedOrigins: [ORIGIN] })
     await env.KV.delete('site:pk_unseen_site')
-    const { clearConfigCache } = await import('../../worker/edge/site-cache')
+    const { clearConfigCache } = await import('../../worker/visits/site-cache')
     clearConfigCache()
     const res = await edge.send({ site: 'pk_unseen_site', events: [pageVisit()] }, { envOverride: { DB: down } })
     expect(res.status).toBe(503)

@@ -4,7 +4,7 @@
  */
 import { Hono, type MiddlewareHandler } from 'hono'
 import { getSite } from '../data/sites'
-import { propagateChanges } from '../edge/changes'
+import { propagateChanges } from '../background/changes'
 import { authRoutes } from './auth'
 import { contactRoutes } from './contacts'
 import { contentRoutes } from './content'

@@ -3,7 +3,7 @@
  * those it kept when other contacts were merged into it (contact_identities). Claims a browser made
  * without a signature never find anyone.
  */
-import { type Identifier, type IdentifierKind } from '../edge/identity'
+import { type Identifier, type IdentifierKind } from '../visits/identity'
 
 const COLUMN: Record<IdentifierKind, 'email' | 'external_id'> = { email: 'email', externalId: 'external_id' }
 const KIND: Record<'email' | 'external_id', IdentifierKind> = { email: 'email', external_id: 'externalId' }

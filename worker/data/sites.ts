@@ -21,7 +21,7 @@ export interface Site {
   allowedOrigins: string[]
   fields: CustomFieldDefinition[]
   browserFields: string[]
-  /** Signs visitors' identities on the site's server (HMAC-SHA256); see worker/edge/identity.ts. */
+  /** Signs visitors' identities on the site's server (HMAC-SHA256); see worker/visits/identity.ts. */
   identitySecret: string
   identitySecretCreatedAt: number
   /** Believe an identify without a signature, as if the site had signed it. Off unless the owner says so. */

@@ -1,6 +1,6 @@
 import { type DeadLetter, dropDeadLetter, getDeadLetter } from '../data/dead-letters'
 import { type Site } from '../data/sites'
-import { type QueueMessage } from '../edge/messages'
+import { type QueueMessage } from '../background/messages'
 import { refuse, notFound } from '../http/errors'
 
 /** A dead letter as the admin API shows it. */

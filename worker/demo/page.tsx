@@ -10,7 +10,7 @@ import { raw } from 'hono/html'
 import demo from '../../scripts/demo-data.json'
 import { type AppEnv } from '../app-env'
 import { getSite } from '../data/sites'
-import { signIdentity } from '../edge/identity'
+import { signIdentity } from '../visits/identity'
 
 export const DEMO_SITE_ID = 'demo'
 

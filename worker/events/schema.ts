@@ -7,7 +7,7 @@ import { type SegueEvent } from '../../shared/events'
 import { type Activity } from '../conditions/evaluate'
 import { parseInstant } from '../conditions/dates'
 import { AMOUNT_SCALE } from '../conditions/prepare'
-import { SIGNATURE } from '../edge/identity'
+import { SIGNATURE } from '../visits/identity'
 import { urlText } from '../http/validate'
 
 export const EVENT_ID = /^[A-Za-z0-9_.:-]{1,128}$/

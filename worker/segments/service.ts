@@ -12,7 +12,7 @@ import { addMember, contactsWhere, membershipsOf, removeMember } from '../data/m
 import { type Segment, type SegmentWithCount, allSegments, deleteSegment, getSegment, saveSegment, segmentNameTaken } from '../data/segments'
 import { type Site } from '../data/sites'
 import { allWorkflows } from '../data/workflows'
-import { type Changes } from '../edge/changes'
+import { type Changes } from '../background/changes'
 import { refuse, notFound } from '../http/errors'
 import { nodesReferring } from '../workflows/graph'
 import { newId } from '../lib/ids'

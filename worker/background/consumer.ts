@@ -1,6 +1,6 @@
 /**
  * The queue consumer: the single writer of what visits did. The visits of one site in a batch are written
- * in one D1 transaction (worker/edge/write-visits.ts); if that fails they are written one by one, so one
+ * in one D1 transaction (worker/background/write-visits.ts); if that fails they are written one by one, so one
  * bad message holds back no other. A message is acknowledged only once everything it asks is done — D1
  * written, and the KV snapshots and redirects of its contacts rewritten — and retried otherwise; a message
  * that cannot be written for a reason no retry will fix is written as far as it can be, or kept, with the
@@ -10,7 +10,7 @@ import { type DeadLetterOutcome, keepDeadLetter } from '../data/dead-letters'
 import { movedOrErased } from '../data/erasure'
 import { processedAmong } from '../data/processed'
 import { newId } from '../lib/ids'
-import { type CompiledSite, compileSite } from './compile'
+import { type CompiledSite, compileSite } from '../visits/compile'
 import { buildSiteConfig } from './publish'
 import { type QueueMessage, type VisitMessage } from './messages'
 import { loadSnapshot, markErased, readSnapshot, writeSnapshot } from './store'

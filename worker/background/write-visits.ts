@@ -14,8 +14,8 @@ import { addStaticMember, removeMember } from '../data/members'
 import { mergeContacts } from '../data/merge'
 import { recordProcessed } from '../data/processed'
 import { refreshStatements } from '../segments/membership'
-import { type CompiledSite, type SiteConfig, reachedConfigSegments } from './compile'
-import { type IdentifierKind } from './identity'
+import { type CompiledSite, type SiteConfig, reachedConfigSegments } from '../visits/compile'
+import { type IdentifierKind } from '../visits/identity'
 import { type VisitMessage } from './messages'
 
 /** Identifiers earlier visits of the same transaction gave to contacts: D1 shows them only once it commits. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { compileSite } from './compile'
+import { compileSite } from '../visits/compile'
 import { affectedSegments } from './consumer'
 import { type VisitMessage } from './messages'
 

@@ -1,6 +1,6 @@
 import { type Activity } from '../conditions/evaluate'
 import { type Scalar } from '../conditions/types'
-import { type IdentifierKind } from './identity'
+import { type IdentifierKind } from '../visits/identity'
 
 /** What a decision leaves for the consumer to write to D1. */
 export interface VisitMessage {

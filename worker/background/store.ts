@@ -7,9 +7,9 @@ import { listActivities } from '../data/events'
 import { membershipsOf } from '../data/members'
 import { resolveAlias } from '../data/merge'
 import { type Scalar } from '../conditions/types'
-import { type CompiledSite } from './compile'
-import { type Snapshot, aggregateHistory } from './snapshot'
-import { TOKEN_MAX_AGE_MS } from './token'
+import { type CompiledSite } from '../visits/compile'
+import { type Snapshot, aggregateHistory } from '../visits/snapshot'
+import { TOKEN_MAX_AGE_MS } from '../visits/token'
 
 /**
  * What KV holds for a contact id: its snapshot, the contact it was merged into, or the mark of an erased

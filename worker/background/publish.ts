@@ -7,8 +7,8 @@ import { allSegments } from '../data/segments'
 import { getSite } from '../data/sites'
 import { allWorkflows } from '../data/workflows'
 import { dynamicOrder } from '../segments/graph'
-import { type CompiledSite, type SiteConfig, compileSite } from './compile'
-import { forgetSite, rememberSite } from './site-cache'
+import { type CompiledSite, type SiteConfig, compileSite } from '../visits/compile'
+import { forgetSite, rememberSite } from '../visits/site-cache'
 
 /** Where KV keeps a site's config. */
 export const configKey = (siteKey: string) => `site:${siteKey}`

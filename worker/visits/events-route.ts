@@ -1,6 +1,6 @@
 /**
  * POST /v1/events: the browser's one request. The door: the envelope, the body (64 KB, UTF-8), the site
- * and its allowed origins, and every event validated before any is applied. Then worker/edge/visit.ts
+ * and its allowed origins, and every event validated before any is applied. Then worker/visits/visit.ts
  * decides, the answer goes back, and the queue consumer writes it all to D1 afterwards.
  */
 import { type Context, Hono } from 'hono'

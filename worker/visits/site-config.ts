@@ -5,7 +5,7 @@
  */
 import { getSiteByKey } from '../data/sites'
 import { type CompiledSite, type SiteConfig, compileSite } from './compile'
-import { configKey, publishSiteConfig } from './publish'
+import { configKey, publishSiteConfig } from '../background/publish'
 import { type CachedSite, cachedSite, rememberSite } from './site-cache'
 
 /** How long an isolate trusts its copy before checking KV for a newer one. */

@@ -6,7 +6,7 @@
  * and a new route cannot forget to.
  */
 import { type MiddlewareHandler } from 'hono'
-import { type SiteConfig } from './compile'
+import { type SiteConfig } from '../visits/compile'
 import { publishConfig, publishSiteConfig } from './publish'
 import { queueSnapshotRefresh } from './refresh'
 

@@ -1,7 +1,7 @@
 /**
  * One batch of a browser's events, from the browser id it sent to the answer: which contact the browser
  * is (its sealed browser id, then one KV read raced against the state token), who its identifies say the
- * visitor is (worker/edge/identity.ts), the decision, and the messages that write it all to D1 after the
+ * visitor is (worker/visits/identity.ts), the decision, and the messages that write it all to D1 after the
  * answer.
  *
  * A batch normally decides for one contact. When an identify switches the browser to another person (a
@@ -18,9 +18,9 @@ import { type BrowserId, issueBrowserId } from './browser-id'
 import { type CompiledSite } from './compile'
 import { type Decision, type IncomingEvent, decide } from './decide'
 import { type Identifier, type IdentifierKind, checkIdentify, claimStep, verifiedStep } from './identity'
-import { type VisitMessage } from './messages'
+import { type VisitMessage } from '../background/messages'
 import { type Snapshot, coversSite, emptySnapshot, mergeSnapshots } from './snapshot'
-import { loadSnapshot, readSnapshot } from './store'
+import { loadSnapshot, readSnapshot } from '../background/store'
 import { openState, sealState } from './token'
 
 /** An event as the browser sent it: an identify still carries its identifiers and their signature. */
