@@ -7,8 +7,9 @@ import { parseInstant } from './dates'
 import { parseDuration } from './durations'
 import { type FieldCatalog, type FieldInfo, type FieldType } from './fields'
 import {
-  type ActivityClause, type ActivityType, type Condition, type EventPredicate, type FieldClause, type FieldOp,
-  type SegmentClause, groupChildren, groupKind, isActivityClause, isFieldClause, isGroup, isSegmentClause,
+  type ActivityClause, type ActivityType, type Condition, EVENT_TEXT_PROPS, type EventPredicate, type EventProp, type FieldClause,
+  type FieldOp, MEASURES, type MeasureName, type SegmentClause, groupChildren, groupKind, isActivityClause, isDateMeasure,
+  isFieldClause, isGroup, isSegmentClause,
 } from './types'
 
 /** A bound of a range: an absolute value, or a time that many milliseconds before "now". */
@@ -27,11 +28,6 @@ export type Test =
   | { t: 'range'; lo?: Bound; loIncl: boolean; hi?: Bound; hiIncl: boolean }
   | { t: 'bool'; value: boolean; negate: boolean }
 
-export type EventProp =
-  | 'url' | 'title' | 'referrer' | 'name' | 'contentId' | 'orderId' | 'currency' | 'amount'
-  | `props.${string}`
-
-export const EVENT_TEXT_PROPS = ['url', 'title', 'referrer', 'name', 'contentId', 'orderId', 'currency'] as const
 const PROPS_KEY = /^props\.[A-Za-z][A-Za-z0-9_]{0,63}$/
 
 /** Purchase amounts are kept in thousandths so that sums and averages are exact everywhere. */
@@ -43,14 +39,12 @@ export interface PreparedPredicate {
   test: Test
 }
 
-export type Measure = 'count' | 'sum' | 'avg' | 'first' | 'last'
-
 export interface PreparedActivity {
   type: ActivityType
   name?: string
   where: PreparedPredicate[]
   windowMs?: number
-  measure: Measure
+  measure: MeasureName
   test: Test
 }
 
@@ -218,14 +212,14 @@ function prepareActivity(clause: ActivityClause): PreparedActivity {
   const predicates = clause.where === undefined ? [] : Array.isArray(clause.where) ? clause.where : [clause.where]
   for (const p of predicates) where.push(preparePredicate(p))
 
-  const measured = (['count', 'sum', 'avg', 'first', 'last'] as const).filter((m) => clause[m] !== undefined)
+  const measured = MEASURES.filter((m) => clause[m] !== undefined)
   if (measured.length > 1) return never
-  const measure: Measure = measured[0] ?? 'count'
+  const measure: MeasureName = measured[0] ?? 'count'
   const spec = clause[measure]
   let test: Test
   if (!spec) test = { t: 'range', lo: { at: 1 }, loIncl: true, hiIncl: false }
   else if (typeof spec !== 'object' || spec === null) test = NEVER
-  else if (measure === 'first' || measure === 'last') {
+  else if (isDateMeasure(measure)) {
     test = spec.op === 'eq' || spec.op === 'ne' || (spec.op as string) === 'in'
       ? NEVER
       : prepareTest('instant', spec.op, spec.value, 1)

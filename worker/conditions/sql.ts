@@ -7,6 +7,7 @@
  * bound parameters a query and a condition tree with a few `in` lists passes that easily.
  */
 import { type FieldInfo } from './fields'
+import { type EventProp } from './types'
 import { type PreparedActivity, type PreparedNode, type PreparedPredicate, type Test, type ValueKind } from './prepare'
 import { applyTest, resolveBound } from './evaluate'
 
@@ -126,14 +127,14 @@ const GROUPED_AGGREGATES = {
   last: 'max(at)',
 } as const
 
-const EVENT_COLUMNS: Record<string, string> = {
+const EVENT_COLUMNS: Record<Exclude<EventProp, `props.${string}`>, string> = {
   url: 'e.url', title: 'e.title', referrer: 'e.referrer', name: 'e.name',
   contentId: 'e.content_id', orderId: 'e.order_id', currency: 'e.currency', amount: 'e.amount_milli',
 }
 
 function propValue(p: PreparedPredicate): string {
   if (p.prop.startsWith('props.')) return jsonValue('e.props', `$.${p.prop.slice(6)}`, p.kind)
-  return EVENT_COLUMNS[p.prop] ?? 'NULL'
+  return EVENT_COLUMNS[p.prop as keyof typeof EVENT_COLUMNS] ?? 'NULL'
 }
 
 /** A test on value expression `v`, always 0 or 1 (never NULL, so NOT over it stays two-valued). */

@@ -49,6 +49,10 @@ export function isDateMeasure(m: MeasureName): m is DateMeasureName {
   return (DATE_MEASURES as readonly MeasureName[]).includes(m)
 }
 
+/** An event's own properties a `where` can test, besides the `amount` of a purchase and custom `props.*`. */
+export const EVENT_TEXT_PROPS = ['url', 'title', 'referrer', 'name', 'contentId', 'orderId', 'currency'] as const
+export type EventProp = (typeof EVENT_TEXT_PROPS)[number] | 'amount' | `props.${string}`
+
 export const SEGMENT_OPS = ['in', 'notIn'] as const
 export type SegmentOp = (typeof SEGMENT_OPS)[number]
 

@@ -5,10 +5,9 @@
 import {
   ACTIVITY_TYPES, type ActivityClause, type ActivityType, AMOUNT_MEASURES, type Clause, type Condition, DATE_MEASURE_OPS,
   type EventPredicate, type FieldClause, type FieldOp, GROUP_KINDS, type Group, type GroupKind, MEASURES,
-  MEASURE_OPS, type MeasureName, SEGMENT_OPS, type SegmentClause, type SegmentOp, groupChildren, groupKind,
+  type EventProp, MEASURE_OPS, type MeasureName, SEGMENT_OPS, type SegmentClause, type SegmentOp, groupChildren, groupKind,
   isActivityClause, isDateMeasure, isDurationOp, isFieldClause, isGroup,
 } from '../../conditions/types'
-import type { EventProp } from '../../conditions/prepare'
 import { debounce, h, labelled, options, pageData, postJson } from './dom'
 import { type FieldType, OPS_BY_TYPE, OP_LABELS, typed } from './ops'
 
