@@ -57,101 +57,137 @@ interface Part {
   claims: Partial<Record<IdentifierKind, string>>
 }
 
+/** A batch as far as it has got: the part being filled, and what the parts before it decided. */
+interface VisitState {
+  env: Env
+  site: CompiledSite
+  now: number
+  part: Part
+  /** Snapshots decided in this batch, by contact: an identify that switches back to one goes on from it. */
+  decided: Map<string, Snapshot>
+  messages: VisitMessage[]
+  last?: { decision: Decision; snapshot: Snapshot }
+  /** An identify's signature was refused (and its identifiers kept as claims). */
+  refused: boolean
+  /** The workflow at which a decision reached the cap of runs. */
+  cutShort?: string
+}
+
 export async function visit(env: Env, site: CompiledSite, input: VisitInput, now: number): Promise<{ answer: EventsResponse; messages: VisitMessage[] }> {
   const siteId = site.config.site.id
   const opened = await openContact(env, site, input.browser, input.state, now)
-  const decided = new Map<string, Snapshot>()
-  const messages: VisitMessage[] = []
-  let last: { decision: Decision; snapshot: Snapshot } | undefined
-  let refused = false
-  let cutShort: string | undefined
-
-  const close = (part: Part) => {
-    if (part.events.length === 0) return
-    const usage = dailyUsage(site, part, now)
-    const decision = decide(site, part.snapshot, part.events, now)
-    cutShort ??= decision.cutShort?.workflow
-    const snapshot: Snapshot = { ...decision.snapshot, v: Math.max(now, part.snapshot.v + 1), q: usage }
-    decided.set(snapshot.id, snapshot)
-    messages.push({
-      kind: 'visit',
-      id: newId('m', 20),
-      siteId,
-      contactId: snapshot.id,
-      v: snapshot.v,
-      createdAt: part.isNew ? Number(snapshot.f.createdAt) : undefined,
-      activities: decision.activities,
-      fields: decision.fields,
-      claims: Object.keys(part.claims).length > 0 ? part.claims : undefined,
-      statics: decision.statics,
-      counters: decision.counters.map((key) => [key, snapshot.k[key][0] - (part.snapshot.k[key]?.[0] ?? 0), snapshot.k[key][1]]),
-      mergedFrom: part.mergedFrom,
-      usage,
-    })
-    last = { decision, snapshot }
-  }
-  const fresh = (): Part => ({ snapshot: emptySnapshot(site, newId('c'), now), isNew: true, events: [], bytes: 0, attached: {}, claims: {} })
-  const switchTo = async (owner: string): Promise<Part> => ({
-    snapshot: decided.get(owner) ?? (await knownSnapshot(env, site, owner, now)) ?? emptySnapshot(site, owner, now),
-    isNew: false,
-    events: [],
-    bytes: 0,
-    attached: {},
-    claims: {},
-  })
-  // What the contact is as far as this batch has got: its snapshot with the identifiers it took so far.
-  const view = (p: Part): Snapshot => ({ ...p.snapshot, f: { ...p.snapshot.f, ...p.attached } })
-
-  let part: Part = { snapshot: opened.snapshot, isNew: opened.isNew, events: [], bytes: 0, attached: {}, claims: {} }
+  const state: VisitState = { env, site, now, part: newPart(opened.snapshot, opened.isNew), decided: new Map(), messages: [], refused: false }
   for (const e of input.events) {
     const id = e.identify
-    const attach: Identifier[] = []
-    if (id && (id.email !== undefined || id.externalId !== undefined)) {
-      const who = await checkIdentify(site.config.site, id, now)
-      refused ||= who.refused !== undefined
-      // Where the identify leads is decided from what the contact was before it; the identifiers it
-      // vouched for that nobody holds then go to the contact it leads to.
-      const taken: Identifier[] = []
-      for (const identifier of who.verified) {
-        // With D1 unreachable the identifier is taken as nobody's for now: the consumer settles it against D1.
-        const step = await verifiedStep(view(part), identifier, (x) => orUndefined(ownerOf(env.DB, siteId, x)))
-        if (step.to === 'merge') {
-          const into = decided.get(step.owner) ?? (await knownSnapshot(env, site, step.owner, now)) ?? emptySnapshot(site, step.owner, now)
-          // A contact made on this very request has nothing stored to merge: it simply becomes the owner.
-          part = { ...part, snapshot: mergeSnapshots(site, into, part.snapshot, now), isNew: false, mergedFrom: part.isNew ? undefined : part.snapshot.id }
-        } else if (step.to === 'owner' || step.to === 'new') {
-          close(part)
-          part = step.to === 'owner' ? await switchTo(step.owner) : fresh()
-        }
-        if ((step.to === 'self' || step.to === 'new') && step.attach) taken.push(step.attach)
-      }
-      for (const t of taken) {
-        const held = view(part).f[t.kind]
-        if (held === undefined) attach.push(t)
-        else if (held !== t.value) part.claims[t.kind] = t.value
-      }
-      if (who.claimed.length > 0) {
-        const step = claimStep(view(part), who.claimed)
-        if (step.to === 'new') {
-          close(part)
-          part = fresh()
-        }
-        for (const c of step.claims) part.claims[c.kind] = c.value
-      }
-      for (const a of attach) part.attached[a.kind] = a.value
-    }
-    const identify: IncomingEvent['identify'] = id && { fields: id.fields }
-    for (const a of attach) identify![a.kind] = a.value
-    part.events.push(identify ? { activity: e.activity, identify } : { activity: e.activity })
-    part.bytes += e.bytes
+    const attach = id && (id.email !== undefined || id.externalId !== undefined) ? await applyIdentify(state, id) : []
+    addEvent(state.part, e, attach)
   }
-  close(part)
-  if (refused) console.warn(`identify: a signature for site ${siteId} was expired or not made with its identity secret; kept as an unverified claim`)
-  if (cutShort) console.warn(`edge: site ${siteId} reached the cap of workflow runs in one request; workflow ${cutShort} and what would have followed it did not run`)
+  closePart(state)
+  if (state.refused) console.warn(`identify: a signature for site ${siteId} was expired or not made with its identity secret; kept as an unverified claim`)
+  if (state.cutShort) console.warn(`edge: site ${siteId} reached the cap of workflow runs in one request; workflow ${state.cutShort} and what would have followed it did not run`)
 
-  const { decision, snapshot } = last!
+  const { decision, snapshot } = state.last!
   const browserId = opened.contactId === snapshot.id && input.browserId ? input.browserId : await issueBrowserId(env.STATE_SECRET, siteId, snapshot.id, now)
-  return { answer: { contact: browserId, state: await sealState(env.STATE_SECRET, siteId, snapshot), content: decision.content }, messages }
+  return { answer: { contact: browserId, state: await sealState(env.STATE_SECRET, siteId, snapshot), content: decision.content }, messages: state.messages }
+}
+
+function newPart(snapshot: Snapshot, isNew: boolean): Part {
+  return { snapshot, isNew, events: [], bytes: 0, attached: {}, claims: {} }
+}
+
+/** A part for a contact made on this request. */
+const freshPart = (state: VisitState) => newPart(emptySnapshot(state.site, newId('c'), state.now), true)
+
+/** What the contact is as far as this batch has got: its snapshot with the identifiers it took so far. */
+const view = (p: Part): Snapshot => ({ ...p.snapshot, f: { ...p.snapshot.f, ...p.attached } })
+
+/** A contact an identify leads to: as this batch left it, or as stored, or (unknown anywhere) empty. */
+async function contactInBatch(state: VisitState, contactId: string): Promise<Snapshot> {
+  const { env, site, now } = state
+  return state.decided.get(contactId) ?? (await knownSnapshot(env, site, contactId, now)) ?? emptySnapshot(site, contactId, now)
+}
+
+/**
+ * Where an identify leads: it may merge the part's contact into the one its identifiers belong to, or
+ * switch the batch to another contact (closing the part so far), and it leaves the identifiers the
+ * contact takes (returned, for the event to carry) and those it may only claim.
+ */
+async function applyIdentify(state: VisitState, id: NonNullable<BrowserEvent['identify']>): Promise<Identifier[]> {
+  const { env, site, now } = state
+  const siteId = site.config.site.id
+  const who = await checkIdentify(site.config.site, id, now)
+  state.refused ||= who.refused !== undefined
+  // Where the identify leads is decided from what the contact was before it; the identifiers it
+  // vouched for that nobody holds then go to the contact it leads to.
+  const taken: Identifier[] = []
+  for (const identifier of who.verified) {
+    // With D1 unreachable the identifier is taken as nobody's for now: the consumer settles it against D1.
+    const step = await verifiedStep(view(state.part), identifier, (x) => orUndefined(ownerOf(env.DB, siteId, x)))
+    if (step.to === 'merge') {
+      const part = state.part
+      const into = await contactInBatch(state, step.owner)
+      // A contact made on this very request has nothing stored to merge: it simply becomes the owner.
+      state.part = { ...part, snapshot: mergeSnapshots(site, into, part.snapshot, now), isNew: false, mergedFrom: part.isNew ? undefined : part.snapshot.id }
+    } else if (step.to === 'owner') {
+      closePart(state)
+      state.part = newPart(await contactInBatch(state, step.owner), false)
+    } else if (step.to === 'new') {
+      closePart(state)
+      state.part = freshPart(state)
+    }
+    if ((step.to === 'self' || step.to === 'new') && step.attach) taken.push(step.attach)
+  }
+  const attach: Identifier[] = []
+  for (const t of taken) {
+    const held = view(state.part).f[t.kind]
+    if (held === undefined) attach.push(t)
+    else if (held !== t.value) state.part.claims[t.kind] = t.value
+  }
+  if (who.claimed.length > 0) {
+    const step = claimStep(view(state.part), who.claimed)
+    if (step.to === 'new') {
+      closePart(state)
+      state.part = freshPart(state)
+    }
+    for (const c of step.claims) state.part.claims[c.kind] = c.value
+  }
+  for (const a of attach) state.part.attached[a.kind] = a.value
+  return attach
+}
+
+/** Adds an event to the part, an identify carrying the identifiers its contact takes. */
+function addEvent(part: Part, e: BrowserEvent, attach: Identifier[]): void {
+  const identify: IncomingEvent['identify'] = e.identify && { fields: e.identify.fields }
+  for (const a of attach) identify![a.kind] = a.value
+  part.events.push(identify ? { activity: e.activity, identify } : { activity: e.activity })
+  part.bytes += e.bytes
+}
+
+/** Decides the part's events for its contact, and leaves the message that writes them to D1. */
+function closePart(state: VisitState): void {
+  const { site, now, part } = state
+  if (part.events.length === 0) return
+  const usage = dailyUsage(site, part, now)
+  const decision = decide(site, part.snapshot, part.events, now)
+  state.cutShort ??= decision.cutShort?.workflow
+  const snapshot: Snapshot = { ...decision.snapshot, v: Math.max(now, part.snapshot.v + 1), q: usage }
+  state.decided.set(snapshot.id, snapshot)
+  state.messages.push({
+    kind: 'visit',
+    id: newId('m', 20),
+    siteId: site.config.site.id,
+    contactId: snapshot.id,
+    v: snapshot.v,
+    createdAt: part.isNew ? Number(snapshot.f.createdAt) : undefined,
+    activities: decision.activities,
+    fields: decision.fields,
+    claims: Object.keys(part.claims).length > 0 ? part.claims : undefined,
+    statics: decision.statics,
+    counters: decision.counters.map((key) => [key, snapshot.k[key][0] - (part.snapshot.k[key]?.[0] ?? 0), snapshot.k[key][1]]),
+    mergedFrom: part.mergedFrom,
+    usage,
+  })
+  state.last = { decision, snapshot }
 }
 
 const DAY_MS = 86_400_000
