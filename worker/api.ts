@@ -1,3 +1,7 @@
+/**
+ * The admin API, `/api/v1`: every route behind the admin token, with what they all share — change
+ * propagation after the handler, the body limit, and the site a `/sites/:site` route works on.
+ */
 import { Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { type AppEnv } from './app-env'
@@ -23,7 +27,6 @@ const loadSite: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next()
 }
 
-/** The admin API, `/api/v1`: every route behind the admin token. */
 export const adminApi = new Hono<AppEnv>()
   .use('*', adminAuth())
   .use('*', propagateChanges())

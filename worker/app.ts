@@ -1,3 +1,4 @@
+/** The Worker's HTTP side: the browser's /v1/events, the /demo page, the admin API and the console. */
 import { Hono } from 'hono'
 import { adminApi } from './api'
 import { consoleApp, consoleNotFound } from './console'
@@ -6,7 +7,6 @@ import { demoRoutes } from './demo/page'
 import { eventsRoutes } from './visits/events-route'
 import { refuse, onError } from './http/errors'
 
-/** The Worker's HTTP side: the browser's /v1/events, the /demo page, the admin API and the console. */
 export const app = new Hono<AppEnv>()
   // For load balancers and uptime checks: answers without touching any binding.
   .get('/health', (c) => c.text('ok'))

@@ -1,3 +1,7 @@
+/**
+ * The Worker's three entry points: `fetch` (the HTTP app, behind the secrets check), `queue` (the consumer,
+ * and the keeper of the dead-letter queue) and `scheduled` (the cron).
+ */
 import { app } from './app'
 import { DEAD_LETTER_QUEUE, consume, keepDeadLetters } from './background/consumer'
 import { runScheduled } from './background/cron'

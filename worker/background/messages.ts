@@ -1,3 +1,7 @@
+/**
+ * The queue's messages, all the consumer is ever asked to do: write a visit to D1, rebuild contacts'
+ * snapshots from D1, mark erased contacts' ids in KV. The queue binding is typed with their union.
+ */
 import { type Activity } from '../conditions/evaluate'
 import { type Scalar } from '../conditions/types'
 import { type IdentifierKind } from '../visits/identity'

@@ -1,3 +1,7 @@
+/**
+ * What admin changes ask of the edge's snapshots: rebuilds from D1 queued 100 contacts a message, and an
+ * erased contact's ids marked erased in KV, the first ones at once and all of them again through the queue.
+ */
 import { type EraseMessage, type RefreshMessage } from './messages'
 import { markErased } from './store'
 

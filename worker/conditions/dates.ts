@@ -1,3 +1,7 @@
+/**
+ * Dates as fields, events and conditions take them: `YYYY-MM-DD` or an ISO 8601 date-time with a zone,
+ * refused when the day does not exist. Pure.
+ */
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:\d{2})$/
 

@@ -1,3 +1,7 @@
+/**
+ * Durations such as `30d`, `12h` or `15m`, as conditions and workflow cooldowns write them: read as
+ * milliseconds, or said in words for summaries. Pure.
+ */
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const
 
 const DURATION = /^([1-9][0-9]{0,5})(m|h|d|w)$/

@@ -1,3 +1,7 @@
+/**
+ * The console's sign-in and sign-out: the admin token exchanged for a session (./session.ts), every attempt
+ * rate-limited by address, and only a plain path of this console followed after signing in.
+ */
 import { type Context, Hono } from 'hono'
 import { sameSecret } from '../http/auth'
 import { Alert } from './layout'

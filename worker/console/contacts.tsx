@@ -1,3 +1,7 @@
+/**
+ * The console's contact pages: search, a profile (fields, identifiers kept from merges, segments and why
+ * the contact meets each dynamic one, activity), and forms to edit, export, merge and delete a contact.
+ */
 import { type Context, Hono } from 'hono'
 import { type ClauseExplanation } from '../segments/service'
 import { FieldCatalog, SYSTEM_FIELDS, isSystemField } from '../conditions/fields'

@@ -1,3 +1,7 @@
+/**
+ * The console's content pages: the list, and the form that creates, edits or deletes a popup, slide-in,
+ * bar or inline block, beside a live preview rendered by the same code that runs on the site.
+ */
 import { Hono } from 'hono'
 import { contentCreate, contentPatch, POSITIONS } from '../content/schema'
 import { allContent, createContent, removeContent, updateContent } from '../content/service'

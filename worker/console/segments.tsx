@@ -1,3 +1,8 @@
+/**
+ * The console's segment pages: the filtered list, a segment with its members, and the forms that create,
+ * edit and delete one. A dynamic segment's form holds the condition builder, which counts members live
+ * through `/preview`; `builderData` is shared with the workflow builder.
+ */
 import { type Context, Hono } from 'hono'
 import { z } from 'zod'
 import { FieldCatalog, SYSTEM_FIELDS } from '../conditions/fields'

@@ -1,3 +1,8 @@
+/**
+ * The console's site pages: the list of sites and the form that creates one, and a site's overview —
+ * content counts for 7 and 30 days, messages not written, the install snippet, and the forms for its
+ * allowed origins, identity secret and limits.
+ */
 import { type Context, Hono } from 'hono'
 import { z } from 'zod'
 import { allContent } from '../data/content'

@@ -1,3 +1,7 @@
+/**
+ * The console's workflow pages: the list, with what starts each workflow and a button to activate or
+ * pause it, and the builder, whose script draws the graph and saves it as JSON through `/save`.
+ */
 import { type Context, Hono } from 'hono'
 import { z } from 'zod'
 import { allContent } from '../data/content'

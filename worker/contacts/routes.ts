@@ -1,3 +1,8 @@
+/**
+ * The admin API's contacts, `/api/v1/sites/:site/contacts`: search, create (one or a batch), read, update,
+ * merge, export and delete contacts; list or import a contact's activities; list its segments, change its
+ * static ones, or ask why it is in a dynamic one.
+ */
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { type AppEnv } from '../app-env'
@@ -26,7 +31,6 @@ const mergeBody = z.strictObject({ into: contactId })
 
 const batchBody = z.strictObject({ contacts: z.array(z.unknown()).min(1, 'send at least one contact') })
 
-/** `/api/v1/sites/:site/contacts`. */
 export const contactsRoutes = new Hono<AppEnv>()
   .get('/', async (c) => {
     const query = parse(listQuery, c.req.query())

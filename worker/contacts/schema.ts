@@ -1,3 +1,7 @@
+/**
+ * The door for contacts: zod schemas for a contact and for a contact's imported activities, and the check
+ * of field values against the fields a site has (system ones and those it declares).
+ */
 import { z } from 'zod'
 import { type FieldValue } from '../../shared/events'
 import { isDateOnly } from '../conditions/dates'

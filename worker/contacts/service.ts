@@ -1,3 +1,7 @@
+/**
+ * The work behind contacts, shared with the console: creating and updating them (one, or up to 1,000 in one
+ * transaction), importing past activities, merging, erasing, exporting, and a contact as the API shows it.
+ */
 import { type FieldValue } from '../../shared/events'
 import { FieldCatalog } from '../conditions/fields'
 import {

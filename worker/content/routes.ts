@@ -1,3 +1,7 @@
+/**
+ * The admin API's content, `/api/v1/sites/:site/content`: list, create, read, update and delete the
+ * popups, slide-ins, bars and inline blocks that workflows show.
+ */
 import { Hono } from 'hono'
 import { type AppEnv } from '../app-env'
 import { getContent } from '../data/content'
@@ -6,7 +10,6 @@ import { readJson } from '../http/validate'
 import { contentCreate, contentPatch } from './schema'
 import { allContent, contentJson, createContent, removeContent, updateContent } from './service'
 
-/** `/api/v1/sites/:site/content`. */
 export const contentRoutes = new Hono<AppEnv>()
   .get('/', async (c) => c.json({ items: (await allContent(c.env.DB, c.get('site').id)).map(contentJson) }))
   .post('/', async (c) => c.json(contentJson(await createContent(c.env.DB, c.get('site'), await readJson(c, contentCreate), c.get('changes'))), 201))

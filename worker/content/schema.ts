@@ -1,3 +1,7 @@
+/**
+ * The door for content: zod schemas for creating and patching a popup, slide-in, bar or inline block
+ * (its URLs kept as a browser follows them), and its spec as stored.
+ */
 import { z } from 'zod'
 import { type ContentPayload } from '../../shared/content'
 import { urlText } from '../http/validate'

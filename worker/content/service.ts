@@ -1,3 +1,7 @@
+/**
+ * The work behind content, shared with the console: each spec made complete for its format and its HTML
+ * body sanitized before it is saved; content a workflow shows cannot be deleted.
+ */
 import { type z } from 'zod'
 import { type Content, allContent, deleteContent, getContent, saveContent } from '../data/content'
 import { type Site } from '../data/sites'

@@ -1,3 +1,7 @@
+/**
+ * The contacts table: a contact as Segue keeps it (verified identifiers, a browser's claims, system fields
+ * in columns and custom ones in JSON), read, searched, and created and changed in bulk.
+ */
 import { SYSTEM_FIELDS, type SystemFieldKey } from '../conditions/fields'
 import { type FieldValue } from '../../shared/events'
 import { jsonPayloads } from './json-rows'

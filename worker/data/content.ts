@@ -1,3 +1,4 @@
+/** The content table: what a site's workflows can show, each piece read and saved whole. */
 import { type ContentSpec } from '../content/schema'
 
 export interface Content {

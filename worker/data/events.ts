@@ -1,3 +1,7 @@
+/**
+ * The events table: a contact's stored activities, inserted in bulk (each id once) and read back newest
+ * first, or page by page in index order for an export.
+ */
 import { type Activity } from '../conditions/evaluate'
 import { type ActivityType } from '../conditions/types'
 import { jsonPayloads } from './json-rows'

@@ -1,3 +1,7 @@
+/**
+ * The segment_members table: which contacts are in which segment, since when and why (by hand, by a
+ * workflow, by a rule), and the statements that bring a dynamic segment in line with its compiled condition.
+ */
 import { type Contact, toContact } from './contacts'
 
 export type MemberSource = 'manual' | 'workflow' | 'rule'

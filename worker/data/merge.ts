@@ -1,3 +1,7 @@
+/**
+ * Merging two contacts into one in D1, and the aliases that remember it: each merged id still leads to
+ * the contact it became, and its own values are kept.
+ */
 import { PROFILE_FIELDS } from './contacts'
 import { SYSTEM_FIELDS } from '../conditions/fields'
 

@@ -1,3 +1,7 @@
+/**
+ * The segments table: a site's static and dynamic segments (with their condition trees), listed with
+ * their member counts, saved, and deleted with their memberships.
+ */
 import { type Condition } from '../conditions/types'
 
 export type SegmentType = 'static' | 'dynamic'

@@ -1,3 +1,7 @@
+/**
+ * The sites table: a site as Segue keeps it — its public key, allowed origins, custom fields and those a
+ * browser may set, identity secret, and the limits of its public endpoint.
+ */
 import { type CustomFieldDefinition } from '../conditions/fields'
 
 /** A tier of request rates for the public endpoint: per visitor and per site (wrangler.toml's limiters). */

@@ -1,3 +1,7 @@
+/**
+ * The workflows table: a site's workflows with their graphs, read in the order they run; deleting one
+ * deletes its node limitation counters too.
+ */
 import { type WorkflowGraph, type WorkflowStatus } from '../workflows/types'
 
 export interface Workflow {

@@ -1,3 +1,7 @@
+/**
+ * The admin API's dead letters, `/api/v1/sites/:site/dead-letters`: queue messages that could not be
+ * written, or only in part, listed newest first, replayed or dismissed.
+ */
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { type AppEnv } from '../app-env'
@@ -11,7 +15,6 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 })
 
-/** `/api/v1/sites/:site/dead-letters`: queue messages that could not be written, or only in part. */
 export const deadLettersRoutes = new Hono<AppEnv>()
   .get('/', async (c) => {
     const query = parse(listQuery, c.req.query())

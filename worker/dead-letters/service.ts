@@ -1,3 +1,7 @@
+/**
+ * The work behind dead letters, shared with the console: a held message sent back to the queue once its
+ * cause is fixed, or any one dismissed.
+ */
 import { type DeadLetter, dropDeadLetter, getDeadLetter } from '../data/dead-letters'
 import { type Site } from '../data/sites'
 import { type QueueMessage } from '../background/messages'

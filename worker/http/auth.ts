@@ -1,3 +1,7 @@
+/**
+ * The admin API's token check: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time by
+ * `sameSecret`, which the console's sign-in uses too.
+ */
 import { type MiddlewareHandler } from 'hono'
 import { refuse } from './errors'
 

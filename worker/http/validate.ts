@@ -1,3 +1,8 @@
+/**
+ * Reading what requests send, for the admin API and the console alike: bodies that must be UTF-8 JSON
+ * SQLite can keep as sent, zod failures turned into a `Refusal` with the field at fault, and URLs kept as a
+ * browser follows them.
+ */
 import { type Context } from 'hono'
 import { z } from 'zod'
 import { safeUrl } from '../content/sanitize'

@@ -1,3 +1,7 @@
+/**
+ * Pagination cursors for the admin API's and the console's lists: the sort key of the last item, opaque to
+ * the caller, refused with 400 unless this API made it.
+ */
 import { refuse } from '../http/errors'
 import { fromBase64Url, toBase64Url } from './base64url'
 

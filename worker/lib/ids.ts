@@ -1,3 +1,7 @@
+/**
+ * Random ids with a readable prefix, for everything Segue makes: sites and their keys, contacts, segments,
+ * content, workflows, queue messages, dead letters, identity secrets.
+ */
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789'
 
 /**

@@ -1,3 +1,7 @@
+/**
+ * The admin API's segments, `/api/v1/sites/:site/segments`: list, create, preview, read, update and delete
+ * segments, and page through a segment's members.
+ */
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { type AppEnv } from '../app-env'
@@ -15,7 +19,6 @@ const membersQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 })
 
-/** `/api/v1/sites/:site/segments`. */
 export const segmentsRoutes = new Hono<AppEnv>()
   .get('/', async (c) => {
     const site = c.get('site')

@@ -1,3 +1,7 @@
+/**
+ * The door for segments: zod schemas for creating, patching, previewing and listing them; a condition tree
+ * is checked by worker/conditions/schema.ts.
+ */
 import { z } from 'zod'
 import { conditionTree } from '../conditions/schema'
 

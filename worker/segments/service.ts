@@ -1,3 +1,8 @@
+/**
+ * The work behind segments, shared with the console: saving one (conditions checked, no cycle, dynamic
+ * membership recomputed with that of every segment that reads it, in one transaction), deleting one nothing
+ * uses, previews, static membership by hand, and why a contact meets each clause.
+ */
 import { type z } from 'zod'
 import { type Explanation, explain as explainTree, historyFacts } from '../conditions/evaluate'
 import { FieldCatalog } from '../conditions/fields'

@@ -1,3 +1,7 @@
+/**
+ * The admin API's sites, `/api/v1/sites`: list, create, read and update sites, and rotate a site's
+ * identity secret. The `:site` routes find their site in api.ts's loadSite first.
+ */
 import { Hono } from 'hono'
 import { type AppEnv } from '../app-env'
 import { listSites } from '../data/sites'
@@ -5,7 +9,6 @@ import { readJson } from '../http/validate'
 import { siteCreate, sitePatch } from './schema'
 import { createSite, identitySecretJson, rotateIdentitySecret, siteJson, updateSite } from './service'
 
-/** `/api/v1/sites`: list, create, get, update, rotate the identity secret. `:site` routes find their site in loadSite first. */
 export const sitesRoutes = new Hono<AppEnv>()
   .get('/', async (c) => c.json({ items: (await listSites(c.env.DB)).map((s) => siteJson(s)) }))
   .post('/', async (c) => {

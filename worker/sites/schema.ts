@@ -1,3 +1,7 @@
+/**
+ * The door for sites: zod schemas for creating and patching one — its allowed origins (kept as a browser
+ * sends them), custom fields, the fields a browser may set, identify trust and endpoint limits.
+ */
 import { z } from 'zod'
 import { FIELD_KEY, isSystemField } from '../conditions/fields'
 import { urlText } from '../http/validate'

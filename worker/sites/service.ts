@@ -1,3 +1,7 @@
+/**
+ * The work behind sites, shared with the console: creating and updating them (keys unique, a field's type
+ * fixed once set, a field in use kept), rotating the identity secret, and a site as the API shows it.
+ */
 import { type z } from 'zod'
 import { FieldCatalog, SYSTEM_FIELDS, isSystemField } from '../conditions/fields'
 import { fieldRefs } from '../conditions/types'

@@ -1,3 +1,7 @@
+/**
+ * The admin API's workflows, `/api/v1/sites/:site/workflows`: list, create, read, update and delete
+ * workflows, and activate or pause one.
+ */
 import { Hono } from 'hono'
 import { type AppEnv } from '../app-env'
 import { getWorkflow } from '../data/workflows'
@@ -6,7 +10,6 @@ import { readJson } from '../http/validate'
 import { workflowCreate, workflowPatch } from './schema'
 import { allWorkflows, createWorkflow, removeWorkflow, setWorkflowStatus, updateWorkflow, workflowJson } from './service'
 
-/** `/api/v1/sites/:site/workflows`: CRUD, activate and pause. */
 export const workflowsRoutes = new Hono<AppEnv>()
   .get('/', async (c) => c.json({ items: (await allWorkflows(c.env.DB, c.get('site').id)).map(workflowJson) }))
   .post('/', async (c) => c.json(workflowJson(await createWorkflow(c.env.DB, c.get('site'), await readJson(c, workflowCreate), c.get('changes'))), 201))

@@ -1,3 +1,7 @@
+/**
+ * The door for workflows: zod schemas for a workflow's Start node (trigger and limitation), its nodes and
+ * a patch; worker/workflows/graph.ts then checks the graph against the site.
+ */
 import { z } from 'zod'
 import { parseDuration } from '../conditions/durations'
 import { FIELD_OPS } from '../conditions/types'

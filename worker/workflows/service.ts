@@ -1,3 +1,7 @@
+/**
+ * The work behind workflows, shared with the console: a graph is checked against the site's segments,
+ * content and fields before it is saved or activated.
+ */
 import { type z } from 'zod'
 import { FieldCatalog } from '../conditions/fields'
 import { allContent } from '../data/content'
