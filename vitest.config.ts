@@ -1,3 +1,7 @@
+/**
+ * The test projects `npm test` runs: worker (in workerd against local D1/KV/Queues, migrations applied),
+ * unit (pure code in Node), sdk (happy-dom) and e2e (real Chromium against `wrangler dev`).
+ */
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
 

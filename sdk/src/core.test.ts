@@ -1,3 +1,7 @@
+/**
+ * The SDK's core as a page lives with it, in happy-dom with fetch faked: what it sends and keeps, consent
+ * and privacy signals, single-page navigation, storage fallbacks, and pages that replace JSON or fetch.
+ */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { create } from './core'
 import { toJson } from './json'

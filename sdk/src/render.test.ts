@@ -1,3 +1,7 @@
+/**
+ * The renderer in happy-dom: popups as labelled modal dialogs in a shadow root (focus, Escape, Tab, the
+ * backdrop), one at a time; inline blocks, display triggers, and bodies inserted only once sanitized.
+ */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { type ContentPayload } from '../../shared/content'
 import { show } from './render'

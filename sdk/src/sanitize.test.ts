@@ -1,3 +1,7 @@
+/**
+ * The SDK's sanitizer, the Worker's allow-list again in the browser (happy-dom): allowed tags kept, code
+ * dropped with its content, links and images kept only with safe schemes.
+ */
 import { describe, expect, it } from 'vitest'
 import { sanitize } from './sanitize'
 

@@ -1,3 +1,7 @@
+/**
+ * The script-tag build in happy-dom: it replays the calls the page's stub queued, becomes window.segue,
+ * honours data-endpoint, and without data-site does nothing and adds no global.
+ */
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
 type Segue = ((...args: unknown[]) => void) & { q?: unknown[] }

@@ -1,3 +1,7 @@
+/**
+ * The admin API's token check, through the whole Worker: every route the app registers answers 401 without
+ * the token or with a wrong one, and an unknown admin route answers 401 before 404.
+ */
 import { exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { app } from '../../worker/app'

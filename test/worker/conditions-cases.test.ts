@@ -1,3 +1,7 @@
+/**
+ * The SQL compiler against the pinned cases of cases.json, in workerd on a local D1: each case's contact
+ * meets the compiled condition exactly when the case says, per contact and grouped over the site.
+ */
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { CASES_NOW, CASE_FIELDS, CONDITION_CASES } from '../../worker/conditions/case-file'

@@ -1,3 +1,8 @@
+/**
+ * The admin API's contacts, as an admin sees them through /api/v1: fields checked against the site's,
+ * dynamic memberships that follow them, search, deletion, batch upsert, imported activities, static
+ * memberships by hand, and a batch of 1,000 wide rows close to 2 MB.
+ */
 import { beforeAll, describe, expect, it } from 'vitest'
 import { api } from './fixtures'
 

@@ -1,3 +1,8 @@
+/**
+ * The admin API's content and workflows: sanitized bodies, graphs refused naming the node at fault, and
+ * what a workflow uses kept from deletion; then the cron moving contacts out of a time window, and page
+ * visit triggers matching URLs at the edge.
+ */
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Edge, ORIGIN, pageVisit } from './edge-harness'

@@ -1,3 +1,7 @@
+/**
+ * What the workerd tests share: the admin token, sites and contacts written straight to D1 for tests
+ * below the HTTP layer, and calls to the admin API as an admin makes them.
+ */
 import { env } from 'cloudflare:workers'
 import { type Activity } from '../../worker/conditions/evaluate'
 import { type CustomFieldDefinition } from '../../worker/conditions/fields'

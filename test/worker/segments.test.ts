@@ -1,3 +1,8 @@
+/**
+ * The admin API's segments, as an admin sees them through /api/v1: dynamic segments backfilled and kept
+ * in step, cycles and unfit operators refused, static segments, listing, previews that write nothing,
+ * and the explanation of a contact's membership.
+ */
 import { beforeAll, describe, expect, it } from 'vitest'
 import { api } from './fixtures'
 

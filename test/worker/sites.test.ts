@@ -1,3 +1,7 @@
+/**
+ * The admin API's sites, as an admin sees them through /api/v1: creation, keys, allowed origins, custom and
+ * browser fields, the identity secret shown only once, and the changes it refuses.
+ */
 import { describe, expect, it } from 'vitest'
 import { api } from './fixtures'
 

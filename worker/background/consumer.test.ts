@@ -1,3 +1,7 @@
+/**
+ * Which dynamic segments the consumer recomputes when it writes a visit: those its activities, fields or
+ * static changes can move, with those reading them, and every one after a merge.
+ */
 import { describe, expect, it } from 'vitest'
 import { compileSite } from '../visits/compile'
 import { affectedSegments } from './consumer'

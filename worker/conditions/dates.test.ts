@@ -1,3 +1,7 @@
+/**
+ * Durations (`30d`, `12h`) and dates as conditions read them: what parses, what is refused, durations in
+ * words, and leap years.
+ */
 import { describe, expect, it } from 'vitest'
 import { isDateOnly, parseInstant } from './dates'
 import { describeDuration, parseDuration } from './durations'

@@ -1,3 +1,7 @@
+/**
+ * The in-memory evaluator against the pinned cases of cases.json and on malformed trees (an answer, never a
+ * throw), and the per-clause verdicts `explain` gives. Pure, so it runs in Node beside the code.
+ */
 import { describe, expect, it } from 'vitest'
 import { CASES_NOW, CASE_FIELDS, CONDITION_CASES, type CaseContact } from './case-file'
 import { evaluate, explain, historyFacts } from './evaluate'

@@ -1,3 +1,4 @@
+/** Condition trees in plain language, as previews and the console show them. */
 import { describe, expect, it } from 'vitest'
 import { FieldCatalog } from './fields'
 import { summarize } from './summarize'

@@ -1,3 +1,7 @@
+/**
+ * The Worker's HTML allow-list under hostile input (scripts, schemes in disguise, unclosed tags, odd
+ * attributes), and URLs written as the URL parser writes them, or refused.
+ */
 import { describe, expect, it } from 'vitest'
 import { safeUrl, sanitizeHtml } from './sanitize'
 

@@ -1,3 +1,4 @@
+/** Rows split into JSON payloads for json_each(): every row kept, in order, each payload under D1's limit. */
 import { describe, expect, it } from 'vitest'
 import { jsonPayloads } from './json-rows'
 

@@ -1,3 +1,7 @@
+/**
+ * The graph between segments: the order dynamic segments are computed in, everything that reads a segment,
+ * and the cycle a change would close.
+ */
 import { describe, expect, it } from 'vitest'
 import { type SegmentNode, dependentsOf, dynamicOrder, findCycle } from './graph'
 

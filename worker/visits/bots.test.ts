@@ -1,3 +1,4 @@
+/** The crawler filter: bots that announce themselves are caught; browsers and plain HTTP clients are not. */
 import { describe, expect, it } from 'vitest'
 import { isCrawler } from './bots'
 

@@ -1,3 +1,8 @@
+/**
+ * The decision, pure and in Node: workflows, limitations and the run cap, each step on its own, the
+ * segments a change reaches, and (with fast-check) snapshot aggregates that give the full history's
+ * verdicts, folded event by event, built at once or merged.
+ */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type Activity, evaluate, historyFacts } from '../conditions/evaluate'

@@ -1,3 +1,7 @@
+/**
+ * Identify signatures (made as docs/identity.md shows, bound to kind, value and secret, good for ten
+ * minutes), and where a verified identifier or an unverified claim takes a browser's contact.
+ */
 import { createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { SIGNATURE_MAX_AGE_S, SIGNATURE_SKEW_S, checkIdentify, checkSignature, claimStep, signIdentity, verifiedStep } from './identity'

@@ -1,3 +1,7 @@
+/**
+ * The snapshot's aggregates against the pinned cases of cases.json: deciding from a snapshot, the edge
+ * reaches the verdict each case gives for the contact's whole history.
+ */
 import { describe, expect, it } from 'vitest'
 import { CASES_NOW, CASE_FIELDS, CONDITION_CASES, type CaseContact } from '../conditions/case-file'
 import { evaluate } from '../conditions/evaluate'
