@@ -1,7 +1,4 @@
-/**
- * Random ids with a readable prefix, for everything Segue makes: sites and their keys, contacts, segments,
- * content, workflows, queue messages, dead letters, identity secrets.
- */
+/** The ids of everything Segue makes: random, unguessable, with a prefix that says what each names. */
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789'
 
 /**
