@@ -6,6 +6,7 @@
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Edge, ORIGIN, pageVisit } from './edge-harness'
+import { insertContacts } from '../../worker/data/contacts'
 
 const edge = new Edge()
 const S = '/sites/cw'
@@ -166,6 +167,26 @@ describe('the scheduled pass', () => {
     const snapshot = await env.KV.get<{ m: Record<string, number> }>('contact:timed:old-visitor', 'json')
     expect(snapshot?.m).toEqual({})
   })
+})
+
+describe('the scheduled pass over a big site', () => {
+  it('refreshes every contact that moved, in as many queue sends as the queue\'s limits need', async () => {
+    const db = env.DB
+    const now = Date.now()
+    await edge.admin('POST', '/sites', { id: 'bigtimed', key: 'pk_bigtimed_test', name: 'Big timed', allowedOrigins: [ORIGIN] })
+    const ids = Array.from({ length: 10_050 }, (_, i) => `c${String(i).padStart(5, '0')}`)
+    await db.batch(insertContacts(db, 'bigtimed', ids.map((id) => ({ id, fields: {} })), now - 60_000))
+    await edge.admin('POST', '/sites/bigtimed/segments', { id: 'seg_new', name: 'New this week', type: 'dynamic', conditions: { all: [{ field: 'createdAt', op: 'withinLast', value: '7d' }] } })
+    expect((await edge.admin('GET', '/sites/bigtimed/segments/seg_new')).body.members).toBe(10_050)
+    edge.queue.splice(0)
+    const { runScheduled } = await import('../../worker/background/cron')
+    const { moved } = await runScheduled(edge.env, now + 8 * 86_400_000)
+    expect(moved).toBe(10_050)
+    expect((await edge.admin('GET', '/sites/bigtimed/segments/seg_new')).body.members).toBe(0)
+    const refreshed = edge.queue.flatMap((m) => (m.kind === 'refresh' && m.siteId === 'bigtimed' ? m.contactIds : []))
+    expect(refreshed.sort()).toEqual(ids)
+    edge.queue.splice(0)
+  }, 60_000)
 })
 
 describe('the edge and pages', () => {

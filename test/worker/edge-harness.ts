@@ -36,10 +36,18 @@ export class Edge {
 
   constructor(overrides: Partial<Env> = {}) {
     const queue = this.queue
+    // Held to Cloudflare's limits, so that code which would fail against a real queue fails here too.
+    const bytes = (body: QueueMessage) => new TextEncoder().encode(JSON.stringify(body)).length
     const events = {
-      send: async (body: QueueMessage) => void queue.push(body),
+      send: async (body: QueueMessage) => {
+        if (bytes(body) > 128 * 1024) throw new Error('Queue.send: a message is at most 128 KB')
+        queue.push(body)
+      },
       sendBatch: async (messages: Iterable<{ body: QueueMessage }>) => {
-        for (const m of messages) queue.push(m.body)
+        const list = [...messages]
+        if (list.length > 100) throw new Error(`Queue.sendBatch: at most 100 messages a send, not ${list.length}`)
+        if (list.reduce((n, m) => n + bytes(m.body), 0) > 256 * 1024) throw new Error('Queue.sendBatch: at most 256 KB a send')
+        for (const m of list) queue.push(m.body)
       },
     } as unknown as Queue
     this.env = { ...env, EVENTS: events, ...unlimited, ...overrides }

@@ -7,7 +7,7 @@
  */
 import { pruneErased } from '../data/erasure'
 import { pruneProcessed } from '../data/processed'
-import { listSites } from '../data/sites'
+import { type Site, listSites } from '../data/sites'
 import { refreshStatements } from '../segments/membership'
 import { compileSite, reachedConfigSegments } from '../visits/compile'
 import { Changes, propagate } from './changes'
@@ -21,25 +21,40 @@ const PRUNE_ROUNDS = 20
 
 export async function runScheduled(env: Env, now = Date.now()): Promise<{ moved: number }> {
   let moved = 0
-  const changes = new Changes()
+  const failed: unknown[] = []
   for (const site of await listSites(env.DB)) {
-    const config = await buildSiteConfig(env.DB, site.id, now)
-    if (!config) continue
-    const ordered = reachedConfigSegments(compileSite(config), { time: true })
-    if (ordered.length > 0) {
-      const results = await env.DB.batch(refreshStatements(env.DB, site, ordered, now, undefined, true))
-      const contacts = new Set(results.flatMap((r) => (r.results as Array<{ contact_id: string }>).map((row) => row.contact_id)))
-      moved += contacts.size
-      changes.contacts(site.id, contacts)
+    // Each site on its own: one that fails holds back neither the others nor the pruning.
+    try {
+      moved += await refreshSite(env, site, now)
+    } catch (err) {
+      console.error(`cron: site ${site.id} could not be refreshed`, err)
+      failed.push(err)
     }
-    // Published again as built now, so that every isolate's time-dependent verdicts start from the same point.
-    changes.siteConfig(site, config)
   }
-  await propagate(env, changes)
   // In bounded chunks, a few a run: a backlog shrinks run by run without a long statement.
   for (let i = 0; i < PRUNE_ROUNDS; i++) {
     const [erased, processed] = await env.DB.batch([pruneErased(env.DB, now - ERASED_MARK_TTL_S * 1000, PRUNE_CHUNK), pruneProcessed(env.DB, now - PROCESSED_KEPT_MS, PRUNE_CHUNK)])
     if (erased.meta.changes < PRUNE_CHUNK && processed.meta.changes < PRUNE_CHUNK) break
   }
+  if (failed.length > 0) throw new AggregateError(failed, `cron: ${failed.length} site(s) could not be refreshed`)
   return { moved }
+}
+
+/** Recomputes a site's time-dependent segments and propagates what moved; answers how many contacts did. */
+async function refreshSite(env: Env, site: Site, now: number): Promise<number> {
+  const config = await buildSiteConfig(env.DB, site.id, now)
+  if (!config) return 0
+  const changes = new Changes()
+  const ordered = reachedConfigSegments(compileSite(config), { time: true })
+  let moved = 0
+  if (ordered.length > 0) {
+    const results = await env.DB.batch(refreshStatements(env.DB, site, ordered, now, undefined, true))
+    const contacts = new Set(results.flatMap((r) => (r.results as Array<{ contact_id: string }>).map((row) => row.contact_id)))
+    moved = contacts.size
+    changes.contacts(site.id, contacts)
+  }
+  // Published again as built now, so that every isolate's time-dependent verdicts start from the same point.
+  changes.siteConfig(site, config)
+  await propagate(env, changes)
+  return moved
 }

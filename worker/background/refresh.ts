@@ -2,8 +2,30 @@
  * What admin changes ask of the edge's snapshots: rebuilds from D1 queued 100 contacts a message, and an
  * erased contact's ids marked erased in KV, the first ones at once and all of them again through the queue.
  */
-import { type EraseMessage, type RefreshMessage } from './messages'
+import { type EraseMessage, type QueueMessage, type RefreshMessage } from './messages'
 import { markErased } from './store'
+
+/** What Cloudflare's queues take in one send: 100 messages, 256 KB in all (kept well under). */
+const SEND_MAX_MESSAGES = 100
+const SEND_MAX_BYTES = 200_000
+
+/** Sends any number of messages, in as few sends as the queue's limits allow. */
+export async function sendAll(queue: Queue<QueueMessage>, messages: readonly MessageSendRequest<QueueMessage>[]): Promise<void> {
+  const encoder = new TextEncoder()
+  let batch: MessageSendRequest<QueueMessage>[] = []
+  let bytes = 0
+  for (const m of messages) {
+    const size = encoder.encode(JSON.stringify(m.body)).length
+    if (batch.length === SEND_MAX_MESSAGES || (batch.length > 0 && bytes + size > SEND_MAX_BYTES)) {
+      await queue.sendBatch(batch)
+      batch = []
+      bytes = 0
+    }
+    batch.push(m)
+    bytes += size
+  }
+  if (batch.length > 0) await queue.sendBatch(batch)
+}
 
 /**
  * Queues a rebuild of these contacts' edge snapshots from D1, after an admin change to them. The rebuilt
@@ -12,7 +34,7 @@ import { markErased } from './store'
 export async function queueSnapshotRefresh(env: Env, siteId: string, contactIds: readonly string[]): Promise<void> {
   const messages: Array<{ body: RefreshMessage }> = []
   for (let i = 0; i < contactIds.length; i += 100) messages.push({ body: { kind: 'refresh', siteId, contactIds: contactIds.slice(i, i + 100) } })
-  if (messages.length > 0) await env.EVENTS.sendBatch(messages)
+  await sendAll(env.EVENTS, messages)
 }
 
 /** KV writes an erasure makes itself; the ids past these go to the queue, a bounded chunk a message. */
@@ -34,6 +56,5 @@ export async function markErasedAtTheEdge(env: Env, siteId: string, contactIds: 
     const body: EraseMessage = { kind: 'erase', siteId, contactIds: contactIds.slice(i, i + ERASE_CHUNK), at: now }
     messages.push(i < ERASE_NOW ? { body, delaySeconds: ERASE_AGAIN_AFTER_S } : { body })
   }
-  // A queue takes at most 100 messages a send.
-  for (let i = 0; i < messages.length; i += 100) await env.EVENTS.sendBatch(messages.slice(i, i + 100))
+  await sendAll(env.EVENTS, messages)
 }
