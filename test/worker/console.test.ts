@@ -297,6 +297,11 @@ describe('segments', () => {
     const bad = await post(`${S}/segments`, { _csrf: session.csrf, type: 'dynamic', name: 'Odd', conditions: JSON.stringify({ all: [{ field: 'birthDate', op: 'contains', value: '19' }] }) }, session.cookie)
     expect(bad.status).toBe(400)
     expect(await bad.text()).toMatch(/id="conditions-error">[^<]*contains does not apply to birth date/)
+    // Every problem of a tree, each with the clause it is in.
+    const two = await post(`${S}/segments`, { _csrf: session.csrf, type: 'dynamic', name: 'Two', conditions: JSON.stringify({ all: [{ field: 'shoeSize', op: 'eq', value: 42 }, { field: 'hatSize', op: 'eq', value: 7 }] }) }, session.cookie)
+    expect(two.status).toBe(400)
+    const error = /id="conditions-error">([^<]*)</.exec(await two.text())?.[1]
+    expect(error).toMatch(/^all\[0\]: unknown field &quot;shoeSize&quot;.*; all\[1\]: unknown field &quot;hatSize&quot;/)
   })
 
   it('counts and summarizes unsaved conditions for the live preview', async () => {

@@ -133,6 +133,7 @@ describe('batch upsert', () => {
     const body = await json(res)
     expect(body.error.code).toBe('invalid_rows')
     expect(body.error.rows.map((r: Json) => [r.index, r.code])).toEqual([[1, 'invalid_contact'], [2, 'invalid_field'], [3, 'duplicate_row']])
+    expect(body.error.rows[1]).toEqual({ index: 2, code: 'invalid_field', message: expect.stringContaining('seats'), field: 'fields.seats', issues: [{ path: 'fields.seats', message: expect.any(String) }] })
     expect((await api('GET', `${S}/contacts/ok-1`)).status).toBe(404)
   })
 

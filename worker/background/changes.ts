@@ -3,7 +3,8 @@
  * contacts' snapshots — in a `Changes`, right after writing D1; `propagate` then publishes the configs and
  * queues the snapshot rebuilds (100 contacts a message). The admin API and the console run every request
  * through `propagateChanges()`, and the cron through `propagate`, so no handler refreshes anything by hand
- * and a new route cannot forget to.
+ * and a new route cannot forget to. (An erasure and a merge also mark KV themselves, at once: see
+ * contacts/service.ts.)
  */
 import { type MiddlewareHandler } from 'hono'
 import { type SiteConfig } from '../visits/compile'

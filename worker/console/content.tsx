@@ -164,7 +164,7 @@ export const contentRoutes = new Hono<ConsoleEnv>()
       const created = await createContent(c.env.DB, site, r.data, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/content/${created.id}?saved=1`, 303)
     } catch (err) {
-      return again(errorsOf(err))
+      return again(errorsOf(err, CONTENT_FIELDS))
     }
   })
   .get('/:id', async (c) => {
@@ -209,7 +209,7 @@ export const contentRoutes = new Hono<ConsoleEnv>()
       await updateContent(c.env.DB, site, id, r.data, c.get('changes'), Date.now(), { replace: true })
       return c.redirect(`/admin/sites/${site.id}/content/${id}?saved=1`, 303)
     } catch (err) {
-      return again(errorsOf(err))
+      return again(errorsOf(err, CONTENT_FIELDS))
     }
   })
   .post('/:id/delete', async (c) => {

@@ -71,7 +71,7 @@ export const deadLetterRoutes = new Hono<ConsoleEnv>()
       await replayDeadLetter(c.env, c.get('site'), c.req.param('id'))
       return c.redirect(`${base}?notice=replayed`, 303)
     } catch (err) {
-      return c.redirect(`${base}?error=${encodeURIComponent(messageOf(err) ?? 'It could not be replayed')}`, 303)
+      return c.redirect(`${base}?error=${encodeURIComponent(messageOf(err))}`, 303)
     }
   })
   .post('/:id/dismiss', async (c) => {
@@ -80,6 +80,6 @@ export const deadLetterRoutes = new Hono<ConsoleEnv>()
       await dismissDeadLetter(c.env.DB, c.get('site'), c.req.param('id'))
       return c.redirect(`${base}?notice=dismissed`, 303)
     } catch (err) {
-      return c.redirect(`${base}?error=${encodeURIComponent(messageOf(err) ?? 'It could not be dismissed')}`, 303)
+      return c.redirect(`${base}?error=${encodeURIComponent(messageOf(err))}`, 303)
     }
   })

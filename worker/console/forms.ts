@@ -4,8 +4,8 @@
  * their key alone), so each issue finds its input without a second copy of any rule.
  */
 import { type z } from 'zod'
-import { Refusal } from '../http/errors'
-import { describeIssues } from '../http/validate'
+import { type Issue, Refusal } from '../http/errors'
+import { issuesOf } from '../http/validate'
 import { decodeCursor } from '../lib/cursor'
 
 export interface FormErrors {
@@ -16,18 +16,45 @@ export interface FormErrors {
   node?: string
 }
 
-/** The console input an API path belongs to: its first name, or for a contact's field, the field's. */
-const inputOf = (path: string) => (/^fields\.([^.[]+)/.exec(path)?.[1] ?? /^[^.[]+/.exec(path)?.[0] ?? path)
+/**
+ * The console input an API path belongs to — its first name, or for a contact's field, the field's — and
+ * the rest of the path, which says where inside the input (`all[1]` of a condition tree).
+ */
+function inputOf(path: string): [input: string, rest: string] {
+  const m = /^fields\.([^.[]+)/.exec(path) ?? /^([^.[]+)/.exec(path)
+  return m ? [m[1], path.slice(m[0].length).replace(/^\./, '')] : [path, '']
+}
 
-/** A refusal as form errors; anything else is not the form's business and is thrown on. */
-export function errorsOf(err: unknown): FormErrors {
+/**
+ * Issues beside the inputs they concern, every one of them, in words with where inside the input; the
+ * issues of inputs the form does not show (when it says which it shows) are left for the top of the form.
+ */
+function besideInputs(issues: readonly Issue[], shown?: readonly string[]): { fields: Record<string, string>; elsewhere: Issue[] } {
+  const fields: Record<string, string> = {}
+  const elsewhere: Issue[] = []
+  for (const issue of issues) {
+    const [input, rest] = inputOf(issue.path)
+    if (!issue.path || (shown && !shown.includes(input))) {
+      elsewhere.push(issue)
+      continue
+    }
+    const words = rest ? `${rest}: ${issue.message}` : issue.message
+    fields[input] = fields[input] ? `${fields[input]}; ${words}` : words
+  }
+  return { fields, elsewhere }
+}
+
+/**
+ * A refusal as form errors; anything else is not the form's business and is thrown on. With `shown`, the
+ * inputs the form has, a refusal about any other goes to the top of the form.
+ */
+export function errorsOf(err: unknown, shown?: readonly string[]): FormErrors {
   if (!(err instanceof Refusal)) throw err
   const { field, issues, extra } = err.detail
-  const fields: Record<string, string> = {}
-  for (const issue of issues ?? []) if (issue.path) fields[inputOf(issue.path)] ??= issue.message
-  if (field && !issues?.length) fields[inputOf(field)] = err.message
+  // A refusal without issues is about its field as a whole, in its own words.
+  const { fields, elsewhere } = besideInputs(issues?.length ? issues : field ? [{ path: inputOf(field)[0], message: err.message }] : [], shown)
   const node = typeof extra?.node === 'string' ? extra.node : undefined
-  return { fields, node, message: Object.keys(fields).length > 0 && !node ? undefined : err.message }
+  return { fields, node, message: Object.keys(fields).length > 0 && elsewhere.length === 0 && !node ? undefined : err.message }
 }
 
 /** The words of a refusal, for a page that shows it whole; anything else is thrown on. */
@@ -63,16 +90,6 @@ export function cursorOf(raw: string | undefined, arity: number): (string | numb
  * the form does not show goes to the top of the form.
  */
 export function fieldErrorsOf(issues: readonly z.core.$ZodIssue[], shown: readonly string[]): FormErrors {
-  const fields: Record<string, string> = {}
-  const elsewhere: z.core.$ZodIssue[] = []
-  for (const i of issues) {
-    const key = String(i.path[0] ?? '')
-    if (!shown.includes(key)) {
-      elsewhere.push(i)
-      continue
-    }
-    const rest = i.path.slice(1).map((x) => (typeof x === 'number' ? `[${x}]` : `.${String(x)}`)).join('')
-    fields[key] ??= rest ? `${rest.replace(/^\./, '')}: ${i.message}` : i.message
-  }
-  return { fields, message: elsewhere.length > 0 ? describeIssues(elsewhere) : undefined }
+  const { fields, elsewhere } = besideInputs(issuesOf(issues).issues, shown)
+  return { fields, message: elsewhere.length > 0 ? elsewhere.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ') : undefined }
 }

@@ -183,7 +183,7 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
       const { segment } = await createSegment(c.env.DB, site, r.data, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/segments/${segment.id}?created=1`, 303)
     } catch (err) {
-      return again(errorsOf(err))
+      return again(errorsOf(err, ['name', 'description', 'conditions']))
     }
   })
   .post('/preview', async (c) => {
@@ -280,7 +280,7 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
       await updateSegment(c.env.DB, site, id, r.data, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/segments/${id}?saved=1`, 303)
     } catch (err) {
-      return again(errorsOf(err))
+      return again(errorsOf(err, ['name', 'description', 'conditions']))
     }
   })
   .get('/:id/delete', async (c) => {

@@ -172,7 +172,7 @@ export const siteRoutes = new Hono<ConsoleEnv>()
       return c.redirect(`/admin/sites/${site.id}`, 303)
     } catch (err) {
       c.status(400)
-      return sitesPage(c, errorsOf(err))
+      return sitesPage(c, errorsOf(err, ['name', 'allowedOrigins']))
     }
   })
 

@@ -139,7 +139,7 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
       await setWorkflowStatus(c.env.DB, site, c.req.param('id'), c.req.param('status') === 'activate' ? 'active' : 'paused', c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/workflows?saved=1`, 303)
     } catch (err) {
-      return c.redirect(`/admin/sites/${site.id}/workflows?error=${encodeURIComponent(messageOf(err) ?? 'The workflow could not be changed')}`, 303)
+      return c.redirect(`/admin/sites/${site.id}/workflows?error=${encodeURIComponent(messageOf(err))}`, 303)
     }
   })
   .post('/:id/delete', async (c) => {

@@ -160,6 +160,9 @@ async function write(db: D1Database, site: Site, planned: PlannedRow[], changes:
 }
 
 
+/** A refused row as the answer lists it: its index, code, words and the field at fault (its kind is the status's). */
+const rowJson = ({ kind: _kind, ...row }: RowError) => row
+
 /** Creates or updates one contact; refusals carry the status their cause calls for. */
 export async function saveContact(db: D1Database, site: Site, input: unknown, mode: 'create' | 'update', changes: Changes, now = Date.now()): Promise<Contact> {
   const { planned, errors } = await plan(db, site, [input], mode)
@@ -180,7 +183,7 @@ export async function upsertContacts(db: D1Database, site: Site, rows: unknown[]
   const { planned, errors } = await plan(db, site, rows, 'upsert')
   if (errors.length > 0) {
     errors.sort((a, b) => a.index - b.index)
-    throw refuse('invalid', 'invalid_rows', `${errors.length} of ${rows.length} rows were refused; nothing was written`, { extra: { rows: errors } })
+    throw refuse('invalid', 'invalid_rows', `${errors.length} of ${rows.length} rows were refused; nothing was written`, { extra: { rows: errors.map(rowJson) } })
   }
   await write(db, site, planned, changes, now)
   return {
@@ -301,7 +304,7 @@ export async function importActivities(db: D1Database, site: Site, contactId: st
     activities.push({ ...a, contactId })
   })
   if (errors.length > 0) {
-    throw refuse('invalid', 'invalid_events', `${errors.length} of ${events.length} events were refused; nothing was written`, { extra: { events: errors } })
+    throw refuse('invalid', 'invalid_events', `${errors.length} of ${events.length} events were refused; nothing was written`, { extra: { events: errors.map(rowJson) } })
   }
   const latest = Math.max(...activities.map((a) => a.at))
   const inserts = insertActivities(db, site.id, activities)

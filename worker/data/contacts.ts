@@ -195,3 +195,15 @@ export function dropSettledClaims(db: D1Database, siteId: string, ids: readonly 
     )
     .bind(siteId, JSON.stringify(ids))
 }
+
+/**
+ * How many contacts of a site meet a compiled condition (`where`, an expression over contacts aliased
+ * `c`), and up to `sample` of them, the most recently seen first: a preview of a segment not yet saved.
+ */
+export async function contactsWhere(db: D1Database, siteId: string, where: string, sample: number): Promise<{ count: number; sample: Contact[] }> {
+  const [count, rows] = await db.batch([
+    db.prepare(`SELECT count(*) AS n FROM contacts c WHERE c.site_id = ?1 AND ${where}`).bind(siteId),
+    db.prepare(`SELECT c.* FROM contacts c WHERE c.site_id = ?1 AND ${where} ORDER BY c.last_seen_at DESC, c.id LIMIT ?2`).bind(siteId, sample),
+  ])
+  return { count: (count.results[0] as { n: number }).n, sample: (rows.results as ContactRow[]).map(toContact) }
+}

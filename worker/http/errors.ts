@@ -69,8 +69,8 @@ export function refuse(kind: RefusalKind, code: string, message: string, detail:
   return new Refusal(kind, code, message, detail)
 }
 
-export const notFound = (what: string, id: string, field?: string) =>
-  refuse('not_found', `${what}_not_found`, `No ${what.replace(/_/g, ' ')} "${id}" on this site`, { field })
+export const notFound = (what: string, id: string) =>
+  refuse('not_found', `${what}_not_found`, `No ${what.replace(/_/g, ' ')} "${id}" on this site`)
 
 /** A refusal as HTTP. */
 export function refusalResponse(r: Refusal): Response {
