@@ -86,10 +86,10 @@ export async function findContacts(
 ): Promise<Contact[]> {
   const { results } = await db
     .prepare(
-      `SELECT * FROM contacts WHERE site_id = ?1 AND (
-         id IN (SELECT value FROM json_each(?2))
-         OR email IN (SELECT value FROM json_each(?3))
-         OR external_id IN (SELECT value FROM json_each(?4)))`,
+      // One seek per key in its own index: an OR of the three, or a planner without statistics, would walk the site.
+      `SELECT * FROM contacts WHERE site_id = ?1 AND id IN (SELECT value FROM json_each(?2))
+       UNION SELECT * FROM contacts INDEXED BY contacts_email WHERE site_id = ?1 AND email IN (SELECT value FROM json_each(?3))
+       UNION SELECT * FROM contacts INDEXED BY contacts_external_id WHERE site_id = ?1 AND external_id IN (SELECT value FROM json_each(?4))`,
     )
     .bind(siteId, JSON.stringify(keys.ids), JSON.stringify(keys.emails), JSON.stringify(keys.externalIds))
     .all<ContactRow>()
@@ -169,7 +169,9 @@ export function updateContacts(db: D1Database, siteId: string, changes: ContactC
   )
   const statement = db.prepare(
     `UPDATE contacts SET ${sets.join(', ')}, custom = json_patch(contacts.custom, r.value -> '$.custom')
-     FROM json_each(?2) r WHERE contacts.site_id = ?1 AND contacts.id = r.value ->> '$.id' AND contacts.written_v <= ?3`,
+     FROM json_each(?2) r WHERE contacts.site_id = ?1 AND contacts.id = r.value ->> '$.id' AND contacts.written_v <= ?3
+       -- The ids again as a list, so the planner seeks each contact instead of walking the site.
+       AND contacts.id IN (SELECT value ->> '$.id' FROM json_each(?2))`,
   )
   return jsonPayloads(changes.map(changeJson)).map((rows) => statement.bind(siteId, rows, visit ?? Number.MAX_SAFE_INTEGER))
 }

@@ -32,7 +32,7 @@ export function eraseContact(db: D1Database, siteId: string, contactId: string, 
     db
       .prepare(
         `DELETE FROM dead_letters WHERE site_id = ?1
-           AND (contact_id = ?2 OR contact_id IN (SELECT alias_id FROM contact_aliases WHERE site_id = ?1 AND contact_id = ?2))`,
+           AND contact_id IN (SELECT ?2 UNION ALL SELECT alias_id FROM contact_aliases WHERE site_id = ?1 AND contact_id = ?2)`,
       )
       .bind(siteId, contactId),
     byContact('segment_members', 'segment_members_contact'),
