@@ -1,8 +1,8 @@
 /**
  * One batch of a browser's events, from the browser id it sent to the answer: which contact the browser
- * is (its sealed browser id, then one KV read raced against the state token), who its identifies say the
- * visitor is (worker/visits/identity.ts), the decision, and the messages that write it all to D1 after the
- * answer.
+ * is (its sealed browser id, its state token, and one KV read unless the token is fresh), who its
+ * identifies say the visitor is (worker/visits/identity.ts), the decision, and the messages that write it
+ * all to D1 after the answer.
  *
  * A batch normally decides for one contact. When an identify switches the browser to another person (a
  * shared computer), the events before it are decided for the contact they belong to and the rest for the
@@ -21,7 +21,7 @@ import { type Identifier, type IdentifierKind, checkIdentify, claimStep, verifie
 import { type VisitMessage } from '../background/messages'
 import { type Snapshot, coversSite, emptySnapshot, mergeSnapshots } from './snapshot'
 import { loadSnapshot, readSnapshot } from '../background/store'
-import { openState, sealState } from './token'
+import { isFresh, openState, sealState } from './token'
 
 /** An event as the browser sent it: an identify still carries its identifiers and their signature. */
 export interface BrowserEvent {
@@ -45,9 +45,15 @@ export interface VisitInput {
   events: BrowserEvent[]
 }
 
-/** The events of a batch that belong to one contact. */
-interface Part {
+/** A contact's state as the batch has it, and when that state was last checked against the stored snapshot. */
+interface Known {
   snapshot: Snapshot
+  /** Sealed into the answer's token: a token checked less than TOKEN_FRESH_MS ago is decided on without KV. */
+  checkedAt: number
+}
+
+/** The events of a batch that belong to one contact. */
+interface Part extends Known {
   isNew: boolean
   mergedFrom?: string
   events: IncomingEvent[]
@@ -64,9 +70,9 @@ interface VisitState {
   now: number
   part: Part
   /** Snapshots decided in this batch, by contact: an identify that switches back to one goes on from it. */
-  decided: Map<string, Snapshot>
+  decided: Map<string, Known>
   messages: VisitMessage[]
-  last?: { decision: Decision; snapshot: Snapshot }
+  last?: Known & { decision: Decision }
   /** An identify's signature was refused (and its identifiers kept as claims). */
   refused: boolean
   /** The workflow at which a decision reached the cap of runs. */
@@ -76,7 +82,7 @@ interface VisitState {
 export async function visit(env: Env, site: CompiledSite, input: VisitInput, now: number): Promise<{ answer: EventsResponse; messages: VisitMessage[] }> {
   const siteId = site.config.site.id
   const opened = await openContact(env, site, input.browser, input.state, now)
-  const state: VisitState = { env, site, now, part: newPart(opened.snapshot, opened.isNew), decided: new Map(), messages: [], refused: false }
+  const state: VisitState = { env, site, now, part: newPart(opened, opened.isNew), decided: new Map(), messages: [], refused: false }
   for (const e of input.events) {
     const id = e.identify
     const attach = id && (id.email !== undefined || id.externalId !== undefined) ? await applyIdentify(state, id) : []
@@ -86,25 +92,25 @@ export async function visit(env: Env, site: CompiledSite, input: VisitInput, now
   if (state.refused) console.warn(`identify: a signature for site ${siteId} was expired or not made with its identity secret; kept as an unverified claim`)
   if (state.cutShort) console.warn(`edge: site ${siteId} reached the cap of workflow runs in one request; workflow ${state.cutShort} and what would have followed it did not run`)
 
-  const { decision, snapshot } = state.last!
+  const { decision, snapshot, checkedAt } = state.last!
   const browserId = opened.contactId === snapshot.id && input.browserId ? input.browserId : await issueBrowserId(env.STATE_SECRET, siteId, snapshot.id, now)
-  return { answer: { contact: browserId, state: await sealState(env.STATE_SECRET, siteId, snapshot), content: decision.content }, messages: state.messages }
+  return { answer: { contact: browserId, state: await sealState(env.STATE_SECRET, siteId, snapshot, checkedAt), content: decision.content }, messages: state.messages }
 }
 
-function newPart(snapshot: Snapshot, isNew: boolean): Part {
-  return { snapshot, isNew, events: [], bytes: 0, attached: {}, claims: {} }
+function newPart({ snapshot, checkedAt }: Known, isNew: boolean): Part {
+  return { snapshot, checkedAt, isNew, events: [], bytes: 0, attached: {}, claims: {} }
 }
 
-/** A part for a contact made on this request. */
-const freshPart = (state: VisitState) => newPart(emptySnapshot(state.site, newId('c'), state.now), true)
+/** A part for a contact made on this request: nothing stored can be newer than its empty state. */
+const freshPart = (state: VisitState) => newPart({ snapshot: emptySnapshot(state.site, newId('c'), state.now), checkedAt: state.now }, true)
 
 /** What the contact is as far as this batch has got: its snapshot with the identifiers it took so far. */
 const view = (p: Part): Snapshot => ({ ...p.snapshot, f: { ...p.snapshot.f, ...p.attached } })
 
-/** A contact an identify leads to: as this batch left it, or as stored, or (unknown anywhere) empty. */
-async function contactInBatch(state: VisitState, contactId: string): Promise<Snapshot> {
+/** A contact an identify leads to: as this batch left it, or as stored (checked now), or (unknown anywhere) empty. */
+async function contactInBatch(state: VisitState, contactId: string): Promise<Known> {
   const { env, site, now } = state
-  return state.decided.get(contactId) ?? (await knownSnapshot(env, site, contactId, now)) ?? emptySnapshot(site, contactId, now)
+  return state.decided.get(contactId) ?? { snapshot: (await knownSnapshot(env, site, contactId, now)) ?? emptySnapshot(site, contactId, now), checkedAt: now }
 }
 
 /**
@@ -127,7 +133,14 @@ async function applyIdentify(state: VisitState, id: NonNullable<BrowserEvent['id
       const part = state.part
       const into = await contactInBatch(state, step.owner)
       // A contact made on this very request has nothing stored to merge: it simply becomes the owner.
-      state.part = { ...part, snapshot: mergeSnapshots(site, into, part.snapshot, now), isNew: false, mergedFrom: part.isNew ? undefined : part.snapshot.id }
+      // The merged state is as fresh as the older of the two checks behind it.
+      state.part = {
+        ...part,
+        snapshot: mergeSnapshots(site, into.snapshot, part.snapshot, now),
+        checkedAt: Math.min(into.checkedAt, part.checkedAt),
+        isNew: false,
+        mergedFrom: part.isNew ? undefined : part.snapshot.id,
+      }
     } else if (step.to === 'owner') {
       closePart(state)
       state.part = newPart(await contactInBatch(state, step.owner), false)
@@ -171,7 +184,7 @@ function closePart(state: VisitState): void {
   const decision = decide(site, part.snapshot, part.events, now)
   state.cutShort ??= decision.cutShort?.workflow
   const snapshot: Snapshot = { ...decision.snapshot, v: Math.max(now, part.snapshot.v + 1), q: usage }
-  state.decided.set(snapshot.id, snapshot)
+  state.decided.set(snapshot.id, { snapshot, checkedAt: part.checkedAt })
   state.messages.push({
     kind: 'visit',
     id: newId('m', 20),
@@ -187,7 +200,7 @@ function closePart(state: VisitState): void {
     mergedFrom: part.mergedFrom,
     usage,
   })
-  state.last = { decision, snapshot }
+  state.last = { decision, snapshot, checkedAt: part.checkedAt }
 }
 
 const DAY_MS = 86_400_000
@@ -212,27 +225,35 @@ function dailyUsage(site: CompiledSite, part: Part, now: number): [number, numbe
 const CLOCK_SLACK_MS = 60_000
 
 /**
- * The contact a browser id names, at its newest: the KV snapshot or the state token, whichever is newer;
- * D1 only when neither holds it. An id this Worker did not issue, a contact erased since, or an id issued
- * before its contact was created (for an erased contact whose id was given to another) gets a new contact,
- * and no D1 query.
+ * The contact a browser id names, at its newest. A state token checked against the stored snapshot less
+ * than TOKEN_FRESH_MS ago is the newest within a session, and is decided on alone: no KV read. Otherwise
+ * the KV snapshot or the token, whichever is newer; D1 only when neither holds it. An id this Worker did
+ * not issue, a contact erased since, or an id issued before its contact was created (for an erased contact
+ * whose id was given to another) gets a new contact, and no D1 query.
+ *
+ * An admin's change to the contact (an erasure, a merge) is therefore seen within TOKEN_FRESH_MS; until
+ * then the queue consumer settles the visits decided without it (docs/edge.md).
  */
-async function openContact(env: Env, site: CompiledSite, opened: BrowserId | undefined, token: string | undefined, now: number) {
+async function openContact(env: Env, site: CompiledSite, opened: BrowserId | undefined, token: string | undefined, now: number): Promise<Known & { isNew: boolean; contactId?: string }> {
   const siteId = site.config.site.id
   let snapshot: Snapshot | undefined
+  let checkedAt = now
   if (opened !== undefined) {
-    const [stored, sealed] = await Promise.all([readSnapshot(env.KV, siteId, opened.contactId), openState(env.STATE_SECRET, siteId, opened.contactId, token, now)])
+    const sealed = await openState(env.STATE_SECRET, siteId, opened.contactId, token, now)
+    const fresh = sealed && isFresh(sealed, now)
+    const stored = fresh ? undefined : await readSnapshot(env.KV, siteId, opened.contactId)
     if (stored && 'redirect' in stored) snapshot = await knownSnapshot(env, site, stored.redirect, now)
     else if (!stored || !('erased' in stored)) {
-      snapshot = stored && (!sealed || stored.v >= sealed.v) ? stored : sealed
+      snapshot = stored && (!sealed || stored.v >= sealed.snapshot.v) ? stored : sealed?.snapshot
+      if (fresh) checkedAt = sealed.checkedAt
       // Neither KV nor the token has it: D1 does, unless D1 is unreachable, when the contact is decided
       // for as if it had no history (its visit is still written to it, by the consumer, later).
       snapshot ??= await loadSnapshot(env.DB, site, opened.contactId, now).catch((err) => (logUnreachable(err), unknownSnapshot(site, opened.contactId, now)))
       if (snapshot && opened.issuedAt < Number(snapshot.f.createdAt) - CLOCK_SLACK_MS) snapshot = undefined
     }
   }
-  if (!snapshot) return { snapshot: emptySnapshot(site, newId('c'), now), isNew: true, contactId: undefined }
-  return { snapshot: coversSite(snapshot, site) ? snapshot : await coverNewMatchers(env, site, snapshot, now), isNew: false, contactId: opened?.contactId }
+  if (!snapshot) return { snapshot: emptySnapshot(site, newId('c'), now), checkedAt: now, isNew: true, contactId: undefined }
+  return { snapshot: coversSite(snapshot, site) ? snapshot : await coverNewMatchers(env, site, snapshot, now), checkedAt, isNew: false, contactId: opened?.contactId }
 }
 
 /** A known contact's snapshot, from KV or else from D1; undefined when it was erased or never existed. */
