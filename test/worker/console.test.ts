@@ -427,6 +427,23 @@ describe('limits and messages not written', () => {
     expect(await (await api('GET', '/sites/cons')).json()).toMatchObject({ limits: { rate: 'strict', eventBytes: 2048, contactBytesPerDay: 65536 } })
   })
 
+  it('shows and saves how long data is kept, refusing a value out of bounds, or under what a segment reads back, beside its field', async () => {
+    const page = await (await get(S, session.cookie)).text()
+    expect(page).toContain('Data retention')
+    expect(page).toContain('counts only what is still kept')
+    const bad = await post(`${S}/retention`, { _csrf: session.csrf, activityDays: '396', anonymousContactDays: '7' }, session.cookie)
+    expect(bad.status).toBe(400)
+    expect(await bad.text()).toMatch(/id="f-anonymousContactDays-error">must be at least 30 days/)
+    await api('POST', '/sites/cons/segments', { id: 'seg_this_year', name: 'Visited this year', type: 'dynamic', conditions: { all: [{ activity: 'page_visit', within: '365d' }] } })
+    const shorter = await post(`${S}/retention`, { _csrf: session.csrf, activityDays: '180', anonymousContactDays: '90' }, session.cookie)
+    expect(shorter.status).toBe(400)
+    expect(await shorter.text()).toMatch(/id="f-activityDays-error">Segment &quot;Visited this year&quot; reads activities 365 days back/)
+    const ok = await post(`${S}/retention`, { _csrf: session.csrf, activityDays: '730', anonymousContactDays: '90' }, session.cookie)
+    expect(ok.status).toBe(303)
+    expect(await (await api('GET', '/sites/cons')).json()).toMatchObject({ retention: { activityDays: 730, anonymousContactDays: 90 } })
+    await api('DELETE', '/sites/cons/segments/seg_this_year')
+  })
+
   it('lists messages not written with their reason, replays a held one and dismisses another', async () => {
     const body = (contactId: string) => JSON.stringify({ kind: 'visit', id: `m-${contactId}`, siteId: 'cons', contactId, v: 1, activities: [], fields: {}, statics: [], counters: [] })
     await env.DB.batch([

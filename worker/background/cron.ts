@@ -12,6 +12,7 @@ import { refreshStatements } from '../segments/membership'
 import { compileSite, reachedConfigSegments } from '../visits/compile'
 import { Changes, propagate } from './changes'
 import { buildSiteConfig } from './publish'
+import { pruneSite } from './retention'
 import { ERASED_MARK_TTL_S } from './store'
 
 /** A queue redelivers a message for at most about 100 minutes (100 retries, a minute apart at most). */
@@ -26,6 +27,7 @@ export async function runScheduled(env: Env, now = Date.now()): Promise<{ moved:
     // Each site on its own: one that fails holds back neither the others nor the pruning.
     try {
       moved += await refreshSite(env, site, now)
+      await pruneSite(env, site, now)
     } catch (err) {
       console.error(`cron: site ${site.id} could not be refreshed`, err)
       failed.push(err)

@@ -1,16 +1,16 @@
 /**
  * The console's site pages: the list of sites and the form that creates one, and a site's overview —
  * content counts for 7 and 30 days, messages not written, the install snippet, and the forms for its
- * allowed origins, identity secret and limits.
+ * allowed origins, identity secret, limits and data retention.
  */
 import { type Context, Hono } from 'hono'
 import { z } from 'zod'
 import { allContent } from '../data/content'
 import { countDeadLetters } from '../data/dead-letters'
 import { contentCounts } from '../data/reports'
-import { type RateLimitTier, type Site } from '../data/sites'
+import { DEFAULT_RETENTION_DAYS, type RateLimitTier, type Site } from '../data/sites'
 import { allWorkflows } from '../data/workflows'
-import { siteCreate, sitePatch } from '../sites/schema'
+import { RETENTION_MAX_DAYS, RETENTION_MIN_DAYS, siteCreate, sitePatch } from '../sites/schema'
 import { createSite, rotateIdentitySecret, updateSite } from '../sites/service'
 import { refuse } from '../http/errors'
 import { describeIssues, issuesOf } from '../http/validate'
@@ -81,7 +81,7 @@ function CountsTable(p: { caption: string; rows: Array<{ id: string; name: strin
 
 const originsForm = z.object({ allowedOrigins: z.string().max(5000) })
 
-const SAVED: Record<string, string> = { identity: 'Identity settings saved.', limits: 'Limits saved.' }
+const SAVED: Record<string, string> = { identity: 'Identity settings saved.', limits: 'Limits saved.', retention: 'Data retention saved.' }
 
 /** How a site's server signs a visitor's email, for the page that shows a new secret. */
 const SIGNING_EXAMPLE = `// On your server (Node.js), for the visitor who is signed in:
@@ -152,6 +152,36 @@ function LimitsCard(p: { csrf: string; site: Site; errors?: FormErrors }) {
   )
 }
 
+const RETENTION_BOUNDS = `${RETENTION_MIN_DAYS} to ${RETENTION_MAX_DAYS.toLocaleString('en')} days; the default, ${DEFAULT_RETENTION_DAYS}, is 13 months.`
+
+function RetentionCard(p: { csrf: string; site: Site; values?: Record<string, string>; errors?: FormErrors }) {
+  const r = p.site.retention
+  return (
+    <form method="post" action={`/admin/sites/${p.site.id}/retention`} class="card" id="retention">
+      <h2>Data retention</h2>
+      <Alert message={p.errors?.message} />
+      <Csrf token={p.csrf} />
+      <Field
+        name="activityDays"
+        label="Keep activities for (days)"
+        type="number"
+        value={p.values?.activityDays ?? String(r.activityDays)}
+        hint={`What visitors did (page visits, purchases, clicks) is deleted once it is older than this. A segment can look back at most this far ("visited in the last 30 days" needs 30). A condition with no time limit, such as "purchased at least 3 times", counts only what is still kept. ${RETENTION_BOUNDS}`}
+        error={p.errors?.fields.activityDays}
+      />
+      <Field
+        name="anonymousContactDays"
+        label="Keep anonymous visitors for (days)"
+        type="number"
+        value={p.values?.anonymousContactDays ?? String(r.anonymousContactDays)}
+        hint={`A visitor without an email or an external id (one who never signed in) is deleted, with everything about them, once they have not been back for this long; if they come back later, they start afresh. Contacts with an email or an external id stay until you delete them. ${RETENTION_BOUNDS}`}
+        error={p.errors?.fields.anonymousContactDays}
+      />
+      <button type="submit">Save retention</button>
+    </form>
+  )
+}
+
 export const siteRoutes = new Hono<ConsoleEnv>()
   .get('/', async (c) => {
     const sites = await allSites(c)
@@ -207,6 +237,7 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
         <OriginsForm csrf={c.get('session').csrf} siteId={site.id} origins={site.allowedOrigins} />
         <IdentityCard csrf={c.get('session').csrf} site={site} />
         <LimitsCard csrf={c.get('session').csrf} site={site} />
+        <RetentionCard csrf={c.get('session').csrf} site={site} />
       </>,
       { title: `${site.name} overview`, active: 'overview', picker: true },
     )
@@ -228,6 +259,31 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
     }
     await updateSite(c.env.DB, site, { limits: r.data }, c.get('changes'))
     return c.redirect(`/admin/sites/${site.id}?saved=limits#limits`, 303)
+  })
+  .post('/retention', async (c) => {
+    const site = c.get('site')
+    const form = await c.req.parseBody()
+    const values = { activityDays: text(form, 'activityDays'), anonymousContactDays: text(form, 'anonymousContactDays') }
+    const again = (errors: FormErrors) => {
+      c.status(400)
+      return c.render(
+        <>
+          <h1>Data retention</h1>
+          <RetentionCard csrf={c.get('session').csrf} site={site} values={values} errors={errors} />
+        </>,
+        { title: 'Data retention', active: 'overview' },
+      )
+    }
+    const r = sitePatch.shape.retention.unwrap().safeParse({ activityDays: Number(values.activityDays), anonymousContactDays: Number(values.anonymousContactDays) })
+    if (!r.success) return again(fieldErrorsOf(r.error.issues, ['activityDays', 'anonymousContactDays']))
+    try {
+      await updateSite(c.env.DB, site, { retention: r.data }, c.get('changes'))
+    } catch (err) {
+      // A segment that reads further back than the new retention: said beside the activities' field.
+      const errors = errorsOf(err, ['retention'])
+      return again({ message: errors.message, fields: { activityDays: errors.fields.retention } })
+    }
+    return c.redirect(`/admin/sites/${site.id}?saved=retention#retention`, 303)
   })
   .post('/identity', async (c) => {
     const site = c.get('site')

@@ -1,6 +1,6 @@
 /**
  * The sites table: a site as Segue keeps it — its public key, allowed origins, custom fields and those a
- * browser may set, identity secret, and the limits of its public endpoint.
+ * browser may set, identity secret, the limits of its public endpoint, and how long it keeps data.
  */
 import { type CustomFieldDefinition } from '../conditions/fields'
 
@@ -18,6 +18,19 @@ export interface SiteLimits {
 
 export const DEFAULT_LIMITS: SiteLimits = { rate: 'standard', eventBytes: 4096, contactBytesPerDay: 262_144 }
 
+/** 13 months: a year back and the month around it, so "this month last year" is still there. */
+export const DEFAULT_RETENTION_DAYS = 396
+
+/** How long a site keeps data, in days; the cron prunes past it (worker/background/retention.ts). */
+export interface SiteRetention {
+  /** Raw activities (page visits, purchases...) older than this are deleted. */
+  activityDays: number
+  /** Anonymous contacts (no email, no external id) not seen for this long are deleted, with their data. */
+  anonymousContactDays: number
+}
+
+export const DEFAULT_RETENTION: SiteRetention = { activityDays: DEFAULT_RETENTION_DAYS, anonymousContactDays: DEFAULT_RETENTION_DAYS }
+
 export interface Site {
   id: string
   key: string
@@ -31,6 +44,7 @@ export interface Site {
   /** Believe an identify without a signature, as if the site had signed it. Off unless the owner says so. */
   trustUnsignedIdentify: boolean
   limits: SiteLimits
+  retention: SiteRetention
   createdAt: number
   updatedAt: number
 }
@@ -48,6 +62,8 @@ interface SiteRow {
   rate_limit: RateLimitTier
   max_event_bytes: number
   max_contact_bytes_per_day: number
+  activity_retention_days: number
+  anonymous_retention_days: number
   created_at: number
   updated_at: number
 }
@@ -64,6 +80,7 @@ function toSite(r: SiteRow): Site {
     identitySecretCreatedAt: r.identity_secret_created_at,
     trustUnsignedIdentify: r.trust_unsigned_identify === 1,
     limits: { rate: r.rate_limit, eventBytes: r.max_event_bytes, contactBytesPerDay: r.max_contact_bytes_per_day },
+    retention: { activityDays: r.activity_retention_days, anonymousContactDays: r.anonymous_retention_days },
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   }
@@ -84,22 +101,27 @@ export async function getSiteByKey(db: D1Database, key: string): Promise<Site | 
   return row ? toSite(row) : undefined
 }
 
+/** A site to write. Without a retention, a new site gets the default and an existing one keeps its own. */
+export type SiteToSave = Omit<Site, 'retention'> & { retention?: SiteRetention }
+
 /** Inserts or replaces a whole site. */
-export function saveSite(db: D1Database, s: Site): D1PreparedStatement {
+export function saveSite(db: D1Database, s: SiteToSave): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO sites (site_id, site_key, name, allowed_origins, fields, browser_fields, identity_secret,
          identity_secret_created_at, trust_unsigned_identify, rate_limit, max_event_bytes, max_contact_bytes_per_day,
-         created_at, updated_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+         created_at, updated_at, activity_retention_days, anonymous_retention_days)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, coalesce(?15, ?17), coalesce(?16, ?17))
        ON CONFLICT (site_id) DO UPDATE SET site_key = ?2, name = ?3, allowed_origins = ?4, fields = ?5,
          browser_fields = ?6, identity_secret = ?7, identity_secret_created_at = ?8, trust_unsigned_identify = ?9,
-         rate_limit = ?10, max_event_bytes = ?11, max_contact_bytes_per_day = ?12, updated_at = ?14`,
+         rate_limit = ?10, max_event_bytes = ?11, max_contact_bytes_per_day = ?12, updated_at = ?14,
+         activity_retention_days = coalesce(?15, activity_retention_days), anonymous_retention_days = coalesce(?16, anonymous_retention_days)`,
     )
     .bind(
       s.id, s.key, s.name, JSON.stringify(s.allowedOrigins), JSON.stringify(s.fields), JSON.stringify(s.browserFields),
       s.identitySecret, s.identitySecretCreatedAt, s.trustUnsignedIdentify ? 1 : 0, s.limits.rate, s.limits.eventBytes,
-      s.limits.contactBytesPerDay, s.createdAt, s.updatedAt,
+      s.limits.contactBytesPerDay, s.createdAt, s.updatedAt, s.retention?.activityDays ?? null, s.retention?.anonymousContactDays ?? null,
+      DEFAULT_RETENTION_DAYS,
     )
 }
 

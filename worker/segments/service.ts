@@ -7,6 +7,7 @@ import { type z } from 'zod'
 import { type Explanation, explain as explainTree, historyFacts } from '../conditions/evaluate'
 import { FieldCatalog } from '../conditions/fields'
 import { prepare } from '../conditions/prepare'
+import { beyondRetention, reachDays } from '../conditions/reach'
 import { checkAgainstFields } from '../conditions/schema'
 import { compileSql } from '../conditions/sql'
 import { summarize } from '../conditions/summarize'
@@ -50,11 +51,22 @@ export function summarizer(site: Site, segments: readonly Segment[]) {
 
 const invalidConditions = (message: string) => refuse('invalid', 'invalid_request', `conditions: ${message}`, { field: 'conditions', issues: [{ path: 'conditions', message }] })
 
-/** Checks a tree for this site: fields that make sense, segments that exist, no way back to itself. */
-function checkConditions(site: Site, segments: readonly Segment[], selfId: string, conditions: Condition): void {
+/**
+ * Checks a tree for this site: fields that make sense, no activity read further back than the site keeps
+ * activities, segments that exist, no way back to itself.
+ */
+function checkConditions(site: Site, segments: readonly Segment[], selfId: string, conditions: Condition, now: number): void {
   const problems = checkAgainstFields(conditions, new FieldCatalog(site.fields))
   if (problems.length > 0) {
     throw refuse('invalid', 'invalid_conditions', problems.map((p) => `${p.path}: ${p.message}`).join('; '), { field: 'conditions', issues: problems })
+  }
+  const days = site.retention.activityDays
+  const beyond = beyondRetention(conditions, days, now).map((r) => ({
+    path: r.path,
+    message: `${r.what} reads activities ${reachDays(r)} days back, but this site keeps them for ${days} days: read less far back, or keep activities longer in the site's settings`,
+  }))
+  if (beyond.length > 0) {
+    throw refuse('invalid', 'beyond_retention', beyond.map((p) => `${p.path}: ${p.message}`).join('; '), { field: 'conditions', issues: beyond })
   }
   const known = new Set(segments.map((s) => s.id))
   for (const ref of segmentRefs(conditions)) {
@@ -83,7 +95,7 @@ export async function createSegment(db: D1Database, site: Site, input: z.output<
   if (segments.some((s) => s.id === id)) throw refuse('conflict', 'segment_exists', `A segment with id "${id}" already exists`, { field: 'id' })
   if (await segmentNameTaken(db, site.id, input.name, id)) throw refuse('conflict', 'segment_name_taken', `A segment named "${input.name}" already exists`, { field: 'name' })
   const segment: Segment = { id, name: input.name, description: input.description, type: input.type, conditions: input.conditions ?? null, createdAt: now, updatedAt: now }
-  if (segment.conditions) checkConditions(site, segments, id, segment.conditions)
+  if (segment.conditions) checkConditions(site, segments, id, segment.conditions, now)
   const started = Date.now()
   const results = await db.batch([saveSegment(db, site.id, segment), ...refreshStatements(db, site, [segment], now)])
   changes.siteConfig(site)
@@ -113,7 +125,7 @@ export async function updateSegment(db: D1Database, site: Site, id: string, patc
   }
   let backfill: BackfillReport | undefined
   if (patch.conditions) {
-    checkConditions(site, segments, id, patch.conditions)
+    checkConditions(site, segments, id, patch.conditions, now)
     const graph = segments.map((s) => (s.id === id ? next : s))
     const started = Date.now()
     const results = await db.batch([saveSegment(db, site.id, next), ...refreshStatements(db, site, [next, ...dependentsOf(graph, id)], now)])
@@ -149,7 +161,7 @@ export async function removeSegment(db: D1Database, site: Site, id: string, chan
 /** How many contacts unsaved conditions would hold, a sample of them, and the summary. */
 export async function previewSegment(db: D1Database, site: Site, conditions: Condition, opts: { segment?: string; sample: number }, now = Date.now()) {
   const segments = await allSegments(db, site.id)
-  checkConditions(site, segments, opts.segment ?? '', conditions)
+  checkConditions(site, segments, opts.segment ?? '', conditions, now)
   const where = compileSql(prepare(conditions, new FieldCatalog(site.fields)), now, site.id)
   const { count, sample } = await contactsWhere(db, site.id, where, opts.sample)
   return { count, sample: sample.map(contactJson), summary: summarizer(site, segments)(conditions) }

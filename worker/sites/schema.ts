@@ -1,6 +1,7 @@
 /**
  * The door for sites: zod schemas for creating and patching one — its allowed origins (kept as a browser
- * sends them), custom fields, the fields a browser may set, identify trust and endpoint limits.
+ * sends them), custom fields, the fields a browser may set, identify trust, endpoint limits and how long
+ * data is kept.
  */
 import { z } from 'zod'
 import { FIELD_KEY, isSystemField } from '../conditions/fields'
@@ -35,6 +36,22 @@ const limits = z.strictObject({
   contactBytesPerDay: z.number().int().min(16_384).max(16_777_216).optional(),
 })
 
+/** Retention bounds, in days: a month at least, so that "in the last 30 days" always works; ten years at most. */
+export const RETENTION_MIN_DAYS = 30
+export const RETENTION_MAX_DAYS = 3650
+
+const days = z
+  .number()
+  .int('must be a whole number of days')
+  .min(RETENTION_MIN_DAYS, `must be at least ${RETENTION_MIN_DAYS} days`)
+  .max(RETENTION_MAX_DAYS, `must be at most ${RETENTION_MAX_DAYS} days (ten years)`)
+
+/** How long a site keeps raw activities and anonymous contacts not seen; a patch names only those it changes. */
+const retention = z.strictObject({
+  activityDays: days.optional(),
+  anonymousContactDays: days.optional(),
+})
+
 const siteFields = {
   name: z.string().trim().min(1, 'must not be empty').max(100),
   allowedOrigins: z.array(origin).max(50),
@@ -45,6 +62,7 @@ const siteFields = {
   browserFields: z.array(z.string().max(64)).max(200),
   trustUnsignedIdentify: z.boolean(),
   limits,
+  retention,
 }
 
 export const siteCreate = z.strictObject({
@@ -56,6 +74,7 @@ export const siteCreate = z.strictObject({
   browserFields: siteFields.browserFields.default([]),
   trustUnsignedIdentify: siteFields.trustUnsignedIdentify.default(false),
   limits: siteFields.limits.default({}),
+  retention: siteFields.retention.default({}),
 })
 
 export const sitePatch = z.strictObject({
@@ -66,4 +85,5 @@ export const sitePatch = z.strictObject({
   browserFields: siteFields.browserFields.optional(),
   trustUnsignedIdentify: siteFields.trustUnsignedIdentify.optional(),
   limits: siteFields.limits.optional(),
+  retention: siteFields.retention.optional(),
 })

@@ -1,12 +1,14 @@
 /**
  * The work behind sites, shared with the console: creating and updating them (keys unique, a field's type
- * fixed once set, a field in use kept), rotating the identity secret, and a site as the API shows it.
+ * fixed once set, a field in use kept, no retention shorter than a segment reads back), rotating the
+ * identity secret, and a site as the API shows it.
  */
 import { type z } from 'zod'
 import { FieldCatalog, SYSTEM_FIELDS, isSystemField } from '../conditions/fields'
+import { beyondRetention, reachDays } from '../conditions/reach'
 import { fieldRefs } from '../conditions/types'
 import { allSegments } from '../data/segments'
-import { DEFAULT_LIMITS, type Site, getSite, saveSite, siteKeyTaken } from '../data/sites'
+import { DEFAULT_LIMITS, DEFAULT_RETENTION, type Site, getSite, saveSite, siteKeyTaken } from '../data/sites'
 import { refuse } from '../http/errors'
 import { type Changes } from '../background/changes'
 import { newIdentitySecret } from '../visits/identity'
@@ -37,6 +39,7 @@ export function siteJson(s: Site, opts: { revealSecret?: boolean } = {}) {
     identitySecret: identitySecretJson(s, opts.revealSecret),
     trustUnsignedIdentify: s.trustUnsignedIdentify,
     limits: s.limits,
+    retention: s.retention,
     createdAt: new Date(s.createdAt).toISOString(),
     updatedAt: new Date(s.updatedAt).toISOString(),
   }
@@ -54,6 +57,7 @@ export async function createSite(db: D1Database, input: z.output<typeof siteCrea
     identitySecretCreatedAt: now,
     trustUnsignedIdentify: input.trustUnsignedIdentify,
     limits: { ...DEFAULT_LIMITS, ...input.limits },
+    retention: { ...DEFAULT_RETENTION, ...input.retention },
     createdAt: now,
     updatedAt: now,
   }
@@ -75,12 +79,14 @@ export async function updateSite(db: D1Database, site: Site, patch: z.output<typ
     browserFields: patch.browserFields ?? site.browserFields,
     trustUnsignedIdentify: patch.trustUnsignedIdentify ?? site.trustUnsignedIdentify,
     limits: { ...site.limits, ...patch.limits },
+    retention: { ...site.retention, ...patch.retention },
     updatedAt: now,
   }
   if (next.key !== site.key && (await siteKeyTaken(db, next.key, site.id))) {
     throw refuse('conflict', 'site_key_taken', 'Another site already uses this key', { field: 'key' })
   }
   if (patch.fields) await checkFieldChanges(db, site, patch.fields)
+  if (next.retention.activityDays < site.retention.activityDays) await checkActivityRetention(db, site, next.retention.activityDays, now)
   checkBrowserFields(next)
   await saveSite(db, next).run()
   changes.siteConfig(site)
@@ -113,6 +119,23 @@ async function checkFieldChanges(db: D1Database, site: Site, fields: Site['field
     const used = s.conditions ? [...fieldRefs(s.conditions)].find((k) => removed.includes(k)) : undefined
     if (used) throw refuse('conflict', 'field_in_use', `Segment "${s.name}" uses field "${used}" in its conditions; change it before removing the field`, { field: 'fields' })
   }
+}
+
+/** Activities cannot be kept for less time than a dynamic segment reads back: it would be wrong once they go. */
+async function checkActivityRetention(db: D1Database, site: Site, days: number, now: number): Promise<void> {
+  const users = (await allSegments(db, site.id)).flatMap((s) => {
+    const [beyond] = s.conditions ? beyondRetention(s.conditions, days, now) : []
+    return beyond ? [{ segment: s, beyond }] : []
+  })
+  if (users.length === 0) return
+  const [{ segment, beyond }] = users
+  const others = users.length > 1 ? ` (and ${users.length - 1} other segment${users.length > 2 ? 's' : ''})` : ''
+  throw refuse(
+    'conflict',
+    'retention_in_use',
+    `Segment "${segment.name}"${others} reads activities ${reachDays(beyond)} days back (${beyond.path}, ${beyond.what}); keep activities at least that long, or change the segment first`,
+    { field: 'retention.activityDays', extra: { usedBy: users.map((u) => ({ id: u.segment.id, name: u.segment.name })) } },
+  )
 }
 
 const browserField = (message: string) => refuse('invalid', 'invalid_request', `browserFields: ${message}`, { field: 'browserFields', issues: [{ path: 'browserFields', message }] })

@@ -1,0 +1,62 @@
+/**
+ * Pruning one site past its retention: activities older than it keeps them (and dead letters as old), then
+ * anonymous contacts not seen for longer than it keeps them, with everything about them. A bounded amount
+ * of work a call — a fixed number of chunks, each found through indexes on the site and the age — so a
+ * backlog (a site's first run, a retention just shortened) shrinks call by call; the answer says whether
+ * any is left.
+ */
+import { pruneActivities, pruneAnonymousContacts, pruneDeadLetters } from '../data/retention'
+import { type Site } from '../data/sites'
+
+const DAY_MS = 86_400_000
+
+/** Activities (and dead letters) deleted a round, and rounds a call. */
+export const ACTIVITY_CHUNK = 2_000
+export const ACTIVITY_ROUNDS = 10
+/** Anonymous contacts deleted a round (with all their activities), and rounds a call. */
+export const CONTACT_CHUNK = 500
+export const CONTACT_ROUNDS = 4
+
+export interface Pruned {
+  activities: number
+  deadLetters: number
+  contacts: number
+  /** The last round came back full: more may be past the retention, for the next call. */
+  more: boolean
+}
+
+/**
+ * Prunes a site at `now`: at most ACTIVITY_ROUNDS + CONTACT_ROUNDS D1 calls, no KV. Windowed conditions
+ * are unaffected: no dynamic segment may read further back than the retention (worker/conditions/reach.ts).
+ *
+ * @example
+ * const { more } = await pruneSite(env, site, Date.now())
+ */
+export async function pruneSite(env: Env, site: Site, now: number): Promise<Pruned> {
+  const pruned: Pruned = { activities: 0, deadLetters: 0, contacts: 0, more: false }
+  const activitiesBefore = now - site.retention.activityDays * DAY_MS
+  const activitiesLeft = await whileFull(ACTIVITY_ROUNDS, async () => {
+    const [events, letters] = await env.DB.batch([
+      pruneActivities(env.DB, site.id, activitiesBefore, ACTIVITY_CHUNK),
+      pruneDeadLetters(env.DB, site.id, activitiesBefore, ACTIVITY_CHUNK),
+    ])
+    pruned.activities += events.meta.changes
+    pruned.deadLetters += letters.meta.changes
+    return events.meta.changes === ACTIVITY_CHUNK || letters.meta.changes === ACTIVITY_CHUNK
+  })
+  const seenBefore = now - site.retention.anonymousContactDays * DAY_MS
+  const contactsLeft = await whileFull(CONTACT_ROUNDS, async () => {
+    const results = await env.DB.batch(pruneAnonymousContacts(env.DB, site.id, seenBefore, CONTACT_CHUNK))
+    const contacts = results[results.length - 1].meta.changes
+    pruned.contacts += contacts
+    return contacts === CONTACT_CHUNK
+  })
+  pruned.more = activitiesLeft || contactsLeft
+  return pruned
+}
+
+/** Runs a round up to `rounds` times, while each comes back full; answers whether the last one did. */
+async function whileFull(rounds: number, round: () => Promise<boolean>): Promise<boolean> {
+  for (let i = 0; i < rounds; i++) if (!(await round())) return false
+  return true
+}
