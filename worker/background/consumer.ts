@@ -11,9 +11,10 @@ import { movedOrErased } from '../data/erasure'
 import { processedAmong } from '../data/processed'
 import { newId } from '../lib/ids'
 import { type CompiledSite, compileSite } from '../visits/compile'
+import { type Snapshot } from '../visits/snapshot'
 import { buildSiteConfig } from './publish'
 import { type QueueMessage, type VisitMessage } from './messages'
-import { loadSnapshot, markErased, readSnapshot, writeSnapshot } from './store'
+import { loadSnapshots, markErased, readSnapshot, writeSnapshot } from './store'
 import { type Written, withoutIdentity, writeVisits } from './write-visits'
 
 export { affectedSegments } from './write-visits'
@@ -83,13 +84,9 @@ export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Prom
   const unbuilt = new Map<string, unknown>()
   for (const [siteId, contacts] of wanted) {
     const site = await siteOf(siteId).catch(() => null)
-    for (const [contactId, { v, usage }] of contacts) {
-      try {
-        if (site) await rebuildSnapshot(env, site, contactId, v, usage)
-      } catch (err) {
-        unbuilt.set(`${siteId}\u0000${contactId}`, err)
-      }
-    }
+    if (!site) continue
+    const failed = await rebuildSnapshots(env, site, contacts)
+    for (const [contactId, err] of failed) unbuilt.set(`${siteId}\u0000${contactId}`, err)
   }
   for (const w of work) {
     const failed = w.failed ?? w.rebuild.map(([siteId, id]) => unbuilt.get(`${siteId}\u0000${id}`)).find((e) => e !== undefined)
@@ -183,11 +180,12 @@ async function writeWhatCan(env: Env, site: CompiledSite, w: Work, m: VisitMessa
 /**
  * D1 refusals that the same statements will meet again however often they are retried: a constraint,
  * a value of the wrong type, a value too big. D1 being unreachable, overloaded or timing out is worth a
- * retry; so is the refusal to create a contact id erased or merged meanwhile (the next attempt sees it).
+ * retry; so is the refusal to create a contact id erased or merged meanwhile, and to write a contact's
+ * state another writer changed meanwhile (the next attempt reads what they left).
  */
 export function cannotSucceed(err: unknown): boolean {
   const text = errorText(err)
-  if (/erased or merged/.test(text)) return false
+  if (/erased or merged|contact state moved/.test(text)) return false
   return PERMANENT.test(text)
 }
 
@@ -234,23 +232,42 @@ export async function keepDeadLetters(batch: MessageBatch<QueueMessage>, env: En
 }
 
 /**
- * Rewrites a contact's KV snapshot from D1. Its version is the newest of the visits written for it and the
+ * Rewrites contacts' KV snapshots from D1: their rows, memberships, counters and kept aggregates, read in
+ * one call (see `loadSnapshots`). A snapshot's version is the newest of the visits written for it and the
  * one already in KV, so a token from a later visit still wins; `v` 0 (an admin change) makes it newer
  * than any token. A contact gone from D1 (erased: the erasure marked it in KV; or not written yet) leaves
- * KV as it is; an id merged into another points there.
+ * KV as it is; an id merged into another points there. Returns the contacts that could not be rewritten.
  */
-export async function rebuildSnapshot(env: Env, site: CompiledSite, contactId: string, v: number, usage?: Usage): Promise<void> {
+export async function rebuildSnapshots(env: Env, site: CompiledSite, contacts: Map<string, { v: number; usage?: Usage }>): Promise<Map<string, unknown>> {
   const siteId = site.config.site.id
   const now = Date.now()
-  const snap = await loadSnapshot(env.DB, site, contactId, now)
-  if (!snap) return
-  if (snap.id !== contactId) return writeSnapshot(env.KV, siteId, { redirect: snap.id }, contactId)
-  const stored = await readSnapshot(env.KV, siteId, contactId)
-  const previous = stored && 'v' in stored ? stored.v : 0
-  snap.v = v === 0 ? Math.max(now, previous + 1) : Math.max(v, previous)
-  // D1 does not keep what a contact stored today: the newest count, from KV or the visits, carries over.
-  const q = newerUsage(stored && 'q' in stored ? stored.q : undefined, usage)
-  if (q) snap.q = q
-  // KV takes about one write a second per key: a refused write fails the message, whose retry writes again.
-  await writeSnapshot(env.KV, siteId, snap)
+  const failed = new Map<string, unknown>()
+  let snapshots: Map<string, Snapshot>
+  try {
+    snapshots = await loadSnapshots(env.DB, site, [...contacts.keys()], now, true)
+  } catch (err) {
+    for (const id of contacts.keys()) failed.set(id, err)
+    return failed
+  }
+  for (const [contactId, { v, usage }] of contacts) {
+    try {
+      const snap = snapshots.get(contactId)
+      if (!snap) continue
+      if (snap.id !== contactId) {
+        await writeSnapshot(env.KV, siteId, { redirect: snap.id }, contactId)
+        continue
+      }
+      const stored = await readSnapshot(env.KV, siteId, contactId)
+      const previous = stored && 'v' in stored ? stored.v : 0
+      snap.v = v === 0 ? Math.max(now, previous + 1) : Math.max(v, previous)
+      // D1 does not keep what a contact stored today: the newest count, from KV or the visits, carries over.
+      const q = newerUsage(stored && 'q' in stored ? stored.q : undefined, usage)
+      if (q) snap.q = q
+      // KV takes about one write a second per key: a refused write fails the message, whose retry writes again.
+      await writeSnapshot(env.KV, siteId, snap)
+    } catch (err) {
+      failed.set(contactId, err)
+    }
+  }
+  return failed
 }

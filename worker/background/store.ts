@@ -1,10 +1,9 @@
 /**
  * Where snapshots live: KV for the edge's reads, rebuilt from D1 (the source of truth) by the consumer.
  */
-import { fieldValues, getContact } from '../data/contacts'
-import { countersOf } from '../data/counters'
+import { type ContactState, contactStates, keepAggregates } from '../data/contact-state'
+import { fieldValues } from '../data/contacts'
 import { listActivities } from '../data/events'
-import { membershipsOf } from '../data/members'
 import { resolveAlias } from '../data/merge'
 import { type Scalar } from '../conditions/types'
 import { type CompiledSite } from '../visits/compile'
@@ -36,31 +35,88 @@ export async function markErased(kv: KVNamespace, siteId: string, contactIds: re
   await Promise.all(contactIds.map((id) => kv.put(snapshotKey(siteId, id), mark, { expirationTtl: ERASED_MARK_TTL_S })))
 }
 
-/**
- * A contact's snapshot built from D1, following an alias to the contact an id was merged into;
- * undefined when D1 has no such contact.
- */
-export async function loadSnapshot(db: D1Database, site: CompiledSite, contactId: string, now: number): Promise<Snapshot | undefined> {
-  let contact = await getContact(db, site.config.site.id, contactId)
-  if (!contact) {
-    const target = await resolveAlias(db, site.config.site.id, contactId)
-    contact = target === undefined ? undefined : await getContact(db, site.config.site.id, target)
-    if (!contact) return undefined
-  }
-  const siteId = site.config.site.id
-  const types = [...new Set([...site.matchers.values()].map((m) => m.activity.type))]
-  const [memberships, counters, activities] = await Promise.all([
-    membershipsOf(db, siteId, contact.id),
-    countersOf(db, siteId, contact.id),
-    types.length > 0 ? listActivities(db, siteId, contact.id, { types }) : Promise.resolve([]),
-  ])
-  const f = Object.fromEntries(Object.entries(fieldValues(contact)).filter(([, v]) => v !== undefined)) as Record<string, Scalar>
+/** The aggregates a snapshot carries, as kept beside a contact's row. */
+type StoredAggregates = Pick<Snapshot, 'a' | 'x'>
+
+/** A contact's snapshot from its stored state, with `aggregates` covering every matcher of the site. */
+export function snapshotFromState(state: ContactState, aggregates: StoredAggregates, now: number): Snapshot {
+  const f = Object.fromEntries(Object.entries(fieldValues(state.contact)).filter(([, v]) => v !== undefined)) as Record<string, Scalar>
   return {
     v: now,
-    id: contact.id,
+    id: state.contact.id,
     f,
-    m: Object.fromEntries(memberships.map((m) => [m.segmentId, m.since])),
-    ...aggregateHistory(site, activities, now),
-    k: counters,
+    m: Object.fromEntries([...state.memberships].sort(([x], [y]) => (x < y ? -1 : 1)).map(([id, { since }]) => [id, since])),
+    a: aggregates.a,
+    x: aggregates.x,
+    k: state.counters,
   }
+}
+
+/** The stored aggregates, when they cover every matcher the site's conditions use now. */
+export function storedAggregates(state: ContactState, site: CompiledSite): StoredAggregates | undefined {
+  if (state.aggregates === null) return undefined
+  const stored = JSON.parse(state.aggregates) as StoredAggregates
+  const covered = new Set(stored.x)
+  for (const key of site.matchers.keys()) if (!covered.has(key)) return undefined
+  return stored
+}
+
+/**
+ * The aggregates of a contact whose stored ones are missing or do not cover the site's matchers (a
+ * segment counting a new kind of activity was added): the missing ones are worked out from the contact's
+ * activities of those types, the others kept. Reads the contact's own history, never the site's.
+ */
+export async function aggregatesFromHistory(db: D1Database, site: CompiledSite, state: ContactState, now: number): Promise<StoredAggregates> {
+  const stored = state.aggregates === null ? undefined : (JSON.parse(state.aggregates) as StoredAggregates)
+  const covered = new Set(stored?.x ?? [])
+  const missing = [...site.matchers.values()].filter((m) => !covered.has(m.key))
+  const types = [...new Set(missing.map((m) => m.activity.type))]
+  const activities = types.length > 0 ? await listActivities(db, site.config.site.id, state.contact.id, { types }) : []
+  const fresh = aggregateHistory(site, activities, now)
+  const a: StoredAggregates['a'] = {}
+  for (const key of site.matchers.keys()) {
+    const agg = covered.has(key) ? stored!.a[key] : fresh.a[key]
+    if (agg) a[key] = agg
+  }
+  return { a, x: [...site.matchers.keys()] }
+}
+
+/**
+ * Contacts' snapshots built from D1, following an alias to the contact an id was merged into; ids D1 has
+ * no contact for are left out. One call for their rows, memberships and counters, plus, for a contact
+ * whose aggregates do not cover the site, one read of its own activities. With `keep`, aggregates worked
+ * out that way are kept beside the contact for the next time.
+ */
+export async function loadSnapshots(db: D1Database, site: CompiledSite, ids: readonly string[], now: number, keep = false): Promise<Map<string, Snapshot>> {
+  const siteId = site.config.site.id
+  let { states } = await contactStates(db, siteId, ids)
+  const targets = new Map<string, string>()
+  for (const id of ids) {
+    if (states.has(id)) continue
+    const target = await resolveAlias(db, siteId, id)
+    if (target !== undefined) targets.set(id, target)
+  }
+  if (targets.size > 0) states = new Map([...states, ...(await contactStates(db, siteId, [...targets.values()])).states])
+  const out = new Map<string, Snapshot>()
+  const kept: D1PreparedStatement[] = []
+  for (const id of ids) {
+    const state = states.get(targets.get(id) ?? id)
+    if (!state) continue
+    let aggregates = storedAggregates(state, site)
+    if (!aggregates) {
+      aggregates = await aggregatesFromHistory(db, site, state, now)
+      if (keep) kept.push(keepAggregates(db, siteId, state.contact.id, JSON.stringify(aggregates), state.rev))
+    }
+    out.set(id, snapshotFromState(state, aggregates, now))
+  }
+  if (kept.length > 0) await db.batch(kept)
+  return out
+}
+
+/**
+ * A contact's snapshot built from D1, following an alias to the contact an id was merged into;
+ * undefined when D1 has no such contact. Reads only: the request path calls it.
+ */
+export async function loadSnapshot(db: D1Database, site: CompiledSite, contactId: string, now: number): Promise<Snapshot | undefined> {
+  return (await loadSnapshots(db, site, [contactId], now)).get(contactId)
 }

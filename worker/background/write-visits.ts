@@ -5,7 +5,9 @@
  * and a visit written after a newer one of the same contact adds its events and counters but sets no
  * field or static membership back.
  */
+import { evaluate } from '../conditions/evaluate'
 import { type Scalar } from '../conditions/types'
+import { contactStates, forgetAggregates, moveRuleMembers, saveAggregates } from '../data/contact-state'
 import { type ContactChange, dropSettledClaims, ensureContact, markWritten, touchContact, updateContacts } from '../data/contacts'
 import { addCounters, raiseCounters } from '../data/counters'
 import { insertActivities } from '../data/events'
@@ -14,9 +16,11 @@ import { addStaticMember, removeMember } from '../data/members'
 import { mergeContacts } from '../data/merge'
 import { recordProcessed } from '../data/processed'
 import { refreshStatements } from '../segments/membership'
-import { type CompiledSite, type SiteConfig, reachedConfigSegments } from '../visits/compile'
+import { type CompiledSite, type InputChange, type SiteConfig, reach, reachedConfigSegments } from '../visits/compile'
 import { type IdentifierKind } from '../visits/identity'
+import { type Snapshot, emptySnapshot, foldActivity, snapshotFacts } from '../visits/snapshot'
 import { type VisitMessage } from './messages'
+import { aggregatesFromHistory, snapshotFromState, storedAggregates } from './store'
 
 /** Identifiers earlier visits of the same transaction gave to contacts: D1 shows them only once it commits. */
 interface TakenInBatch {
@@ -30,26 +34,45 @@ export interface Written {
   redirects: Array<[alias: string, target: string]>
 }
 
+/** What a visit can have changed that conditions read: its fields, its activities, its static segments, and time. */
+function visitChange(m: VisitMessage): InputChange {
+  return {
+    everything: m.mergedFrom !== undefined,
+    fields: Object.keys(m.fields),
+    activities: m.activities.map((a) => a.type),
+    segments: m.statics.map(([segment]) => segment),
+    time: true,
+  }
+}
+
 /**
  * The dynamic segments a visit can have moved the contact in or out of, in computing order: what its
  * fields, its activities and the static segments its workflows changed reach, with what time moved since
  * D1 last computed them (see `reach`). A merge moves everything.
  */
 export function affectedSegments(site: CompiledSite, m: VisitMessage): SiteConfig['segments'] {
-  return reachedConfigSegments(site, {
-    everything: m.mergedFrom !== undefined,
-    fields: Object.keys(m.fields),
-    activities: m.activities.map((a) => a.type),
-    segments: m.statics.map(([segment]) => segment),
-    time: true,
-  })
+  return reachedConfigSegments(site, visitChange(m))
+}
+
+/** A visit settled against D1: the contact it lands on, a contact it merges, and what it changes. */
+interface Settled {
+  m: VisitMessage
+  /** Each message's own: a copy of it in the same transaction must not count as the one recorded. */
+  attempt: string
+  contactId: string
+  mergedFrom?: string
+  change: ContactChange
 }
 
 /**
  * Writes visits of one site in one transaction: contacts, merges, fields, identifiers and claims,
- * activities (duplicate ids ignored), workflow memberships and counters, then the dynamic memberships the
- * visits can have moved, recomputed in SQL once for all their contacts. `moved` maps ids merged into
- * another contact since the edge decided to that contact. Returns the contact each visit landed on.
+ * activities (duplicate ids ignored), workflow memberships and counters, and the dynamic memberships the
+ * visits moved. A contact's state is read once for the batch (its row with its activity aggregates, its
+ * memberships and counters); each visit's new activities are folded into those aggregates and the segments
+ * it can reach re-evaluated with the edge's own engine — never by re-reading the contact's history. A
+ * visit that merges two contacts has its memberships recomputed in SQL and its aggregates worked out again
+ * when next needed. `moved` maps ids merged into another contact since the edge decided to that contact.
+ * Returns the contact each visit landed on.
  */
 export async function writeVisits(
   db: D1Database,
@@ -58,41 +81,161 @@ export async function writeVisits(
   moved: Map<string, string | null>,
   alongside: D1PreparedStatement[] = [],
 ): Promise<Written[]> {
-  const statements: D1PreparedStatement[] = []
-  const written: Written[] = []
-  const affected = new Set<string>()
+  const siteId = compiled.config.site.id
   const taken: TakenInBatch = { owners: new Map(), identities: new Map() }
   const now = Date.now()
+  const settled: Settled[] = []
   for (const m of messages) {
-    // Each message's own: a copy of it in the same transaction must not count as the one recorded.
-    const attempt = crypto.randomUUID()
     const identity = await settleIdentity(db, m, moved, taken)
-    const { contactId, mergedFrom } = identity
-    const at = m.activities.reduce((max, a) => Math.max(max, a.at), 0)
-    const change: ContactChange = { id: contactId, fields: {}, ...identity.change }
+    const change: ContactChange = { id: identity.contactId, fields: {}, ...identity.change }
     for (const [key, value] of Object.entries(m.fields) as Array<[string, Scalar | null]>) {
       if (key !== 'email' && key !== 'externalId' && key !== 'lastSeenAt' && key !== 'createdAt') change.fields![key] = value
     }
-    // A message queued before visits carried an id cannot be recognised again: it is written as before.
-    if (m.id !== undefined) statements.push(recordProcessed(db, m.siteId, m.id, attempt, now))
-    statements.push(ensureContact(db, m.siteId, contactId, m.createdAt ?? m.v))
-    if (mergedFrom) statements.push(...mergeContacts(db, m.siteId, mergedFrom, contactId, m.v, 'identify'))
-    statements.push(...updateContacts(db, m.siteId, [change], m.v))
-    if (change.email || change.externalId) statements.push(dropSettledClaims(db, m.siteId, [contactId]))
-    if (at > 0) statements.push(touchContact(db, m.siteId, contactId, at))
-    if (m.activities.length > 0) statements.push(...insertActivities(db, m.siteId, m.activities.map((a) => ({ ...a, contactId }))))
-    for (const [segment, op] of m.statics) {
-      statements.push(op === 'add' ? addStaticMember(db, m.siteId, segment, contactId, 'workflow', m.v, m.v) : removeMember(db, m.siteId, segment, contactId, m.v))
-    }
-    statements.push(...(m.id !== undefined ? addCounters(db, m.siteId, contactId, m.counters, { id: m.id, attempt }) : raiseCounters(db, m.siteId, contactId, m.counters)))
-    statements.push(markWritten(db, m.siteId, contactId, m.v))
-    for (const s of affectedSegments(compiled, { ...m, mergedFrom })) affected.add(s.id)
-    written.push({ contactId, redirects: mergedFrom ? [[mergedFrom, contactId]] : [] })
+    settled.push({ m, attempt: crypto.randomUUID(), contactId: identity.contactId, mergedFrom: identity.mergedFrom, change })
   }
-  const segments = compiled.config.segments.filter((s) => affected.has(s.id))
-  statements.push(...refreshStatements(db, compiled.config.site, segments, now, [...new Set(written.map((w) => w.contactId))]))
+  const contacts = new ContactsInBatch(db, compiled, now)
+  await contacts.read(settled)
+
+  const statements: D1PreparedStatement[] = []
+  for (const s of settled) {
+    statements.push(...visitStatements(db, s, now))
+    contacts.apply(s)
+  }
+  statements.push(...contacts.statements())
   await db.batch([...statements, ...alongside])
-  return written
+  return settled.map((s) => ({ contactId: s.contactId, redirects: s.mergedFrom ? [[s.mergedFrom, s.contactId]] : [] }))
+}
+
+/** What one visit writes, in order: its record, its contact, a merge, fields, activities, statics, counters. */
+function visitStatements(db: D1Database, s: Settled, now: number): D1PreparedStatement[] {
+  const { m, contactId, mergedFrom, change } = s
+  const out: D1PreparedStatement[] = []
+  const at = m.activities.reduce((max, a) => Math.max(max, a.at), 0)
+  // A message queued before visits carried an id cannot be recognised again: it is written as before.
+  if (m.id !== undefined) out.push(recordProcessed(db, m.siteId, m.id, s.attempt, now))
+  out.push(ensureContact(db, m.siteId, contactId, m.createdAt ?? m.v))
+  if (mergedFrom) out.push(...mergeContacts(db, m.siteId, mergedFrom, contactId, m.v, 'identify'))
+  out.push(...updateContacts(db, m.siteId, [change], m.v))
+  if (change.email || change.externalId) out.push(dropSettledClaims(db, m.siteId, [contactId]))
+  if (at > 0) out.push(touchContact(db, m.siteId, contactId, at))
+  if (m.activities.length > 0) out.push(...insertActivities(db, m.siteId, m.activities.map((a) => ({ ...a, contactId }))))
+  for (const [segment, op] of m.statics) {
+    out.push(op === 'add' ? addStaticMember(db, m.siteId, segment, contactId, 'workflow', m.v, m.v) : removeMember(db, m.siteId, segment, contactId, m.v))
+  }
+  out.push(...(m.id !== undefined ? addCounters(db, m.siteId, contactId, m.counters, { id: m.id, attempt: s.attempt }) : raiseCounters(db, m.siteId, contactId, m.counters)))
+  out.push(markWritten(db, m.siteId, contactId, m.v))
+  return out
+}
+
+/** A contact as the batch leaves it: its snapshot so far, and what was read of it. */
+interface Working {
+  snap: Snapshot
+  /** The revision of its aggregates read (0 for a contact not in D1 yet). */
+  rev: number
+  /** The newest visit written to it, read and then as this batch goes. */
+  writtenV: number
+  /** Its dynamic memberships as read. */
+  dynamicBefore: Set<string>
+}
+
+/**
+ * The contacts of a batch of visits, read once and then changed in memory visit by visit as D1 will be:
+ * their aggregates, fields and memberships, with the dynamic segments re-evaluated by the edge's engine.
+ */
+class ContactsInBatch {
+  private readonly working = new Map<string, Working>()
+  /** Activities already stored (or earlier in this batch), as contact + id: folding them again would count them twice. */
+  private stored = new Set<string>()
+  /** Contacts a visit merged into: recomputed in SQL, aggregates worked out again later. */
+  private readonly merged = new Set<string>()
+
+  constructor(
+    private readonly db: D1Database,
+    private readonly site: CompiledSite,
+    private readonly now: number,
+  ) {}
+
+  async read(settled: readonly Settled[]): Promise<void> {
+    const siteId = this.site.config.site.id
+    for (const s of settled) if (s.mergedFrom) this.merged.add(s.contactId)
+    const ids = [...new Set(settled.map((s) => s.contactId))].filter((id) => !this.merged.has(id))
+    if (ids.length === 0) return
+    const pairs = settled.filter((s) => !this.merged.has(s.contactId)).flatMap((s) => s.m.activities.map((a): [string, string] => [s.contactId, a.id]))
+    const { states, stored } = await contactStates(this.db, siteId, ids, pairs)
+    this.stored = stored
+    for (const id of ids) {
+      const state = states.get(id)
+      if (!state) {
+        const born = settled.find((s) => s.contactId === id)!.m
+        const snap = emptySnapshot(this.site, id, this.now)
+        snap.f.createdAt = born.createdAt ?? born.v
+        this.working.set(id, { snap, rev: 0, writtenV: 0, dynamicBefore: new Set() })
+        continue
+      }
+      const aggregates = storedAggregates(state, this.site) ?? (await aggregatesFromHistory(this.db, this.site, state, this.now))
+      const dynamicBefore = new Set([...state.memberships.keys()].filter((segment) => this.site.segmentTypes.get(segment) === 'dynamic'))
+      this.working.set(id, { snap: snapshotFromState(state, aggregates, this.now), rev: state.rev, writtenV: state.writtenV, dynamicBefore })
+    }
+  }
+
+  /** Applies a visit to its contact in memory, as its statements will to D1. */
+  apply(s: Settled): void {
+    const w = this.working.get(s.contactId)
+    if (!w) return
+    const { m, change } = s
+    const snap = w.snap
+    // A visit written after a newer one of its contact adds activities, but sets no field or static back.
+    const current = m.v >= w.writtenV
+    w.writtenV = Math.max(w.writtenV, m.v)
+    if (current) {
+      if (change.email) snap.f.email = change.email
+      if (change.externalId) snap.f.externalId = change.externalId
+      for (const [key, value] of Object.entries(change.fields ?? {})) {
+        if (value === null) delete snap.f[key]
+        else snap.f[key] = value as Scalar
+      }
+    }
+    for (const a of m.activities) {
+      if (a.at > Number(snap.f.lastSeenAt ?? -Infinity)) snap.f.lastSeenAt = a.at
+      const key = `${s.contactId}\u0000${a.id}`
+      if (this.stored.has(key)) continue
+      this.stored.add(key)
+      foldActivity(this.site, snap, a, this.now)
+    }
+    if (current) {
+      for (const [segment, op] of m.statics) {
+        if (this.site.segmentTypes.get(segment) !== 'static') continue
+        if (op === 'add') snap.m[segment] ??= m.v
+        else delete snap.m[segment]
+      }
+    }
+    const facts = snapshotFacts(snap, this.site)
+    for (const segment of reach(this.site, visitChange(m))) {
+      const member = evaluate(segment.node, facts, this.now)
+      if (member === Object.hasOwn(snap.m, segment.id)) continue
+      if (member) snap.m[segment.id] = this.now
+      else delete snap.m[segment.id]
+    }
+  }
+
+  /** The batch's last statements: each contact's dynamic memberships and aggregates, as the visits left them. */
+  statements(): D1PreparedStatement[] {
+    const siteId = this.site.config.site.id
+    const out: D1PreparedStatement[] = []
+    for (const [id, w] of this.working) {
+      const after = new Set(Object.keys(w.snap.m).filter((segment) => this.site.segmentTypes.get(segment) === 'dynamic'))
+      const entered = [...after].filter((segment) => !w.dynamicBefore.has(segment))
+      const left = [...w.dynamicBefore].filter((segment) => !after.has(segment))
+      out.push(...moveRuleMembers(this.db, siteId, id, entered, left, this.now))
+      out.push(saveAggregates(this.db, siteId, id, JSON.stringify({ a: w.snap.a, x: w.snap.x }), w.rev))
+    }
+    if (this.merged.size > 0) {
+      const ids = [...this.merged]
+      out.push(forgetAggregates(this.db, siteId, ids))
+      out.push(...refreshStatements(this.db, this.site.config.site, this.site.config.segments, this.now, ids))
+    }
+    return out
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ import { FieldCatalog } from '../conditions/fields'
 import {
   type Contact, type ContactChange, dropSettledClaims, findContacts, getContact, insertContacts, touchContact, updateContacts,
 } from '../data/contacts'
+import { forgetAggregates } from '../data/contact-state'
 import { countersOf } from '../data/counters'
 import { aliasIdsOf, eraseContact as eraseStatements, movedOrErased } from '../data/erasure'
 import { type StoredActivity, activityPage, insertActivities } from '../data/events'
@@ -217,7 +218,7 @@ export async function mergeContactInto(env: Env, site: Site, fromId: string, int
   const [from, into] = await Promise.all([getContact(env.DB, site.id, fromId), getContact(env.DB, site.id, intoId)])
   if (!from) throw notFound('contact', fromId)
   if (!into) throw refuse('not_found', 'contact_not_found', `No contact "${intoId}" on this site to merge into`, { field: 'into' })
-  await writeAndRefresh(env.DB, site, mergeContacts(env.DB, site.id, fromId, intoId, now, 'admin'), [intoId], now)
+  await writeAndRefresh(env.DB, site, [...mergeContacts(env.DB, site.id, fromId, intoId, now, 'admin'), forgetAggregates(env.DB, site.id, [intoId])], [intoId], now)
   await writeSnapshot(env.KV, site.id, { redirect: intoId }, fromId)
   changes.contacts(site.id, [intoId])
   return (await getContact(env.DB, site.id, intoId))!
@@ -308,7 +309,8 @@ export async function importActivities(db: D1Database, site: Site, contactId: st
   }
   const latest = Math.max(...activities.map((a) => a.at))
   const inserts = insertActivities(db, site.id, activities)
-  const results = await writeAndRefresh(db, site, [...inserts, touchContact(db, site.id, contactId, latest)], [contactId], now)
+  // The contact's aggregates are worked out again from its activities, the imported ones with them.
+  const results = await writeAndRefresh(db, site, [...inserts, touchContact(db, site.id, contactId, latest), forgetAggregates(db, site.id, [contactId])], [contactId], now)
   changes.contacts(site.id, [contactId])
   const stored = results.slice(0, inserts.length).reduce((n, r) => n + r.meta.changes, 0)
   return { received: activities.length, stored, duplicates: activities.length - stored }

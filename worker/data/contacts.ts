@@ -37,7 +37,7 @@ export const PROFILE_FIELDS = (Object.keys(SYSTEM_FIELDS) as SystemFieldKey[]).f
 const PROFILE_COLUMNS = PROFILE_FIELDS.map((k) => SYSTEM_FIELDS[k].column)
 const IDENTITY_COLUMNS = ['email', 'external_id', 'claimed_email', 'claimed_external_id']
 
-interface ContactRow {
+export interface ContactRow {
   id: string
   email: string | null
   external_id: string | null

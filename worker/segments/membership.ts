@@ -3,6 +3,7 @@
  * contacts, in the order segment clauses require.
  */
 import { FieldCatalog } from '../conditions/fields'
+import { markStateChanged } from '../data/contact-state'
 import { prepare } from '../conditions/prepare'
 import { compileSql } from '../conditions/sql'
 import { refreshMembers } from '../data/members'
@@ -32,7 +33,8 @@ export function refreshStatements(
 
 /**
  * Runs `writes` and then re-evaluates every dynamic segment for the contacts they touched, in one
- * transaction: a contact's memberships are never seen out of step with its fields and activities.
+ * transaction: a contact's memberships are never seen out of step with its fields and activities. A queue
+ * writer that read these contacts' state before starts again from what this leaves (see contact-state.ts).
  */
 export async function writeAndRefresh(
   db: D1Database,
@@ -42,5 +44,5 @@ export async function writeAndRefresh(
   now: number,
 ): Promise<D1Result[]> {
   const order = dynamicOrder(await allSegments(db, site.id))
-  return db.batch([...writes, ...refreshStatements(db, site, order, now, contactIds)])
+  return db.batch([...writes, ...refreshStatements(db, site, order, now, contactIds), markStateChanged(db, site.id, contactIds)])
 }

@@ -24,7 +24,7 @@ import { nodesReferring } from '../workflows/graph'
 import { newId } from '../lib/ids'
 import { contactJson } from '../contacts/service'
 import { dependentsOf, findCycle } from './graph'
-import { refreshStatements } from './membership'
+import { refreshStatements, writeAndRefresh } from './membership'
 import { type segmentCreate, type segmentPatch } from './schema'
 
 /** A segment as the admin API shows it, with its plain-language summary. */
@@ -170,13 +170,14 @@ export async function previewSegment(db: D1Database, site: Site, conditions: Con
 /** Adds a contact to a static segment by hand; a dynamic segment refuses with 409. */
 export async function addToStaticSegment(db: D1Database, site: Site, contactId: string, segmentId: string, changes: Changes, now = Date.now()) {
   const segment = await staticTarget(db, site, contactId, segmentId, 'add')
-  await addMember(db, site.id, segment.id, contactId, 'manual', now).run()
+  // The segments that read this one follow at once.
+  await writeAndRefresh(db, site, [addMember(db, site.id, segment.id, contactId, 'manual', now)], [contactId], now)
   changes.contacts(site.id, [contactId])
 }
 
-export async function removeFromStaticSegment(db: D1Database, site: Site, contactId: string, segmentId: string, changes: Changes) {
+export async function removeFromStaticSegment(db: D1Database, site: Site, contactId: string, segmentId: string, changes: Changes, now = Date.now()) {
   const segment = await staticTarget(db, site, contactId, segmentId, 'remove')
-  await removeMember(db, site.id, segment.id, contactId).run()
+  await writeAndRefresh(db, site, [removeMember(db, site.id, segment.id, contactId)], [contactId], now)
   changes.contacts(site.id, [contactId])
 }
 
