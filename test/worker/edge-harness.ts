@@ -13,6 +13,9 @@ import demo from '../../scripts/demo-data.json'
 
 export const ORIGIN = 'https://shop.example'
 
+/** The queue consumer's `max_batch_size` in wrangler.toml. */
+export const MAX_BATCH_SIZE = 100
+
 /** Rate limiters that let everything through: tests send far more from one "client" than a visitor would. */
 const allowAll = { limit: async () => ({ success: true }) } as RateLimit
 export const unlimited: Partial<Env> = {
@@ -90,9 +93,12 @@ export class Edge {
     return opened.contactId
   }
 
-  /** Hands every queued message to the consumer; messages it retries go back on the queue. */
+  /**
+   * Hands the queued messages to the consumer, at most `max_batch_size` (wrangler.toml) of them, as
+   * Cloudflare does; messages it retries go back on the queue.
+   */
   async flush(envOverride?: Partial<Env>): Promise<{ acked: number; retried: number }> {
-    const bodies = this.queue.splice(0)
+    const bodies = this.queue.splice(0, MAX_BATCH_SIZE)
     if (bodies.length === 0) return { acked: 0, retried: 0 }
     const batch = createMessageBatch<QueueMessage>('segue-events', bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })))
     const ctx = createExecutionContext()

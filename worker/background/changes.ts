@@ -1,7 +1,7 @@
 /**
  * How an admin change reaches the edge. Services record what they changed — a site's config, some
  * contacts' snapshots — in a `Changes`, right after writing D1; `propagate` then publishes the configs and
- * queues the snapshot rebuilds (100 contacts a message). The admin API and the console run every request
+ * queues the snapshot rebuilds (20 contacts a message, so one invocation can rebuild many). The admin API and the console run every request
  * through `propagateChanges()`, and the cron through `propagate`, so no handler refreshes anything by hand
  * and a new route cannot forget to. (An erasure and a merge also mark KV themselves, at once: see
  * contacts/service.ts.)

@@ -12,7 +12,9 @@ import { processedAmong } from '../data/processed'
 import { newId } from '../lib/ids'
 import { type CompiledSite, compileSite } from '../visits/compile'
 import { type Snapshot } from '../visits/snapshot'
+import { ALONE_COST, Budget, SITE_COST, messageCost } from './budget'
 import { buildSiteConfig } from './publish'
+import { sendAll } from './refresh'
 import { type QueueMessage, type VisitMessage } from './messages'
 import { loadSnapshots, markErased, readSnapshot, writeSnapshot } from './store'
 import { type Written, withoutIdentity, writeVisits } from './write-visits'
@@ -40,6 +42,8 @@ interface Work {
 }
 
 export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Promise<void> {
+  const budget = new Budget()
+  const messages = await admit(env, batch.messages, budget)
   // One compiled config per site for the whole batch: D1's, not KV's, since D1 is what is written.
   const sites = new Map<string, CompiledSite | null>()
   const siteOf = async (siteId: string): Promise<CompiledSite | null> => {
@@ -49,7 +53,7 @@ export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Prom
     }
     return sites.get(siteId)!
   }
-  const work = batch.messages.map((message): Work => ({ message, rebuild: [], redirects: [] }))
+  const work = messages.map((message): Work => ({ message, rebuild: [], redirects: [] }))
   const visits = new Map<string, Work[]>()
   for (const w of work) {
     const body = w.message.body
@@ -62,7 +66,7 @@ export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Prom
       w.failed = err
     }
   }
-  for (const [siteId, list] of visits) await writeSite(env, (await siteOf(siteId))!, list)
+  for (const [siteId, list] of visits) await writeSite(env, (await siteOf(siteId))!, list, budget)
 
   for (const w of work) {
     for (const [siteId, alias, target] of w.redirects) {
@@ -95,8 +99,38 @@ export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Prom
   }
 }
 
+/**
+ * The messages this invocation takes on, in order, while the most they can cost fits its budget; the
+ * others are sent to the queue again, as new messages (a deferral is not a failed delivery), and
+ * acknowledged. Should that send fail, they are retried instead.
+ */
+async function admit(env: Env, messages: readonly Message<QueueMessage>[], budget: Budget): Promise<Message<QueueMessage>[]> {
+  const sites = new Set<string>()
+  const taken: Message<QueueMessage>[] = []
+  const later: Message<QueueMessage>[] = []
+  for (const message of messages) {
+    const body = message.body
+    const first = body.kind !== 'erase' && !sites.has(body.siteId)
+    const cost = messageCost(body)
+    if (budget.take(first ? { d1: cost.d1 + SITE_COST.d1, kv: cost.kv + SITE_COST.kv } : cost)) {
+      taken.push(message)
+      if (body.kind !== 'erase') sites.add(body.siteId)
+    } else later.push(message)
+  }
+  if (later.length > 0) {
+    try {
+      await sendAll(env.EVENTS, later.map((m) => ({ body: m.body })))
+      for (const m of later) m.ack()
+    } catch (err) {
+      console.error('queue: messages left for a later invocation could not be sent again; they will be retried', err)
+      for (const m of later) m.retry({ delaySeconds: 1 })
+    }
+  }
+  return taken
+}
+
 /** Writes the visits of one site: settled, deduplicated, then in one transaction or one by one. */
-async function writeSite(env: Env, site: CompiledSite, list: Work[]): Promise<void> {
+async function writeSite(env: Env, site: CompiledSite, list: Work[], budget: Budget): Promise<void> {
   const siteId = site.config.site.id
   const bodies = () => list.map((w) => w.message.body as VisitMessage)
   let moved: Map<string, string | null>
@@ -140,6 +174,10 @@ async function writeSite(env: Env, site: CompiledSite, list: Work[]): Promise<vo
   }
   for (const w of pending) {
     const m = w.message.body as VisitMessage
+    if (!budget.take(ALONE_COST)) {
+      w.failed = new Error('left for a later delivery: this invocation has spent its D1 budget')
+      continue
+    }
     const attempt = new Map(moved)
     try {
       done(w, (await writeVisits(env.DB, site, [m], attempt))[0])

@@ -1,7 +1,8 @@
 /**
- * What admin changes ask of the edge's snapshots: rebuilds from D1 queued 100 contacts a message, and an
+ * What admin changes ask of the edge's snapshots: rebuilds from D1 queued 20 contacts a message, and an
  * erased contact's ids marked erased in KV, the first ones at once and all of them again through the queue.
  */
+import { REFRESH_CHUNK } from './budget'
 import { type EraseMessage, type QueueMessage, type RefreshMessage } from './messages'
 import { markErased } from './store'
 
@@ -33,7 +34,7 @@ export async function sendAll(queue: Queue<QueueMessage>, messages: readonly Mes
  */
 export async function queueSnapshotRefresh(env: Env, siteId: string, contactIds: readonly string[]): Promise<void> {
   const messages: Array<{ body: RefreshMessage }> = []
-  for (let i = 0; i < contactIds.length; i += 100) messages.push({ body: { kind: 'refresh', siteId, contactIds: contactIds.slice(i, i + 100) } })
+  for (let i = 0; i < contactIds.length; i += REFRESH_CHUNK) messages.push({ body: { kind: 'refresh', siteId, contactIds: contactIds.slice(i, i + REFRESH_CHUNK) } })
   await sendAll(env.EVENTS, messages)
 }
 

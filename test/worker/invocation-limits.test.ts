@@ -1,0 +1,114 @@
+/**
+ * No invocation exceeds Cloudflare's limits of 1,000 D1 queries and 1,000 KV operations, whatever it is
+ * given: full queue batches of the costliest messages, a bulk upsert of 1,000 contacts, a backfill over
+ * every contact of a site. Each invocation runs with counted bindings; work that does not fit one is
+ * left to the next, and nothing is lost on the way.
+ */
+import { env } from 'cloudflare:workers'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { type QueueMessage } from '../../worker/background/messages'
+import { Edge, MAX_BATCH_SIZE, ORIGIN, eid } from './edge-harness'
+import { Usage, instrumented } from './instrumented'
+
+const SITE = 'limits'
+const KEY = 'pk_limits_test'
+const CONTACTS = 2_400
+const edge = new Edge()
+const id = (i: number) => `l${String(i).padStart(5, '0')}`
+const LIMIT = 1_000
+
+/** Runs the queue dry, one invocation at a time with counted bindings; returns what each one used. */
+async function drain(): Promise<Usage[]> {
+  const invocations: Usage[] = []
+  for (let round = 0; edge.queue.length > 0; round++) {
+    if (round > 200) throw new Error('the queue does not drain')
+    const usage = new Usage()
+    await edge.flush(instrumented(edge.env, usage))
+    invocations.push(usage)
+  }
+  return invocations
+}
+
+const withinLimits = (invocations: Usage[]) => invocations.map((u) => ({ d1: u.d1Calls <= LIMIT, kv: u.kvOps <= LIMIT }))
+
+beforeAll(async () => {
+  await edge.admin('POST', '/sites', { id: SITE, key: KEY, name: 'Limits', allowedOrigins: [ORIGIN] })
+  const now = Date.now()
+  const people = Array.from({ length: CONTACTS }, (_, i) => ({ id: id(i) }))
+  const visits = people.map((p, i) => ({ id: `${p.id}-v`, c: p.id, u: `${ORIGIN}/${i % 2 ? 'rock' : 'jazz'}`, t: now - i * 1000 }))
+  await env.DB.batch([
+    env.DB.prepare(`INSERT INTO contacts (site_id, id, custom, created_at) SELECT ?1, r.value ->> '$.id', '{}', ?2 FROM json_each(?3) r`).bind(SITE, now, JSON.stringify(people)),
+    env.DB.prepare(`INSERT INTO events (site_id, id, contact_id, type, at, url) SELECT ?1, r.value ->> '$.id', r.value ->> '$.c', 'page_visit', r.value ->> '$.t', r.value ->> '$.u' FROM json_each(?2) r`).bind(SITE, JSON.stringify(visits)),
+  ])
+  await edge.admin('POST', `/sites/${SITE}/segments`, { id: 'seg_rock', name: 'Rock', type: 'dynamic', conditions: { all: [{ activity: 'page_visit', where: { field: 'url', op: 'contains', value: '/rock' } }] } })
+}, 60_000)
+
+describe('a queue invocation', () => {
+  it('rebuilds as many snapshots as fit, and leaves the rest of a full batch of refreshes to the next', async () => {
+    // 100 messages of 24 contacts each: 2,400 rebuilds asked of one batch, every contact with no aggregates kept yet.
+    for (let m = 0; m < MAX_BATCH_SIZE; m++) {
+      edge.queue.push({ kind: 'refresh', siteId: SITE, contactIds: Array.from({ length: 24 }, (_, k) => id(m * 24 + k)) })
+    }
+    const invocations = await drain()
+    expect(invocations.length).toBeGreaterThan(1)
+    expect(withinLimits(invocations).filter((x) => !x.d1 || !x.kv)).toEqual([])
+    let built = 0
+    for (let cursor: string | undefined, done = false; !done; ) {
+      const page = await env.KV.list({ prefix: `contact:${SITE}:`, cursor })
+      built += page.keys.length
+      done = page.list_complete
+      cursor = page.list_complete ? undefined : page.cursor
+    }
+    expect(built).toBe(CONTACTS)
+    const snapshot = await env.KV.get<{ m: Record<string, number> }>(`contact:${SITE}:${id(1)}`, 'json')
+    expect(Object.keys(snapshot!.m)).toEqual(['seg_rock'])
+  }, 120_000)
+
+  it('writes a full batch of visits, each from another site\'s contact, within the limits', async () => {
+    const now = Date.now()
+    const messages: QueueMessage[] = Array.from({ length: MAX_BATCH_SIZE }, (_, i) => ({
+      kind: 'visit',
+      id: eid(),
+      siteId: SITE,
+      contactId: id(i),
+      v: now,
+      activities: [{ id: eid(), type: 'page_visit', at: now, url: `${ORIGIN}/rock/${i}` }],
+      fields: i % 2 ? { email: `${id(i)}@example.com` } : ({} as Record<string, string>),
+      statics: [],
+      counters: [],
+    }))
+    edge.queue.push(...messages)
+    const invocations = await drain()
+    expect(withinLimits(invocations).filter((x) => !x.d1 || !x.kv)).toEqual([])
+    const written = await env.DB.prepare(`SELECT count(*) AS n FROM events WHERE site_id = ?1 AND url LIKE '%/rock/%'`).bind(SITE).first<{ n: number }>()
+    expect(written!.n).toBe(MAX_BATCH_SIZE)
+  }, 60_000)
+})
+
+describe('an admin request', () => {
+  it('upserts 1,000 contacts in one request within the limits, and the queue rebuilds their snapshots within them too', async () => {
+    const usage = new Usage()
+    edge.env = instrumented(edge.env, usage)
+    const res = await edge.admin('POST', `/sites/${SITE}/contacts/batch`, { contacts: Array.from({ length: 1_000 }, (_, i) => ({ id: `bulk-${i}`, fields: { city: 'Lyon' } })) })
+    edge.env = { ...edge.env, DB: env.DB, KV: env.KV }
+    expect(res.status).toBe(200)
+    expect(usage.d1Calls).toBeLessThanOrEqual(20)
+    expect(usage.kvOps).toBeLessThanOrEqual(5)
+    const refreshes = edge.queue.filter((m) => m.kind === 'refresh')
+    expect(refreshes.flatMap((m) => (m.kind === 'refresh' ? m.contactIds : []))).toHaveLength(1_000)
+    expect(withinLimits(await drain()).filter((x) => !x.d1 || !x.kv)).toEqual([])
+  }, 60_000)
+
+  it('backfills a new segment over every contact of the site in a few queries', async () => {
+    const usage = new Usage()
+    const res = await edge.fetch(`/api/v1/sites/${SITE}/segments`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer test-admin-token', 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'seg_jazz', name: 'Jazz', type: 'dynamic', conditions: { all: [{ activity: 'page_visit', where: { field: 'url', op: 'contains', value: '/jazz' } }] } }),
+    }, instrumented(edge.env, usage))
+    expect(res.status).toBe(201)
+    expect((await res.json<{ backfill: { added: number } }>()).backfill.added).toBe(CONTACTS / 2)
+    expect(usage.d1Calls).toBeLessThanOrEqual(20)
+    expect(usage.kvOps).toBeLessThanOrEqual(5)
+  })
+})

@@ -1,0 +1,66 @@
+/**
+ * What one queue invocation may spend: Cloudflare allows 1,000 D1 queries (a batch is one) and 1,000 KV
+ * operations an invocation. The consumer takes on a message only when the most it can cost still fits,
+ * and hands the rest to a later invocation; the costs below are upper bounds, path by path.
+ */
+import { type QueueMessage } from './messages'
+
+export interface Cost {
+  d1: number
+  kv: number
+}
+
+/** Cloudflare's limits, less room for what is not a message's own (a retry's bookkeeping). */
+export const INVOCATION_BUDGET: Cost = { d1: 950, kv: 950 }
+
+/**
+ * A site's first message in an invocation: its config (4 reads), the ids its visits name (2), the
+ * batch's one read and one write, and the rebuild's read, alias targets' read and kept aggregates (3).
+ */
+export const SITE_COST: Cost = { d1: 11, kv: 0 }
+
+/**
+ * A visit written with the others of its site. D1: settling an identify or a merge (at most 2 owner and
+ * 3 identity reads), its contact's history when no aggregates are kept (1), and its rebuild (an alias, a
+ * history: 2). KV: marking an erased contact (2), a redirect (1), the rebuild's read and write (2), the
+ * last error kept for a retry (1).
+ */
+export function visitCost(identifies: boolean): Cost {
+  return { d1: (identifies ? 5 : 0) + 3, kv: 6 }
+}
+
+/** A visit written on its own after its site's transaction failed, and once more without its identity. */
+export const ALONE_COST: Cost = { d1: 17, kv: 0 }
+
+/** Each contact a refresh rebuilds: an alias and a history read, a KV read and write. */
+export const REFRESH_CONTACT_COST: Cost = { d1: 2, kv: 2 }
+
+/** Contacts a refresh message names: 20 rebuilds cost at most 40 D1 reads and 40 KV operations. */
+export const REFRESH_CHUNK = 20
+
+/** The most a message can cost its invocation, its site's first-message cost aside. */
+export function messageCost(m: QueueMessage): Cost {
+  switch (m.kind) {
+    case 'visit':
+      return visitCost(m.mergedFrom !== undefined || typeof m.fields.email === 'string' || typeof m.fields.externalId === 'string')
+    case 'refresh':
+      return { d1: REFRESH_CONTACT_COST.d1 * m.contactIds.length, kv: REFRESH_CONTACT_COST.kv * m.contactIds.length }
+    case 'erase':
+      return { d1: 0, kv: m.contactIds.length }
+  }
+}
+
+/** What is left of an invocation's budget; `take` spends it only when the whole cost fits. */
+export class Budget {
+  private left: Cost
+
+  constructor(limit: Cost = INVOCATION_BUDGET) {
+    this.left = { ...limit }
+  }
+
+  take(cost: Cost): boolean {
+    if (cost.d1 > this.left.d1 || cost.kv > this.left.kv) return false
+    this.left = { d1: this.left.d1 - cost.d1, kv: this.left.kv - cost.kv }
+    return true
+  }
+}
