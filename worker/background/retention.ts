@@ -5,7 +5,7 @@
  * backlog (a site's first run, a retention just shortened) shrinks call by call; the answer says whether
  * any is left.
  */
-import { pruneActivities, pruneAnonymousContacts, pruneDeadLetters } from '../data/retention'
+import { forgetPrunedAggregates, pruneActivities, pruneAnonymousContacts, pruneDeadLetters } from '../data/retention'
 import { type Site } from '../data/sites'
 
 const DAY_MS = 86_400_000
@@ -28,6 +28,8 @@ export interface Pruned {
 /**
  * Prunes a site at `now`: at most ACTIVITY_ROUNDS + CONTACT_ROUNDS D1 calls, no KV. Windowed conditions
  * are unaffected: no dynamic segment may read further back than the retention (worker/conditions/reach.ts).
+ * The contacts whose activities go have their kept aggregates dropped, so a count with no window counts
+ * what is kept, in a snapshot as in SQL, from their next write.
  *
  * @example
  * const { more } = await pruneSite(env, site, Date.now())
@@ -36,7 +38,8 @@ export async function pruneSite(env: Env, site: Site, now: number): Promise<Prun
   const pruned: Pruned = { activities: 0, deadLetters: 0, contacts: 0, more: false }
   const activitiesBefore = now - site.retention.activityDays * DAY_MS
   const activitiesLeft = await whileFull(ACTIVITY_ROUNDS, async () => {
-    const [events, letters] = await env.DB.batch([
+    const [, events, letters] = await env.DB.batch([
+      forgetPrunedAggregates(env.DB, site.id, activitiesBefore, ACTIVITY_CHUNK),
       pruneActivities(env.DB, site.id, activitiesBefore, ACTIVITY_CHUNK),
       pruneDeadLetters(env.DB, site.id, activitiesBefore, ACTIVITY_CHUNK),
     ])

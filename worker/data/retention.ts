@@ -25,6 +25,20 @@ export function pruneActivities(db: D1Database, siteId: string, before: number, 
 }
 
 /**
+ * Drops the kept aggregates of the contacts whose activities `pruneActivities` deletes next (the same
+ * chunk: run it just before, in the same batch), so that what they count is worked out again from the
+ * activities still kept, as SQL counts them.
+ */
+export function forgetPrunedAggregates(db: D1Database, siteId: string, before: number, chunk: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE contacts SET aggregates = NULL, state_rev = state_rev + 1 WHERE site_id = ?1 AND id IN
+         (SELECT contact_id FROM events INDEXED BY events_type WHERE site_id = ?1 AND type IN (${TYPES}) AND at < ?2 LIMIT ?3)`,
+    )
+    .bind(siteId, before, chunk)
+}
+
+/**
  * Deletes up to `chunk` of a site's dead letters kept since before `before`: the visits they hold are
  * past the retention of activities too.
  */
