@@ -9,6 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { type QueueMessage } from '../../worker/background/messages'
 import { Edge, MAX_BATCH_SIZE, ORIGIN, eid } from './edge-harness'
 import { Usage, instrumented } from './instrumented'
+import { DEFAULT_LIMITS, saveSite } from '../../worker/data/sites'
+import { newIdentitySecret } from '../../worker/visits/identity'
 
 const SITE = 'limits'
 const KEY = 'pk_limits_test'
@@ -111,4 +113,25 @@ describe('an admin request', () => {
     expect(usage.d1Calls).toBeLessThanOrEqual(20)
     expect(usage.kvOps).toBeLessThanOrEqual(5)
   })
+})
+
+describe('the scheduled pass', () => {
+  it('hands every site to the queue in a few calls, and each invocation does as many sites as fit', async () => {
+    const now = Date.now()
+    const SITES = 300
+    await env.DB.batch(Array.from({ length: SITES }, (_, i) => saveSite(env.DB, { id: `many-${i}`, key: `pk_many_${i}_test`, name: `Many ${i}`, allowedOrigins: [], fields: [], browserFields: [], identitySecret: newIdentitySecret(), identitySecretCreatedAt: now, trustUnsignedIdentify: false, limits: DEFAULT_LIMITS, createdAt: now, updatedAt: now })))
+    edge.queue.splice(0)
+    const usage = new Usage()
+    const { runScheduled } = await import('../../worker/background/cron')
+    const { sites } = await runScheduled(instrumented(edge.env, usage), now)
+    expect(sites).toBeGreaterThanOrEqual(SITES)
+    // One read of the sites, the deployment-wide upkeep, and a send a hundred sites.
+    expect(usage.d1Calls).toBeLessThanOrEqual(5)
+    expect(usage.queueSends).toBe(Math.ceil(sites / 100))
+    const invocations = await drain()
+    expect(invocations.length).toBeGreaterThan(1)
+    expect(withinLimits(invocations).filter((x) => !x.d1 || !x.kv)).toEqual([])
+    const published = await Promise.all(Array.from({ length: SITES }, (_, i) => env.KV.get(`site:pk_many_${i}_test`)))
+    expect(published.filter((c) => c === null)).toEqual([])
+  }, 120_000)
 })

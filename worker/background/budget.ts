@@ -38,6 +38,13 @@ export const REFRESH_CONTACT_COST: Cost = { d1: 2, kv: 2 }
 /** Contacts a refresh message names: 20 rebuilds cost at most 40 D1 reads and 40 KV operations. */
 export const REFRESH_CHUNK = 20
 
+/**
+ * A site's share of a scheduled pass: the site and its config (5 reads), the time-dependent segments
+ * recomputed (1 batch), pruning (ACTIVITY_ROUNDS + CONTACT_ROUNDS of retention.ts: 14), and the config
+ * published (1 KV write, and the old key's removal).
+ */
+export const CRON_SITE_COST: Cost = { d1: 20, kv: 2 }
+
 /** The most a message can cost its invocation, its site's first-message cost aside. */
 export function messageCost(m: QueueMessage): Cost {
   switch (m.kind) {
@@ -47,6 +54,8 @@ export function messageCost(m: QueueMessage): Cost {
       return { d1: REFRESH_CONTACT_COST.d1 * m.contactIds.length, kv: REFRESH_CONTACT_COST.kv * m.contactIds.length }
     case 'erase':
       return { d1: 0, kv: m.contactIds.length }
+    case 'cron':
+      return CRON_SITE_COST
   }
 }
 

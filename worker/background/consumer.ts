@@ -13,6 +13,7 @@ import { newId } from '../lib/ids'
 import { type CompiledSite, compileSite } from '../visits/compile'
 import { type Snapshot } from '../visits/snapshot'
 import { ALONE_COST, Budget, SITE_COST, messageCost } from './budget'
+import { cronSite } from './cron'
 import { buildSiteConfig } from './publish'
 import { sendAll } from './refresh'
 import { type QueueMessage, type VisitMessage } from './messages'
@@ -59,6 +60,7 @@ export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Prom
     const body = w.message.body
     try {
       if (body.kind === 'erase') await markErased(env.KV, body.siteId, body.contactIds, body.at)
+      else if (body.kind === 'cron') await cronSite(env, body.siteId, body.at)
       else if (!(await siteOf(body.siteId))) continue
       else if (body.kind === 'refresh') w.rebuild.push(...body.contactIds.map((id): [string, string, number] => [body.siteId, id, 0]))
       else visits.set(body.siteId, [...(visits.get(body.siteId) ?? []), w])
@@ -110,11 +112,11 @@ async function admit(env: Env, messages: readonly Message<QueueMessage>[], budge
   const later: Message<QueueMessage>[] = []
   for (const message of messages) {
     const body = message.body
-    const first = body.kind !== 'erase' && !sites.has(body.siteId)
+    const first = (body.kind === 'visit' || body.kind === 'refresh') && !sites.has(body.siteId)
     const cost = messageCost(body)
     if (budget.take(first ? { d1: cost.d1 + SITE_COST.d1, kv: cost.kv + SITE_COST.kv } : cost)) {
       taken.push(message)
-      if (body.kind !== 'erase') sites.add(body.siteId)
+      if (first) sites.add(body.siteId)
     } else later.push(message)
   }
   if (later.length > 0) {

@@ -1,18 +1,24 @@
 /**
- * The scheduled pass: conditions that depend on time ("visited in the last 30 days", "last seen more than
- * 90 days ago") change verdict with no event at all. Every such segment, and every segment that reads one,
- * is recomputed over the whole site in SQL; the contacts whose membership moved get their snapshots
- * rebuilt through the queue. Erased contacts' ids are forgotten once no token or queued visit can name them,
- * and the ids of written messages once no queue can deliver them again.
+ * The scheduled pass, every 15 minutes. Conditions that depend on time ("visited in the last 30 days",
+ * "last seen more than 90 days ago") change verdict with no event at all, and what a site keeps ages past
+ * its retention. The pass itself only hands each site to the queue, one message a site, so that however
+ * many sites there are no invocation exceeds Cloudflare's limits; each site's message then recomputes its
+ * time-dependent segments (and every segment that reads one) in SQL, queues snapshot rebuilds for the
+ * contacts whose membership moved, publishes its config and prunes it (worker/background/retention.ts).
+ * The pass also forgets erased contacts' ids once no token or queued visit can name them, and the ids of
+ * written messages once no queue can deliver them again, and keeps D1's query planner statistics fresh.
  */
 import { pruneErased } from '../data/erasure'
 import { pruneProcessed } from '../data/processed'
-import { type Site, listSites } from '../data/sites'
+import { getSite, listSites } from '../data/sites'
+import { optimize } from '../data/maintenance'
 import { refreshStatements } from '../segments/membership'
 import { compileSite, reachedConfigSegments } from '../visits/compile'
 import { Changes, propagate } from './changes'
+import { type CronMessage } from './messages'
 import { buildSiteConfig } from './publish'
-import { pruneSite } from './retention'
+import { sendAll } from './refresh'
+import { type Pruned, pruneSite } from './retention'
 import { ERASED_MARK_TTL_S } from './store'
 
 /** A queue redelivers a message for at most about 100 minutes (100 retries, a minute apart at most). */
@@ -20,32 +26,27 @@ const PROCESSED_KEPT_MS = 24 * 60 * 60_000
 const PRUNE_CHUNK = 5_000
 const PRUNE_ROUNDS = 20
 
-export async function runScheduled(env: Env, now = Date.now()): Promise<{ moved: number }> {
-  let moved = 0
-  const failed: unknown[] = []
-  for (const site of await listSites(env.DB)) {
-    // Each site on its own: one that fails holds back neither the others nor the pruning.
-    try {
-      moved += await refreshSite(env, site, now)
-      await pruneSite(env, site, now)
-    } catch (err) {
-      console.error(`cron: site ${site.id} could not be refreshed`, err)
-      failed.push(err)
-    }
-  }
+/** Hands every site to the queue and does the deployment-wide upkeep; answers how many sites it handed. */
+export async function runScheduled(env: Env, now = Date.now()): Promise<{ sites: number }> {
+  const sites = await listSites(env.DB)
+  await sendAll(env.EVENTS, sites.map((site) => ({ body: { kind: 'cron', siteId: site.id, at: now } satisfies CronMessage })))
   // In bounded chunks, a few a run: a backlog shrinks run by run without a long statement.
   for (let i = 0; i < PRUNE_ROUNDS; i++) {
     const [erased, processed] = await env.DB.batch([pruneErased(env.DB, now - ERASED_MARK_TTL_S * 1000, PRUNE_CHUNK), pruneProcessed(env.DB, now - PROCESSED_KEPT_MS, PRUNE_CHUNK)])
     if (erased.meta.changes < PRUNE_CHUNK && processed.meta.changes < PRUNE_CHUNK) break
   }
-  if (failed.length > 0) throw new AggregateError(failed, `cron: ${failed.length} site(s) could not be refreshed`)
-  return { moved }
+  await optimize(env.DB)
+  return { sites: sites.length }
 }
 
-/** Recomputes a site's time-dependent segments and propagates what moved; answers how many contacts did. */
-async function refreshSite(env: Env, site: Site, now: number): Promise<number> {
-  const config = await buildSiteConfig(env.DB, site.id, now)
-  if (!config) return 0
+/**
+ * One site's share of a scheduled pass, at the pass's time `now`: its time-dependent segments recomputed
+ * and propagated, then pruned. Answers how many contacts' memberships moved, and what was pruned.
+ */
+export async function cronSite(env: Env, siteId: string, now: number): Promise<{ moved: number; pruned?: Pruned }> {
+  const site = await getSite(env.DB, siteId)
+  const config = site && (await buildSiteConfig(env.DB, site.id, now))
+  if (!site || !config) return { moved: 0 }
   const changes = new Changes()
   const ordered = reachedConfigSegments(compileSite(config), { time: true })
   let moved = 0
@@ -58,5 +59,5 @@ async function refreshSite(env: Env, site: Site, now: number): Promise<number> {
   // Published again as built now, so that every isolate's time-dependent verdicts start from the same point.
   changes.siteConfig(site, config)
   await propagate(env, changes)
-  return moved
+  return { moved, pruned: await pruneSite(env, site, now) }
 }

@@ -1,6 +1,7 @@
 /**
  * The queue's messages, all the consumer is ever asked to do: write a visit to D1, rebuild contacts'
- * snapshots from D1, mark erased contacts' ids in KV. The queue binding is typed with their union.
+ * snapshots from D1, mark erased contacts' ids in KV, do one site's share of a scheduled pass. The queue
+ * binding is typed with their union.
  */
 import { type Activity } from '../conditions/evaluate'
 import { type Scalar } from '../conditions/types'
@@ -49,4 +50,11 @@ export interface EraseMessage {
   at: number
 }
 
-export type QueueMessage = VisitMessage | RefreshMessage | EraseMessage
+/** One site's share of a scheduled pass at time `at` (see cron.ts). */
+export interface CronMessage {
+  kind: 'cron'
+  siteId: string
+  at: number
+}
+
+export type QueueMessage = VisitMessage | RefreshMessage | EraseMessage | CronMessage
