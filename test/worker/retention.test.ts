@@ -334,3 +334,18 @@ describe('windowed conditions after pruning', () => {
     expect(await segmentsOf(id)).toEqual(['seg_regulars'])
   })
 })
+
+describe('what KV keeps of a contact', () => {
+  it('expires as long after its last write as the site keeps an anonymous contact unseen', async () => {
+    await edge.admin('POST', '/sites', { id: 'kv-ttl', key: 'pk_kv_ttl_test', name: 'KV TTL', allowedOrigins: [ORIGIN], retention: { activityDays: 400, anonymousContactDays: 45 } })
+    const answer = await edge.events({ site: 'pk_kv_ttl_test', events: [pageVisit()] })
+    await edge.flush()
+    const id = await edge.contactOf('kv-ttl', answer)
+    const written = await env.KV.getWithMetadata(`contact:kv-ttl:${id}`)
+    expect(written.value).not.toBeNull()
+    const { keys } = await env.KV.list({ prefix: `contact:kv-ttl:${id}` })
+    const left = keys[0].expiration! * 1000 - Date.now()
+    expect(left).toBeGreaterThan(44 * 86_400_000)
+    expect(left).toBeLessThanOrEqual(45 * 86_400_000)
+  })
+})

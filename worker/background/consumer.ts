@@ -17,7 +17,7 @@ import { cronSite } from './cron'
 import { buildSiteConfig } from './publish'
 import { sendAll } from './refresh'
 import { type QueueMessage, type VisitMessage } from './messages'
-import { loadSnapshots, markErased, readSnapshot, writeSnapshot } from './store'
+import { loadSnapshots, markErased, readSnapshot, snapshotKeepDays, writeSnapshot } from './store'
 import { type Written, withoutIdentity, writeVisits } from './write-visits'
 
 export { affectedSegments } from './write-visits'
@@ -73,7 +73,8 @@ export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Prom
   for (const w of work) {
     for (const [siteId, alias, target] of w.redirects) {
       if (w.failed) break
-      await writeSnapshot(env.KV, siteId, { redirect: target }, alias).catch((err) => (w.failed = err))
+      const site = sites.get(siteId)
+      await writeSnapshot(env.KV, siteId, { redirect: target }, alias, site ? snapshotKeepDays(site) : undefined).catch((err) => (w.failed = err))
     }
   }
   // Each contact is rebuilt once, at the newest version any message asks, with the most it stored today.
@@ -294,7 +295,7 @@ export async function rebuildSnapshots(env: Env, site: CompiledSite, contacts: M
       const snap = snapshots.get(contactId)
       if (!snap) continue
       if (snap.id !== contactId) {
-        await writeSnapshot(env.KV, siteId, { redirect: snap.id }, contactId)
+        await writeSnapshot(env.KV, siteId, { redirect: snap.id }, contactId, snapshotKeepDays(site))
         continue
       }
       const stored = await readSnapshot(env.KV, siteId, contactId)
@@ -304,7 +305,7 @@ export async function rebuildSnapshots(env: Env, site: CompiledSite, contacts: M
       const q = newerUsage(stored && 'q' in stored ? stored.q : undefined, usage)
       if (q) snap.q = q
       // KV takes about one write a second per key: a refused write fails the message, whose retry writes again.
-      await writeSnapshot(env.KV, siteId, snap)
+      await writeSnapshot(env.KV, siteId, snap, snap.id, snapshotKeepDays(site))
     } catch (err) {
       failed.set(contactId, err)
     }

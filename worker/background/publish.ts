@@ -30,6 +30,7 @@ export async function buildSiteConfig(db: D1Database, siteId: string, now = Date
       identitySecret: site.identitySecret,
       trustUnsignedIdentify: site.trustUnsignedIdentify,
       limits: site.limits,
+      retention: site.retention,
     },
     segments: ordered.map((s) => ({ id: s.id, type: s.type, conditions: s.conditions })),
     workflows: workflows.filter((w) => w.status === 'active').map((w) => ({ id: w.id, graph: w.graph })),

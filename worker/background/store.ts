@@ -3,6 +3,7 @@
  */
 import { type ContactState, contactStates, keepAggregates } from '../data/contact-state'
 import { fieldValues } from '../data/contacts'
+import { DEFAULT_RETENTION_DAYS } from '../data/sites'
 import { listActivities } from '../data/events'
 import { resolveAlias } from '../data/merge'
 import { type Scalar } from '../conditions/types'
@@ -25,9 +26,17 @@ export async function readSnapshot(kv: KVNamespace, siteId: string, contactId: s
   return kv.get<StoredSnapshot>(snapshotKey(siteId, contactId), 'json')
 }
 
-export async function writeSnapshot(kv: KVNamespace, siteId: string, value: StoredSnapshot, contactId = 'id' in value ? value.id : ''): Promise<void> {
-  await kv.put(snapshotKey(siteId, contactId), JSON.stringify(value))
+/**
+ * Writes what KV holds for a contact id. With `keepDays`, the entry expires that long after its last
+ * write: a contact gone that long (pruned in D1 when anonymous) leaves nothing behind in KV, and one that
+ * comes back is read from D1 again.
+ */
+export async function writeSnapshot(kv: KVNamespace, siteId: string, value: StoredSnapshot, contactId = 'id' in value ? value.id : '', keepDays?: number): Promise<void> {
+  await kv.put(snapshotKey(siteId, contactId), JSON.stringify(value), keepDays === undefined ? undefined : { expirationTtl: keepDays * 86_400 })
 }
+
+/** How long a site's snapshots stay in KV unwritten: as long as it keeps an anonymous contact unseen. */
+export const snapshotKeepDays = (site: CompiledSite) => site.config.site.retention?.anonymousContactDays ?? DEFAULT_RETENTION_DAYS
 
 /** Replaces what KV holds for these contact ids with the mark of an erased contact. */
 export async function markErased(kv: KVNamespace, siteId: string, contactIds: readonly string[], now: number): Promise<void> {

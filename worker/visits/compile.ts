@@ -7,7 +7,7 @@ import { type ContentPayload } from '../../shared/content'
 import { type CustomFieldDefinition, FieldCatalog } from '../conditions/fields'
 import { type PreparedActivity, type PreparedNode, type Test, prepare, prepareTest } from '../conditions/prepare'
 import { type ActivityClause, type ActivityType, type Condition, fieldRefs, segmentRefs } from '../conditions/types'
-import { type SiteLimits } from '../data/sites'
+import { type SiteLimits, type SiteRetention } from '../data/sites'
 import { dynamicOrder } from '../segments/graph'
 import { type WorkflowGraph } from '../workflows/types'
 
@@ -26,6 +26,8 @@ export interface SiteConfig {
     trustUnsignedIdentify: boolean
     /** Absent from configs published before sites had limits: DEFAULT_LIMITS then. */
     limits?: SiteLimits
+    /** Absent from configs published before sites had a retention: DEFAULT_RETENTION_DAYS then. */
+    retention?: SiteRetention
   }
   segments: Array<{ id: string; type: 'static' | 'dynamic'; conditions: Condition | null }>
   /** Active workflows, in the order they run. */
