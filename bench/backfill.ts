@@ -35,10 +35,26 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   return [value, performance.now() - start]
 }
 
-/** Loads `contacts` contacts with ten page visits each, then times scans and backfills. */
-export async function measureBackfill(contacts: number, log: (line: string) => void = () => undefined): Promise<BackfillRow> {
+/** A site loaded on local D1 for the measurements that need a big one. */
+export interface LoadedSite {
+  mf: Awaited<ReturnType<typeof localStores>>['mf']
+  db: D1Database
+  kv: KVNamespace
+  siteId: string
+  contacts: number
+  now: number
+  loadSeconds: number
+  dispose: () => Promise<void>
+}
+
+/** Loads `contacts` contacts with ten page visits each, in the last 60 days, on a fresh local D1. */
+export async function loadSite(contacts: number, log: (line: string) => void = () => undefined): Promise<LoadedSite> {
   const dir = mkdtempSync(join(tmpdir(), 'segue-backfill-'))
-  const { mf, db } = await localStores(dir)
+  const { mf, db, kv } = await localStores(dir)
+  const dispose = async () => {
+    await mf.dispose()
+    rmSync(dir, { recursive: true, force: true })
+  }
   try {
     const now = Date.now()
     await saveSite(db, { id: SITE, key: 'pk_bench', name: 'Bench', allowedOrigins: [], fields: [], browserFields: [], identitySecret: newIdentitySecret(), identitySecretCreatedAt: now, trustUnsignedIdentify: false, limits: DEFAULT_LIMITS, createdAt: now, updatedAt: now }).run()
@@ -55,28 +71,43 @@ export async function measureBackfill(contacts: number, log: (line: string) => v
       ])
       if ((from / CHUNK) % 50 === 49) log(`  loaded ${from + CHUNK} contacts`)
     }
-    const loadSeconds = (performance.now() - start) / 1000
-    const [, scanContactsMs] = await timed(() => db.prepare(`SELECT count(*) AS n FROM contacts WHERE site_id = ?1 AND birth_date >= '1900-01-01'`).bind(SITE).first())
-    const [, scanEventsMs] = await timed(() => db.prepare(`SELECT count(*) AS n FROM events WHERE site_id = ?1 AND url LIKE '%/rock%'`).bind(SITE).first())
-    const backfill = async (id: string, conditions: Condition) => {
-      const [results, ms] = await timed(() => db.batch(refreshStatements(db, { id: SITE, fields: [] }, [{ id, type: 'dynamic', conditions }], now)))
-      return { ms, members: results[1].meta.changes }
-    }
-    const field = await backfill('seg_field', FIELD)
-    const activity = await backfill('seg_activity', ACTIVITY)
-    return {
-      contacts,
-      events: contacts * 10,
-      loadSeconds,
-      scanContactsMs,
-      scanEventsMs,
-      fieldBackfillMs: field.ms,
-      fieldMembers: field.members,
-      activityBackfillMs: activity.ms,
-      activityMembers: activity.members,
-    }
+    return { mf, db, kv, siteId: SITE, contacts, now, loadSeconds: (performance.now() - start) / 1000, dispose }
+  } catch (err) {
+    await dispose()
+    throw err
+  }
+}
+
+/** Times scans and backfills on a loaded site. */
+export async function backfillOn(site: LoadedSite): Promise<BackfillRow> {
+  const { db, now } = site
+  const [, scanContactsMs] = await timed(() => db.prepare(`SELECT count(*) AS n FROM contacts WHERE site_id = ?1 AND birth_date >= '1900-01-01'`).bind(SITE).first())
+  const [, scanEventsMs] = await timed(() => db.prepare(`SELECT count(*) AS n FROM events WHERE site_id = ?1 AND url LIKE '%/rock%'`).bind(SITE).first())
+  const backfill = async (id: string, conditions: Condition) => {
+    const [results, ms] = await timed(() => db.batch(refreshStatements(db, { id: SITE, fields: [] }, [{ id, type: 'dynamic', conditions }], now)))
+    return { ms, members: results[1].meta.changes }
+  }
+  const field = await backfill('seg_field', FIELD)
+  const activity = await backfill('seg_activity', ACTIVITY)
+  return {
+    contacts: site.contacts,
+    events: site.contacts * 10,
+    loadSeconds: site.loadSeconds,
+    scanContactsMs,
+    scanEventsMs,
+    fieldBackfillMs: field.ms,
+    fieldMembers: field.members,
+    activityBackfillMs: activity.ms,
+    activityMembers: activity.members,
+  }
+}
+
+/** Loads `contacts` contacts with ten page visits each, then times scans and backfills. */
+export async function measureBackfill(contacts: number, log: (line: string) => void = () => undefined): Promise<BackfillRow> {
+  const site = await loadSite(contacts, log)
+  try {
+    return await backfillOn(site)
   } finally {
-    await mf.dispose()
-    rmSync(dir, { recursive: true, force: true })
+    await site.dispose()
   }
 }

@@ -2,10 +2,11 @@
  * Keeps the benchmark harness working, at tiny sizes. No timing is asserted: `npm run bench` measures.
  */
 import { describe, expect, it } from 'vitest'
-import { measureBackfill } from './backfill'
+import { loadSite, measureBackfill } from './backfill'
 import { measureDecision } from './decision'
 import { measureHotPath } from './hotpath'
 import { budgets, markdown } from './report.mjs'
+import { writeSideOn } from './write-side'
 
 describe('benchmark harness', () => {
   it('measures the decision for a small site', async () => {
@@ -20,6 +21,19 @@ describe('benchmark harness', () => {
     expect(row).toMatchObject({ contacts: 400, events: 4000 })
     expect(row.fieldMembers).toBeGreaterThan(0)
     expect(row.activityMembers).toBeGreaterThan(0)
+  }, 60_000)
+
+  it('writes visits of returning contacts through the consumer on a small loaded site, and accounts for them', async () => {
+    const site = await loadSite(400)
+    try {
+      const row = await writeSideOn(site, 1)
+      expect(row).toMatchObject({ contacts: 400, visits: 100 })
+      expect(row.rowsRead).toBeGreaterThan(0)
+      expect(row.rowsWritten).toBeGreaterThan(0)
+      expect(row.kvOps).toBeGreaterThan(0)
+    } finally {
+      await site.dispose()
+    }
   }, 60_000)
 
   it('counts one KV read and no D1 query for a returning contact', async () => {

@@ -1,4 +1,5 @@
 /** The measurements that run Segue's TypeScript in Node, bundled together by bench/run.mjs. */
 export { measureDecision, DECISION_SIZES } from './decision'
-export { measureBackfill } from './backfill'
+export { backfillOn, loadSite, measureBackfill } from './backfill'
+export { writeSideOn } from './write-side'
 export { measureHotPath } from './hotpath'

@@ -57,11 +57,18 @@ log('  with the queue consumer writing D1 in the same workerd')
 results.edgeWithConsumer = await measureEdgeLoad({ quick, consumer: true, log })
 log('3. evaluation cost (tinybench)')
 results.decision = await m.measureDecision({ quick })
-log('4. backfill on local D1')
+log('4. backfill on local D1, and 7. the write side on the same sites')
 results.backfill = []
+results.writeSide = []
 for (const contacts of quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000]) {
   log(`  ${contacts.toLocaleString('en-US')} contacts`)
-  results.backfill.push(await m.measureBackfill(contacts, log))
+  const site = await m.loadSite(contacts, log)
+  try {
+    results.backfill.push(await m.backfillOn(site))
+    results.writeSide.push(await m.writeSideOn(site, quick ? 2 : 5))
+  } finally {
+    await site.dispose()
+  }
 }
 log('5. worker bundle')
 results.bundle = workerBundle()
