@@ -244,7 +244,7 @@ function activityClause(c: ActivityClause, id: string, row: HTMLElement) {
     row.append(select(`${id}-measure-op`, 'Test', opChoices(MEASURE_OPS), spec.op, (v) => ((spec.op = v), changed(true))))
     valueInputs(spec, `${id}-measure`, row, 'number')
   }
-  row.append(input(`${id}-within`, 'In the last (e.g. 30d; empty: ever)', c.within ?? '', 'text', (v) => {
+  row.append(input(`${id}-within`, 'In the last (e.g. 30d; empty: as far back as kept)', c.within ?? '', 'text', (v) => {
     if (v.trim()) c.within = v.trim()
     else delete c.within
     changed(false)
