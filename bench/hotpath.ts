@@ -1,9 +1,10 @@
 /**
  * Hot-path I/O: the KV reads and writes and D1 queries one POST /v1/events makes, counted on the real
  * Worker code (run in Node against Miniflare's KV and D1) for a new contact, an id the Worker never
- * issued, a returning contact, a returning contact whose KV snapshot is stale or missing (the state token
- * carries it, or else D1), an unsigned and a signed identify with a known email, and the first request an
- * isolate ever sees for a site.
+ * issued, a returning contact without a state token, with a fresh one (checked against KV under
+ * TOKEN_FRESH_MS ago: the next request of a session) and with an older one, a returning contact whose KV
+ * snapshot is stale or missing (the state token carries it, or else D1), an unsigned and a signed identify
+ * with a known email, and the first request an isolate ever sees for a site.
  */
 import { app } from '../worker/app'
 import { createSite } from '../worker/sites/service'
@@ -13,6 +14,7 @@ import { createWorkflow } from '../worker/workflows/service'
 import { Changes, propagate } from '../worker/background/changes'
 import { clearConfigCache } from '../worker/visits/site-cache'
 import { openBrowserId } from '../worker/visits/browser-id'
+import { TOKEN_FRESH_MS, openState, sealState } from '../worker/visits/token'
 import { consume } from '../worker/background/consumer'
 import { signIdentity } from '../worker/visits/identity'
 import { type QueueMessage } from '../worker/background/messages'
@@ -92,9 +94,19 @@ export async function measureHotPath(nSegments = 100, nWorkflows = 20): Promise<
     const fresh = await scenario('new contact (no id)', { events: [visit()] })
     await scenario('an id the Worker did not issue (made up, or set by an admin): new contact', { contact: 'never-seen-0001', events: [visit()] })
     await drain()
-    const returning = await scenario('returning contact (KV snapshot)', { contact: fresh.contact, events: [visit()] })
-    await kv.delete(`contact:${site.id}:${(await openBrowserId(base.STATE_SECRET, site.id, returning.contact))?.contactId}`)
-    await scenario('returning contact, KV missing or stale (state token)', { contact: returning.contact, state: returning.state, events: [visit()] })
+    const returning = await scenario('returning contact (KV snapshot, no state token)', { contact: fresh.contact, events: [visit()] })
+    const contactId = (await openBrowserId(base.STATE_SECRET, site.id, returning.contact))!.contactId
+    /** The answer's token as a browser holds it once its state was last checked against KV TOKEN_FRESH_MS ago. */
+    const aged = async (answer: { state?: string }) => {
+      const opened = await openState(base.STATE_SECRET, site.id, contactId, answer.state, Date.now())
+      return sealState(base.STATE_SECRET, site.id, opened!.snapshot, Date.now() - TOKEN_FRESH_MS)
+    }
+    const seconds = TOKEN_FRESH_MS / 1000
+    await scenario(`returning contact, state token under ${seconds} s old`, { contact: returning.contact, state: returning.state, events: [visit()] })
+    await drain()
+    await scenario(`returning contact, state token ${seconds} s old or more (KV snapshot)`, { contact: returning.contact, state: await aged(returning), events: [visit()] })
+    await kv.delete(`contact:${site.id}:${contactId}`)
+    await scenario(`returning contact, KV missing or stale (state token ${seconds} s old or more)`, { contact: returning.contact, state: await aged(returning), events: [visit()] })
     await scenario('returning contact, KV and token both missing (D1)', { contact: returning.contact, events: [visit()] })
     await db.prepare(`INSERT INTO contacts (site_id, id, email, custom, created_at) VALUES ('bench', 'known', 'known@example.com', '{}', 1)`).run()
     await scenario('unsigned identify with the email of a known contact (a claim)', { contact: first.contact, events: [{ id: `hp-${++n}`, type: 'identify', email: 'known@example.com' }, visit()] })
