@@ -1,7 +1,9 @@
 /**
  * Decision throughput at the edge runtime: `wrangler dev` (workerd) loaded with autocannon from this
  * process. POST /v1/events page visits of returning contacts against a site with 100 dynamic segments
- * and 20 active workflows, alternating with GET /health, a bare endpoint that touches no binding.
+ * and 20 active workflows, alternating with GET /health, a bare endpoint that touches no binding. The
+ * returning contacts' state tokens are minted just before each round, so that they are as fresh as a
+ * session's (see TOKEN_FRESH_MS in worker/visits/token.ts) for the whole round.
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -76,12 +78,24 @@ export async function measureEdgeLoad({ quick, consumer = true, log = () => {} }
     for (const s of segments(100)) await call(`${base}/api/v1`, 'POST', '/sites/bench/segments', s)
     for (const c of CONTENT) await call(`${base}/api/v1`, 'POST', '/sites/bench/content', c)
     for (const w of workflows(20, 100)) await call(`${base}/api/v1`, 'POST', '/sites/bench/workflows', w)
-    const contacts = []
-    for (let i = 0; i < (quick ? 50 : 200); i++) {
-      const res = await fetch(`${base}/v1/events`, { method: 'POST', body: JSON.stringify({ site: site.key, events: [{ id: `warm-${i}`, type: 'page_visit', url: pageUrl(i) }] }) })
-      const answer = await res.json()
-      contacts.push({ contact: answer.contact, state: answer.state })
+    /**
+     * Returning contacts, each made by a first visit whose browser id and state token the load then sends
+     * back, as the SDK does. A token is decided on without a KV read for 30 s after its state was last
+     * checked against KV, as the requests of a browsing session seconds apart are; tokens replayed longer
+     * than that would measure a visitor back after a pause instead. So each round of the load (10 s) gets
+     * contacts minted just before it.
+     */
+    let minted = 0
+    const mint = async () => {
+      const made = []
+      for (let i = 0; i < (quick ? 50 : 200); i++) {
+        const res = await fetch(`${base}/v1/events`, { method: 'POST', body: JSON.stringify({ site: site.key, events: [{ id: `mint-${++minted}`, type: 'page_visit', url: pageUrl(i) }] }) })
+        const answer = await res.json()
+        made.push({ contact: answer.contact, state: answer.state })
+      }
+      return made
     }
+    let contacts = await mint()
     log(`  site ready: 100 segments, 20 workflows, ${contacts.length} contacts; letting the queue write their snapshots`)
     for (let i = 0; consumer && i < 60; i++) {
       const page = await call(`${base}/api/v1`, 'GET', '/sites/bench/contacts?limit=200')
@@ -112,6 +126,7 @@ export async function measureEdgeLoad({ quick, consumer = true, log = () => {} }
     const results = { events: [], bare: [] }
     for (let round = 0; round < rounds; round++) {
       results.bare.push(summary(await load(bare)))
+      contacts = await mint()
       results.events.push(summary(await load(events)))
       log(`  round ${round + 1}: events ${results.events.at(-1).rps.toFixed(0)} req/s, bare ${results.bare.at(-1).rps.toFixed(0)} req/s`)
     }
