@@ -47,6 +47,20 @@ async function fromHistory(id: string) {
 const storedTotals = async (id: string) =>
   Object.fromEntries(Object.entries((JSON.parse((await row(id))!.aggregates!) as { a: Record<string, { n: number; s: number; c: number; f?: number; l?: number }> }).a).map(([k, a]) => [k, [a.n, a.s, a.c, a.f, a.l]]))
 
+/** D1 with `meanwhile` run just before each batch that writes (a read batch has a handful of statements). */
+function beforeWrites(meanwhile: () => Promise<void>): D1Database {
+  return new Proxy(env.DB, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target)
+      if (prop !== 'batch') return typeof value === 'function' ? value.bind(target) : value
+      return async (statements: D1PreparedStatement[]) => {
+        if (statements.length > 6) await meanwhile()
+        return target.batch(statements)
+      }
+    },
+  })
+}
+
 beforeAll(async () => {
   await edge.admin('POST', '/sites', { id: SITE, key: KEY, name: 'Written', allowedOrigins: [ORIGIN], browserFields: ['birthDate'] })
   for (const s of segments) await edge.admin('POST', `/sites/${SITE}/segments`, s)
@@ -113,17 +127,10 @@ describe('a visit written by the queue', () => {
     const visit = (url: string): VisitMessage => ({ kind: 'visit', id: eid(), siteId: SITE, contactId: id, v: Date.now(), activities: [{ id: eid(), type: 'page_visit', at: Date.now(), url }], fields: {}, statics: [], counters: [] })
     // The first writer reads the contact; before it writes, a second one writes a visit of its own.
     let interfered = false
-    const racing = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop !== 'batch') return Reflect.get(target, prop, target).bind?.(target) ?? Reflect.get(target, prop, target)
-        return async (statements: D1PreparedStatement[]) => {
-          if (!interfered && statements.length > 6) {
-            interfered = true
-            await writeVisits(env.DB, config, [visit(`${ORIGIN}/rock/meanwhile`)], new Map())
-          }
-          return target.batch(statements)
-        }
-      },
+    const racing = beforeWrites(async () => {
+      if (interfered) return
+      interfered = true
+      await writeVisits(env.DB, config, [visit(`${ORIGIN}/rock/meanwhile`)], new Map())
     })
     await expect(writeVisits(racing, config, [visit(`${ORIGIN}/rock/2`)], new Map())).rejects.toThrow(/contact state moved/)
     await writeVisits(env.DB, config, [visit(`${ORIGIN}/rock/2`)], new Map())
@@ -138,18 +145,10 @@ describe('a visit written by the queue', () => {
     const id = await contactOf(answer)
     await edge.events({ site: KEY, contact: answer.contact, state: answer.state, events: [pageVisit(`${ORIGIN}/rock/2`)] })
     let bumps = 0
-    const bumping = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop !== 'batch') return Reflect.get(target, prop, target).bind?.(target) ?? Reflect.get(target, prop, target)
-        return async (statements: D1PreparedStatement[]) => {
-          // Every write of the visit meets a contact another writer has just changed, twice in a row.
-          if (statements.length > 6 && bumps < 2) {
-            bumps++
-            await target.prepare('UPDATE contacts SET state_rev = state_rev + 1 WHERE site_id = ?1 AND id = ?2').bind(SITE, id).run()
-          }
-          return target.batch(statements)
-        }
-      },
+    // Every write of the visit meets a contact another writer has just changed, twice in a row.
+    const bumping = beforeWrites(async () => {
+      if (bumps++ >= 2) return
+      await env.DB.prepare('UPDATE contacts SET state_rev = state_rev + 1 WHERE site_id = ?1 AND id = ?2').bind(SITE, id).run()
     })
     expect(await edge.flush({ DB: bumping })).toEqual({ acked: 0, retried: 1 })
     expect(await edge.flush()).toEqual({ acked: 1, retried: 0 })
