@@ -1,9 +1,11 @@
 /**
- * `npm run dev`: local secrets, local D1 migrations, `wrangler dev`, and the demo site seeded once the
- * Worker answers. Arguments after `--` go to wrangler (for example `npm run dev -- --port 8790`).
+ * `npm run dev`: local secrets, local D1 migrations (every database in wrangler.toml, as `npm run
+ * db:migrate` does), `wrangler dev`, and the demo site seeded once the Worker answers. Arguments after
+ * `--` go to `wrangler dev` (for example `npm run dev -- --port 8790`).
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { appendFileSync, copyFileSync, existsSync, readFileSync } from 'node:fs'
+import { migrateAll } from './db-migrate.mjs'
 import { seedDemo } from './demo.mjs'
 
 if (!existsSync('.dev.vars')) {
@@ -21,7 +23,12 @@ const args = process.argv.slice(2)
 const portIndex = args.indexOf('--port')
 const port = portIndex >= 0 ? Number(args[portIndex + 1]) : 8787
 
-run('npx', ['wrangler', 'd1', 'migrations', 'apply', 'segue', '--local'])
+try {
+  migrateAll(['--local'])
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error)
+  process.exit(1)
+}
 
 const wrangler = spawn('npx', ['wrangler', 'dev', ...(portIndex >= 0 ? [] : ['--port', String(port)]), ...args], { stdio: 'inherit' })
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => wrangler.kill(signal))
@@ -36,11 +43,6 @@ Segue is running at ${base}
   console        ${base}/admin (sign in with ${token})
   admin API      ${base}/api/v1 (Authorization: Bearer ${token})
 `)
-
-function run(cmd, argv) {
-  const r = spawnSync(cmd, argv, { stdio: 'inherit', env: { ...process.env, CI: 'true' } })
-  if (r.status !== 0) process.exit(r.status ?? 1)
-}
 
 async function waitFor(url) {
   for (let i = 0; i < 240; i++) {
