@@ -2,6 +2,7 @@
  * The admin API, `/api/v1`: every route behind the admin token, with what they all share — change
  * propagation after the handler, the body limit, and the site a `/sites/:site` route works on.
  */
+import { siteData } from './data/shards'
 import { Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { type AppEnv } from './app-env'
@@ -24,6 +25,7 @@ const loadSite: MiddlewareHandler<AppEnv> = async (c, next) => {
   const site = await getSite(c.env.DB, c.req.param('site') ?? '')
   if (!site) throw notFound('site', c.req.param('site') ?? '')
   c.set('site', site)
+  c.set('data', siteData(c.env, site))
   await next()
 }
 

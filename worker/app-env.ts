@@ -4,8 +4,9 @@
  */
 import { type Site } from './data/sites'
 import { type Changes } from './background/changes'
+import { type SiteData } from './data/shards'
 
 export interface AppEnv {
   Bindings: Env
-  Variables: { site: Site; changes: Changes }
+  Variables: { site: Site; data: SiteData; changes: Changes }
 }

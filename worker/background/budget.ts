@@ -1,7 +1,9 @@
 /**
  * What one queue invocation may spend: Cloudflare allows 1,000 D1 queries (a batch is one) and 1,000 KV
  * operations an invocation. The consumer takes on a message only when the most it can cost still fits,
- * and hands the rest to a later invocation; the costs below are upper bounds, path by path.
+ * and hands the rest to a later invocation; the costs below are upper bounds, path by path. Work that
+ * crosses a site's contacts asks each of its shards, so costs grow with `shards`, the most a site can be
+ * spread over (the data shards the Worker has bindings for).
  */
 import { type QueueMessage } from './messages'
 
@@ -14,23 +16,32 @@ export interface Cost {
 export const INVOCATION_BUDGET: Cost = { d1: 950, kv: 950 }
 
 /**
- * A site's first message in an invocation: its config (4 reads), the ids its visits name (2), the
- * batch's one read and one write, and the rebuild's read, alias targets' read and kept aggregates (3).
+ * A site's first message in an invocation: its config (4 reads); on each shard, the ids its visits name
+ * (2), the batch's one read and one write, and the rebuild's read, alias targets' read and kept
+ * aggregates (3).
  */
-export const SITE_COST: Cost = { d1: 11, kv: 0 }
-
-/**
- * A visit written with the others of its site. D1: settling an identify or a merge (at most 2 owner and
- * 3 identity reads), its contact's history when no aggregates are kept (1), and its rebuild (an alias, a
- * history: 2). KV: marking an erased contact (2), a redirect (1), the rebuild's read and write (2), the
- * last error kept for a retry (1).
- */
-export function visitCost(identifies: boolean): Cost {
-  return { d1: (identifies ? 5 : 0) + 3, kv: 6 }
+export function siteCost(shards: number): Cost {
+  return { d1: 4 + 7 * shards, kv: 0 }
 }
 
-/** A visit written on its own after its site's transaction failed, and once more without its identity. */
-export const ALONE_COST: Cost = { d1: 17, kv: 0 }
+/**
+ * A visit written with the others of its site. D1: settling an identify or a merge (2 owner reads on each
+ * shard, 3 identity reads; a merge across shards: the merged contact and its alias read, its release, and
+ * its aliases repointed on each other shard), its contact's history when no aggregates are kept (1), and
+ * its rebuild (an alias, a history: 2). KV: marking an erased contact (2), a redirect (1), the rebuild's
+ * read and write (2), the last error kept for a retry (1).
+ */
+export function visitCost(identifies: boolean, shards = 1): Cost {
+  return { d1: (identifies ? 3 * shards + 6 : 0) + 3, kv: 6 }
+}
+
+/**
+ * A visit written on its own after its site's transaction failed, and once more without its identity:
+ * the ids it names and whether it was written (on each shard), and two attempts.
+ */
+export function aloneCost(shards: number): Cost {
+  return { d1: 3 * shards + 2 * (visitCost(true, shards).d1 + 1), kv: 0 }
+}
 
 /** Each contact a refresh rebuilds: an alias and a history read, a KV read and write. */
 export const REFRESH_CONTACT_COST: Cost = { d1: 2, kv: 2 }
@@ -39,23 +50,27 @@ export const REFRESH_CONTACT_COST: Cost = { d1: 2, kv: 2 }
 export const REFRESH_CHUNK = 20
 
 /**
- * A site's share of a scheduled pass: the site and its config (5 reads), the time-dependent segments
- * recomputed (1 batch), pruning (ACTIVITY_ROUNDS + CONTACT_ROUNDS of retention.ts: 14), and the config
- * published (1 KV write, and the old key's removal).
+ * A site's share of a scheduled pass: the site and its config (5 reads), its dead letters pruned (up to
+ * ACTIVITY_ROUNDS: 10), and on each shard the time-dependent segments recomputed (1 batch) and pruning
+ * (ACTIVITY_ROUNDS + CONTACT_ROUNDS of retention.ts: 14); the config published (1 KV write, and the old
+ * key's removal).
  */
-export const CRON_SITE_COST: Cost = { d1: 20, kv: 2 }
+export function cronSiteCost(shards: number): Cost {
+  return { d1: 15 + 15 * shards, kv: 2 }
+}
 
 /** The most a message can cost its invocation, its site's first-message cost aside. */
-export function messageCost(m: QueueMessage): Cost {
+export function messageCost(m: QueueMessage, shards = 1): Cost {
   switch (m.kind) {
     case 'visit':
-      return visitCost(m.mergedFrom !== undefined || typeof m.fields.email === 'string' || typeof m.fields.externalId === 'string')
+      return visitCost(m.mergedFrom !== undefined || typeof m.fields.email === 'string' || typeof m.fields.externalId === 'string', shards)
     case 'refresh':
-      return { d1: REFRESH_CONTACT_COST.d1 * m.contactIds.length, kv: REFRESH_CONTACT_COST.kv * m.contactIds.length }
+      // A contact's rebuild reads its own shard (the alias first, then the contact it leads to).
+      return { d1: REFRESH_CONTACT_COST.d1 * m.contactIds.length + 2 * shards, kv: REFRESH_CONTACT_COST.kv * m.contactIds.length }
     case 'erase':
       return { d1: 0, kv: m.contactIds.length }
     case 'cron':
-      return CRON_SITE_COST
+      return cronSiteCost(shards)
   }
 }
 

@@ -9,10 +9,12 @@
 import { type DeadLetterOutcome, keepDeadLetter } from '../data/dead-letters'
 import { movedOrErased } from '../data/erasure'
 import { processedAmong } from '../data/processed'
+import { type SiteData, shardNames, siteData } from '../data/shards'
+import { getSite } from '../data/sites'
 import { newId } from '../lib/ids'
 import { type CompiledSite, compileSite } from '../visits/compile'
 import { type Snapshot } from '../visits/snapshot'
-import { ALONE_COST, Budget, SITE_COST, messageCost } from './budget'
+import { Budget, aloneCost, messageCost, siteCost } from './budget'
 import { cronSite } from './cron'
 import { buildSiteConfig } from './publish'
 import { sendAll } from './refresh'
@@ -68,7 +70,13 @@ export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Prom
       w.failed = err
     }
   }
-  for (const [siteId, list] of visits) await writeSite(env, (await siteOf(siteId))!, list, budget)
+  for (const [siteId, list] of visits) {
+    const site = (await siteOf(siteId))!
+    // A site moving to other shards takes no writes until it has arrived: its visits wait in the queue, sent
+    // again for later (a wait is not a failed delivery, so no number of them makes a dead letter).
+    if (site.config.site.movingTo) await sendLater(env, list)
+    else await writeSite(env, site, list, budget)
+  }
 
   for (const w of work) {
     for (const [siteId, alias, target] of w.redirects) {
@@ -96,6 +104,7 @@ export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Prom
     for (const [contactId, err] of failed) unbuilt.set(`${siteId}\u0000${contactId}`, err)
   }
   for (const w of work) {
+    if (w.failed === DEFERRED) continue
     const failed = w.failed ?? w.rebuild.map(([siteId, id]) => unbuilt.get(`${siteId}\u0000${id}`)).find((e) => e !== undefined)
     if (failed === undefined) w.message.ack()
     else await retry(env, w.message, failed)
@@ -108,14 +117,17 @@ export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Prom
  * acknowledged. Should that send fail, they are retried instead.
  */
 async function admit(env: Env, messages: readonly Message<QueueMessage>[], budget: Budget): Promise<Message<QueueMessage>[]> {
+  // The most shards a site can be spread over: what each cost assumes of a site whose placement is not read yet.
+  const shards = Math.max(1, shardNames(env).length)
   const sites = new Set<string>()
   const taken: Message<QueueMessage>[] = []
   const later: Message<QueueMessage>[] = []
   for (const message of messages) {
     const body = message.body
     const first = (body.kind === 'visit' || body.kind === 'refresh') && !sites.has(body.siteId)
-    const cost = messageCost(body)
-    if (budget.take(first ? { d1: cost.d1 + SITE_COST.d1, kv: cost.kv + SITE_COST.kv } : cost)) {
+    const cost = messageCost(body, shards)
+    const site = siteCost(shards)
+    if (budget.take(first ? { d1: cost.d1 + site.d1, kv: cost.kv + site.kv } : cost)) {
       taken.push(message)
       if (first) sites.add(body.siteId)
     } else later.push(message)
@@ -132,16 +144,36 @@ async function admit(env: Env, messages: readonly Message<QueueMessage>[], budge
   return taken
 }
 
+/** How long the visits of a site that is moving wait before they are tried again. */
+const MOVING_WAIT_S = 30
+
+/** Sends these messages to the queue again, to be delivered after a wait; retried should that fail. */
+async function sendLater(env: Env, list: Work[]): Promise<void> {
+  try {
+    await sendAll(env.EVENTS, list.map((w) => ({ body: w.message.body, delaySeconds: MOVING_WAIT_S })))
+    for (const w of list) w.message.ack()
+  } catch (err) {
+    for (const w of list) w.failed = err
+  }
+  // Acknowledged or failed: either way nothing more is done with them in this invocation.
+  for (const w of list) w.rebuild.length = 0
+  for (const w of list) w.failed ??= DEFERRED
+}
+
+/** Marks a message sent again for later: neither acknowledged again nor retried at the end. */
+const DEFERRED = Symbol('deferred')
+
 /** Writes the visits of one site: settled, deduplicated, then in one transaction or one by one. */
 async function writeSite(env: Env, site: CompiledSite, list: Work[], budget: Budget): Promise<void> {
   const siteId = site.config.site.id
+  const data = siteData(env, site.config.site)
   const bodies = () => list.map((w) => w.message.body as VisitMessage)
   let moved: Map<string, string | null>
   let processed: Set<string>
   try {
     ;[moved, processed] = await Promise.all([
-      movedOrErased(env.DB, siteId, bodies().flatMap((m) => [m.contactId, ...(m.mergedFrom ? [m.mergedFrom] : [])])),
-      processedAmong(env.DB, siteId, bodies().flatMap((m) => (m.id !== undefined ? [m.id] : []))),
+      movedOrErased(data, bodies().flatMap((m) => [m.contactId, ...(m.mergedFrom ? [m.mergedFrom] : [])])),
+      processedAmong(data, bodies().flatMap((m) => (m.id !== undefined ? [m.id] : []))),
     ])
   } catch (err) {
     for (const w of list) w.failed = err
@@ -169,25 +201,26 @@ async function writeSite(env: Env, site: CompiledSite, list: Work[], budget: Bud
   if (pending.length === 0) return
   // Each attempt settles identities on its own copy of `moved`: only a written merge moves an id.
   try {
-    const written = await writeVisits(env.DB, site, pending.map((w) => w.message.body as VisitMessage), new Map(moved))
+    const written = await writeVisits(data, site, pending.map((w) => w.message.body as VisitMessage), new Map(moved))
     pending.forEach((w, i) => done(w, written[i]))
     return
   } catch {
     // One transaction for them all failed: write them one by one, so one bad message holds back no other.
+    // With several shards, some may have committed: writing a visit again adds nothing twice (see write-visits.ts).
   }
   for (const w of pending) {
     const m = w.message.body as VisitMessage
-    if (!budget.take(ALONE_COST)) {
+    if (!budget.take(aloneCost(data.shards.length))) {
       w.failed = new Error('left for a later delivery: this invocation has spent its D1 budget')
       continue
     }
     const attempt = new Map(moved)
     try {
-      done(w, (await writeVisits(env.DB, site, [m], attempt))[0])
+      done(w, (await writeVisits(data, site, [m], attempt))[0])
       moved = attempt
     } catch (err) {
       if (!cannotSucceed(err)) w.failed = err
-      else await writeWhatCan(env, site, w, m, err, moved).then((written) => written && done(w, written), (e) => (w.failed = e))
+      else await writeWhatCan(env, data, site, w, m, err, moved).then((written) => written && done(w, written), (e) => (w.failed = e))
     }
   }
 }
@@ -198,14 +231,14 @@ async function writeSite(env: Env, site: CompiledSite, list: Work[], budget: Bud
  * transaction. Otherwise the whole message is kept as a dead letter. A passing fault on the way is thrown:
  * the message is retried.
  */
-async function writeWhatCan(env: Env, site: CompiledSite, w: Work, m: VisitMessage, err: unknown, moved: Map<string, string | null>): Promise<Written | undefined> {
+async function writeWhatCan(env: Env, data: SiteData, site: CompiledSite, w: Work, m: VisitMessage, err: unknown, moved: Map<string, string | null>): Promise<Written | undefined> {
   const letter = (reason: string, outcome: DeadLetterOutcome) =>
     keepDeadLetter(env.DB, { id: newId('dl'), siteId: m.siteId, kind: m.kind, contactId: m.contactId, body: m, reason, outcome, createdAt: Date.now() })
   const { message, dropped } = withoutIdentity(m)
   if (dropped.length > 0) {
     const reason = `${errorText(err)}. Written without its identity: ${dropped.join('; ')}.`
     try {
-      const written = (await writeVisits(env.DB, site, [message], new Map(moved), [letter(reason, 'partly written')]))[0]
+      const written = (await writeVisits(data, site, [message], new Map(moved), [letter(reason, 'partly written')]))[0]
       console.error(`queue: a visit of site ${m.siteId} was written in part: ${reason}`)
       return written
     } catch (again) {
@@ -257,7 +290,8 @@ export async function keepDeadLetters(batch: MessageBatch<QueueMessage>, env: En
     const body = message.body
     try {
       const id = body.kind === 'visit' ? body.id : undefined
-      const [last, processed] = id === undefined ? [null, new Set<string>()] : await Promise.all([env.KV.get(lastErrorKey(id)), processedAmong(env.DB, body.siteId, [id])])
+      const site = id === undefined ? undefined : await getSite(env.DB, body.siteId)
+      const [last, processed] = id === undefined || !site ? [null, new Set<string>()] : await Promise.all([env.KV.get(lastErrorKey(id)), processedAmong(siteData(env, site), [id])])
       const written = id !== undefined && processed.has(id)
       const reason = written
         ? `Written to D1; its contacts' snapshots could not be rewritten in KV after ${message.attempts} deliveries (they are rebuilt at their next visit)`
@@ -285,7 +319,7 @@ export async function rebuildSnapshots(env: Env, site: CompiledSite, contacts: M
   const failed = new Map<string, unknown>()
   let snapshots: Map<string, Snapshot>
   try {
-    snapshots = await loadSnapshots(env.DB, site, [...contacts.keys()], now, true)
+    snapshots = await loadSnapshots(siteData(env, site.config.site), site, [...contacts.keys()], now, true)
   } catch (err) {
     for (const id of contacts.keys()) failed.set(id, err)
     return failed

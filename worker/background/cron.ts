@@ -12,6 +12,7 @@ import { pruneErased } from '../data/erasure'
 import { pruneProcessed } from '../data/processed'
 import { getSite, listSites } from '../data/sites'
 import { optimize } from '../data/maintenance'
+import { database, shardNames, siteData } from '../data/shards'
 import { refreshStatements } from '../segments/membership'
 import { compileSite, reachedConfigSegments } from '../visits/compile'
 import { Changes, propagate } from './changes'
@@ -30,12 +31,15 @@ const PRUNE_ROUNDS = 20
 export async function runScheduled(env: Env, now = Date.now()): Promise<{ sites: number }> {
   const sites = await listSites(env.DB)
   await sendAll(env.EVENTS, sites.map((site) => ({ body: { kind: 'cron', siteId: site.id, at: now } satisfies CronMessage })))
-  // In bounded chunks, a few a run: a backlog shrinks run by run without a long statement.
-  for (let i = 0; i < PRUNE_ROUNDS; i++) {
-    const [erased, processed] = await env.DB.batch([pruneErased(env.DB, now - ERASED_MARK_TTL_S * 1000, PRUNE_CHUNK), pruneProcessed(env.DB, now - PROCESSED_KEPT_MS, PRUNE_CHUNK)])
-    if (erased.meta.changes < PRUNE_CHUNK && processed.meta.changes < PRUNE_CHUNK) break
+  // Every database, the control one first (it also holds the data of sites placed before shards).
+  for (const db of [env.DB, ...shardNames(env).map((name) => database(env, name))]) {
+    // In bounded chunks, a few a run: a backlog shrinks run by run without a long statement.
+    for (let i = 0; i < PRUNE_ROUNDS; i++) {
+      const [erased, processed] = await db.batch([pruneErased(db, now - ERASED_MARK_TTL_S * 1000, PRUNE_CHUNK), pruneProcessed(db, now - PROCESSED_KEPT_MS, PRUNE_CHUNK)])
+      if (erased.meta.changes < PRUNE_CHUNK && processed.meta.changes < PRUNE_CHUNK) break
+    }
+    await optimize(db)
   }
-  await optimize(env.DB)
   return { sites: sites.length }
 }
 
@@ -51,8 +55,9 @@ export async function cronSite(env: Env, siteId: string, now: number): Promise<{
   const ordered = reachedConfigSegments(compileSite(config), { time: true })
   let moved = 0
   if (ordered.length > 0) {
-    const results = await env.DB.batch(refreshStatements(env.DB, site, ordered, now, undefined, true))
-    const contacts = new Set(results.flatMap((r) => (r.results as Array<{ contact_id: string }>).map((row) => row.contact_id)))
+    // Each shard recomputes its own contacts, in one transaction.
+    const results = await siteData(env, site).each((db) => db.batch(refreshStatements(db, site, ordered, now, undefined, true)))
+    const contacts = new Set(results.flat().flatMap((r) => (r.results as Array<{ contact_id: string }>).map((row) => row.contact_id)))
     moved = contacts.size
     changes.contacts(site.id, contacts)
   }

@@ -31,6 +31,8 @@ export async function buildSiteConfig(db: D1Database, siteId: string, now = Date
       trustUnsignedIdentify: site.trustUnsignedIdentify,
       limits: site.limits,
       retention: site.retention,
+      shards: site.shards,
+      ...(site.movingTo ? { movingTo: site.movingTo } : {}),
     },
     segments: ordered.map((s) => ({ id: s.id, type: s.type, conditions: s.conditions })),
     workflows: workflows.filter((w) => w.status === 'active').map((w) => ({ id: w.id, graph: w.graph })),

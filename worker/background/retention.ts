@@ -6,6 +6,7 @@
  * any is left.
  */
 import { forgetPrunedAggregates, pruneActivities, pruneAnonymousContacts, pruneDeadLetters } from '../data/retention'
+import { siteData } from '../data/shards'
 import { type Site } from '../data/sites'
 
 const DAY_MS = 86_400_000
@@ -26,7 +27,8 @@ export interface Pruned {
 }
 
 /**
- * Prunes a site at `now`: at most ACTIVITY_ROUNDS + CONTACT_ROUNDS D1 calls, no KV. Windowed conditions
+ * Prunes a site at `now`: at most ACTIVITY_ROUNDS + CONTACT_ROUNDS D1 calls a shard of the site, and
+ * ACTIVITY_ROUNDS on the control database (its dead letters), no KV. Windowed conditions
  * are unaffected: no dynamic segment may read further back than the retention (worker/conditions/reach.ts).
  * The contacts whose activities go have their kept aggregates dropped, so a count with no window counts
  * what is kept, in a snapshot as in SQL, from their next write.
@@ -37,24 +39,33 @@ export interface Pruned {
 export async function pruneSite(env: Env, site: Site, now: number): Promise<Pruned> {
   const pruned: Pruned = { activities: 0, deadLetters: 0, contacts: 0, more: false }
   const activitiesBefore = now - site.retention.activityDays * DAY_MS
-  const activitiesLeft = await whileFull(ACTIVITY_ROUNDS, async () => {
-    const [, events, letters] = await env.DB.batch([
-      forgetPrunedAggregates(env.DB, site.id, activitiesBefore, ACTIVITY_CHUNK),
-      pruneActivities(env.DB, site.id, activitiesBefore, ACTIVITY_CHUNK),
-      pruneDeadLetters(env.DB, site.id, activitiesBefore, ACTIVITY_CHUNK),
-    ])
-    pruned.activities += events.meta.changes
-    pruned.deadLetters += letters.meta.changes
-    return events.meta.changes === ACTIVITY_CHUNK || letters.meta.changes === ACTIVITY_CHUNK
-  })
   const seenBefore = now - site.retention.anonymousContactDays * DAY_MS
-  const contactsLeft = await whileFull(CONTACT_ROUNDS, async () => {
-    const results = await env.DB.batch(pruneAnonymousContacts(env.DB, site.id, seenBefore, CONTACT_CHUNK))
-    const contacts = results[results.length - 1].meta.changes
-    pruned.contacts += contacts
-    return contacts === CONTACT_CHUNK
+  const lettersLeft = await whileFull(ACTIVITY_ROUNDS, async () => {
+    const letters = await pruneDeadLetters(env.DB, site.id, activitiesBefore, ACTIVITY_CHUNK).run()
+    pruned.deadLetters += letters.meta.changes
+    return letters.meta.changes === ACTIVITY_CHUNK
   })
-  pruned.more = activitiesLeft || contactsLeft
+  // Each shard prunes its own contacts: the same rounds on each, one after the other.
+  let shardsLeft = false
+  for (const shard of siteData(env, site).shards) {
+    const db = shard.db
+    const activitiesLeft = await whileFull(ACTIVITY_ROUNDS, async () => {
+      const [, events] = await db.batch([
+        forgetPrunedAggregates(db, site.id, activitiesBefore, ACTIVITY_CHUNK),
+        pruneActivities(db, site.id, activitiesBefore, ACTIVITY_CHUNK),
+      ])
+      pruned.activities += events.meta.changes
+      return events.meta.changes === ACTIVITY_CHUNK
+    })
+    const contactsLeft = await whileFull(CONTACT_ROUNDS, async () => {
+      const results = await db.batch(pruneAnonymousContacts(db, site.id, seenBefore, CONTACT_CHUNK))
+      const contacts = results[results.length - 1].meta.changes
+      pruned.contacts += contacts
+      return contacts === CONTACT_CHUNK
+    })
+    shardsLeft ||= activitiesLeft || contactsLeft
+  }
+  pruned.more = lettersLeft || shardsLeft
   return pruned
 }
 

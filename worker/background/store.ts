@@ -6,6 +6,7 @@ import { fieldValues } from '../data/contacts'
 import { DEFAULT_RETENTION_DAYS } from '../data/sites'
 import { listActivities } from '../data/events'
 import { resolveAlias } from '../data/merge'
+import { type SiteData } from '../data/shards'
 import { type Scalar } from '../conditions/types'
 import { type CompiledSite } from '../visits/compile'
 import { type Snapshot, aggregateHistory } from '../visits/snapshot'
@@ -92,33 +93,39 @@ export async function aggregatesFromHistory(db: D1Database, site: CompiledSite, 
 
 /**
  * Contacts' snapshots built from D1, following an alias to the contact an id was merged into; ids D1 has
- * no contact for are left out. One call for their rows, memberships and counters, plus, for a contact
- * whose aggregates do not cover the site, one read of its own activities. With `keep`, aggregates worked
- * out that way are kept beside the contact for the next time.
+ * no contact for are left out. One call a shard for their rows, memberships and counters, plus, for a
+ * contact whose aggregates do not cover the site, one read of its own activities. With `keep`, aggregates
+ * worked out that way are kept beside the contact for the next time.
  */
-export async function loadSnapshots(db: D1Database, site: CompiledSite, ids: readonly string[], now: number, keep = false): Promise<Map<string, Snapshot>> {
+export async function loadSnapshots(data: SiteData, site: CompiledSite, ids: readonly string[], now: number, keep = false): Promise<Map<string, Snapshot>> {
   const siteId = site.config.site.id
-  let { states } = await contactStates(db, siteId, ids)
+  const statesOf = async (list: readonly string[]) => {
+    const found = await Promise.all(data.group(list, (id) => id).map(([shard, group]) => contactStates(shard.db, siteId, group)))
+    return new Map(found.flatMap((f) => [...f.states]))
+  }
+  let states = await statesOf(ids)
   const targets = new Map<string, string>()
   for (const id of ids) {
     if (states.has(id)) continue
-    const target = await resolveAlias(db, siteId, id)
+    const target = await resolveAlias(data.of(id), siteId, id)
     if (target !== undefined) targets.set(id, target)
   }
-  if (targets.size > 0) states = new Map([...states, ...(await contactStates(db, siteId, [...targets.values()])).states])
+  if (targets.size > 0) states = new Map([...states, ...(await statesOf([...new Set(targets.values())]))])
   const out = new Map<string, Snapshot>()
-  const kept: D1PreparedStatement[] = []
+  const kept: Array<{ contactId: string; statement: D1PreparedStatement }> = []
   for (const id of ids) {
     const state = states.get(targets.get(id) ?? id)
     if (!state) continue
     let aggregates = storedAggregates(state, site)
     if (!aggregates) {
+      const db = data.of(state.contact.id)
       aggregates = await aggregatesFromHistory(db, site, state, now)
-      if (keep) kept.push(keepAggregates(db, siteId, state.contact.id, JSON.stringify(aggregates), state.rev))
+      if (keep) kept.push({ contactId: state.contact.id, statement: keepAggregates(db, siteId, state.contact.id, JSON.stringify(aggregates), state.rev) })
     }
     out.set(id, snapshotFromState(state, aggregates, now))
   }
-  if (kept.length > 0) await db.batch(kept)
+  // Each on its contact's shard (a statement runs on the database that prepared it).
+  await Promise.all(data.group(kept, (k) => k.contactId).map(([shard, list]) => shard.db.batch(list.map((k) => k.statement))))
   return out
 }
 
@@ -126,6 +133,6 @@ export async function loadSnapshots(db: D1Database, site: CompiledSite, ids: rea
  * A contact's snapshot built from D1, following an alias to the contact an id was merged into;
  * undefined when D1 has no such contact. Reads only: the request path calls it.
  */
-export async function loadSnapshot(db: D1Database, site: CompiledSite, contactId: string, now: number): Promise<Snapshot | undefined> {
-  return (await loadSnapshots(db, site, [contactId], now)).get(contactId)
+export async function loadSnapshot(data: SiteData, site: CompiledSite, contactId: string, now: number): Promise<Snapshot | undefined> {
+  return (await loadSnapshots(data, site, [contactId], now)).get(contactId)
 }

@@ -1,5 +1,6 @@
 /**
- * Writing visits to D1: one transaction for a batch of one site's visits. D1 may have moved on since the
+ * Writing visits to D1: one transaction for a batch of one site's visits on each of its shards (a contact
+ * and everything about it live on one; worker/data/shards.ts). D1 may have moved on since the
  * edge decided (a contact merged or erased, an identifier taken by another browser); each visit is settled
  * against it first. Every visit is recorded as written, so a message delivered again adds nothing twice,
  * and a visit written after a newer one of the same contact adds its events and counters but sets no
@@ -13,8 +14,9 @@ import { addCounters, raiseCounters } from '../data/counters'
 import { insertActivities } from '../data/events'
 import { identityOf, ownerOf } from '../data/identities'
 import { addStaticMember, removeMember } from '../data/members'
-import { mergeContacts } from '../data/merge'
+import { type Departing, adoptDeparting, mergeContacts, readDeparting, releaseDeparting, repointAliases, resolveAlias } from '../data/merge'
 import { recordProcessed } from '../data/processed'
+import { type SiteData } from '../data/shards'
 import { refreshStatements } from '../segments/membership'
 import { type CompiledSite, type InputChange, type SiteConfig, reach, reachedConfigSegments } from '../visits/compile'
 import { type IdentifierKind } from '../visits/identity'
@@ -65,61 +67,90 @@ interface Settled {
 }
 
 /**
- * Writes visits of one site in one transaction: contacts, merges, fields, identifiers and claims,
- * activities (duplicate ids ignored), workflow memberships and counters, and the dynamic memberships the
- * visits moved. A contact's state is read once for the batch (its row with its activity aggregates, its
- * memberships and counters); each visit's new activities are folded into those aggregates and the segments
- * it can reach re-evaluated with the edge's own engine — never by re-reading the contact's history. A
- * visit that merges two contacts has its memberships recomputed in SQL and its aggregates worked out again
- * when next needed. `moved` maps ids merged into another contact since the edge decided to that contact.
- * Returns the contact each visit landed on.
+ * Writes visits of one site, in one transaction on each shard they touch: contacts, merges, fields,
+ * identifiers and claims, activities (duplicate ids ignored), workflow memberships and counters, and the
+ * dynamic memberships the visits moved. A contact's state is read once for the batch (its row with its
+ * activity aggregates, its memberships and counters); each visit's new activities are folded into those
+ * aggregates and the segments it can reach re-evaluated with the edge's own engine — never by re-reading
+ * the contact's history. A visit that merges two contacts has its memberships recomputed in SQL and its
+ * aggregates worked out again when next needed; when the merged contact lives on another shard, its rows
+ * are copied into the transaction of the shard it joins, and let go of on its own shard once that is
+ * written (see `adoptDeparting`). `moved` maps ids merged into another contact since the edge decided to
+ * that contact. `after` are control-database statements written once the visits are. Returns the contact
+ * each visit landed on.
  */
 export async function writeVisits(
-  db: D1Database,
+  data: SiteData,
   compiled: CompiledSite,
   messages: VisitMessage[],
   moved: Map<string, string | null>,
-  alongside: D1PreparedStatement[] = [],
+  after: D1PreparedStatement[] = [],
 ): Promise<Written[]> {
   const siteId = compiled.config.site.id
   const taken: TakenInBatch = { owners: new Map(), identities: new Map() }
   const now = Date.now()
   const settled: Settled[] = []
   for (const m of messages) {
-    const identity = await settleIdentity(db, m, moved, taken)
+    const identity = await settleIdentity(data, m, moved, taken)
     const change: ContactChange = { id: identity.contactId, fields: {}, ...identity.change }
     for (const [key, value] of Object.entries(m.fields) as Array<[string, Scalar | null]>) {
       if (key !== 'email' && key !== 'externalId' && key !== 'lastSeenAt' && key !== 'createdAt') change.fields![key] = value
     }
     settled.push({ m, attempt: crypto.randomUUID(), contactId: identity.contactId, mergedFrom: identity.mergedFrom, change })
   }
-  const contacts = new ContactsInBatch(db, compiled, now)
-  await contacts.read(settled)
-
-  const statements: D1PreparedStatement[] = []
+  const statics = compiled.config.segments.filter((s) => s.type === 'static').map((s) => s.id)
+  // Contacts merged into one on another shard: read where they are, and whether the merge is there already.
+  const departures = new Map<Settled, { departing: Departing; mergedHere: boolean }>()
+  const mergedBefore = new Set<Settled>()
   for (const s of settled) {
-    statements.push(...visitStatements(db, s, now))
-    contacts.apply(s)
+    if (!s.mergedFrom || data.shardOf(s.mergedFrom) === data.shardOf(s.contactId)) continue
+    const [departing, target] = await Promise.all([readDeparting(data.of(s.mergedFrom), siteId, s.mergedFrom), resolveAlias(data.of(s.contactId), siteId, s.mergedFrom)])
+    if (departing) departures.set(s, { departing, mergedHere: target === s.contactId })
+    else if (target === s.contactId) mergedBefore.add(s) // written and let go of by an earlier attempt
+    else s.mergedFrom = undefined // neither here nor there: nothing to merge
   }
-  statements.push(...contacts.statements())
-  await db.batch([...statements, ...alongside])
+  for (const [shard, group] of data.group(settled, (s) => s.contactId)) {
+    const db = shard.db
+    const contacts = new ContactsInBatch(db, compiled, now)
+    await contacts.read(group)
+    const statements: D1PreparedStatement[] = []
+    for (const s of group) {
+      const away = departures.get(s)
+      const merge = s.mergedFrom === undefined || mergedBefore.has(s) ? []
+        : away ? adoptDeparting(db, siteId, away.departing, s.contactId, s.m.v, 'identify', statics, away.mergedHere)
+        : mergeContacts(db, siteId, s.mergedFrom, s.contactId, s.m.v, 'identify', statics)
+      statements.push(...visitStatements(db, compiled, s, merge, now))
+      contacts.apply(s)
+    }
+    statements.push(...contacts.statements())
+    await db.batch(statements)
+  }
+  for (const [s, { departing }] of departures) {
+    const home = data.shardOf(departing.id)
+    await home.db.batch(releaseDeparting(home.db, siteId, departing, s.contactId, s.m.v, 'identify'))
+    const others = data.shards.filter((shard) => shard !== home && shard !== data.shardOf(s.contactId))
+    await Promise.all(others.map((shard) => repointAliases(shard.db, siteId, departing.id, s.contactId).run()))
+  }
+  if (after.length > 0) await data.control.batch(after)
   return settled.map((s) => ({ contactId: s.contactId, redirects: s.mergedFrom ? [[s.mergedFrom, s.contactId]] : [] }))
 }
 
 /** What one visit writes, in order: its record, its contact, a merge, fields, activities, statics, counters. */
-function visitStatements(db: D1Database, s: Settled, now: number): D1PreparedStatement[] {
-  const { m, contactId, mergedFrom, change } = s
+function visitStatements(db: D1Database, compiled: CompiledSite, s: Settled, merge: D1PreparedStatement[], now: number): D1PreparedStatement[] {
+  const { m, contactId, change } = s
   const out: D1PreparedStatement[] = []
   const at = m.activities.reduce((max, a) => Math.max(max, a.at), 0)
   // A message queued before visits carried an id cannot be recognised again: it is written as before.
   if (m.id !== undefined) out.push(recordProcessed(db, m.siteId, m.id, s.attempt, now))
   out.push(ensureContact(db, m.siteId, contactId, m.createdAt ?? m.v))
-  if (mergedFrom) out.push(...mergeContacts(db, m.siteId, mergedFrom, contactId, m.v, 'identify'))
+  out.push(...merge)
   out.push(...updateContacts(db, m.siteId, [change], m.v))
   if (change.email || change.externalId) out.push(dropSettledClaims(db, m.siteId, [contactId]))
   if (at > 0) out.push(touchContact(db, m.siteId, contactId, at))
   if (m.activities.length > 0) out.push(...insertActivities(db, m.siteId, m.activities.map((a) => ({ ...a, contactId }))))
   for (const [segment, op] of m.statics) {
+    // A segment deleted since the edge decided is left alone (the compiled config is D1's, read for this batch).
+    if (compiled.segmentTypes.get(segment) !== 'static') continue
     out.push(op === 'add' ? addStaticMember(db, m.siteId, segment, contactId, 'workflow', m.v, m.v) : removeMember(db, m.siteId, segment, contactId, m.v))
   }
   out.push(...(m.id !== undefined ? addCounters(db, m.siteId, contactId, m.counters, { id: m.id, attempt: s.attempt }) : raiseCounters(db, m.siteId, contactId, m.counters)))
@@ -246,16 +277,16 @@ class ContactsInBatch {
  * another of its kind — is kept as a claim: D1 never merges two known contacts, and never replaces an
  * identifier a contact has.
  */
-async function settleIdentity(db: D1Database, m: VisitMessage, moved: Map<string, string | null>, taken: TakenInBatch) {
+async function settleIdentity(data: SiteData, m: VisitMessage, moved: Map<string, string | null>, taken: TakenInBatch) {
   let contactId = moved.get(m.contactId) ?? m.contactId
   let mergedFrom = m.mergedFrom !== undefined && m.mergedFrom !== contactId && !moved.has(m.mergedFrom) ? m.mergedFrom : undefined
   const claims: Partial<Record<IdentifierKind, string>> = { ...m.claims }
   const given = (['externalId', 'email'] as const).flatMap((kind) => (typeof m.fields[kind] === 'string' ? [{ kind, value: m.fields[kind] as string }] : []))
   const owners = new Map<IdentifierKind, string | undefined>()
-  for (const id of given) owners.set(id.kind, taken.owners.get(`${id.kind}:${id.value}`) ?? (await ownerOf(db, m.siteId, id)))
+  for (const id of given) owners.set(id.kind, taken.owners.get(`${id.kind}:${id.value}`) ?? (await ownerOf(data, m.siteId, id)))
   // A contact's identifiers as D1 has them, with those an earlier visit of this batch gave it.
   const identityNow = async (id: string) => {
-    const stored = await identityOf(db, m.siteId, id)
+    const stored = await identityOf(data.of(id), m.siteId, id)
     const pending = taken.identities.get(id)
     return pending ? { email: null, externalId: null, ...stored, ...pending } : stored
   }

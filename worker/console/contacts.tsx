@@ -6,7 +6,7 @@ import { type Context, Hono } from 'hono'
 import { type ClauseExplanation } from '../segments/service'
 import { FieldCatalog, SYSTEM_FIELDS, isSystemField } from '../conditions/fields'
 import { contactExport, contactJson, contactSegments, eraseContact, mergeContactInto, saveContact } from '../contacts/service'
-import { type Contact, getContact, searchContacts } from '../data/contacts'
+import { type Contact, getContact, searchAcross } from '../data/contacts'
 import { listActivities } from '../data/events'
 import { keptIdentifiersOf } from '../data/identities'
 import { aliasesOf } from '../data/merge'
@@ -65,7 +65,7 @@ export const contactRoutes = new Hono<ConsoleEnv>()
     const site = c.get('site')
     const q = (c.req.query('q') ?? '').trim().slice(0, 200)
     const after = cursorOf(c.req.query('cursor'), 2) as [number, string] | undefined
-    const page = await searchContacts(c.env.DB, site.id, { q: q || undefined, after, limit: 25 })
+    const page = await searchAcross(c.get('data'), { q: q || undefined, after, limit: 25 })
     return c.render(
       <>
         <h1>Contacts</h1>
@@ -95,7 +95,7 @@ export const contactRoutes = new Hono<ConsoleEnv>()
   })
   .get('/:id', async (c) => {
     const site = c.get('site')
-    const contact = await getContact(c.env.DB, site.id, c.req.param('id'))
+    const contact = await getContact(c.get('data').of(c.req.param('id')), site.id, c.req.param('id'))
     if (!contact) return c.notFound()
     return profile(c, contact, { notice: c.req.query('notice'), before: c.req.query('before') })
   })
@@ -104,10 +104,10 @@ export const contactRoutes = new Hono<ConsoleEnv>()
     const id = c.req.param('id')
     const segment = text(await c.req.parseBody(), 'segment')
     try {
-      await addToStaticSegment(c.env.DB, site, id, segment, c.get('changes'))
+      await addToStaticSegment(c.env, site, id, segment, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/contacts/${id}?notice=added`, 303)
     } catch (err) {
-      const contact = await getContact(c.env.DB, site.id, id)
+      const contact = await getContact(c.get('data').of(id), site.id, id)
       if (!contact) return c.notFound()
       c.status(400)
       return profile(c, contact, { error: messageOf(err) })
@@ -117,10 +117,10 @@ export const contactRoutes = new Hono<ConsoleEnv>()
     const site = c.get('site')
     const id = c.req.param('id')
     try {
-      await removeFromStaticSegment(c.env.DB, site, id, c.req.param('segment'), c.get('changes'))
+      await removeFromStaticSegment(c.env, site, id, c.req.param('segment'), c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/contacts/${id}?notice=removed`, 303)
     } catch (err) {
-      const contact = await getContact(c.env.DB, site.id, id)
+      const contact = await getContact(c.get('data').of(id), site.id, id)
       if (!contact) return c.notFound()
       c.status(409)
       return profile(c, contact, { error: messageOf(err) })
@@ -129,34 +129,34 @@ export const contactRoutes = new Hono<ConsoleEnv>()
   .get('/:id/export', async (c) => {
     const site = c.get('site')
     const id = c.req.param('id')
-    if (!(await getContact(c.env.DB, site.id, id))) return c.notFound()
+    if (!(await getContact(c.get('data').of(id), site.id, id))) return c.notFound()
     c.header('content-disposition', `attachment; filename="contact-${id}.json"`)
-    return c.body(await contactExport(c.env.DB, site, id), 200, { 'content-type': 'application/json; charset=utf-8' })
+    return c.body(await contactExport(c.env, site, id), 200, { 'content-type': 'application/json; charset=utf-8' })
   })
   .get('/:id/delete', async (c) => {
     const site = c.get('site')
-    const contact = await getContact(c.env.DB, site.id, c.req.param('id'))
+    const contact = await getContact(c.get('data').of(c.req.param('id')), site.id, c.req.param('id'))
     if (!contact) return c.notFound()
     return erasePage(c, contact)
   })
   .post('/:id/delete', async (c) => {
     const site = c.get('site')
-    const contact = await getContact(c.env.DB, site.id, c.req.param('id'))
+    const contact = await getContact(c.get('data').of(c.req.param('id')), site.id, c.req.param('id'))
     if (!contact) return c.notFound()
     await eraseContact(c.env, site, contact.id)
     return c.redirect(`/admin/sites/${site.id}/contacts?erased=1`, 303)
   })
   .get('/:id/merge', async (c) => {
     const site = c.get('site')
-    const contact = await getContact(c.env.DB, site.id, c.req.param('id'))
+    const contact = await getContact(c.get('data').of(c.req.param('id')), site.id, c.req.param('id'))
     if (!contact) return c.notFound()
     const q = (c.req.query('q') ?? '').trim().slice(0, 200)
-    const found = q ? (await searchContacts(c.env.DB, site.id, { q, limit: 10 })).contacts.filter((x) => x.id !== contact.id) : []
+    const found = q ? (await searchAcross(c.get('data'), { q, limit: 10 })).contacts.filter((x) => x.id !== contact.id) : []
     return mergePage(c, contact, { q, found })
   })
   .post('/:id/merge', async (c) => {
     const site = c.get('site')
-    const contact = await getContact(c.env.DB, site.id, c.req.param('id'))
+    const contact = await getContact(c.get('data').of(c.req.param('id')), site.id, c.req.param('id'))
     if (!contact) return c.notFound()
     const into = text(await c.req.parseBody(), 'into')
     try {
@@ -169,13 +169,13 @@ export const contactRoutes = new Hono<ConsoleEnv>()
   })
   .get('/:id/edit', async (c) => {
     const site = c.get('site')
-    const contact = await getContact(c.env.DB, site.id, c.req.param('id'))
+    const contact = await getContact(c.get('data').of(c.req.param('id')), site.id, c.req.param('id'))
     if (!contact) return c.notFound()
     return editPage(c, contact, { values: valuesOf(contact) })
   })
   .post('/:id/edit', async (c) => {
     const site = c.get('site')
-    const contact = await getContact(c.env.DB, site.id, c.req.param('id'))
+    const contact = await getContact(c.get('data').of(c.req.param('id')), site.id, c.req.param('id'))
     if (!contact) return c.notFound()
     const form = await c.req.parseBody()
     const values: Record<string, string> = {}
@@ -191,7 +191,7 @@ export const contactRoutes = new Hono<ConsoleEnv>()
       else fields[k] = raw
     }
     try {
-      await saveContact(c.env.DB, site, { id: contact.id, email: values.email.trim(), externalId: values.externalId.trim(), fields }, 'update', c.get('changes'))
+      await saveContact(c.env, site, { id: contact.id, email: values.email.trim(), externalId: values.externalId.trim(), fields }, 'update', c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/contacts/${contact.id}?notice=saved`, 303)
     } catch (err) {
       c.status(400)
@@ -335,14 +335,14 @@ async function profile(c: Context<ConsoleEnv>, contact: Contact, p: { notice?: s
   const csrf = c.get('session').csrf
   const before = cursorOf(p.before, 2) as [number, string] | undefined
   const [memberships, segments, events, kept, merged] = await Promise.all([
-    contactSegments(c.env.DB, site, contact.id),
+    contactSegments(c.env, site, contact.id),
     allSegments(c.env.DB, site.id),
-    listActivities(c.env.DB, site.id, contact.id, { before, limit: 26 }),
-    keptIdentifiersOf(c.env.DB, site.id, contact.id),
-    aliasesOf(c.env.DB, site.id, contact.id),
+    listActivities(c.get('data').of(contact.id), site.id, contact.id, { before, limit: 26 }),
+    keptIdentifiersOf(c.get('data').of(contact.id), site.id, contact.id),
+    aliasesOf(c.get('data').of(contact.id), site.id, contact.id),
   ])
   const dynamic = new Set(memberships.filter((m) => m.type === 'dynamic').map((m) => m.id))
-  const explanations = await explainSegments(c.env.DB, site, contact, segments, memberships.map((m) => m.id), segments.filter((s) => dynamic.has(s.id)))
+  const explanations = await explainSegments(c.get('data').of(contact.id), site, contact, segments, memberships.map((m) => m.id), segments.filter((s) => dynamic.has(s.id)))
   const json = contactJson(contact)
   const memberOf = new Set(memberships.map((m) => m.id))
   const addable = segments.filter((s) => s.type === 'static' && !memberOf.has(s.id))

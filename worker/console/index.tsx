@@ -2,6 +2,7 @@
  * The admin console at /admin: server-rendered pages (Hono JSX) over the same services as the admin
  * API, each page with only the script it needs.
  */
+import { siteData } from '../data/shards'
 import { Hono, type MiddlewareHandler } from 'hono'
 import { getSite } from '../data/sites'
 import { propagateChanges } from '../background/changes'
@@ -20,6 +21,7 @@ const loadSite: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
   const site = await getSite(c.env.DB, c.req.param('site') ?? '')
   if (!site) return c.notFound()
   c.set('site', site)
+  c.set('data', siteData(c.env, site))
   await next()
 }
 

@@ -7,14 +7,14 @@ import { type Context, Hono } from 'hono'
 import { z } from 'zod'
 import { FieldCatalog, SYSTEM_FIELDS } from '../conditions/fields'
 import { contactJson } from '../contacts/service'
-import { membersOf } from '../data/members'
+import { membersAcross } from '../data/members'
 import { type Segment, allSegments, getSegment, listSegments } from '../data/segments'
 import { type Site } from '../data/sites'
 import { Refusal } from '../http/errors'
 import { describeIssues, parseBody, readJson } from '../http/validate'
 import { encodeCursor } from '../lib/cursor'
 import { segmentCreate, segmentPatch } from '../segments/schema'
-import { createSegment, previewSegment, removeSegment, summarizer, updateSegment } from '../segments/service'
+import { createSegment, previewSegment, removeSegment, segmentWithCount, summarizer, updateSegment, withCounts } from '../segments/service'
 import { type FormErrors, cursorOf, errorsOf, fieldErrorsOf, messageOf, text } from './forms'
 import { Alert, Csrf, Field, Notice, PageData, SegmentType, Table, when } from './layout'
 import { type ConsoleEnv } from './session'
@@ -90,7 +90,8 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     const type = c.req.query('type') === 'static' || c.req.query('type') === 'dynamic' ? (c.req.query('type') as 'static' | 'dynamic') : undefined
     const q = (c.req.query('q') ?? '').slice(0, 100)
     const after = cursorOf(c.req.query('cursor'), 2) as [string, string] | undefined
-    const [page, all] = await Promise.all([listSegments(c.env.DB, site.id, { type, q: q || undefined, after, limit: 25 }), allSegments(c.env.DB, site.id)])
+    const [listed, all] = await Promise.all([listSegments(c.env.DB, site.id, { type, q: q || undefined, after, limit: 25 }), allSegments(c.env.DB, site.id)])
+    const page = { ...listed, segments: await withCounts(c.get('data'), listed.segments) }
     const summary = summarizer(site, all)
     const params = (extra: Record<string, string>) => new URLSearchParams({ ...(type ? { type } : {}), ...(q ? { q } : {}), ...extra }).toString()
     return c.render(
@@ -180,7 +181,7 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     const r = segmentCreate.safeParse({ name: values.name, description: values.description, type: values.type, ...(values.type === 'dynamic' ? { conditions: parsed } : {}) })
     if (!r.success) return again(fieldErrorsOf(r.error.issues, ['name', 'description', 'conditions']))
     try {
-      const { segment } = await createSegment(c.env.DB, site, r.data, c.get('changes'))
+      const { segment } = await createSegment(c.env, site, r.data, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/segments/${segment.id}?created=1`, 303)
     } catch (err) {
       return again(errorsOf(err, ['name', 'description', 'conditions']))
@@ -192,7 +193,7 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     const r = segmentCreate.pick({ conditions: true }).required().safeParse({ conditions: body?.conditions })
     if (!r.success) return c.json({ error: { code: 'invalid_conditions', message: describeIssues(r.error.issues) } }, 400)
     try {
-      return c.json(await previewSegment(c.env.DB, site, r.data.conditions, { segment: body?.segment, sample: 5 }))
+      return c.json(await previewSegment(c.env, site, r.data.conditions, { segment: body?.segment, sample: 5 }))
     } catch (err) {
       const e = errorsOf(err)
       return c.json({ error: { code: 'invalid_conditions', message: e.fields.conditions ?? e.message } }, 400)
@@ -200,10 +201,10 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
   })
   .get('/:id', async (c) => {
     const site = c.get('site')
-    const segment = await getSegment(c.env.DB, site.id, c.req.param('id'))
+    const segment = await segmentWithCount(c.env, site, c.req.param('id'))
     if (!segment) return c.notFound()
     const after = cursorOf(c.req.query('cursor'), 1)?.[0] as string | undefined
-    const [members, all] = await Promise.all([membersOf(c.env.DB, site.id, segment.id, { after, limit: 25 }), allSegments(c.env.DB, site.id)])
+    const [members, all] = await Promise.all([membersAcross(c.get('data'), segment.id, { after, limit: 25 }), allSegments(c.env.DB, site.id)])
     const summary = summarizer(site, all)(segment.conditions)
     const notice = c.req.query('created') ? 'Segment created.' : c.req.query('saved') ? 'Segment saved.' : undefined
     return c.render(
@@ -277,7 +278,7 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     const r = segmentPatch.safeParse({ name: values.name, description: values.description, ...(values.type === 'dynamic' ? { conditions: parsed } : {}) })
     if (!r.success) return again(fieldErrorsOf(r.error.issues, ['name', 'description', 'conditions']))
     try {
-      await updateSegment(c.env.DB, site, id, r.data, c.get('changes'))
+      await updateSegment(c.env, site, id, r.data, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/segments/${id}?saved=1`, 303)
     } catch (err) {
       return again(errorsOf(err, ['name', 'description', 'conditions']))
@@ -285,16 +286,16 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
   })
   .get('/:id/delete', async (c) => {
     const site = c.get('site')
-    const segment = await getSegment(c.env.DB, site.id, c.req.param('id'))
+    const segment = await segmentWithCount(c.env, site, c.req.param('id'))
     if (!segment) return c.notFound()
     return deletePage(c, segment)
   })
   .post('/:id/delete', async (c) => {
     const site = c.get('site')
-    const segment = await getSegment(c.env.DB, site.id, c.req.param('id'))
+    const segment = await segmentWithCount(c.env, site, c.req.param('id'))
     if (!segment) return c.notFound()
     try {
-      await removeSegment(c.env.DB, site, segment.id, c.get('changes'))
+      await removeSegment(c.env, site, segment.id, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}/segments?deleted=1`, 303)
     } catch (err) {
       c.status(409)

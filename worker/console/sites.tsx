@@ -198,7 +198,7 @@ export const siteRoutes = new Hono<ConsoleEnv>()
       return sitesPage(c, { message: describeIssues(r.error.issues), fields: {} })
     }
     try {
-      const site = await createSite(c.env.DB, r.data, c.get('changes'))
+      const site = await createSite(c.env, r.data, c.get('changes'))
       return c.redirect(`/admin/sites/${site.id}`, 303)
     } catch (err) {
       c.status(400)
@@ -214,8 +214,8 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
     const [workflows, content, byWorkflow, byContent] = await Promise.all([
       allWorkflows(c.env.DB, site.id),
       allContent(c.env.DB, site.id),
-      contentCounts(c.env.DB, site.id, 'workflow', now),
-      contentCounts(c.env.DB, site.id, 'content', now),
+      contentCounts(c.get('data'), 'workflow', now),
+      contentCounts(c.get('data'), 'content', now),
     ])
     const saved = c.req.query('saved') === '1'
     const notWritten = await countDeadLetters(c.env.DB, site.id)

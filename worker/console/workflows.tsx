@@ -144,6 +144,6 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
   })
   .post('/:id/delete', async (c) => {
     const site = c.get('site')
-    await removeWorkflow(c.env.DB, site, c.req.param('id'), c.get('changes'))
+    await removeWorkflow(c.env, site, c.req.param('id'), c.get('changes'))
     return c.redirect(`/admin/sites/${site.id}/workflows?deleted=1`, 303)
   })

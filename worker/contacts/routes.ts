@@ -6,7 +6,7 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { type AppEnv } from '../app-env'
-import { getContact, searchContacts } from '../data/contacts'
+import { getContact, searchAcross } from '../data/contacts'
 import { listActivities } from '../data/events'
 import { keptIdentifiersOf } from '../data/identities'
 import { notFound } from '../http/errors'
@@ -35,29 +35,29 @@ export const contactsRoutes = new Hono<AppEnv>()
   .get('/', async (c) => {
     const query = parse(listQuery, c.req.query())
     const after = decodeCursor(query.cursor, 2) as [number, string] | undefined
-    const page = await searchContacts(c.env.DB, c.get('site').id, { q: query.q || undefined, after, limit: query.limit })
+    const page = await searchAcross(c.get('data'), { q: query.q || undefined, after, limit: query.limit })
     return c.json({ items: page.contacts.map(contactJson), nextCursor: page.last ? encodeCursor(page.last) : null })
   })
   .post('/', async (c) => {
-    const contact = await saveContact(c.env.DB, c.get('site'), await readJson(c, z.unknown()), 'create', c.get('changes'))
+    const contact = await saveContact(c.env, c.get('site'), await readJson(c, z.unknown()), 'create', c.get('changes'))
     return c.json(contactJson(contact), 201)
   })
   .post('/batch', async (c) => {
     const body = await readJson(c, batchBody)
-    const result = await upsertContacts(c.env.DB, c.get('site'), body.contacts, c.get('changes'))
+    const result = await upsertContacts(c.env, c.get('site'), body.contacts, c.get('changes'))
     return c.json(result)
   })
   .get('/:id', async (c) => {
     const site = c.get('site')
-    const contact = await getContact(c.env.DB, site.id, c.req.param('id'))
+    const contact = await getContact(c.get('data').of(c.req.param('id')), site.id, c.req.param('id'))
     if (!contact) throw notFound('contact', c.req.param('id'))
-    const [segments, kept] = await Promise.all([contactSegments(c.env.DB, site, contact.id), keptIdentifiersOf(c.env.DB, site.id, contact.id)])
+    const [segments, kept] = await Promise.all([contactSegments(c.env, site, contact.id), keptIdentifiersOf(c.get('data').of(contact.id), site.id, contact.id)])
     return c.json({ ...contactJson(contact), otherIdentifiers: kept.map((k) => ({ ...k, since: new Date(k.since).toISOString() })), segments })
   })
   .patch('/:id', async (c) => {
     const patch = await readJson(c, contactPatch)
-    const contact = await saveContact(c.env.DB, c.get('site'), { ...patch, id: c.req.param('id') }, 'update', c.get('changes'))
-    return c.json({ ...contactJson(contact), segments: await contactSegments(c.env.DB, c.get('site'), contact.id) })
+    const contact = await saveContact(c.env, c.get('site'), { ...patch, id: c.req.param('id') }, 'update', c.get('changes'))
+    return c.json({ ...contactJson(contact), segments: await contactSegments(c.env, c.get('site'), contact.id) })
   })
   .delete('/:id', async (c) => {
     await eraseContact(c.env, c.get('site'), c.req.param('id'))
@@ -66,19 +66,19 @@ export const contactsRoutes = new Hono<AppEnv>()
   .post('/:id/merge', async (c) => {
     const { into } = await readJson(c, mergeBody)
     const contact = await mergeContactInto(c.env, c.get('site'), c.req.param('id'), into, c.get('changes'))
-    return c.json({ ...contactJson(contact), segments: await contactSegments(c.env.DB, c.get('site'), contact.id) })
+    return c.json({ ...contactJson(contact), segments: await contactSegments(c.env, c.get('site'), contact.id) })
   })
   .get('/:id/export', async (c) => {
     const id = c.req.param('id')
     c.header('content-disposition', `attachment; filename="contact-${id}.json"`)
-    return c.body(await contactExport(c.env.DB, c.get('site'), id), 200, { 'content-type': 'application/json; charset=utf-8' })
+    return c.body(await contactExport(c.env, c.get('site'), id), 200, { 'content-type': 'application/json; charset=utf-8' })
   })
   .get('/:id/events', async (c) => {
     const site = c.get('site')
     const query = parse(listQuery.omit({ q: true }), c.req.query())
-    if (!(await getContact(c.env.DB, site.id, c.req.param('id')))) throw notFound('contact', c.req.param('id'))
+    if (!(await getContact(c.get('data').of(c.req.param('id')), site.id, c.req.param('id')))) throw notFound('contact', c.req.param('id'))
     const before = decodeCursor(query.cursor, 2) as [number, string] | undefined
-    const events = await listActivities(c.env.DB, site.id, c.req.param('id'), { before, limit: query.limit + 1 })
+    const events = await listActivities(c.get('data').of(c.req.param('id')), site.id, c.req.param('id'), { before, limit: query.limit + 1 })
     const page = events.slice(0, query.limit)
     const tail = page[page.length - 1]
     return c.json({
@@ -88,21 +88,21 @@ export const contactsRoutes = new Hono<AppEnv>()
   })
   .post('/:id/events', async (c) => {
     const body = await readJson(c, eventsImport)
-    const result = await importActivities(c.env.DB, c.get('site'), c.req.param('id'), body.events, c.get('changes'))
+    const result = await importActivities(c.env, c.get('site'), c.req.param('id'), body.events, c.get('changes'))
     return c.json(result)
   })
   .get('/:id/segments', async (c) => {
     const site = c.get('site')
-    if (!(await getContact(c.env.DB, site.id, c.req.param('id')))) throw notFound('contact', c.req.param('id'))
-    return c.json({ items: await contactSegments(c.env.DB, site, c.req.param('id')) })
+    if (!(await getContact(c.get('data').of(c.req.param('id')), site.id, c.req.param('id')))) throw notFound('contact', c.req.param('id'))
+    return c.json({ items: await contactSegments(c.env, site, c.req.param('id')) })
   })
   .put('/:id/segments/:segment', async (c) => {
-    await addToStaticSegment(c.env.DB, c.get('site'), c.req.param('id'), c.req.param('segment'), c.get('changes'))
-    return c.json({ items: await contactSegments(c.env.DB, c.get('site'), c.req.param('id')) })
+    await addToStaticSegment(c.env, c.get('site'), c.req.param('id'), c.req.param('segment'), c.get('changes'))
+    return c.json({ items: await contactSegments(c.env, c.get('site'), c.req.param('id')) })
   })
   .delete('/:id/segments/:segment', async (c) => {
-    await removeFromStaticSegment(c.env.DB, c.get('site'), c.req.param('id'), c.req.param('segment'), c.get('changes'))
-    return c.json({ items: await contactSegments(c.env.DB, c.get('site'), c.req.param('id')) })
+    await removeFromStaticSegment(c.env, c.get('site'), c.req.param('id'), c.req.param('segment'), c.get('changes'))
+    return c.json({ items: await contactSegments(c.env, c.get('site'), c.req.param('id')) })
   })
   .get('/:id/segments/:segment/explain', async (c) =>
-    c.json(await explainMembership(c.env.DB, c.get('site'), c.req.param('id'), c.req.param('segment'))))
+    c.json(await explainMembership(c.env, c.get('site'), c.req.param('id'), c.req.param('segment'))))

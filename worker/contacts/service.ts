@@ -9,12 +9,14 @@ import {
 } from '../data/contacts'
 import { forgetAggregates } from '../data/contact-state'
 import { countersOf } from '../data/counters'
-import { aliasIdsOf, eraseContact as eraseStatements, movedOrErased } from '../data/erasure'
+import { aliasIdsOf, eraseAliases, eraseContact as eraseStatements, movedOrErased } from '../data/erasure'
 import { type StoredActivity, activityPage, insertActivities } from '../data/events'
 import { keptIdentifiersOf, keptOwners } from '../data/identities'
-import { aliasesOf, mergeContacts } from '../data/merge'
+import { adoptDeparting, aliasesOf, mergeContacts, readDeparting, releaseDeparting, repointAliases, resolveAlias } from '../data/merge'
 import { membershipsOf } from '../data/members'
+import { dropDeadLettersOf } from '../data/dead-letters'
 import { allSegments } from '../data/segments'
+import { type SiteData, siteData } from '../data/shards'
 import { type Site } from '../data/sites'
 import { toActivity } from '../events/schema'
 import { type Issue, type RefusalKind, notFound, refuse } from '../http/errors'
@@ -67,7 +69,7 @@ type Mode = 'upsert' | 'create' | 'update'
  * Works out, for each row, which contact it creates or changes: by id, else external id, else email.
  * Nothing is written; every problem found is returned with its row.
  */
-async function plan(db: D1Database, site: Site, rows: unknown[], mode: Mode): Promise<{ planned: PlannedRow[]; errors: RowError[] }> {
+async function plan(data: SiteData, site: Site, rows: unknown[], mode: Mode): Promise<{ planned: PlannedRow[]; errors: RowError[] }> {
   const catalog = new FieldCatalog(site.fields)
   const errors: RowError[] = []
   const valid: Array<{ index: number; row: ReturnType<typeof contactInput.parse>; fields: Record<string, FieldValue | null> }> = []
@@ -82,10 +84,12 @@ async function plan(db: D1Database, site: Site, rows: unknown[], mode: Mode): Pr
   const emails = valid.flatMap((v) => (v.row.email ? [v.row.email] : []))
   const externalIds = valid.flatMap((v) => (v.row.externalId ? [v.row.externalId] : []))
   // An identifier a contact kept from a merge still finds it, and is still taken.
-  const kept = await keptOwners(db, site.id, { emails, externalIds })
-  const existing = await findContacts(db, site.id, { ids: [...valid.flatMap((v) => (v.row.id ? [v.row.id] : [])), ...kept.map((k) => k.contactId)], emails, externalIds })
+  // Asked of every shard: a contact may live on any of the site's.
+  const kept = (await data.each((db) => keptOwners(db, site.id, { emails, externalIds }))).flat()
+  const ids = [...valid.flatMap((v) => (v.row.id ? [v.row.id] : [])), ...kept.map((k) => k.contactId)]
+  const existing = (await data.each((db) => findContacts(db, site.id, { ids, emails, externalIds }))).flat()
   // An id that was erased or merged into another contact is not given to a new one.
-  const gone = await movedOrErased(db, site.id, valid.flatMap((v) => (v.row.id !== undefined && !existing.some((c) => c.id === v.row.id) ? [v.row.id] : [])))
+  const gone = await movedOrErased(data, valid.flatMap((v) => (v.row.id !== undefined && !existing.some((c) => c.id === v.row.id) ? [v.row.id] : [])))
   const byId = new Map(existing.map((c) => [c.id, c]))
   const byEmail = new Map(existing.flatMap((c) => (c.email ? [[c.email, c] as const] : [])))
   const byExternal = new Map(existing.flatMap((c) => (c.externalId ? [[c.externalId, c] as const] : [])))
@@ -147,16 +151,20 @@ function keyClash(
   return { kind: 'conflict', code: `${key === 'email' ? 'email' : 'external_id'}_taken`, message: `Contact "${owner}" already has this ${words}`, field: key }
 }
 
-async function write(db: D1Database, site: Site, planned: PlannedRow[], changes: Changes, now: number): Promise<void> {
-  const created = planned.filter((p) => p.created).map((p) => p.change)
-  const changed = planned.filter((p) => !p.created).map((p) => p.change)
-  const writes: D1PreparedStatement[] = []
-  if (created.length > 0) writes.push(...insertContacts(db, site.id, created, now))
-  if (changed.length > 0) writes.push(...updateContacts(db, site.id, changed))
-  // An identifier an admin sets is verified: a browser's claim of the same one has nothing left to say.
-  const settled = changed.filter((c) => c.email || c.externalId).map((c) => c.id)
-  if (settled.length > 0) writes.push(dropSettledClaims(db, site.id, settled))
-  await writeAndRefresh(db, site, writes, planned.map((p) => p.id), now)
+/** Writes planned rows: one transaction on each shard they touch, the contacts' memberships with them. */
+async function write(data: SiteData, site: Site, planned: PlannedRow[], changes: Changes, now: number): Promise<void> {
+  for (const [shard, rows] of data.group(planned, (p) => p.id)) {
+    const db = shard.db
+    const created = rows.filter((p) => p.created).map((p) => p.change)
+    const changed = rows.filter((p) => !p.created).map((p) => p.change)
+    const writes: D1PreparedStatement[] = []
+    if (created.length > 0) writes.push(...insertContacts(db, site.id, created, now))
+    if (changed.length > 0) writes.push(...updateContacts(db, site.id, changed))
+    // An identifier an admin sets is verified: a browser's claim of the same one has nothing left to say.
+    const settled = changed.filter((c) => c.email || c.externalId).map((c) => c.id)
+    if (settled.length > 0) writes.push(dropSettledClaims(db, site.id, settled))
+    await writeAndRefresh(data.control, db, site, writes, rows.map((p) => p.id), now)
+  }
   changes.contacts(site.id, planned.map((p) => p.id))
 }
 
@@ -165,28 +173,30 @@ async function write(db: D1Database, site: Site, planned: PlannedRow[], changes:
 const rowJson = ({ kind: _kind, ...row }: RowError) => row
 
 /** Creates or updates one contact; refusals carry the status their cause calls for. */
-export async function saveContact(db: D1Database, site: Site, input: unknown, mode: 'create' | 'update', changes: Changes, now = Date.now()): Promise<Contact> {
-  const { planned, errors } = await plan(db, site, [input], mode)
+export async function saveContact(env: Env, site: Site, input: unknown, mode: 'create' | 'update', changes: Changes, now = Date.now()): Promise<Contact> {
+  const data = siteData(env, site)
+  const { planned, errors } = await plan(data, site, [input], mode)
   if (errors.length > 0) {
     const [{ kind, code, message, field, issues }] = errors
     throw refuse(kind, code, message, { field, issues })
   }
-  await write(db, site, planned, changes, now)
-  return (await getContact(db, site.id, planned[0].id))!
+  await write(data, site, planned, changes, now)
+  return (await getContact(data.of(planned[0].id), site.id, planned[0].id))!
 }
 
 /**
- * Creates or updates up to 1,000 contacts in one transaction. If any row is refused nothing is written
- * and every refused row is reported.
+ * Creates or updates up to 1,000 contacts, in one transaction on each shard they live on. If any row is
+ * refused nothing is written and every refused row is reported.
  */
-export async function upsertContacts(db: D1Database, site: Site, rows: unknown[], changes: Changes, now = Date.now()) {
+export async function upsertContacts(env: Env, site: Site, rows: unknown[], changes: Changes, now = Date.now()) {
   if (rows.length > MAX_BATCH) throw refuse('too_large', 'too_many_rows', `Send at most ${MAX_BATCH} contacts a request (this one has ${rows.length})`)
-  const { planned, errors } = await plan(db, site, rows, 'upsert')
+  const data = siteData(env, site)
+  const { planned, errors } = await plan(data, site, rows, 'upsert')
   if (errors.length > 0) {
     errors.sort((a, b) => a.index - b.index)
     throw refuse('invalid', 'invalid_rows', `${errors.length} of ${rows.length} rows were refused; nothing was written`, { extra: { rows: errors.map(rowJson) } })
   }
-  await write(db, site, planned, changes, now)
+  await write(data, site, planned, changes, now)
   return {
     created: planned.filter((p) => p.created).length,
     updated: planned.filter((p) => !p.created).length,
@@ -201,9 +211,16 @@ export async function upsertContacts(db: D1Database, site: Site, rows: unknown[]
  * personal) so that visits still in the queue cannot bring it back.
  */
 export async function eraseContact(env: Env, site: Site, id: string, now = Date.now()): Promise<void> {
-  if (!(await getContact(env.DB, site.id, id))) throw notFound('contact', id)
-  const aliases = await aliasIdsOf(env.DB, site.id, id)
-  await env.DB.batch(eraseStatements(env.DB, site.id, id, now))
+  const data = siteData(env, site)
+  const db = data.of(id)
+  if (!(await getContact(db, site.id, id))) throw notFound('contact', id)
+  const aliases = await aliasIdsOf(db, site.id, id)
+  await db.batch(eraseStatements(db, site.id, id, now))
+  // Each id merged into it is remembered as erased on its own shard too (where it would be made again),
+  // and every shard forgets where it led.
+  const elsewhere = new Map(data.group(aliases, (a) => a).map(([shard, list]) => [shard, list]))
+  await Promise.all(data.shards.filter((s) => s.db !== db).map((s) => s.db.batch(eraseAliases(s.db, site.id, id, elsewhere.get(s) ?? [], now))))
+  await dropDeadLettersOf(data.control, site.id, [id, ...aliases]).run()
   await markErasedAtTheEdge(env, site.id, [id, ...aliases], now)
 }
 
@@ -215,13 +232,30 @@ export async function eraseContact(env: Env, site: Site, id: string, now = Date.
  */
 export async function mergeContactInto(env: Env, site: Site, fromId: string, intoId: string, changes: Changes, now = Date.now()): Promise<Contact> {
   if (fromId === intoId) throw refuse('invalid', 'same_contact', 'A contact cannot be merged into itself', { field: 'into' })
-  const [from, into] = await Promise.all([getContact(env.DB, site.id, fromId), getContact(env.DB, site.id, intoId)])
+  const data = siteData(env, site)
+  const [here, there] = [data.shardOf(intoId), data.shardOf(fromId)]
+  const [from, into, statics] = await Promise.all([
+    getContact(there.db, site.id, fromId),
+    getContact(here.db, site.id, intoId),
+    allSegments(data.control, site.id).then((all) => all.filter((s) => s.type === 'static').map((s) => s.id)),
+  ])
   if (!from) throw notFound('contact', fromId)
   if (!into) throw refuse('not_found', 'contact_not_found', `No contact "${intoId}" on this site to merge into`, { field: 'into' })
-  await writeAndRefresh(env.DB, site, [...mergeContacts(env.DB, site.id, fromId, intoId, now, 'admin'), forgetAggregates(env.DB, site.id, [intoId])], [intoId], now)
+  const db = here.db
+  if (here === there) {
+    await writeAndRefresh(data.control, db, site, [...mergeContacts(db, site.id, fromId, intoId, now, 'admin', statics), forgetAggregates(db, site.id, [intoId])], [intoId], now)
+  } else {
+    // Across shards: `from`'s rows are copied into `into`'s shard with the merge, then let go of on its own.
+    const departing = (await readDeparting(there.db, site.id, fromId))!
+    const mergedHere = (await resolveAlias(db, site.id, fromId)) === intoId
+    const adopt = adoptDeparting(db, site.id, departing, intoId, now, 'admin', statics, mergedHere)
+    await writeAndRefresh(data.control, db, site, [...adopt, forgetAggregates(db, site.id, [intoId])], [intoId], now)
+    await there.db.batch(releaseDeparting(there.db, site.id, departing, intoId, now, 'admin'))
+    await Promise.all(data.shards.filter((s) => s !== here && s !== there).map((s) => repointAliases(s.db, site.id, fromId, intoId).run()))
+  }
   await writeSnapshot(env.KV, site.id, { redirect: intoId }, fromId)
   changes.contacts(site.id, [intoId])
-  return (await getContact(env.DB, site.id, intoId))!
+  return (await getContact(db, site.id, intoId))!
 }
 
 /** An activity as the admin API shows it. */
@@ -235,11 +269,13 @@ const EXPORT_PAGE = 1000
  * Everything Segue keeps about a contact, for a data-access request: one JSON document, streamed, with
  * its activities read a page at a time (by type, then time) so a long history never sits in memory.
  */
-export async function contactExport(db: D1Database, site: Site, id: string, now = Date.now()): Promise<ReadableStream<Uint8Array>> {
+export async function contactExport(env: Env, site: Site, id: string, now = Date.now()): Promise<ReadableStream<Uint8Array>> {
+  const data = siteData(env, site)
+  const db = data.of(id)
   const contact = await getContact(db, site.id, id)
   if (!contact) throw notFound('contact', id)
   const [segments, counters, kept, merged] = await Promise.all([
-    contactSegments(db, site, id),
+    contactSegments(env, site, id),
     countersOf(db, site.id, id),
     keptIdentifiersOf(db, site.id, id),
     aliasesOf(db, site.id, id),
@@ -275,8 +311,9 @@ export async function contactExport(db: D1Database, site: Site, id: string, now 
 }
 
 /** The segments a contact is in, with names and types. */
-export async function contactSegments(db: D1Database, site: Site, contactId: string) {
-  const [memberships, segments] = await Promise.all([membershipsOf(db, site.id, contactId), allSegments(db, site.id)])
+export async function contactSegments(env: Env, site: Site, contactId: string) {
+  const data = siteData(env, site)
+  const [memberships, segments] = await Promise.all([membershipsOf(data.of(contactId), site.id, contactId), allSegments(data.control, site.id)])
   const byId = new Map(segments.map((s) => [s.id, s]))
   return memberships.flatMap((m) => {
     const s = byId.get(m.segmentId)
@@ -292,7 +329,9 @@ const FUTURE_SLACK_MS = 5 * 60_000
  * Stores past activities of a contact, ignoring ids already stored, then re-evaluates its dynamic
  * segments. Refuses the whole request if any event is malformed.
  */
-export async function importActivities(db: D1Database, site: Site, contactId: string, events: unknown[], changes: Changes, now = Date.now()) {
+export async function importActivities(env: Env, site: Site, contactId: string, events: unknown[], changes: Changes, now = Date.now()) {
+  const data = siteData(env, site)
+  const db = data.of(contactId)
   if (events.length > MAX_IMPORT) throw refuse('too_large', 'too_many_events', `Send at most ${MAX_IMPORT} events a request (this one has ${events.length})`)
   if (!(await getContact(db, site.id, contactId))) throw notFound('contact', contactId)
   const errors: RowError[] = []
@@ -310,7 +349,7 @@ export async function importActivities(db: D1Database, site: Site, contactId: st
   const latest = Math.max(...activities.map((a) => a.at))
   const inserts = insertActivities(db, site.id, activities)
   // The contact's aggregates are worked out again from its activities, the imported ones with them.
-  const results = await writeAndRefresh(db, site, [...inserts, touchContact(db, site.id, contactId, latest), forgetAggregates(db, site.id, [contactId])], [contactId], now)
+  const results = await writeAndRefresh(data.control, db, site, [...inserts, touchContact(db, site.id, contactId, latest), forgetAggregates(db, site.id, [contactId])], [contactId], now)
   changes.contacts(site.id, [contactId])
   const stored = results.slice(0, inserts.length).reduce((n, r) => n + r.meta.changes, 0)
   return { received: activities.length, stored, duplicates: activities.length - stored }

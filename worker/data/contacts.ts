@@ -2,6 +2,7 @@
  * The contacts table: a contact as Segue keeps it (verified identifiers, a browser's claims, system fields
  * in columns and custom ones in JSON), read, searched, and created and changed in bulk.
  */
+import { type SiteData } from './shards'
 import { SYSTEM_FIELDS, type SystemFieldKey } from '../conditions/fields'
 import { type FieldValue } from '../../shared/events'
 import { jsonPayloads } from './json-rows'
@@ -123,6 +124,19 @@ export async function searchContacts(
   const contacts = results.slice(0, opts.limit).map(toContact)
   const tail = contacts[contacts.length - 1]
   return { contacts, last: results.length > opts.limit && tail ? [tail.createdAt, tail.id] : undefined }
+}
+
+/**
+ * A page of a search over all of a site's shards, newest first: each shard gives its next page after the
+ * cursor, and the pages are merged in the same order. The cursor is the last contact's, as on one shard.
+ */
+export async function searchAcross(data: SiteData, opts: { q?: string; after?: [number, string]; limit: number }): Promise<ContactPage> {
+  const pages = await data.each((db) => searchContacts(db, data.siteId, opts))
+  const all = pages.flatMap((p) => p.contacts).sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+  const contacts = all.slice(0, opts.limit)
+  const tail = contacts[contacts.length - 1]
+  const more = all.length > opts.limit || pages.some((p) => p.last !== undefined)
+  return { contacts, last: more && tail ? [tail.createdAt, tail.id] : undefined }
 }
 
 function changeJson(c: ContactChange): Record<string, unknown> {

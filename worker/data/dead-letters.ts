@@ -71,3 +71,10 @@ export async function countDeadLetters(db: D1Database, siteId: string): Promise<
   const row = await db.prepare('SELECT count(*) AS n FROM dead_letters WHERE site_id = ?1').bind(siteId).first<{ n: number }>()
   return row?.n ?? 0
 }
+
+/** Drops the messages kept for these contact ids (an erased contact's, and its aliases'): they hold what its visits said. */
+export function dropDeadLettersOf(db: D1Database, siteId: string, contactIds: readonly string[]): D1PreparedStatement {
+  return db
+    .prepare('DELETE FROM dead_letters INDEXED BY dead_letters_contact WHERE site_id = ?1 AND contact_id IN (SELECT value FROM json_each(?2))')
+    .bind(siteId, JSON.stringify([...new Set(contactIds)]))
+}

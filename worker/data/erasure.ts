@@ -1,6 +1,7 @@
 /**
  * Erasing a contact, and remembering which ids were erased so that nothing in flight brings one back.
  */
+import { type SiteData } from './shards'
 
 /** The ids merged into a contact: each still leads a browser to it, so each goes when it does. */
 export async function aliasIdsOf(db: D1Database, siteId: string, contactId: string): Promise<string[]> {
@@ -12,9 +13,10 @@ export async function aliasIdsOf(db: D1Database, siteId: string, contactId: stri
 }
 
 /**
- * Statements that erase a contact: its row (fields, identifiers, claims), activities, memberships,
- * limitation counters, kept identifiers, the aliases both ways (with what merges kept of other contacts)
- * and the messages kept as dead letters, leaving only its id and its aliases' ids as erased.
+ * Statements that erase a contact on its shard: its row (fields, identifiers, claims), activities,
+ * memberships, limitation counters, kept identifiers and the aliases both ways (with what merges kept of
+ * other contacts), leaving only its id and its aliases' ids as erased. The messages kept as dead letters
+ * (in the control database) go with `dropDeadLettersOf`; aliases on other shards with `eraseAliases`.
  */
 export function eraseContact(db: D1Database, siteId: string, contactId: string, now: number): D1PreparedStatement[] {
   // INDEXED BY: without statistics SQLite would rather walk the whole site by primary key (site_id, ...).
@@ -28,13 +30,6 @@ export function eraseContact(db: D1Database, siteId: string, contactId: string, 
          ON CONFLICT DO UPDATE SET erased_at = ?3`,
       )
       .bind(siteId, contactId, now),
-    // Messages kept for an admin hold what the visits said: they go too, the aliases' with them.
-    db
-      .prepare(
-        `DELETE FROM dead_letters WHERE site_id = ?1
-           AND contact_id IN (SELECT ?2 UNION ALL SELECT alias_id FROM contact_aliases WHERE site_id = ?1 AND contact_id = ?2)`,
-      )
-      .bind(siteId, contactId),
     byContact('segment_members', 'segment_members_contact'),
     byContact('events'),
     byContact('workflow_counters'),
@@ -46,10 +41,32 @@ export function eraseContact(db: D1Database, siteId: string, contactId: string, 
 }
 
 /**
- * What these ids stand for in D1 now: the contact an id was merged into, null for an erased id; ids that
- * are neither are left out.
+ * On another shard than the erased contact's: `aliasIds` (ids merged into it that live on this shard) are
+ * remembered as erased here, and no alias here leads to it any more.
  */
-export async function movedOrErased(db: D1Database, siteId: string, ids: readonly string[]): Promise<Map<string, string | null>> {
+export function eraseAliases(db: D1Database, siteId: string, contactId: string, aliasIds: readonly string[], now: number): D1PreparedStatement[] {
+  return [
+    db
+      .prepare(
+        `INSERT INTO erased_contacts (site_id, contact_id, erased_at) SELECT ?1, value, ?2 FROM json_each(?3) WHERE true
+         ON CONFLICT DO UPDATE SET erased_at = ?2`,
+      )
+      .bind(siteId, now, JSON.stringify(aliasIds)),
+    db.prepare('DELETE FROM contact_aliases WHERE site_id = ?1 AND alias_id IN (SELECT value FROM json_each(?2))').bind(siteId, JSON.stringify(aliasIds)),
+    db.prepare('DELETE FROM contact_aliases INDEXED BY contact_aliases_contact WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, contactId),
+  ]
+}
+
+/**
+ * What these ids stand for in D1 now: the contact an id was merged into, null for an erased id; ids that
+ * are neither are left out. Each id is looked up on its own shard, where its alias or erasure is kept.
+ */
+export async function movedOrErased(data: SiteData, ids: readonly string[]): Promise<Map<string, string | null>> {
+  const found = await Promise.all(data.group(new Set(ids), (id) => id).map(([shard, list]) => movedOrErasedOn(shard.db, data.siteId, list)))
+  return new Map(found.flatMap((m) => [...m]))
+}
+
+async function movedOrErasedOn(db: D1Database, siteId: string, ids: readonly string[]): Promise<Map<string, string | null>> {
   if (ids.length === 0) return new Map()
   const { results } = await db
     .prepare(

@@ -4,12 +4,21 @@
  * without a signature never find anyone.
  */
 import { type Identifier, type IdentifierKind } from '../visits/identity'
+import { type SiteData } from './shards'
 
 const COLUMN: Record<IdentifierKind, 'email' | 'external_id'> = { email: 'email', externalId: 'external_id' }
 const KIND: Record<'email' | 'external_id', IdentifierKind> = { email: 'email', external_id: 'externalId' }
 
-/** The contact a verified identifier belongs to, if any. Two index lookups. */
-export async function ownerOf(db: D1Database, siteId: string, id: Identifier): Promise<string | undefined> {
+/**
+ * The contact a verified identifier belongs to, if any: asked of every shard of the site at once (the
+ * contact may live on any), two index lookups each.
+ */
+export async function ownerOf(data: SiteData, siteId: string, id: Identifier): Promise<string | undefined> {
+  const found = await data.each((db) => ownerOn(db, siteId, id))
+  return found.find((owner) => owner !== undefined)
+}
+
+async function ownerOn(db: D1Database, siteId: string, id: Identifier): Promise<string | undefined> {
   const column = COLUMN[id.kind]
   const row = await db
     .prepare(
@@ -47,7 +56,7 @@ export async function keptIdentifiersOf(db: D1Database, siteId: string, contactI
   return results.map((r) => ({ kind: KIND[r.kind], value: r.value, verified: r.verified === 1, since: r.created_at }))
 }
 
-/** The contacts that hold any of these emails or external ids as kept, verified identifiers. */
+/** The contacts that hold any of these emails or external ids as kept, verified identifiers (one shard's). */
 export async function keptOwners(db: D1Database, siteId: string, keys: { emails: string[]; externalIds: string[] }): Promise<Array<Identifier & { contactId: string }>> {
   if (keys.emails.length === 0 && keys.externalIds.length === 0) return []
   const { results } = await db

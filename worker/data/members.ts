@@ -3,6 +3,7 @@
  * workflow, by a rule), and the statements that bring a dynamic segment in line with its compiled condition.
  */
 import { type Contact, toContact } from './contacts'
+import { type SiteData } from './shards'
 
 export type MemberSource = 'manual' | 'workflow' | 'rule'
 
@@ -22,7 +23,7 @@ export async function membershipsOf(db: D1Database, siteId: string, contactId: s
   return results.map((r) => ({ segmentId: r.segment_id, since: r.since, source: r.source }))
 }
 
-/** A page of a segment's members, in contact id order. */
+/** A page of a segment's members on one shard, in contact id order (see `membersAcross` for a site's). */
 export async function membersOf(
   db: D1Database,
   siteId: string,
@@ -57,14 +58,14 @@ export function addMember(db: D1Database, siteId: string, segmentId: string, con
 const NOT_OVERTAKEN = 'NOT EXISTS (SELECT 1 FROM contacts WHERE site_id = ?1 AND id = ?3 AND written_v > ?6)'
 
 /**
- * Adds a contact to a segment if it is (still) a static one: the edge's workflow actions, from the visit
- * of version `visit` (left alone when a newer visit was written to the contact).
+ * Adds a contact to a static segment (the caller checks it is one, in the site's config): the edge's
+ * workflow actions, from the visit of version `visit` (left alone when a newer visit was written to the contact).
  */
 export function addStaticMember(db: D1Database, siteId: string, segmentId: string, contactId: string, source: MemberSource, now: number, visit: number): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO segment_members (site_id, segment_id, contact_id, since, source)
-       SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM segments WHERE site_id = ?1 AND id = ?2 AND type = 'static') AND ${NOT_OVERTAKEN}
+       SELECT ?1, ?2, ?3, ?4, ?5 WHERE ${NOT_OVERTAKEN}
        ON CONFLICT DO NOTHING`,
     )
     .bind(siteId, segmentId, contactId, now, source, visit)
@@ -111,4 +112,25 @@ export function refreshMembers(
       )
       .bind(siteId, segmentId, now, ...ids),
   ]
+}
+
+/** Deletes a segment's memberships on one shard. */
+export function deleteMemberships(db: D1Database, siteId: string, segmentId: string): D1PreparedStatement[] {
+  return [db.prepare('DELETE FROM segment_members WHERE site_id = ?1 AND segment_id = ?2').bind(siteId, segmentId)]
+}
+
+/**
+ * A page of a segment's members over all of a site's shards, in contact id order: each shard gives its
+ * next page after the cursor, and the pages are merged. The cursor is the last contact id, as on one shard.
+ */
+export async function membersAcross(
+  data: SiteData,
+  segmentId: string,
+  opts: { after?: string; limit: number },
+): Promise<{ members: Array<{ contact: Contact; since: number; source: MemberSource }>; last?: string }> {
+  const pages = await data.each((db) => membersOf(db, data.siteId, segmentId, opts))
+  const all = pages.flatMap((p) => p.members).sort((a, b) => (a.contact.id < b.contact.id ? -1 : a.contact.id > b.contact.id ? 1 : 0))
+  const members = all.slice(0, opts.limit)
+  const more = all.length > opts.limit || pages.some((p) => p.last !== undefined)
+  return { members, last: more && members.length > 0 ? members[members.length - 1].contact.id : undefined }
 }

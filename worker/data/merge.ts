@@ -3,6 +3,7 @@
  * the contact it became, and its own values are kept.
  */
 import { PROFILE_FIELDS } from './contacts'
+import { type ContactRows, deleteContactRows, insertContactRows, insertRows, readContactRows } from './transfer'
 import { SYSTEM_FIELDS } from '../conditions/fields'
 
 /** How two contacts came to be one: a browser proved it (a signed identify), or an admin said so. */
@@ -25,9 +26,19 @@ const KEPT_JSON = `json_object(
  * - activities move (an event id both have is kept once); static memberships and limitation counters
  *   carry over;
  * - `from`'s id, and every id that pointed at it, becomes an alias of `into`.
- * Dynamic memberships are the caller's to recompute after.
+ * Both contacts must be in `db`'s shard (see `adoptDeparting` for one that is not). `staticSegments` are
+ * the site's static segments (the control database has them). Dynamic memberships are the caller's to
+ * recompute after.
  */
-export function mergeContacts(db: D1Database, siteId: string, from: string, into: string, now: number, source: MergeSource): D1PreparedStatement[] {
+export function mergeContacts(
+  db: D1Database,
+  siteId: string,
+  from: string,
+  into: string,
+  now: number,
+  source: MergeSource,
+  staticSegments: readonly string[],
+): D1PreparedStatement[] {
   const kept = (path: string) => `k.kept ->> '${path}'`
   const fill = [
     `email = coalesce(contacts.email, ${kept('$.email')})`,
@@ -96,11 +107,10 @@ export function mergeContacts(db: D1Database, siteId: string, from: string, into
       .prepare(
         `INSERT INTO segment_members (site_id, segment_id, contact_id, since, source)
          SELECT m.site_id, m.segment_id, ?3, m.since, m.source FROM segment_members m INDEXED BY segment_members_contact
-         JOIN segments s ON s.site_id = m.site_id AND s.id = m.segment_id AND s.type = 'static'
-         WHERE m.site_id = ?1 AND m.contact_id = ?2
+         WHERE m.site_id = ?1 AND m.contact_id = ?2 AND m.segment_id IN (SELECT value FROM json_each(?4))
          ON CONFLICT DO NOTHING`,
       )
-      .bind(siteId, from, into),
+      .bind(siteId, from, into, JSON.stringify(staticSegments)),
     db.prepare('DELETE FROM segment_members INDEXED BY segment_members_contact WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, from),
     db
       .prepare(
@@ -135,4 +145,73 @@ export async function aliasesOf(db: D1Database, siteId: string, contactId: strin
 export async function resolveAlias(db: D1Database, siteId: string, id: string): Promise<string | undefined> {
   const row = await db.prepare('SELECT contact_id FROM contact_aliases WHERE site_id = ?1 AND alias_id = ?2').bind(siteId, id).first<{ contact_id: string }>()
   return row?.contact_id
+}
+
+/**
+ * A contact about to be merged into one on another shard, as its own shard has it: every row kept about
+ * it, and the revision of its state (a writer that changes it after this is read stops the release).
+ */
+export interface Departing {
+  id: string
+  rows: ContactRows
+  rev: number
+}
+
+/** Reads a contact that is to be merged into one on another shard; undefined when it is not there. */
+export async function readDeparting(db: D1Database, siteId: string, id: string): Promise<Departing | undefined> {
+  const rows = await readContactRows(db, siteId, [id])
+  const contact = rows.contacts[0]
+  return contact ? { id, rows, rev: Number(contact.state_rev) } : undefined
+}
+
+/**
+ * In the shard of `into`: takes in a contact merged from another shard, as statements for the transaction
+ * that writes the merge. The first time, its rows are copied in under its own id and merged as on one
+ * shard (`mergeContacts`). When this shard has the merge already (an earlier attempt wrote it, but the
+ * contact's own shard could not let it go), only what can have arrived since is copied to `into`: its
+ * activities and static memberships, each kept once. Either way, copying again changes nothing more.
+ */
+export function adoptDeparting(
+  db: D1Database,
+  siteId: string,
+  departing: Departing,
+  into: string,
+  now: number,
+  source: MergeSource,
+  staticSegments: readonly string[],
+  mergedHere: boolean,
+): D1PreparedStatement[] {
+  if (!mergedHere) return [...insertContactRows(db, departing.rows), ...mergeContacts(db, siteId, departing.id, into, now, source, staticSegments)]
+  const statics = new Set(staticSegments)
+  return [
+    ...insertRows(db, 'events', departing.rows.events.map((e) => ({ ...e, contact_id: into }))),
+    ...insertRows(db, 'segment_members', departing.rows.segment_members.filter((m) => statics.has(String(m.segment_id))).map((m) => ({ ...m, contact_id: into }))),
+  ]
+}
+
+/**
+ * In the merged contact's own shard, once the shard of `into` has the merge: its id becomes an alias of
+ * `into` there (so nothing recreates it, and its id still finds `into`), and everything else of it goes.
+ * Should a writer have changed it since it was read (`rev`), the whole transaction is refused as "contact
+ * state moved", and the merge is tried again from what is then stored.
+ */
+export function releaseDeparting(db: D1Database, siteId: string, departing: Departing, into: string, now: number, source: MergeSource): D1PreparedStatement[] {
+  const from = departing.id
+  return [
+    db.prepare('UPDATE contacts SET state_rev = ?3 + 1 WHERE site_id = ?1 AND id = ?2').bind(siteId, from, departing.rev),
+    db
+      .prepare(
+        `INSERT INTO contact_aliases (site_id, alias_id, contact_id, created_at, source, kept)
+         VALUES (?1, ?2, ?3, ?4, ?5, (SELECT ${KEPT_JSON} FROM contacts WHERE site_id = ?1 AND id = ?2))
+         ON CONFLICT DO UPDATE SET contact_id = ?3, source = ?5, kept = coalesce(excluded.kept, contact_aliases.kept)`,
+      )
+      .bind(siteId, from, into, now, source),
+    repointAliases(db, siteId, from, into),
+    ...deleteContactRows(db, siteId, [from]),
+  ]
+}
+
+/** Ids that pointed at `from` point at `into` (an alias row lives in its own id's shard and in its contact's). */
+export function repointAliases(db: D1Database, siteId: string, from: string, into: string): D1PreparedStatement {
+  return db.prepare('UPDATE contact_aliases INDEXED BY contact_aliases_contact SET contact_id = ?3 WHERE site_id = ?1 AND contact_id = ?2').bind(siteId, from, into)
 }

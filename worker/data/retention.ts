@@ -68,7 +68,8 @@ const STALE_ANONYMOUS = `
  * Statements, to run as one batch, that delete up to `chunk` anonymous contacts of a site not seen since
  * `before`, with what erasure deletes of a contact — activities, memberships, limitation counters, kept
  * identifiers (unverified ones: a verified one makes the contact known), the ids merged into them with what
- * those merges kept, dead letters — except that their ids are not remembered as erased: a browser that
+ * those merges kept, dead letters (where the control database is the site's shard; elsewhere they age
+ * out with the site's activities) — except that their ids are not remembered as erased: a browser that
  * comes back after that long simply starts a new contact. The last statement's `meta.changes` is how many
  * contacts went.
  */

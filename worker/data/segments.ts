@@ -28,7 +28,6 @@ interface SegmentRow {
   conditions: string | null
   created_at: number
   updated_at: number
-  members?: number
 }
 
 function toSegment(r: SegmentRow): Segment {
@@ -43,17 +42,29 @@ function toSegment(r: SegmentRow): Segment {
   }
 }
 
-const MEMBERS = `(SELECT count(*) FROM segment_members m WHERE m.site_id = s.site_id AND m.segment_id = s.id) AS members`
-
 /** Every segment of a site (the graph dynamic membership is computed over). */
 export async function allSegments(db: D1Database, siteId: string): Promise<Segment[]> {
   const { results } = await db.prepare('SELECT * FROM segments WHERE site_id = ?1 ORDER BY id').bind(siteId).all<SegmentRow>()
   return results.map(toSegment)
 }
 
-export async function getSegment(db: D1Database, siteId: string, id: string): Promise<SegmentWithCount | undefined> {
-  const row = await db.prepare(`SELECT s.*, ${MEMBERS} FROM segments s WHERE s.site_id = ?1 AND s.id = ?2`).bind(siteId, id).first<SegmentRow>()
-  return row ? { ...toSegment(row), members: row.members ?? 0 } : undefined
+/** A segment (from the control database; its members are counted on the shards, see `memberCounts`). */
+export async function getSegment(db: D1Database, siteId: string, id: string): Promise<Segment | undefined> {
+  const row = await db.prepare('SELECT * FROM segments WHERE site_id = ?1 AND id = ?2').bind(siteId, id).first<SegmentRow>()
+  return row ? toSegment(row) : undefined
+}
+
+/** How many members each of these segments has on one shard: one count over each segment's own keys. */
+export async function memberCounts(db: D1Database, siteId: string, segmentIds: readonly string[]): Promise<Map<string, number>> {
+  if (segmentIds.length === 0) return new Map()
+  const { results } = await db
+    .prepare(
+      `SELECT s.value AS id, (SELECT count(*) FROM segment_members m WHERE m.site_id = ?1 AND m.segment_id = s.value) AS members
+       FROM json_each(?2) s`,
+    )
+    .bind(siteId, JSON.stringify(segmentIds))
+    .all<{ id: string; members: number }>()
+  return new Map(results.map((r) => [r.id, r.members]))
 }
 
 /** Segments sorted by name (case-insensitive), filtered by type and a name fragment. */
@@ -61,11 +72,11 @@ export async function listSegments(
   db: D1Database,
   siteId: string,
   opts: { type?: SegmentType; q?: string; after?: [string, string]; limit: number },
-): Promise<{ segments: SegmentWithCount[]; last?: [string, string] }> {
+): Promise<{ segments: Segment[]; last?: [string, string] }> {
   const like = opts.q ? `%${opts.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%` : null
   const { results } = await db
     .prepare(
-      `SELECT s.*, ${MEMBERS} FROM segments s WHERE s.site_id = ?1
+      `SELECT s.* FROM segments s WHERE s.site_id = ?1
          AND (?2 IS NULL OR s.type = ?2)
          AND (?3 IS NULL OR s.name LIKE ?3 ESCAPE '\\')
          AND (?4 IS NULL OR lower(s.name) > ?4 OR (lower(s.name) = ?4 AND s.id > ?5))
@@ -73,7 +84,7 @@ export async function listSegments(
     )
     .bind(siteId, opts.type ?? null, like, opts.after?.[0] ?? null, opts.after?.[1] ?? null, opts.limit + 1)
     .all<SegmentRow>()
-  const segments = results.slice(0, opts.limit).map((r) => ({ ...toSegment(r), members: r.members ?? 0 }))
+  const segments = results.slice(0, opts.limit).map(toSegment)
   const tail = segments[segments.length - 1]
   return { segments, last: results.length > opts.limit && tail ? [tail.name.toLowerCase(), tail.id] : undefined }
 }
@@ -96,9 +107,7 @@ export function saveSegment(db: D1Database, siteId: string, s: Segment): D1Prepa
     .bind(siteId, s.id, s.name, s.description, s.type, s.conditions === null ? null : JSON.stringify(s.conditions), s.createdAt, s.updatedAt)
 }
 
+/** Deletes a segment from the control database; its memberships go from each shard (`deleteMemberships`). */
 export function deleteSegment(db: D1Database, siteId: string, id: string): D1PreparedStatement[] {
-  return [
-    db.prepare('DELETE FROM segment_members WHERE site_id = ?1 AND segment_id = ?2').bind(siteId, id),
-    db.prepare('DELETE FROM segments WHERE site_id = ?1 AND id = ?2').bind(siteId, id),
-  ]
+  return [db.prepare('DELETE FROM segments WHERE site_id = ?1 AND id = ?2').bind(siteId, id)]
 }

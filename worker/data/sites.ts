@@ -45,6 +45,10 @@ export interface Site {
   trustUnsignedIdentify: boolean
   limits: SiteLimits
   retention: SiteRetention
+  /** The data shards (D1 binding names) its contacts live on; see worker/data/shards.ts. */
+  shards: string[]
+  /** The placement it is being moved to, while a move runs (worker/background/move.ts). */
+  movingTo: string[] | null
   createdAt: number
   updatedAt: number
 }
@@ -64,6 +68,8 @@ interface SiteRow {
   max_contact_bytes_per_day: number
   activity_retention_days: number
   anonymous_retention_days: number
+  shards: string
+  moving_to: string | null
   created_at: number
   updated_at: number
 }
@@ -81,6 +87,8 @@ function toSite(r: SiteRow): Site {
     trustUnsignedIdentify: r.trust_unsigned_identify === 1,
     limits: { rate: r.rate_limit, eventBytes: r.max_event_bytes, contactBytesPerDay: r.max_contact_bytes_per_day },
     retention: { activityDays: r.activity_retention_days, anonymousContactDays: r.anonymous_retention_days },
+    shards: JSON.parse(r.shards),
+    movingTo: r.moving_to === null ? null : JSON.parse(r.moving_to),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   }
@@ -101,17 +109,21 @@ export async function getSiteByKey(db: D1Database, key: string): Promise<Site | 
   return row ? toSite(row) : undefined
 }
 
-/** A site to write. Without a retention, a new site gets the default and an existing one keeps its own. */
-export type SiteToSave = Omit<Site, 'retention'> & { retention?: SiteRetention }
+/**
+ * A site to write. Without a retention, a new site gets the default and an existing one keeps its own.
+ * Its placement is written only when it is created (then `shards`, or the control database); after that
+ * only by `setPlacement`.
+ */
+export type SiteToSave = Omit<Site, 'retention' | 'shards' | 'movingTo'> & { retention?: SiteRetention; shards?: string[] }
 
-/** Inserts or replaces a whole site. */
+/** Inserts or replaces a whole site, but for its placement. */
 export function saveSite(db: D1Database, s: SiteToSave): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO sites (site_id, site_key, name, allowed_origins, fields, browser_fields, identity_secret,
          identity_secret_created_at, trust_unsigned_identify, rate_limit, max_event_bytes, max_contact_bytes_per_day,
-         created_at, updated_at, activity_retention_days, anonymous_retention_days)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, coalesce(?15, ?17), coalesce(?16, ?17))
+         created_at, updated_at, activity_retention_days, anonymous_retention_days, shards)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, coalesce(?15, ?17), coalesce(?16, ?17), coalesce(?18, '["DB"]'))
        ON CONFLICT (site_id) DO UPDATE SET site_key = ?2, name = ?3, allowed_origins = ?4, fields = ?5,
          browser_fields = ?6, identity_secret = ?7, identity_secret_created_at = ?8, trust_unsigned_identify = ?9,
          rate_limit = ?10, max_event_bytes = ?11, max_contact_bytes_per_day = ?12, updated_at = ?14,
@@ -121,8 +133,34 @@ export function saveSite(db: D1Database, s: SiteToSave): D1PreparedStatement {
       s.id, s.key, s.name, JSON.stringify(s.allowedOrigins), JSON.stringify(s.fields), JSON.stringify(s.browserFields),
       s.identitySecret, s.identitySecretCreatedAt, s.trustUnsignedIdentify ? 1 : 0, s.limits.rate, s.limits.eventBytes,
       s.limits.contactBytesPerDay, s.createdAt, s.updatedAt, s.retention?.activityDays ?? null, s.retention?.anonymousContactDays ?? null,
-      DEFAULT_RETENTION_DAYS,
+      DEFAULT_RETENTION_DAYS, s.shards ? JSON.stringify(s.shards) : null,
     )
+}
+
+/** Sets a site's placement, and the one it is moving to (null when no move runs). */
+export function setPlacement(db: D1Database, siteId: string, shards: readonly string[], movingTo: readonly string[] | null): D1PreparedStatement {
+  return db
+    .prepare('UPDATE sites SET shards = ?2, moving_to = ?3 WHERE site_id = ?1')
+    .bind(siteId, JSON.stringify(shards), movingTo === null ? null : JSON.stringify(movingTo))
+}
+
+/** Every site's placement (for the emptiest shard, and the shards page): one short row a site. */
+export async function placements(db: D1Database): Promise<Array<{ siteId: string; shards: string[]; movingTo: string[] | null }>> {
+  const { results } = await db.prepare('SELECT site_id, shards, moving_to FROM sites').all<{ site_id: string; shards: string; moving_to: string | null }>()
+  return results.map((r) => ({ siteId: r.site_id, shards: JSON.parse(r.shards), movingTo: r.moving_to === null ? null : JSON.parse(r.moving_to) }))
+}
+
+/**
+ * Marks a site as living on a shard, in that shard: contacts there reference their site, so the shard
+ * holds a row for it. Only its id is read there; the rest are placeholders.
+ */
+export function siteOnShard(shard: D1Database, siteId: string, now: number): D1PreparedStatement {
+  return shard
+    .prepare(
+      `INSERT INTO sites (site_id, site_key, name, identity_secret, identity_secret_created_at, created_at, updated_at)
+       VALUES (?1, 'placed:' || ?1, ?1, '', ?2, ?2, ?2) ON CONFLICT DO NOTHING`,
+    )
+    .bind(siteId, now)
 }
 
 export async function siteKeyTaken(db: D1Database, key: string, exceptSite: string): Promise<boolean> {

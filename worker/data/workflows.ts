@@ -46,9 +46,12 @@ export function saveWorkflow(db: D1Database, siteId: string, w: Workflow): D1Pre
     .bind(siteId, w.id, w.name, w.status, JSON.stringify(w.graph), w.createdAt, w.updatedAt)
 }
 
+/** Deletes a workflow from the control database; its counters go from each shard (`deleteWorkflowCounters`). */
 export function deleteWorkflow(db: D1Database, siteId: string, id: string): D1PreparedStatement[] {
-  return [
-    db.prepare('DELETE FROM workflow_counters WHERE site_id = ?1 AND workflow_id = ?2').bind(siteId, id),
-    db.prepare('DELETE FROM workflows WHERE site_id = ?1 AND id = ?2').bind(siteId, id),
-  ]
+  return [db.prepare('DELETE FROM workflows WHERE site_id = ?1 AND id = ?2').bind(siteId, id)]
+}
+
+/** Deletes a workflow's limitation counters on one shard. */
+export function deleteWorkflowCounters(db: D1Database, siteId: string, id: string): D1PreparedStatement {
+  return db.prepare('DELETE FROM workflow_counters WHERE site_id = ?1 AND workflow_id = ?2').bind(siteId, id)
 }

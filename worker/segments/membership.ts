@@ -33,16 +33,18 @@ export function refreshStatements(
 
 /**
  * Runs `writes` and then re-evaluates every dynamic segment for the contacts they touched, in one
- * transaction: a contact's memberships are never seen out of step with its fields and activities. A queue
- * writer that read these contacts' state before starts again from what this leaves (see contact-state.ts).
+ * transaction on the shard `db` that holds them all: a contact's memberships are never seen out of step
+ * with its fields and activities. A queue writer that read these contacts' state before starts again from
+ * what this leaves (see contact-state.ts). The segments are read from the control database.
  */
 export async function writeAndRefresh(
+  control: D1Database,
   db: D1Database,
   site: Site,
   writes: D1PreparedStatement[],
   contactIds: readonly string[],
   now: number,
 ): Promise<D1Result[]> {
-  const order = dynamicOrder(await allSegments(db, site.id))
+  const order = dynamicOrder(await allSegments(control, site.id))
   return db.batch([...writes, ...refreshStatements(db, site, order, now, contactIds), markStateChanged(db, site.id, contactIds)])
 }

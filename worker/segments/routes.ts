@@ -6,13 +6,13 @@ import { Hono } from 'hono'
 import { z } from 'zod'
 import { type AppEnv } from '../app-env'
 import { contactJson } from '../contacts/service'
-import { membersOf } from '../data/members'
+import { membersAcross } from '../data/members'
 import { allSegments, getSegment, listSegments } from '../data/segments'
 import { notFound } from '../http/errors'
 import { parse, readJson } from '../http/validate'
 import { decodeCursor, encodeCursor } from '../lib/cursor'
 import { segmentCreate, segmentListQuery, segmentPatch, segmentPreview } from './schema'
-import { createSegment, previewSegment, removeSegment, segmentJson, summarizer, updateSegment } from './service'
+import { createSegment, previewSegment, removeSegment, segmentJson, segmentWithCount, summarizer, updateSegment, withCounts } from './service'
 
 const membersQuery = z.object({
   cursor: z.string().max(500).optional(),
@@ -29,28 +29,29 @@ export const segmentsRoutes = new Hono<AppEnv>()
       allSegments(c.env.DB, site.id),
     ])
     const summary = summarizer(site, segments)
-    return c.json({ items: page.segments.map((s) => segmentJson(s, summary(s.conditions))), nextCursor: page.last ? encodeCursor(page.last) : null })
+    const counted = await withCounts(c.get('data'), page.segments)
+    return c.json({ items: counted.map((s) => segmentJson(s, summary(s.conditions))), nextCursor: page.last ? encodeCursor(page.last) : null })
   })
   .post('/', async (c) => {
-    const { segment, backfill, summarize } = await createSegment(c.env.DB, c.get('site'), await readJson(c, segmentCreate), c.get('changes'))
+    const { segment, backfill, summarize } = await createSegment(c.env, c.get('site'), await readJson(c, segmentCreate), c.get('changes'))
     return c.json({ ...segmentJson(segment, summarize(segment.conditions)), backfill }, 201)
   })
   .post('/preview', async (c) => {
     const body = await readJson(c, segmentPreview)
-    return c.json(await previewSegment(c.env.DB, c.get('site'), body.conditions, body))
+    return c.json(await previewSegment(c.env, c.get('site'), body.conditions, body))
   })
   .get('/:id', async (c) => {
     const site = c.get('site')
-    const segment = await getSegment(c.env.DB, site.id, c.req.param('id'))
+    const segment = await segmentWithCount(c.env, site, c.req.param('id'))
     if (!segment) throw notFound('segment', c.req.param('id'))
     return c.json(segmentJson(segment, summarizer(site, await allSegments(c.env.DB, site.id))(segment.conditions)))
   })
   .patch('/:id', async (c) => {
-    const { segment, backfill, summarize } = await updateSegment(c.env.DB, c.get('site'), c.req.param('id'), await readJson(c, segmentPatch), c.get('changes'))
+    const { segment, backfill, summarize } = await updateSegment(c.env, c.get('site'), c.req.param('id'), await readJson(c, segmentPatch), c.get('changes'))
     return c.json({ ...segmentJson(segment, summarize(segment.conditions)), backfill })
   })
   .delete('/:id', async (c) => {
-    await removeSegment(c.env.DB, c.get('site'), c.req.param('id'), c.get('changes'))
+    await removeSegment(c.env, c.get('site'), c.req.param('id'), c.get('changes'))
     return c.body(null, 204)
   })
   .get('/:id/contacts', async (c) => {
@@ -58,7 +59,7 @@ export const segmentsRoutes = new Hono<AppEnv>()
     const query = parse(membersQuery, c.req.query())
     if (!(await getSegment(c.env.DB, site.id, c.req.param('id')))) throw notFound('segment', c.req.param('id'))
     const after = decodeCursor(query.cursor, 1)?.[0] as string | undefined
-    const page = await membersOf(c.env.DB, site.id, c.req.param('id'), { after, limit: query.limit })
+    const page = await membersAcross(c.get('data'), c.req.param('id'), { after, limit: query.limit })
     return c.json({
       items: page.members.map((m) => ({ ...contactJson(m.contact), since: new Date(m.since).toISOString(), source: m.source })),
       nextCursor: page.last ? encodeCursor([page.last]) : null,

@@ -14,8 +14,9 @@ import { summarize } from '../conditions/summarize'
 import { type Condition, activityClauses, groupChildren, isGroup, segmentRefs } from '../conditions/types'
 import { type Contact, contactsWhere, fieldValues, getContact } from '../data/contacts'
 import { listActivities } from '../data/events'
-import { addMember, membershipsOf, removeMember } from '../data/members'
-import { type Segment, type SegmentWithCount, allSegments, deleteSegment, getSegment, saveSegment, segmentNameTaken } from '../data/segments'
+import { addMember, deleteMemberships, membershipsOf, removeMember } from '../data/members'
+import { type Segment, type SegmentWithCount, allSegments, deleteSegment, getSegment, memberCounts, saveSegment, segmentNameTaken } from '../data/segments'
+import { type SiteData, siteData } from '../data/shards'
 import { type Site } from '../data/sites'
 import { allWorkflows } from '../data/workflows'
 import { type Changes } from '../background/changes'
@@ -86,8 +87,38 @@ export interface BackfillReport {
   ms: number
 }
 
+/**
+ * Recomputes `segments` (in computing order) over every contact of the site, one transaction a shard, all
+ * shards at once; what was added and removed is summed. Run after the segments are saved.
+ */
+async function backfill(data: SiteData, site: Site, segments: ReadonlyArray<Pick<Segment, 'id' | 'type' | 'conditions'>>, now: number): Promise<BackfillReport> {
+  const started = Date.now()
+  const results = await data.each((db) => {
+    const statements = refreshStatements(db, site, segments, now)
+    return statements.length > 0 ? db.batch(statements) : Promise.resolve([])
+  })
+  // The first segment's two statements: its removals, then its additions (refreshMembers).
+  const changed = (i: number) => results.reduce((n, r) => n + (r[i]?.meta.changes ?? 0), 0)
+  return { removed: changed(0), added: changed(1), ms: Date.now() - started }
+}
+
+/** A segment with its members counted on every shard of the site. */
+export async function segmentWithCount(env: Env, site: Site, id: string): Promise<SegmentWithCount | undefined> {
+  const data = siteData(env, site)
+  const segment = await getSegment(data.control, site.id, id)
+  return segment && (await withCounts(data, [segment]))[0]
+}
+
+/** Segments with their members counted: one query a shard, summed. */
+export async function withCounts(data: SiteData, segments: readonly Segment[]): Promise<SegmentWithCount[]> {
+  const counts = await data.each((db) => memberCounts(db, data.siteId, segments.map((s) => s.id)))
+  return segments.map((s) => ({ ...s, members: counts.reduce((n, c) => n + (c.get(s.id) ?? 0), 0) }))
+}
+
 /** Creates a segment; a dynamic one is filled with every contact that meets its conditions, at once. */
-export async function createSegment(db: D1Database, site: Site, input: z.output<typeof segmentCreate>, changes: Changes, now = Date.now()) {
+export async function createSegment(env: Env, site: Site, input: z.output<typeof segmentCreate>, changes: Changes, now = Date.now()) {
+  const data = siteData(env, site)
+  const db = data.control
   if (input.type === 'static' && input.conditions) throw invalidConditions('a static segment has no conditions; its members are added and removed by hand or by workflows')
   if (input.type === 'dynamic' && !input.conditions) throw invalidConditions('a dynamic segment needs conditions')
   const id = input.id ?? newId('seg', 12)
@@ -96,20 +127,19 @@ export async function createSegment(db: D1Database, site: Site, input: z.output<
   if (await segmentNameTaken(db, site.id, input.name, id)) throw refuse('conflict', 'segment_name_taken', `A segment named "${input.name}" already exists`, { field: 'name' })
   const segment: Segment = { id, name: input.name, description: input.description, type: input.type, conditions: input.conditions ?? null, createdAt: now, updatedAt: now }
   if (segment.conditions) checkConditions(site, segments, id, segment.conditions, now)
-  const started = Date.now()
-  const results = await db.batch([saveSegment(db, site.id, segment), ...refreshStatements(db, site, [segment], now)])
+  await saveSegment(db, site.id, segment).run()
   changes.siteConfig(site)
-  const backfill = segment.type === 'dynamic'
-    ? { removed: results[1].meta.changes, added: results[2].meta.changes, ms: Date.now() - started }
-    : undefined
-  return { segment: (await getSegment(db, site.id, id))!, backfill, summarize: summarizer(site, [...segments, segment]) }
+  const filled = segment.type === 'dynamic' ? await backfill(data, site, [segment], now) : undefined
+  return { segment: (await segmentWithCount(env, site, id))!, backfill: filled, summarize: summarizer(site, [...segments, segment]) }
 }
 
 /**
  * Updates a segment. New conditions recompute its membership over every contact, and then that of
  * every segment that reads it, in one transaction.
  */
-export async function updateSegment(db: D1Database, site: Site, id: string, patch: z.output<typeof segmentPatch>, changes: Changes, now = Date.now()) {
+export async function updateSegment(env: Env, site: Site, id: string, patch: z.output<typeof segmentPatch>, changes: Changes, now = Date.now()) {
+  const data = siteData(env, site)
+  const db = data.control
   const segments = await allSegments(db, site.id)
   const current = segments.find((s) => s.id === id)
   if (!current) throw notFound('segment', id)
@@ -123,22 +153,21 @@ export async function updateSegment(db: D1Database, site: Site, id: string, patc
     conditions: patch.conditions ?? current.conditions,
     updatedAt: now,
   }
-  let backfill: BackfillReport | undefined
-  if (patch.conditions) {
-    checkConditions(site, segments, id, patch.conditions, now)
-    const graph = segments.map((s) => (s.id === id ? next : s))
-    const started = Date.now()
-    const results = await db.batch([saveSegment(db, site.id, next), ...refreshStatements(db, site, [next, ...dependentsOf(graph, id)], now)])
-    backfill = { removed: results[1].meta.changes, added: results[2].meta.changes, ms: Date.now() - started }
-  } else {
-    await saveSegment(db, site.id, next).run()
-  }
+  let filled: BackfillReport | undefined
+  if (patch.conditions) checkConditions(site, segments, id, patch.conditions, now)
+  await saveSegment(db, site.id, next).run()
   changes.siteConfig(site)
-  return { segment: (await getSegment(db, site.id, id))!, backfill, summarize: summarizer(site, segments) }
+  if (patch.conditions) {
+    const graph = segments.map((s) => (s.id === id ? next : s))
+    filled = await backfill(data, site, [next, ...dependentsOf(graph, id)], now)
+  }
+  return { segment: (await segmentWithCount(env, site, id))!, backfill: filled, summarize: summarizer(site, segments) }
 }
 
 /** Deletes a segment and its memberships, unless another segment's conditions read it. */
-export async function removeSegment(db: D1Database, site: Site, id: string, changes: Changes): Promise<void> {
+export async function removeSegment(env: Env, site: Site, id: string, changes: Changes): Promise<void> {
+  const data = siteData(env, site)
+  const db = data.control
   const segments = await allSegments(db, site.id)
   if (!segments.some((s) => s.id === id)) throw notFound('segment', id)
   const users = segments.filter((s) => s.id !== id && s.conditions && segmentRefs(s.conditions).has(id))
@@ -154,35 +183,45 @@ export async function removeSegment(db: D1Database, site: Site, id: string, chan
       throw refuse('conflict', 'segment_in_use', `Workflow "${w.name}" uses this segment (${where}); change it first`, { extra: { usedBy: [{ id: w.id, name: w.name }] } })
     }
   }
+  // The segment first: memberships left behind a moment name a segment nobody reads any more.
   await db.batch(deleteSegment(db, site.id, id))
+  await data.each((shard) => shard.batch(deleteMemberships(shard, site.id, id)))
   changes.siteConfig(site)
 }
 
 /** How many contacts unsaved conditions would hold, a sample of them, and the summary. */
-export async function previewSegment(db: D1Database, site: Site, conditions: Condition, opts: { segment?: string; sample: number }, now = Date.now()) {
-  const segments = await allSegments(db, site.id)
+export async function previewSegment(env: Env, site: Site, conditions: Condition, opts: { segment?: string; sample: number }, now = Date.now()) {
+  const data = siteData(env, site)
+  const segments = await allSegments(data.control, site.id)
   checkConditions(site, segments, opts.segment ?? '', conditions, now)
   const where = compileSql(prepare(conditions, new FieldCatalog(site.fields)), now, site.id)
-  const { count, sample } = await contactsWhere(db, site.id, where, opts.sample)
+  // Each shard counts and samples its own; the sample is the most recently seen of them all.
+  const found = await data.each((db) => contactsWhere(db, site.id, where, opts.sample))
+  const count = found.reduce((n, f) => n + f.count, 0)
+  const sample = found.flatMap((f) => f.sample).sort(bySeen).slice(0, opts.sample)
   return { count, sample: sample.map(contactJson), summary: summarizer(site, segments)(conditions) }
 }
 
 /** Adds a contact to a static segment by hand; a dynamic segment refuses with 409. */
-export async function addToStaticSegment(db: D1Database, site: Site, contactId: string, segmentId: string, changes: Changes, now = Date.now()) {
-  const segment = await staticTarget(db, site, contactId, segmentId, 'add')
+export async function addToStaticSegment(env: Env, site: Site, contactId: string, segmentId: string, changes: Changes, now = Date.now()) {
+  const data = siteData(env, site)
+  const db = data.of(contactId)
+  const segment = await staticTarget(data, site, contactId, segmentId, 'add')
   // The segments that read this one follow at once.
-  await writeAndRefresh(db, site, [addMember(db, site.id, segment.id, contactId, 'manual', now)], [contactId], now)
+  await writeAndRefresh(data.control, db, site, [addMember(db, site.id, segment.id, contactId, 'manual', now)], [contactId], now)
   changes.contacts(site.id, [contactId])
 }
 
-export async function removeFromStaticSegment(db: D1Database, site: Site, contactId: string, segmentId: string, changes: Changes, now = Date.now()) {
-  const segment = await staticTarget(db, site, contactId, segmentId, 'remove')
-  await writeAndRefresh(db, site, [removeMember(db, site.id, segment.id, contactId)], [contactId], now)
+export async function removeFromStaticSegment(env: Env, site: Site, contactId: string, segmentId: string, changes: Changes, now = Date.now()) {
+  const data = siteData(env, site)
+  const db = data.of(contactId)
+  const segment = await staticTarget(data, site, contactId, segmentId, 'remove')
+  await writeAndRefresh(data.control, db, site, [removeMember(db, site.id, segment.id, contactId)], [contactId], now)
   changes.contacts(site.id, [contactId])
 }
 
-async function staticTarget(db: D1Database, site: Site, contactId: string, segmentId: string, verb: 'add' | 'remove') {
-  const [contact, segment] = await Promise.all([getContact(db, site.id, contactId), getSegment(db, site.id, segmentId)])
+async function staticTarget(data: SiteData, site: Site, contactId: string, segmentId: string, verb: 'add' | 'remove') {
+  const [contact, segment] = await Promise.all([getContact(data.of(contactId), site.id, contactId), getSegment(data.control, site.id, segmentId)])
   if (!contact) throw notFound('contact', contactId)
   if (!segment) throw notFound('segment', segmentId)
   if (segment.type === 'dynamic') {
@@ -199,12 +238,14 @@ export interface ClauseExplanation extends Explanation {
 /**
  * For each clause of a segment's conditions, whether the contact meets it now and the value compared.
  */
-export async function explainMembership(db: D1Database, site: Site, contactId: string, segmentId: string, now = Date.now()) {
+export async function explainMembership(env: Env, site: Site, contactId: string, segmentId: string, now = Date.now()) {
+  const data = siteData(env, site)
+  const db = data.of(contactId)
   const [contact, segment, memberships, segments] = await Promise.all([
     getContact(db, site.id, contactId),
-    getSegment(db, site.id, segmentId),
+    getSegment(data.control, site.id, segmentId),
     membershipsOf(db, site.id, contactId),
-    allSegments(db, site.id),
+    allSegments(data.control, site.id),
   ])
   if (!contact) throw notFound('contact', contactId)
   if (!segment) throw notFound('segment', segmentId)
@@ -246,4 +287,9 @@ export async function explainSegments(
     children: isGroup(c) ? e.children?.map((child, i) => annotate(child, groupChildren(c)[i])) : undefined,
   })
   return new Map(dynamic.map((s) => [s.id, annotate(explainTree(prepare(s.conditions!, catalog), facts, now), s.conditions!)]))
+}
+
+/** The most recently seen first, never seen last, then by id: the order of a preview's sample. */
+function bySeen(a: Contact, b: Contact): number {
+  return (b.lastSeenAt ?? -Infinity) - (a.lastSeenAt ?? -Infinity) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 }

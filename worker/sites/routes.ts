@@ -12,7 +12,7 @@ import { createSite, identitySecretJson, rotateIdentitySecret, siteJson, updateS
 export const sitesRoutes = new Hono<AppEnv>()
   .get('/', async (c) => c.json({ items: (await listSites(c.env.DB)).map((s) => siteJson(s)) }))
   .post('/', async (c) => {
-    const site = await createSite(c.env.DB, await readJson(c, siteCreate), c.get('changes'))
+    const site = await createSite(c.env, await readJson(c, siteCreate), c.get('changes'))
     return c.json(siteJson(site, { revealSecret: true }), 201)
   })
   .get('/:site', (c) => c.json(siteJson(c.get('site'))))

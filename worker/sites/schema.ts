@@ -75,6 +75,8 @@ export const siteCreate = z.strictObject({
   trustUnsignedIdentify: siteFields.trustUnsignedIdentify.default(false),
   limits: siteFields.limits.default({}),
   retention: siteFields.retention.default({}),
+  /** How many data shards its contacts spread over (the emptiest ones); 1 unless the site will be big. */
+  shards: z.number().int().min(1).max(64).default(1),
 })
 
 export const sitePatch = z.strictObject({

@@ -8,7 +8,8 @@ import { FieldCatalog, SYSTEM_FIELDS, isSystemField } from '../conditions/fields
 import { beyondRetention, reachDays } from '../conditions/reach'
 import { fieldRefs } from '../conditions/types'
 import { allSegments } from '../data/segments'
-import { DEFAULT_LIMITS, DEFAULT_RETENTION, type Site, getSite, saveSite, siteKeyTaken } from '../data/sites'
+import { DEFAULT_LIMITS, DEFAULT_RETENTION, type Site, getSite, placements, saveSite, siteKeyTaken, siteOnShard } from '../data/sites'
+import { database, emptiestShards, shardNames } from '../data/shards'
 import { refuse } from '../http/errors'
 import { type Changes } from '../background/changes'
 import { newIdentitySecret } from '../visits/identity'
@@ -40,12 +41,25 @@ export function siteJson(s: Site, opts: { revealSecret?: boolean } = {}) {
     trustUnsignedIdentify: s.trustUnsignedIdentify,
     limits: s.limits,
     retention: s.retention,
+    shards: s.shards,
+    ...(s.movingTo ? { movingTo: s.movingTo } : {}),
     createdAt: new Date(s.createdAt).toISOString(),
     updatedAt: new Date(s.updatedAt).toISOString(),
   }
 }
 
-export async function createSite(db: D1Database, input: z.output<typeof siteCreate>, changes: Changes, now = Date.now()): Promise<Site> {
+/**
+ * Creates a site on the emptiest data shard (or `input.shards` of them), marked as living there in each.
+ */
+export async function createSite(env: Env, input: z.output<typeof siteCreate>, changes: Changes, now = Date.now()): Promise<Site> {
+  const db = env.DB
+  const available = shardNames(env).length || 1
+  if (input.shards > available) {
+    throw refuse('invalid', 'invalid_request', `shards: this deployment has ${available} data shard${available === 1 ? '' : 's'}`, {
+      field: 'shards',
+      issues: [{ path: 'shards', message: `must be at most ${available}` }],
+    })
+  }
   const site: Site = {
     id: input.id ?? newId('site', 12),
     key: input.key ?? newId('pk', 20),
@@ -58,12 +72,16 @@ export async function createSite(db: D1Database, input: z.output<typeof siteCrea
     trustUnsignedIdentify: input.trustUnsignedIdentify,
     limits: { ...DEFAULT_LIMITS, ...input.limits },
     retention: { ...DEFAULT_RETENTION, ...input.retention },
+    shards: [],
+    movingTo: null,
     createdAt: now,
     updatedAt: now,
   }
   if (await getSite(db, site.id)) throw refuse('conflict', 'site_exists', `A site with id "${site.id}" already exists`, { field: 'id' })
   if (await siteKeyTaken(db, site.key, site.id)) throw refuse('conflict', 'site_key_taken', 'Another site already uses this key', { field: 'key' })
   checkBrowserFields(site)
+  site.shards = await emptiestShards(env, (await placements(db)).map((p) => p.shards), input.shards)
+  await Promise.all(site.shards.map((name) => siteOnShard(database(env, name), site.id, now).run()))
   await saveSite(db, site).run()
   changes.siteConfig(site)
   return site

@@ -28,6 +28,10 @@ export interface SiteConfig {
     limits?: SiteLimits
     /** Absent from configs published before sites had a retention: DEFAULT_RETENTION_DAYS then. */
     retention?: SiteRetention
+    /** The data shards its contacts live on; absent from configs published before shards: the control database. */
+    shards?: string[]
+    /** Set while the site moves to other shards (its visits then wait in the queue). */
+    movingTo?: string[]
   }
   segments: Array<{ id: string; type: 'static' | 'dynamic'; conditions: Condition | null }>
   /** Active workflows, in the order they run. */

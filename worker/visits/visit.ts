@@ -8,6 +8,7 @@
  * shared computer), the events before it are decided for the contact they belong to and the rest for the
  * new one; the answer carries the content, state and browser id of the last.
  */
+import { siteData } from '../data/shards'
 import { type EventsResponse } from '../../shared/protocol'
 import { type Scalar } from '../conditions/types'
 import { ownerOf } from '../data/identities'
@@ -128,7 +129,7 @@ async function applyIdentify(state: VisitState, id: NonNullable<BrowserEvent['id
   const taken: Identifier[] = []
   for (const identifier of who.verified) {
     // With D1 unreachable the identifier is taken as nobody's for now: the consumer settles it against D1.
-    const step = await verifiedStep(view(state.part), identifier, (x) => orUndefined(ownerOf(env.DB, siteId, x)))
+    const step = await verifiedStep(view(state.part), identifier, (x) => orUndefined(ownerOf(siteData(env, site.config.site), siteId, x)))
     if (step.to === 'merge') {
       const part = state.part
       const into = await contactInBatch(state, step.owner)
@@ -248,7 +249,7 @@ async function openContact(env: Env, site: CompiledSite, opened: BrowserId | und
       if (fresh) checkedAt = sealed.checkedAt
       // Neither KV nor the token has it: D1 does, unless D1 is unreachable, when the contact is decided
       // for as if it had no history (its visit is still written to it, by the consumer, later).
-      snapshot ??= await loadSnapshot(env.DB, site, opened.contactId, now).catch((err) => (logUnreachable(err), unknownSnapshot(site, opened.contactId, now)))
+      snapshot ??= await loadSnapshot(siteData(env, site.config.site), site, opened.contactId, now).catch((err) => (logUnreachable(err), unknownSnapshot(site, opened.contactId, now)))
       if (snapshot && opened.issuedAt < Number(snapshot.f.createdAt) - CLOCK_SLACK_MS) snapshot = undefined
     }
   }
@@ -261,7 +262,7 @@ async function knownSnapshot(env: Env, site: CompiledSite, contactId: string, no
   const stored = await readSnapshot(env.KV, site.config.site.id, contactId)
   if (stored && 'erased' in stored) return undefined
   if (stored && !('redirect' in stored)) return coversSite(stored, site) ? stored : coverNewMatchers(env, site, stored, now)
-  return loadSnapshot(env.DB, site, contactId, now).catch((err) => (logUnreachable(err), unknownSnapshot(site, contactId, now)))
+  return loadSnapshot(siteData(env, site.config.site), site, contactId, now).catch((err) => (logUnreachable(err), unknownSnapshot(site, contactId, now)))
 }
 
 /**
@@ -269,7 +270,7 @@ async function knownSnapshot(env: Env, site: CompiledSite, contactId: string, no
  * it was built): take those aggregates from D1, keep the rest of the snapshot as it is.
  */
 async function coverNewMatchers(env: Env, site: CompiledSite, snapshot: Snapshot, now: number): Promise<Snapshot> {
-  const fresh = await orUndefined(loadSnapshot(env.DB, site, snapshot.id, now))
+  const fresh = await orUndefined(loadSnapshot(siteData(env, site.config.site), site, snapshot.id, now))
   // D1 unreachable: decide without the new aggregates; the next request asks again.
   if (!fresh) return snapshot
   const covered = new Set(snapshot.x)

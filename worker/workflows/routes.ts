@@ -20,7 +20,7 @@ export const workflowsRoutes = new Hono<AppEnv>()
   })
   .patch('/:id', async (c) => c.json(workflowJson(await updateWorkflow(c.env.DB, c.get('site'), c.req.param('id'), await readJson(c, workflowPatch), c.get('changes')))))
   .delete('/:id', async (c) => {
-    await removeWorkflow(c.env.DB, c.get('site'), c.req.param('id'), c.get('changes'))
+    await removeWorkflow(c.env, c.get('site'), c.req.param('id'), c.get('changes'))
     return c.body(null, 204)
   })
   .post('/:id/activate', async (c) => c.json(workflowJson(await setWorkflowStatus(c.env.DB, c.get('site'), c.req.param('id'), 'active', c.get('changes')))))

@@ -7,7 +7,8 @@ import { FieldCatalog } from '../conditions/fields'
 import { allContent } from '../data/content'
 import { allSegments } from '../data/segments'
 import { type Site } from '../data/sites'
-import { type Workflow, allWorkflows, deleteWorkflow, getWorkflow, saveWorkflow } from '../data/workflows'
+import { type Workflow, allWorkflows, deleteWorkflow, deleteWorkflowCounters, getWorkflow, saveWorkflow } from '../data/workflows'
+import { siteData } from '../data/shards'
 import { type Changes } from '../background/changes'
 import { refuse, notFound } from '../http/errors'
 import { newId } from '../lib/ids'
@@ -76,9 +77,11 @@ export async function setWorkflowStatus(db: D1Database, site: Site, id: string, 
   return next
 }
 
-export async function removeWorkflow(db: D1Database, site: Site, id: string, changes: Changes): Promise<void> {
-  if (!(await getWorkflow(db, site.id, id))) throw notFound('workflow', id)
-  await db.batch(deleteWorkflow(db, site.id, id))
+export async function removeWorkflow(env: Env, site: Site, id: string, changes: Changes): Promise<void> {
+  const data = siteData(env, site)
+  if (!(await getWorkflow(data.control, site.id, id))) throw notFound('workflow', id)
+  await data.control.batch(deleteWorkflow(data.control, site.id, id))
+  await data.each((db) => deleteWorkflowCounters(db, site.id, id).run())
   changes.siteConfig(site)
 }
 
