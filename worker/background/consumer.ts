@@ -16,11 +16,12 @@ import { type CompiledSite, compileSite } from '../visits/compile'
 import { type Snapshot } from '../visits/snapshot'
 import { Budget, aloneCost, messageCost, siteCost } from './budget'
 import { cronSite } from './cron'
+import { moveStep } from './move'
 import { buildSiteConfig } from './publish'
 import { sendAll } from './refresh'
 import { type QueueMessage, type VisitMessage } from './messages'
 import { loadSnapshots, markErased, readSnapshot, snapshotKeepDays, writeSnapshot } from './store'
-import { type Written, withoutIdentity, writeVisits } from './write-visits'
+import { type Written, finishDepartures, withoutIdentity, writeVisits } from './write-visits'
 
 export { affectedSegments } from './write-visits'
 
@@ -63,6 +64,7 @@ export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Prom
     try {
       if (body.kind === 'erase') await markErased(env.KV, body.siteId, body.contactIds, body.at)
       else if (body.kind === 'cron') await cronSite(env, body.siteId, body.at)
+      else if (body.kind === 'move') await moveStep(env, body)
       else if (!(await siteOf(body.siteId))) continue
       else if (body.kind === 'refresh') w.rebuild.push(...body.contactIds.map((id): [string, string, number] => [body.siteId, id, 0]))
       else visits.set(body.siteId, [...(visits.get(body.siteId) ?? []), w])
@@ -192,7 +194,18 @@ async function writeSite(env: Env, site: CompiledSite, list: Work[], budget: Bud
     if (erased(m.contactId) || erased(m.mergedFrom)) {
       await markErased(env.KV, siteId, [m.contactId, m.mergedFrom].filter((id): id is string => erased(id)), Date.now()).catch((err) => (w.failed = err))
     } else if (m.id !== undefined && processed.has(m.id)) {
-      // Written by an earlier delivery that did not finish: only its KV work is left, as D1 now has it.
+      // Written by an earlier delivery that did not finish: only its KV work is left, as D1 now has it, and
+      // a merge across shards it wrote may still have to let the merged contact go on its own shard.
+      const unsettled = [m.contactId, m.mergedFrom].filter((id): id is string => id !== undefined && !moved.has(id))
+      const identifies = m.mergedFrom !== undefined || typeof m.fields.email === 'string' || typeof m.fields.externalId === 'string'
+      if (identifies && data.shards.length > 1 && unsettled.length > 0) {
+        try {
+          for (const [id, into] of await finishDepartures(data, site, unsettled, m.v)) moved.set(id, into)
+        } catch (err) {
+          w.failed = err
+          continue
+        }
+      }
       const target = (id: string | undefined) => (id === undefined ? undefined : moved.get(id) ?? undefined)
       const redirects = [m.contactId, m.mergedFrom].flatMap((id): Array<[string, string]> => (target(id) ? [[id!, target(id)!]] : []))
       done(w, { contactId: target(m.contactId) ?? m.contactId, redirects })

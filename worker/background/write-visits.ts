@@ -135,6 +135,34 @@ export async function writeVisits(
   return settled.map((s) => ({ contactId: s.contactId, redirects: s.mergedFrom ? [[s.mergedFrom, s.contactId]] : [] }))
 }
 
+/**
+ * Finishes merges across shards that an earlier delivery wrote on the survivor's shard but could not let
+ * go of on the merged contact's own (its message is recorded as written, so it is not written again):
+ * for each id still a contact on its own shard while another shard of the site holds it as an alias, what
+ * arrived since is copied over and the id let go of. Returns the ids finished, with the contact each joined.
+ */
+export async function finishDepartures(data: SiteData, compiled: CompiledSite, ids: readonly string[], v: number): Promise<Map<string, string>> {
+  const siteId = compiled.config.site.id
+  const statics = compiled.config.segments.filter((s) => s.type === 'static').map((s) => s.id)
+  const finished = new Map<string, string>()
+  for (const id of new Set(ids)) {
+    const home = data.shardOf(id)
+    const others = data.shards.filter((shard) => shard !== home)
+    if (others.length === 0) continue
+    const departing = await readDeparting(home.db, siteId, id)
+    if (!departing) continue
+    const targets = await Promise.all(others.map((shard) => resolveAlias(shard.db, siteId, id)))
+    const at = targets.findIndex((t) => t !== undefined)
+    if (at < 0) continue
+    const [there, into] = [others[at], targets[at]!]
+    await there.db.batch(adoptDeparting(there.db, siteId, departing, into, v, 'identify', statics, true))
+    await home.db.batch(releaseDeparting(home.db, siteId, departing, into, v, 'identify'))
+    await Promise.all(others.filter((shard) => shard !== there).map((shard) => repointAliases(shard.db, siteId, id, into).run()))
+    finished.set(id, into)
+  }
+  return finished
+}
+
 /** What one visit writes, in order: its record, its contact, a merge, fields, activities, statics, counters. */
 function visitStatements(db: D1Database, compiled: CompiledSite, s: Settled, merge: D1PreparedStatement[], now: number): D1PreparedStatement[] {
   const { m, contactId, change } = s
