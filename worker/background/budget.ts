@@ -59,6 +59,16 @@ export function cronSiteCost(shards: number): Cost {
   return { d1: 15 + 15 * shards, kv: 2 }
 }
 
+/**
+ * One step of a site's move (move.ts), the most of its kinds: a copy reads the site, a page of keys and
+ * the page's rows (3), then on each shard it writes to, one batch and a count of the contacts that
+ * arrived (2); the switch reads the site, moves the placement and publishes the config (6 reads and
+ * writes, 1 KV write); a clean reads the site and a page, deletes, and may drop the site's row (4).
+ */
+export function moveCost(shards: number): Cost {
+  return { d1: 6 + 2 * shards, kv: 1 }
+}
+
 /** The most a message can cost its invocation, its site's first-message cost aside. */
 export function messageCost(m: QueueMessage, shards = 1): Cost {
   switch (m.kind) {
@@ -71,6 +81,8 @@ export function messageCost(m: QueueMessage, shards = 1): Cost {
       return { d1: 0, kv: m.contactIds.length }
     case 'cron':
       return cronSiteCost(shards)
+    case 'move':
+      return moveCost(shards)
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The queue's messages, all the consumer is ever asked to do: write a visit to D1, rebuild contacts'
- * snapshots from D1, mark erased contacts' ids in KV, do one site's share of a scheduled pass. The queue
- * binding is typed with their union.
+ * snapshots from D1, mark erased contacts' ids in KV, do one site's share of a scheduled pass, take one step
+ * of moving a site to other shards. The queue binding is typed with their union.
  */
 import { type Activity } from '../conditions/evaluate'
 import { type Scalar } from '../conditions/types'
@@ -57,4 +57,27 @@ export interface CronMessage {
   at: number
 }
 
-export type QueueMessage = VisitMessage | RefreshMessage | EraseMessage | CronMessage
+/** What a step of a move pages through on a shard, in this order (see move.ts). */
+export type MovePart = 'contacts' | 'aliases' | 'erased' | 'processed'
+
+/**
+ * One step of moving a site's contact data to another placement (see move.ts): copying a page of one of
+ * `from`'s shards to `to`, switching the site over, or letting go of a page of what `from`'s shards no
+ * longer hold. Each step queues the next.
+ */
+export interface MoveMessage {
+  kind: 'move'
+  siteId: string
+  step: 'copy' | 'switch' | 'clean'
+  /** The placement being left (copy, switch), or the shards that let go of what they no longer hold (clean). */
+  from: string[]
+  /** The placement being moved to (copy, switch), or the one the site now has (clean). */
+  to: string[]
+  /** Which of `from`'s shards this step reads. */
+  shard: number
+  part: MovePart
+  /** The last key done in `part` on that shard ('' before the first page). */
+  after: string
+}
+
+export type QueueMessage = VisitMessage | RefreshMessage | EraseMessage | CronMessage | MoveMessage
