@@ -47,7 +47,7 @@ function benchConfig(dir, consumer) {
   const source = readFileSync('wrangler.toml', 'utf8')
   const toml = (consumer ? source : source.replace(/\[\[queues\.consumers\]\][\s\S]*?(?=\n\n|\n#|$)/, ''))
     .replace(/^main = "(.*)"/m, (_, p) => `main = "${join(root, p)}"`)
-    .replace(/^migrations_dir = "(.*)"/m, (_, p) => `migrations_dir = "${join(root, p)}"`)
+    .replace(/^migrations_dir = "(.*)"/gm, (_, p) => `migrations_dir = "${join(root, p)}"`)
     .replace(/^directory = "(.*)"/m, (_, p) => `directory = "${join(root, p)}"`)
     .replace(/simple = \{ limit = \d+/g, 'simple = { limit = 1000000000')
   const file = join(dir, 'wrangler.toml')
@@ -61,8 +61,11 @@ export async function measureEdgeLoad({ quick, consumer = true, log = () => {} }
   const base = `http://127.0.0.1:${port}`
   const env = { ...process.env, CI: 'true' }
   const wrangler = join('node_modules', '.bin', 'wrangler')
-  const migrate = spawnSync(wrangler, ['d1', 'migrations', 'apply', 'segue', '--local', '--persist-to', state], { env, encoding: 'utf8' })
-  if (migrate.status !== 0) throw new Error(migrate.stderr)
+  // Every database of wrangler.toml: the control database and the data shards.
+  for (const [, database] of readFileSync(join(process.cwd(), 'wrangler.toml'), 'utf8').matchAll(/^database_name = "(.+)"$/gm)) {
+    const migrate = spawnSync(wrangler, ['d1', 'migrations', 'apply', database, '--local', '--persist-to', state], { env, encoding: 'utf8' })
+    if (migrate.status !== 0) throw new Error(migrate.stderr)
+  }
   const config = ['--config', benchConfig(state, consumer)]
   const dev = spawn(wrangler, ['dev', ...config, '--port', String(port), '--ip', '127.0.0.1', '--persist-to', state, '--var', `ADMIN_TOKEN:${TOKEN}`, '--var', 'STATE_SECRET:bench-state-secret-0123456789abcdef', '--var', 'SEGUE_ENV:test'], { env, stdio: 'ignore' })
   try {

@@ -6,7 +6,7 @@
  * Without Chromium the suite says so loudly and does not run; under CI (CI set) it fails instead.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { type Server, createServer } from 'node:http'
 import { type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -51,8 +51,11 @@ export default async function setup(project: TestProject) {
   const wrangler = join('node_modules', '.bin', 'wrangler')
   const env = { ...process.env, CI: 'true', NO_D1_WARNING: 'true' }
 
-  const migrate = spawnSync(wrangler, ['d1', 'migrations', 'apply', 'segue', '--local', '--persist-to', state], { env, encoding: 'utf8' })
-  if (migrate.status !== 0) throw new Error(`applying migrations failed:\n${migrate.stdout}\n${migrate.stderr}`)
+  // Every database of wrangler.toml: the control database and the data shards.
+  for (const [, database] of readFileSync('wrangler.toml', 'utf8').matchAll(/^database_name = "(.+)"$/gm)) {
+    const migrate = spawnSync(wrangler, ['d1', 'migrations', 'apply', database, '--local', '--persist-to', state], { env, encoding: 'utf8' })
+    if (migrate.status !== 0) throw new Error(`applying migrations to ${database} failed:\n${migrate.stdout}\n${migrate.stderr}`)
+  }
 
   const dev: ChildProcess = spawn(
     wrangler,
