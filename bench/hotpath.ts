@@ -47,7 +47,8 @@ function counting<T extends object>(target: T, tally: Record<string, number>, ki
 }
 
 export async function measureHotPath(nSegments = 100, nWorkflows = 20): Promise<HotPathRow[]> {
-  const { mf, db, kv } = await localStores()
+  // A control database and two shards, as `npm run dev` runs: the site spread over both.
+  const { mf, db, kv, shards } = await localStores(undefined, 2)
   try {
     const queued: QueueMessage[] = []
     const queue = { send: async (m: QueueMessage) => void queued.push(m), sendBatch: async (ms: Array<{ body: QueueMessage }>) => void queued.push(...ms.map((m) => m.body)) }
@@ -58,10 +59,10 @@ export async function measureHotPath(nSegments = 100, nWorkflows = 20): Promise<
     }
     const allowAll = { limit: async () => ({ success: true }) }
     const limiters = Object.fromEntries(['RATE_VISITOR_STRICT', 'RATE_VISITOR', 'RATE_VISITOR_RELAXED', 'RATE_SITE_STRICT', 'RATE_SITE', 'RATE_SITE_RELAXED'].map((name) => [name, allowAll]))
-    const base = { ...limiters, DB: db, KV: kv, EVENTS: queue, ADMIN_TOKEN: 'bench', STATE_SECRET: 'bench-state-secret-0123456789abcdef', SEGUE_ENV: 'test' } as unknown as Env
+    const base = { ...limiters, DB: db, ...Object.fromEntries(shards.map((s) => [s.name, s.db])), KV: kv, EVENTS: queue, ADMIN_TOKEN: 'bench', STATE_SECRET: 'bench-state-secret-0123456789abcdef', SEGUE_ENV: 'test' } as unknown as Env
     const changes = new Changes()
-    const site = await createSite(db, siteCreate.parse({ id: 'bench', name: 'Bench', key: 'pk_bench_hotpath', browserFields: ['birthDate'] }), changes)
-    for (const s of segments(nSegments)) await createSegment(db, site, segmentCreate.parse(s), changes)
+    const site = await createSite(base, siteCreate.parse({ id: 'bench', name: 'Bench', key: 'pk_bench_hotpath', browserFields: ['birthDate'], shards: 2 }), changes)
+    for (const s of segments(nSegments)) await createSegment(base, site, segmentCreate.parse(s), changes)
     for (const c of CONTENT) await createContent(db, site, contentCreate.parse(c), changes)
     for (const w of workflows(nWorkflows, nSegments)) await createWorkflow(db, site, workflowCreate.parse(w), changes)
     await propagate(base, changes)
@@ -69,7 +70,8 @@ export async function measureHotPath(nSegments = 100, nWorkflows = 20): Promise<
     const post = async (body: unknown, tally: Record<string, number>) => {
       const env = {
         ...base,
-        DB: counting(db, tally, { prepare: 'd1', batch: 'd1Batch', exec: 'd1' }),
+        // Every database counts: the control one and each shard.
+        ...Object.fromEntries([['DB', db], ...shards.map((s) => [s.name, s.db])].map(([name, d]) => [name, counting(d as D1Database, tally, { prepare: 'd1', batch: 'd1Batch', exec: 'd1' })])),
         KV: counting(kv, tally, { get: 'kvRead', getWithMetadata: 'kvRead', put: 'kvWrite', delete: 'kvWrite', list: 'kvRead' }),
       }
       const waits: Promise<unknown>[] = []
