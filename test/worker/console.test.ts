@@ -6,7 +6,7 @@ import { createExecutionContext } from 'cloudflare:test'
 import { env, exports } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { app } from '../../worker/app'
-import { ADMIN_TOKEN, api } from './fixtures'
+import { ADMIN_TOKEN, api, dataOf } from './fixtures'
 
 const BASE = 'http://segue.test'
 const S = '/admin/sites/cons'
@@ -357,7 +357,8 @@ describe('contacts', () => {
 describe('identity and erasure', () => {
   it('marks an email a browser gave without a signature as unverified, in the list and on the contact', async () => {
     await api('POST', '/sites/cons/contacts', { id: 'claimer', fields: { firstName: 'Cleo' } })
-    await env.DB.prepare("UPDATE contacts SET claimed_email = 'cleo@example.com' WHERE site_id = 'cons' AND id = 'claimer'").run()
+    const claimed = await (await dataOf('cons')).of('claimer').prepare("UPDATE contacts SET claimed_email = 'cleo@example.com' WHERE site_id = 'cons' AND id = 'claimer'").run()
+    expect(claimed.meta.changes).toBe(1)
     const profile = await (await get(`${S}/contacts/claimer`, session.cookie)).text()
     expect(profile).toMatch(/cleo@example\.com<\/span> <span class="badge unverified"/)
     const list = await (await get(`${S}/contacts?q=cleo`, session.cookie)).text()

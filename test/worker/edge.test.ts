@@ -3,8 +3,10 @@
  */
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { CONTROL, shardNames } from '../../worker/data/shards'
 import { signIdentity } from '../../worker/visits/identity'
 import { Edge, ORIGIN, countingDb, eid, pageVisit, staleKv } from './edge-harness'
+import { dataOf, rowsOf } from './fixtures'
 
 const edge = new Edge()
 const SITE = 'demoshop'
@@ -15,8 +17,17 @@ const identify = (fields: Record<string, unknown>, extra: Record<string, unknown
 const contentIds = (a: { content: Array<{ id: string }> }) => a.content.map((c) => c.id)
 
 async function eventCount(contactId: string) {
-  const row = await env.DB.prepare('SELECT count(*) AS n FROM events WHERE site_id = ?1 AND contact_id = ?2').bind(SITE, contactId).first<{ n: number }>()
-  return row!.n
+  const rows = await rowsOf<{ n: number }>(SITE, 'SELECT count(*) AS n FROM events WHERE site_id = ?1 AND contact_id = ?2', SITE, contactId)
+  return rows.reduce((n, r) => n + r.n, 0)
+}
+
+/** Every D1 binding, the control database and each shard, recording the calls made through any of them. */
+function countingD1(): { bindings: Partial<Env>; calls: () => string[] } {
+  const counted = [CONTROL, ...shardNames(env)].map((name) => ({ name, ...countingDb((env as unknown as Record<string, D1Database>)[name]) }))
+  return {
+    bindings: Object.fromEntries(counted.map((c) => [c.name, c.db])) as Partial<Env>,
+    calls: () => counted.flatMap((c) => c.calls.map((call) => `${c.name}.${call}`)),
+  }
 }
 
 beforeAll(async () => {
@@ -102,14 +113,15 @@ describe('the queue', () => {
     await edge.flush()
     const answer = await edge.events({ site: KEY, events: [pageVisit(), { id: eid(), type: 'custom', name: 'wishlist', props: { album: 'Blue Hours' } }] })
     const id = await edge.contactOf(SITE, answer)
-    const failing = new Proxy(env.DB, {
+    const shard = (await dataOf(SITE)).shardOf(id)
+    const failing = new Proxy(shard.db, {
       get(target, prop) {
         if (prop === 'batch') return async () => Promise.reject(new Error('D1 is unavailable'))
         const v = Reflect.get(target, prop)
         return typeof v === 'function' ? v.bind(target) : v
       },
     })
-    expect(await edge.flush({ DB: failing })).toEqual({ acked: 0, retried: 1 })
+    expect(await edge.flush({ [shard.name]: failing })).toEqual({ acked: 0, retried: 1 })
     expect(await eventCount(id)).toBe(0)
     expect(await edge.flush()).toEqual({ acked: 1, retried: 0 })
     expect(await eventCount(id)).toBe(2)
@@ -155,26 +167,26 @@ describe('the hot path', () => {
   it('decides for a returning contact without a single D1 query', async () => {
     const first = await edge.events({ site: KEY, events: [identify({ birthDate: '1990-04-02' }), pageVisit()] })
     await edge.flush()
-    const { db, calls } = countingDb(env.DB)
-    const answer = await edge.events({ site: KEY, contact: first.contact, events: [pageVisit(`${ORIGIN}/a`), { id: eid(), type: 'purchase', amount: 5 }] }, { DB: db })
+    const { bindings, calls } = countingD1()
+    const answer = await edge.events({ site: KEY, contact: first.contact, events: [pageVisit(`${ORIGIN}/a`), { id: eid(), type: 'purchase', amount: 5 }] }, bindings)
     expect(answer.contact).toBe(first.contact)
-    expect(calls).toEqual([])
-    const withToken = await edge.events({ site: KEY, contact: first.contact, state: answer.state, events: [pageVisit(`${ORIGIN}/b`)] }, { DB: db })
+    expect(calls()).toEqual([])
+    const withToken = await edge.events({ site: KEY, contact: first.contact, state: answer.state, events: [pageVisit(`${ORIGIN}/b`)] }, bindings)
     expect(withToken.contact).toBe(first.contact)
-    expect(calls).toEqual([])
+    expect(calls()).toEqual([])
     // A browser id KV has lost (and with no token) is looked for in D1: the spy is live.
     await env.KV.delete(`contact:${SITE}:${await edge.contactOf(SITE, first)}`)
-    const fromD1 = await edge.events({ site: KEY, contact: first.contact, events: [pageVisit()] }, { DB: db })
-    expect(calls.length).toBeGreaterThan(0)
+    const fromD1 = await edge.events({ site: KEY, contact: first.contact, events: [pageVisit()] }, bindings)
+    expect(calls().length).toBeGreaterThan(0)
     expect(fromD1.contact).toBe(first.contact)
   })
 
   it('gives an id the Worker did not issue a new contact, without asking D1', async () => {
-    const { db, calls } = countingDb(env.DB)
-    const answer = await edge.events({ site: KEY, contact: 'never-seen-before-1234', events: [pageVisit()] }, { DB: db })
+    const { bindings, calls } = countingD1()
+    const answer = await edge.events({ site: KEY, contact: 'never-seen-before-1234', events: [pageVisit()] }, bindings)
     expect(answer.contact).not.toBe('never-seen-before-1234')
     expect(await edge.contactOf(SITE, answer)).toMatch(/^c_/)
-    expect(calls).toEqual([])
+    expect(calls()).toEqual([])
   })
 })
 

@@ -5,6 +5,7 @@
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Edge, ORIGIN, eid, pageVisit } from './edge-harness'
+import { rowsOf } from './fixtures'
 
 const edge = new Edge()
 const SITE = 'limits'
@@ -14,8 +15,7 @@ beforeAll(async () => {
   await edge.seedDemo(SITE, KEY)
 })
 
-const eventsOf = async (contactId: string) =>
-  (await env.DB.prepare('SELECT id, contact_id FROM events WHERE site_id = ?1 AND contact_id = ?2').bind(SITE, contactId).all<{ id: string }>()).results
+const eventsOf = (contactId: string) => rowsOf<{ id: string }>(SITE, 'SELECT id, contact_id FROM events WHERE site_id = ?1 AND contact_id = ?2', SITE, contactId)
 
 describe('bodies', () => {
   it('refuses a chunked body (no Content-Length) as soon as it passes 64 KB, without reading the rest', async () => {

@@ -2,9 +2,9 @@
  * What POST /v1/events does with bad input and foreign origins: a 4xx with the error shape, nothing
  * queued (so nothing written), and no event of a refused batch applied.
  */
-import { env } from 'cloudflare:workers'
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { Edge, ORIGIN, eid, pageVisit } from './edge-harness'
+import { rowsOf } from './fixtures'
 
 const edge = new Edge()
 const KEY = 'pk_inputshop_test'
@@ -108,8 +108,8 @@ describe('POST /v1/events accepts', () => {
     const answer = await edge.events({ site: KEY, events: [{ id: eid(), type: 'page_visit', url: 'HTTP://Shop.Example:443/a/../b?x#frag', referrer: ' https://Search.Example/q?s=a b' }] })
     await edge.flush()
     const contact = await edge.contactOf('inputshop', answer)
-    const rows = await env.DB.prepare("SELECT url, referrer FROM events WHERE site_id = 'inputshop' AND contact_id = ?1 AND type = 'page_visit'").bind(contact).all<{ url: string; referrer: string }>()
-    expect(rows.results).toEqual([{ url: 'http://shop.example:443/b?x#frag', referrer: 'https://search.example/q?s=a%20b' }])
+    const rows = await rowsOf<{ url: string; referrer: string }>('inputshop', "SELECT url, referrer FROM events WHERE site_id = 'inputshop' AND contact_id = ?1 AND type = 'page_visit'", contact)
+    expect(rows).toEqual([{ url: 'http://shop.example:443/b?x#frag', referrer: 'https://search.example/q?s=a%20b' }])
     const listed = await edge.admin('GET', `/sites/inputshop/contacts/${contact}/events`)
     expect(listed.body.items[0]).toMatchObject({ url: 'http://shop.example:443/b?x#frag' })
   })
@@ -126,7 +126,7 @@ describe('POST /v1/events accepts', () => {
     const shown = first.content[0].id
     await edge.events({ site: KEY, contact: first.contact, state: first.state, events: ['shown', 'clicked', 'closed'].map((action) => ({ id: eid(), type: 'content', content: shown, action })) })
     await edge.flush()
-    const rows = await env.DB.prepare("SELECT name FROM events WHERE site_id = 'inputshop' AND contact_id = ?1 AND type = 'content' ORDER BY name").bind(await edge.contactOf('inputshop', first)).all<{ name: string }>()
-    expect(rows.results.map((r) => r.name)).toEqual(['clicked', 'closed', 'shown'])
+    const rows = await rowsOf<{ name: string }>('inputshop', "SELECT name FROM events WHERE site_id = 'inputshop' AND contact_id = ?1 AND type = 'content' ORDER BY name", await edge.contactOf('inputshop', first))
+    expect(rows.map((r) => r.name)).toEqual(['clicked', 'closed', 'shown'])
   })
 })

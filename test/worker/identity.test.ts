@@ -4,11 +4,13 @@
  */
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
+import { CONTROL, shardNames } from '../../worker/data/shards'
 import { issueBrowserId } from '../../worker/visits/browser-id'
 import { type Snapshot } from '../../worker/visits/snapshot'
 import { SIGNATURE_MAX_AGE_S, signIdentity } from '../../worker/visits/identity'
 import { TOKEN_FRESH_MS, openState } from '../../worker/visits/token'
 import { Edge, type EventsAnswer, ORIGIN, countingDb, eid, pageVisit } from './edge-harness'
+import { dataOf, rowsOf } from './fixtures'
 
 const edge = new Edge()
 const SITE = 'trust'
@@ -29,9 +31,19 @@ const contact = async (id: string) => edge.admin<Json>('GET', `/sites/${SITE}/co
 const idOf = (a: EventsAnswer) => edge.contactOf(SITE, a)
 const snapshotOf = async (a: EventsAnswer): Promise<Snapshot> => (await openState(env.STATE_SECRET, SITE, await idOf(a), a.state, Date.now()))!.snapshot
 
+/** Rows of a table naming `id`, on whichever of the site's shards they are. */
 async function count(table: string, column: string, id: string): Promise<number> {
-  const row = await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE site_id = ?1 AND ${column} = ?2`).bind(SITE, id).first<{ n: number }>()
-  return row!.n
+  const rows = await rowsOf<{ n: number }>(SITE, `SELECT count(*) AS n FROM ${table} WHERE site_id = ?1 AND ${column} = ?2`, SITE, id)
+  return rows.reduce((n, r) => n + r.n, 0)
+}
+
+/** Every D1 binding, the control database and each shard, recording the calls made through any of them. */
+function countingD1(): { bindings: Partial<Env>; calls: () => string[] } {
+  const counted = [CONTROL, ...shardNames(env)].map((name) => ({ name, ...countingDb((env as unknown as Record<string, D1Database>)[name]) }))
+  return {
+    bindings: Object.fromEntries(counted.map((c) => [c.name, c.db])) as Partial<Env>,
+    calls: () => counted.flatMap((c) => c.calls.map((call) => `${c.name}.${call}`)),
+  }
 }
 
 beforeAll(async () => {
@@ -47,9 +59,9 @@ beforeAll(async () => {
 
 describe('attack 1: an unsigned identify with a customer\'s email', () => {
   it('is kept as a claim on the visitor\'s own contact and answers as for an email nobody has', async () => {
-    const { db, calls } = countingDb(env.DB)
-    const known = await edge.events({ site: KEY, events: [identify({ email: 'victim1@example.com' }), pageVisit()] }, { DB: db })
-    expect(calls).toEqual([])
+    const { bindings, calls } = countingD1()
+    const known = await edge.events({ site: KEY, events: [identify({ email: 'victim1@example.com' }), pageVisit()] }, bindings)
+    expect(calls()).toEqual([])
     const unknown = await edge.events({ site: KEY, events: [identify({ email: 'nobody-at-all@example.com' }), pageVisit()] })
 
     expect(JSON.stringify(known)).not.toContain('crm-1001')
@@ -328,7 +340,7 @@ describe('D1 has moved on since the edge decided', () => {
       expect(res.body).toMatchObject({ error: { code: 'contact_id_taken' } })
     }
     // Even a writer that checked too early cannot bring the erased contact back.
-    await expect(env.DB.prepare("INSERT INTO contacts (site_id, id, custom, created_at) VALUES (?1, 'crm-5001', '{}', 1)").bind(SITE).run()).rejects.toThrow(/erased or merged/)
+    await expect((await dataOf(SITE)).of('crm-5001').prepare("INSERT INTO contacts (site_id, id, custom, created_at) VALUES (?1, 'crm-5001', '{}', 1)").bind(SITE).run()).rejects.toThrow(/erased or merged/)
     await edge.flush()
   })
 
@@ -354,7 +366,8 @@ describe('D1 has moved on since the edge decided', () => {
     await edge.admin('POST', `/sites/${SITE}/contacts/batch`, {
       contacts: [{ id: 'm-f', email: 'f@example.com' }, { id: 'm-k', email: 'v@example.com' }, { id: 'm-g' }, { id: 'm-h', email: 'h@example.com' }],
     })
-    await env.DB.prepare("UPDATE contacts SET claimed_email = 'v@example.com' WHERE site_id = ?1 AND id = 'm-g'").bind(SITE).run()
+    const claimed = await (await dataOf(SITE)).of('m-g').prepare("UPDATE contacts SET claimed_email = 'v@example.com' WHERE site_id = ?1 AND id = 'm-g'").bind(SITE).run()
+    expect(claimed.meta.changes).toBe(1)
     for (const [from, into] of [['m-k', 'm-f'], ['m-g', 'm-f'], ['m-f', 'm-h']]) expect((await edge.admin('POST', `/sites/${SITE}/contacts/${from}/merge`, { into })).status).toBe(200)
     expect((await contact('m-h')).body.otherIdentifiers).toEqual(expect.arrayContaining([expect.objectContaining({ value: 'v@example.com', verified: true })]))
     const answer = await edge.events({ site: KEY, events: [await signed('v@example.com'), pageVisit()] })
