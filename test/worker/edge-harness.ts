@@ -9,6 +9,7 @@ import { openBrowserId } from '../../worker/visits/browser-id'
 import { consume } from '../../worker/background/consumer'
 import { type QueueMessage } from '../../worker/background/messages'
 import { ADMIN_TOKEN } from './fixtures'
+import { d1Bindings } from './instrumented'
 import demo from '../../scripts/demo-data.json'
 
 export const ORIGIN = 'https://shop.example'
@@ -166,18 +167,28 @@ export function staleKv(kv: KVNamespace, frozen: Map<string, string | null>): KV
   })
 }
 
-/** Which calls of a binding fail: the n-th call (from 1) of a method, and what it is given. */
-export type FailWhen = (call: { n: number; method: string; args: unknown[] }) => boolean
+/**
+ * Which calls of a binding fail: the n-th call (from 1) of a method, what it is given, and which D1
+ * binding it went to. A string fails the call with that error instead of the binding's own.
+ */
+export type FailWhen = (call: { n: number; method: string; args: unknown[]; database?: string }) => boolean | string
+
+/** Calls counted across the bindings that share them, and the D1 binding a call goes to. */
+interface FaultOptions {
+  calls?: { n: number }
+  database?: string
+}
 
 /**
  * A D1 binding whose calls fail when `when` says so: `batch`, and the run/all/first of a prepared
- * statement, as D1 failing mid-invocation would. Calls are counted across the binding's life.
+ * statement, as D1 failing mid-invocation would. Calls are counted across the binding's life (or across
+ * every binding given the same `calls`).
  */
-export function faultyDb(db: D1Database, when: FailWhen, error = 'D1 is unavailable'): D1Database {
-  let n = 0
+export function faultyDb(db: D1Database, when: FailWhen, error = 'D1 is unavailable', { calls = { n: 0 }, database }: FaultOptions = {}): D1Database {
   const real = new WeakMap<object, D1PreparedStatement>()
   const check = (method: string, args: unknown[]) => {
-    if (when({ n: ++n, method, args })) throw new Error(error)
+    const fails = when({ n: ++calls.n, method, args, database })
+    if (fails) throw new Error(fails === true ? error : fails)
   }
   const statement = (st: D1PreparedStatement): D1PreparedStatement => {
     const proxy = new Proxy(st, {
@@ -209,6 +220,17 @@ export function faultyDb(db: D1Database, when: FailWhen, error = 'D1 is unavaila
       return typeof value === 'function' ? value.bind(target) : value
     },
   })
+}
+
+/**
+ * Every D1 binding of `env` — the control database and each data shard — failing when `when` says so,
+ * as overrides for an invocation's env: D1 faltering wherever a site's data lives. Calls are counted
+ * across all of them, in the order the invocation makes them.
+ */
+export function faultyD1(env: Env, when: FailWhen, error = 'D1 is unavailable'): Partial<Env> {
+  const calls = { n: 0 }
+  const bindings = env as unknown as Record<string, D1Database>
+  return Object.fromEntries(d1Bindings(env).map((name) => [name, faultyDb(bindings[name], when, error, { calls, database: name })])) as Partial<Env>
 }
 
 /** A KV binding whose writes (put, delete) fail when `when` says so. */

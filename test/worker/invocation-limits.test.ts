@@ -1,15 +1,18 @@
 /**
  * No invocation exceeds Cloudflare's limits of 1,000 D1 queries and 1,000 KV operations, whatever it is
  * given: full queue batches of the costliest messages, a bulk upsert of 1,000 contacts, a backfill over
- * every contact of a site. Each invocation runs with counted bindings; work that does not fit one is
- * left to the next, and nothing is lost on the way.
+ * every contact of a site. Each invocation runs with counted bindings — the control database and every
+ * data shard, the sites here being spread over both — and work that does not fit one is left to the
+ * next, and nothing is lost on the way.
  */
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { type QueueMessage } from '../../worker/background/messages'
 import { Edge, MAX_BATCH_SIZE, ORIGIN, eid } from './edge-harness'
-import { Usage, instrumented } from './instrumented'
-import { DEFAULT_LIMITS, saveSite } from '../../worker/data/sites'
+import { BOTH_SHARDS, dataOf, rowsOf } from './fixtures'
+import { Usage, d1Bindings, instrumented } from './instrumented'
+import { database } from '../../worker/data/shards'
+import { DEFAULT_LIMITS, saveSite, siteOnShard } from '../../worker/data/sites'
 import { newIdentitySecret } from '../../worker/visits/identity'
 
 const SITE = 'limits'
@@ -34,14 +37,17 @@ async function drain(): Promise<Usage[]> {
 const withinLimits = (invocations: Usage[]) => invocations.map((u) => ({ d1: u.d1Calls <= LIMIT, kv: u.kvOps <= LIMIT }))
 
 beforeAll(async () => {
-  await edge.admin('POST', '/sites', { id: SITE, key: KEY, name: 'Limits', allowedOrigins: [ORIGIN] })
+  await edge.admin('POST', '/sites', { id: SITE, key: KEY, name: 'Limits', allowedOrigins: [ORIGIN], shards: 2 })
   const now = Date.now()
-  const people = Array.from({ length: CONTACTS }, (_, i) => ({ id: id(i) }))
-  const visits = people.map((p, i) => ({ id: `${p.id}-v`, c: p.id, u: `${ORIGIN}/${i % 2 ? 'rock' : 'jazz'}`, t: now - i * 1000 }))
-  await env.DB.batch([
-    env.DB.prepare(`INSERT INTO contacts (site_id, id, custom, created_at) SELECT ?1, r.value ->> '$.id', '{}', ?2 FROM json_each(?3) r`).bind(SITE, now, JSON.stringify(people)),
-    env.DB.prepare(`INSERT INTO events (site_id, id, contact_id, type, at, url) SELECT ?1, r.value ->> '$.id', r.value ->> '$.c', 'page_visit', r.value ->> '$.t', r.value ->> '$.u' FROM json_each(?2) r`).bind(SITE, JSON.stringify(visits)),
-  ])
+  const people = Array.from({ length: CONTACTS }, (_, i) => ({ id: id(i), v: { id: `${id(i)}-v`, c: id(i), u: `${ORIGIN}/${i % 2 ? 'rock' : 'jazz'}`, t: now - i * 1000 } }))
+  const data = await dataOf(SITE)
+  expect(data.shards).toHaveLength(2)
+  for (const [{ db }, list] of data.group(people, (p) => p.id)) {
+    await db.batch([
+      db.prepare(`INSERT INTO contacts (site_id, id, custom, created_at) SELECT ?1, r.value ->> '$.id', '{}', ?2 FROM json_each(?3) r`).bind(SITE, now, JSON.stringify(list)),
+      db.prepare(`INSERT INTO events (site_id, id, contact_id, type, at, url) SELECT ?1, r.value ->> '$.id', r.value ->> '$.c', 'page_visit', r.value ->> '$.t', r.value ->> '$.u' FROM json_each(?2) r`).bind(SITE, JSON.stringify(list.map((p) => p.v))),
+    ])
+  }
   await edge.admin('POST', `/sites/${SITE}/segments`, { id: 'seg_rock', name: 'Rock', type: 'dynamic', conditions: { all: [{ activity: 'page_visit', where: { field: 'url', op: 'contains', value: '/rock' } }] } })
 }, 60_000)
 
@@ -82,17 +88,18 @@ describe('a queue invocation', () => {
     edge.queue.push(...messages)
     const invocations = await drain()
     expect(withinLimits(invocations).filter((x) => !x.d1 || !x.kv)).toEqual([])
-    const written = await env.DB.prepare(`SELECT count(*) AS n FROM events WHERE site_id = ?1 AND url LIKE '%/rock/%'`).bind(SITE).first<{ n: number }>()
-    expect(written!.n).toBe(MAX_BATCH_SIZE)
+    const written = await rowsOf<{ n: number }>(SITE, `SELECT count(*) AS n FROM events WHERE site_id = ?1 AND url LIKE '%/rock/%'`, SITE)
+    expect(written.reduce((sum, r) => sum + r.n, 0)).toBe(MAX_BATCH_SIZE)
   }, 60_000)
 })
 
 describe('an admin request', () => {
   it('upserts 1,000 contacts in one request within the limits, and the queue rebuilds their snapshots within them too', async () => {
     const usage = new Usage()
-    edge.env = instrumented(edge.env, usage)
+    const uncounted = edge.env
+    edge.env = instrumented(uncounted, usage)
     const res = await edge.admin('POST', `/sites/${SITE}/contacts/batch`, { contacts: Array.from({ length: 1_000 }, (_, i) => ({ id: `bulk-${i}`, fields: { city: 'Lyon' } })) })
-    edge.env = { ...edge.env, DB: env.DB, KV: env.KV }
+    edge.env = uncounted
     expect(res.status).toBe(200)
     expect(usage.d1Calls).toBeLessThanOrEqual(20)
     expect(usage.kvOps).toBeLessThanOrEqual(5)
@@ -119,14 +126,23 @@ describe('the scheduled pass', () => {
   it('hands every site to the queue in a few calls, and each invocation does as many sites as fit', async () => {
     const now = Date.now()
     const SITES = 300
-    await env.DB.batch(Array.from({ length: SITES }, (_, i) => saveSite(env.DB, { id: `many-${i}`, key: `pk_many_${i}_test`, name: `Many ${i}`, allowedOrigins: [], fields: [], browserFields: [], identitySecret: newIdentitySecret(), identitySecretCreatedAt: now, trustUnsignedIdentify: false, limits: DEFAULT_LIMITS, createdAt: now, updatedAt: now })))
+    const many = Array.from({ length: SITES }, (_, i) => `many-${i}`)
+    // Each spread over both shards: a site's share of the pass runs on every shard it has.
+    for (const name of BOTH_SHARDS) {
+      const shard = database(env, name)
+      await shard.batch(many.map((siteId) => siteOnShard(shard, siteId, now)))
+    }
+    await env.DB.batch(many.map((siteId, i) => saveSite(env.DB, { id: siteId, key: `pk_many_${i}_test`, name: `Many ${i}`, allowedOrigins: [], fields: [], browserFields: [], identitySecret: newIdentitySecret(), identitySecretCreatedAt: now, trustUnsignedIdentify: false, limits: DEFAULT_LIMITS, shards: BOTH_SHARDS, createdAt: now, updatedAt: now })))
     edge.queue.splice(0)
     const usage = new Usage()
     const { runScheduled } = await import('../../worker/background/cron')
     const { sites } = await runScheduled(instrumented(edge.env, usage), now)
     expect(sites).toBeGreaterThanOrEqual(SITES)
-    // One read of the sites, the deployment-wide upkeep, and a send a hundred sites.
-    expect(usage.d1Calls).toBeLessThanOrEqual(5)
+    // One read of the sites, the deployment-wide upkeep, and a send a hundred sites; the upkeep (a chunk
+    // of old ids forgotten, the planner's statistics) runs on every database, each shard as the control one.
+    const databases = d1Bindings(env)
+    expect(Object.keys(usage.d1CallsBy).sort()).toEqual([...databases].sort())
+    expect(usage.d1Calls).toBeLessThanOrEqual(5 + 2 * (databases.length - 1))
     expect(usage.queueSends).toBe(Math.ceil(sites / 100))
     const invocations = await drain()
     expect(invocations.length).toBeGreaterThan(1)

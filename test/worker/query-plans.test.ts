@@ -1,15 +1,18 @@
 /**
  * Reads that name one contact are bounded by that contact, not by its site: every statement the Worker
  * runs for one contact — a visit's decision and write, its snapshot rebuilt, identifies, and each admin
- * route about a contact — is planned with `EXPLAIN QUERY PLAN`, on a site of thousands of contacts, with
- * and without SQLite's statistics, and none may walk the site.
+ * route about a contact — is planned with `EXPLAIN QUERY PLAN` on the database that ran it (the shard
+ * holding the contact), on a site of thousands of contacts spread over two shards, with and without
+ * SQLite's statistics, and none may walk the site.
  */
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { database } from '../../worker/data/shards'
 import { issueBrowserId } from '../../worker/visits/browser-id'
 import { signIdentity } from '../../worker/visits/identity'
 import { Edge, ORIGIN, eid, pageVisit } from './edge-harness'
-import { type RanStatement, Usage, instrumented } from './instrumented'
+import { dataOf } from './fixtures'
+import { type RanStatement, Usage, d1Bindings, instrumented } from './instrumented'
 
 const SITE = 'plans'
 const KEY = 'pk_plans_test_key'
@@ -21,19 +24,22 @@ const usage = new Usage()
 const edge = new Edge()
 let secret = ''
 
+/** Loads the site's contacts, each with everything about it on the shard that holds it. */
 async function load(now: number) {
-  const db = env.DB
+  const data = await dataOf(SITE)
   for (let from = 0; from < CONTACTS; from += 1_000) {
     const ids = Array.from({ length: 1_000 }, (_, k) => from + k)
-    const people = ids.map((i) => ({ id: id(i), b: `${1950 + (i % 60)}-03-0${1 + (i % 9)}`, e: i % 3 === 0 ? `${id(i)}@example.com` : null, s: now - (i % 90) * DAY }))
-    const visits = ids.flatMap((i) => Array.from({ length: 5 }, (_, j) => ({ id: `${id(i)}-${j}`, c: id(i), u: `${ORIGIN}/${j % 2 ? 'rock' : 'jazz'}/${j}`, t: now - ((i + j * 7) % 60) * DAY })))
-    await db.batch([
-      db.prepare(`INSERT INTO contacts (site_id, id, email, birth_date, last_seen_at, custom, created_at) SELECT ?1, r.value ->> '$.id', r.value ->> '$.e', r.value ->> '$.b', r.value ->> '$.s', '{}', ?2 FROM json_each(?3) r`).bind(SITE, now - 100 * DAY, JSON.stringify(people)),
-      db.prepare(`INSERT INTO contact_identities (site_id, contact_id, kind, value, verified, created_at) SELECT ?1, r.value ->> '$.id', 'email', r.value ->> '$.e', 1, ?2 FROM json_each(?3) r WHERE r.value ->> '$.e' IS NOT NULL`).bind(SITE, now, JSON.stringify(people)),
-      db.prepare(`INSERT INTO events (site_id, id, contact_id, type, at, url) SELECT ?1, r.value ->> '$.id', r.value ->> '$.c', 'page_visit', r.value ->> '$.t', r.value ->> '$.u' FROM json_each(?2) r`).bind(SITE, JSON.stringify(visits)),
-      db.prepare(`INSERT INTO segment_members (site_id, segment_id, contact_id, since, source) SELECT ?1, 'seg_vip', r.value ->> '$.id', ?2, 'manual' FROM json_each(?3) r WHERE (r.key % 4) = 0`).bind(SITE, now, JSON.stringify(people)),
-      db.prepare(`INSERT INTO workflow_counters (site_id, contact_id, workflow_id, node_id, runs, last_at) SELECT ?1, r.value ->> '$.id', 'wf_plans', 'show', 1, ?2 FROM json_each(?3) r WHERE (r.key % 2) = 0`).bind(SITE, now - DAY, JSON.stringify(people)),
-    ])
+    const people = ids.map((i) => ({ id: id(i), b: `${1950 + (i % 60)}-03-0${1 + (i % 9)}`, e: i % 3 === 0 ? `${id(i)}@example.com` : null, s: now - (i % 90) * DAY, i, vip: i % 4 === 0, shown: i % 2 === 0 }))
+    for (const [{ db }, list] of data.group(people, (p) => p.id)) {
+      const visits = list.flatMap((p) => Array.from({ length: 5 }, (_, j) => ({ id: `${p.id}-${j}`, c: p.id, u: `${ORIGIN}/${j % 2 ? 'rock' : 'jazz'}/${j}`, t: now - ((p.i + j * 7) % 60) * DAY })))
+      await db.batch([
+        db.prepare(`INSERT INTO contacts (site_id, id, email, birth_date, last_seen_at, custom, created_at) SELECT ?1, r.value ->> '$.id', r.value ->> '$.e', r.value ->> '$.b', r.value ->> '$.s', '{}', ?2 FROM json_each(?3) r`).bind(SITE, now - 100 * DAY, JSON.stringify(list)),
+        db.prepare(`INSERT INTO contact_identities (site_id, contact_id, kind, value, verified, created_at) SELECT ?1, r.value ->> '$.id', 'email', r.value ->> '$.e', 1, ?2 FROM json_each(?3) r WHERE r.value ->> '$.e' IS NOT NULL`).bind(SITE, now, JSON.stringify(list)),
+        db.prepare(`INSERT INTO events (site_id, id, contact_id, type, at, url) SELECT ?1, r.value ->> '$.id', r.value ->> '$.c', 'page_visit', r.value ->> '$.t', r.value ->> '$.u' FROM json_each(?2) r`).bind(SITE, JSON.stringify(visits)),
+        db.prepare(`INSERT INTO segment_members (site_id, segment_id, contact_id, since, source) SELECT ?1, 'seg_vip', r.value ->> '$.id', ?2, 'manual' FROM json_each(?3) r WHERE r.value ->> '$.vip'`).bind(SITE, now, JSON.stringify(list)),
+        db.prepare(`INSERT INTO workflow_counters (site_id, contact_id, workflow_id, node_id, runs, last_at) SELECT ?1, r.value ->> '$.id', 'wf_plans', 'show', 1, ?2 FROM json_each(?3) r WHERE r.value ->> '$.shown'`).bind(SITE, now - DAY, JSON.stringify(list)),
+      ])
+    }
   }
 }
 
@@ -56,22 +62,24 @@ function siteScans(plan: string[]): string[] {
 /** Whether a statement names one of the site's loaded contacts (directly or inside a JSON list). */
 const namesAContact = (s: RanStatement) => s.args.some((a) => typeof a === 'string' && /\bp\d{5}\b/.test(a))
 
-async function plansOf(statements: RanStatement[]): Promise<Array<{ sql: string; plan: string[]; scans: string[] }>> {
+async function plansOf(statements: RanStatement[]): Promise<Array<{ sql: string; database: string; plan: string[]; scans: string[] }>> {
   const seen = new Set<string>()
   const out = []
   for (const s of statements) {
-    if (!namesAContact(s) || /^\s*(PRAGMA|ANALYZE)/i.test(s.sql) || seen.has(s.sql)) continue
-    seen.add(s.sql)
-    const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${s.sql}`).bind(...s.args).all<{ detail: string }>()
+    const key = `${s.database}\u0000${s.sql}`
+    if (!namesAContact(s) || /^\s*(PRAGMA|ANALYZE)/i.test(s.sql) || seen.has(key)) continue
+    seen.add(key)
+    // Planned where it ran: the shard holding the contact (or the control database, for a site's config).
+    const { results } = await database(env, s.database).prepare(`EXPLAIN QUERY PLAN ${s.sql}`).bind(...s.args).all<{ detail: string }>()
     const plan = results.map((r) => r.detail)
-    out.push({ sql: s.sql.replace(/\s+/g, ' ').trim(), plan, scans: siteScans(plan) })
+    out.push({ sql: s.sql.replace(/\s+/g, ' ').trim(), database: s.database, plan, scans: siteScans(plan) })
   }
   return out
 }
 
 beforeAll(async () => {
   const now = Date.now()
-  const site = await edge.admin('POST', '/sites', { id: SITE, key: KEY, name: 'Plans', allowedOrigins: [ORIGIN], fields: [{ key: 'plan', type: 'string' }] })
+  const site = await edge.admin('POST', '/sites', { id: SITE, key: KEY, name: 'Plans', allowedOrigins: [ORIGIN], fields: [{ key: 'plan', type: 'string' }], shards: 2 })
   secret = site.body.identitySecret.value
   await edge.admin('POST', `/sites/${SITE}/segments`, { id: 'seg_vip', name: 'VIP', type: 'static' })
   await load(now)
@@ -120,6 +128,14 @@ describe('statements about one contact', () => {
     for (const t of ['contacts', 'events', 'segment_members', 'workflow_counters', 'contact_identities', 'contact_aliases', 'processed_messages']) expect(tables).toContain(t)
   })
 
+  it('ran on both shards of the site, each loaded with its share of the contacts', async () => {
+    const data = await dataOf(SITE)
+    const loaded = await data.each(async (db) => (await db.prepare('SELECT count(*) AS n FROM contacts WHERE site_id = ?1').bind(SITE).first<{ n: number }>())!.n)
+    expect(loaded.every((n) => n > CONTACTS / 3)).toBe(true)
+    const ran = new Set(usage.statements.filter(namesAContact).map((s) => s.database))
+    for (const shard of data.shards) expect(ran).toContain(shard.name)
+  })
+
   it('seek the contact in an index without statistics, as a new database has none', async () => {
     const plans = await plansOf(usage.statements)
     expect(plans.length).toBeGreaterThan(30)
@@ -127,12 +143,13 @@ describe('statements about one contact', () => {
   })
 
   it('seek the contact in an index with statistics, as PRAGMA optimize leaves them', async () => {
-    await env.DB.prepare('ANALYZE').run()
+    const databases = d1Bindings(env).map((name) => database(env, name))
+    for (const db of databases) await db.prepare('ANALYZE').run()
     try {
       const plans = await plansOf(usage.statements)
       expect(plans.filter((p) => p.scans.length > 0)).toEqual([])
     } finally {
-      await env.DB.prepare('DROP TABLE IF EXISTS sqlite_stat1').run().catch(() => undefined)
+      for (const db of databases) await db.prepare('DROP TABLE IF EXISTS sqlite_stat1').run().catch(() => undefined)
     }
   })
 })

@@ -7,7 +7,8 @@ import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { type QueueMessage, type VisitMessage } from '../../worker/background/messages'
 import { signIdentity } from '../../worker/visits/identity'
-import { Edge, type EventsAnswer, ORIGIN, eid, faultyDb, faultyKv, pageVisit } from './edge-harness'
+import { Edge, type EventsAnswer, ORIGIN, eid, faultyD1, faultyKv, pageVisit } from './edge-harness'
+import { dataOf, rowsOf } from './fixtures'
 
 const edge = new Edge()
 const SITE = 'queued'
@@ -17,13 +18,17 @@ let secret: string
 type Json = Record<string, any>
 const contentIds = (a: EventsAnswer) => a.content.map((c) => c.id)
 const idOf = (a: EventsAnswer) => edge.contactOf(SITE, a)
-const down = faultyDb(env.DB, () => true)
+/** D1 unreachable: the control database and every shard. */
+const down = faultyD1(env, () => true)
+const CONSTRAINT = 'D1_ERROR: UNIQUE constraint failed: contacts.site_id, contacts.email: SQLITE_CONSTRAINT'
 
-async function scalar(sql: string, ...binds: unknown[]): Promise<number> {
-  return (await env.DB.prepare(sql).bind(...binds).first<{ n: number }>())!.n
+async function scalar(db: D1Database, sql: string, ...binds: unknown[]): Promise<number> {
+  return (await db.prepare(sql).bind(...binds).first<{ n: number }>())!.n
 }
-const eventCount = (contactId: string) => scalar('SELECT count(*) AS n FROM events WHERE site_id = ?1 AND contact_id = ?2', SITE, contactId)
-const runsOf = (contactId: string) => scalar("SELECT coalesce(sum(runs), 0) AS n FROM workflow_counters WHERE site_id = ?1 AND contact_id = ?2 AND workflow_id = 'wf_album_of_the_week'", SITE, contactId)
+/** The shard that holds a contact of the site, where the Worker reads and writes it. */
+const shardOf = async (contactId: string) => (await dataOf(SITE)).of(contactId)
+const eventCount = async (contactId: string) => scalar(await shardOf(contactId), 'SELECT count(*) AS n FROM events WHERE site_id = ?1 AND contact_id = ?2', SITE, contactId)
+const runsOf = async (contactId: string) => scalar(await shardOf(contactId), "SELECT coalesce(sum(runs), 0) AS n FROM workflow_counters WHERE site_id = ?1 AND contact_id = ?2 AND workflow_id = 'wf_album_of_the_week'", SITE, contactId)
 
 /** Flushes until the queue is empty (messages retried go back on it), at most `rounds` times. */
 async function drain(rounds = 20, envOverride?: Partial<Env>) {
@@ -63,8 +68,8 @@ describe('a message that cannot be written', () => {
     // D1 refuses the transactions that set the email (the batch, then the visit alone), as a constraint
     // another writer won would; the visit without its identity goes in.
     let batches = 0
-    const refusing = faultyDb(env.DB, ({ method }) => method === 'batch' && ++batches <= 2, 'D1_ERROR: UNIQUE constraint failed: contacts.site_id, contacts.email: SQLITE_CONSTRAINT')
-    expect(await edge.flush({ DB: refusing })).toEqual({ acked: 1, retried: 0 })
+    const refusing = faultyD1(env, ({ method }) => method === 'batch' && ++batches <= 2, CONSTRAINT)
+    expect(await edge.flush(refusing)).toEqual({ acked: 1, retried: 0 })
     const id = await idOf(answer)
     expect(await eventCount(id)).toBe(2)
     expect((await edge.admin<Json>('GET', `/sites/${SITE}/contacts/${id}`)).body).toMatchObject({ email: null, claimedEmail: 'refused@example.com' })
@@ -79,22 +84,9 @@ describe('a message that cannot be written', () => {
     const signed = { id: eid(), type: 'identify', email: 'flaky@example.com', signature: await signIdentity(secret, { kind: 'email', value: 'flaky@example.com' }, Date.now()) }
     const answer = await edge.events({ site: KEY, events: [signed, pageVisit()] })
     // D1 refuses the identity for good, then falters while the visit is written without it.
-    let n = 0
-    const failing = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop === 'batch') {
-          return async (statements: D1PreparedStatement[]) => {
-            n++
-            if (n <= 2) throw new Error('D1_ERROR: UNIQUE constraint failed: contacts.site_id, contacts.email: SQLITE_CONSTRAINT')
-            if (n === 3) throw new Error('D1 is unavailable')
-            return target.batch(statements)
-          }
-        }
-        const v = Reflect.get(target, prop)
-        return typeof v === 'function' ? v.bind(target) : v
-      },
-    })
-    expect(await edge.flush({ DB: failing })).toEqual({ acked: 0, retried: 1 })
+    let batches = 0
+    const failing = faultyD1(env, ({ method }) => method === 'batch' && (++batches <= 2 ? CONSTRAINT : batches === 3))
+    expect(await edge.flush(failing)).toEqual({ acked: 0, retried: 1 })
     const id = await idOf(answer)
     expect((await edge.admin<Json>('GET', `/sites/${SITE}/dead-letters`)).body.items.filter((l: Json) => l.contactId === id)).toEqual([])
     await drain()
@@ -104,8 +96,8 @@ describe('a message that cannot be written', () => {
   it('can be replayed once its cause is fixed, and is then written', async () => {
     await drain()
     const answer = await edge.events({ site: KEY, events: [pageVisit(`${ORIGIN}/replayed`)] })
-    const refusing = faultyDb(env.DB, ({ method }) => method === 'batch', 'D1_ERROR: CHECK constraint failed: SQLITE_CONSTRAINT')
-    expect(await edge.flush({ DB: refusing })).toEqual({ acked: 1, retried: 0 })
+    const refusing = faultyD1(env, ({ method }) => method === 'batch', 'D1_ERROR: CHECK constraint failed: SQLITE_CONSTRAINT')
+    expect(await edge.flush(refusing)).toEqual({ acked: 1, retried: 0 })
     const id = await idOf(answer)
     expect(await eventCount(id)).toBe(0)
     const letter = (await edge.admin<Json>('GET', `/sites/${SITE}/dead-letters`)).body.items.find((l: Json) => l.contactId === id)
@@ -134,7 +126,7 @@ describe('dead letters and erasure', () => {
     await edge.admin('POST', `/sites/${SITE}/contacts`, { id: 'crm-9101', email: 'lettered@example.com' })
     await env.DB.prepare("INSERT INTO dead_letters (id, site_id, kind, contact_id, body, reason, outcome, created_at) VALUES ('dl_9101', ?1, 'visit', 'crm-9101', '{\"fields\":{\"email\":\"lettered@example.com\"}}', 'x', 'held', 1)").bind(SITE).run()
     expect((await edge.admin('DELETE', `/sites/${SITE}/contacts/crm-9101`)).status).toBe(204)
-    expect(await scalar("SELECT count(*) AS n FROM dead_letters WHERE site_id = ?1 AND id = 'dl_9101'", SITE)).toBe(0)
+    expect(await scalar(env.DB, "SELECT count(*) AS n FROM dead_letters WHERE site_id = ?1 AND id = 'dl_9101'", SITE)).toBe(0)
     await drain()
   })
 })
@@ -155,8 +147,8 @@ describe('nothing is acknowledged before it is done', () => {
   it('retries an admin change\'s snapshot rebuild until D1 answers', async () => {
     await drain()
     await edge.admin('PATCH', `/sites/${SITE}/contacts/demo-ana`, { fields: { city: 'Sevilla' } })
-    const failingReads = faultyDb(env.DB, ({ method }) => method !== 'batch')
-    const first = await edge.flush({ DB: failingReads })
+    const failingReads = faultyD1(env, ({ method }) => method !== 'batch')
+    const first = await edge.flush(failingReads)
     expect(first.retried).toBeGreaterThan(0)
     await drain()
     expect(await env.KV.get(`contact:${SITE}:demo-ana`, 'json')).toMatchObject({ f: { city: 'Sevilla' } })
@@ -251,17 +243,18 @@ describe('with D1 unreachable', () => {
     await drain()
     const known = await edge.events({ site: KEY, events: [pageVisit()] })
     await drain()
-    const first = await edge.events({ site: KEY, events: [pageVisit()] }, { DB: down })
+    const first = await edge.events({ site: KEY, events: [pageVisit()] }, down)
     expect(contentIds(first)).toEqual(['jazz'])
-    expect((await edge.events({ site: KEY, contact: known.contact, events: [pageVisit()] }, { DB: down })).contact).toBe(known.contact)
+    expect((await edge.events({ site: KEY, contact: known.contact, events: [pageVisit()] }, down)).contact).toBe(known.contact)
     const signature = await signIdentity(secret, { kind: 'email', value: 'bob@example.com' }, Date.now())
-    const signedIn = await edge.events({ site: KEY, events: [{ id: eid(), type: 'identify', email: 'bob@example.com', signature }, pageVisit()] }, { DB: down })
+    const signedIn = await edge.events({ site: KEY, events: [{ id: eid(), type: 'identify', email: 'bob@example.com', signature }, pageVisit()] }, down)
     await env.KV.delete(`contact:${SITE}:${await idOf(known)}`)
-    expect((await edge.events({ site: KEY, contact: known.contact, events: [pageVisit()] }, { DB: down })).contact).toBe(known.contact)
+    expect((await edge.events({ site: KEY, contact: known.contact, events: [pageVisit()] }, down)).contact).toBe(known.contact)
     // D1 comes back: the consumer settles the identify (the anonymous visitor was Bob) and writes it all.
     await drain()
     expect(await eventCount(await idOf(signedIn))).toBe(0)
-    expect(await scalar("SELECT count(*) AS n FROM contact_aliases WHERE site_id = ?1 AND alias_id = ?2 AND contact_id = 'demo-bob'", SITE, await idOf(signedIn))).toBe(1)
+    const alias = await idOf(signedIn)
+    expect(await scalar(await shardOf(alias), "SELECT count(*) AS n FROM contact_aliases WHERE site_id = ?1 AND alias_id = ?2 AND contact_id = 'demo-bob'", SITE, alias)).toBe(1)
     expect(await eventCount(await idOf(known))).toBe(3)
   })
 
@@ -270,7 +263,7 @@ describe('with D1 unreachable', () => {
     await env.KV.delete('site:pk_unseen_site')
     const { clearConfigCache } = await import('../../worker/visits/site-cache')
     clearConfigCache()
-    const res = await edge.send({ site: 'pk_unseen_site', events: [pageVisit()] }, { envOverride: { DB: down } })
+    const res = await edge.send({ site: 'pk_unseen_site', events: [pageVisit()] }, { envOverride: down })
     expect(res.status).toBe(503)
     expect(res.headers.get('retry-after')).toBe('30')
     expect(await res.json()).toMatchObject({ error: { code: 'unavailable' } })
@@ -294,14 +287,15 @@ describe('fault injection', () => {
     let retried = 0
     for (let round = 1; edge.queue.length > 0 && round < 60; round++) {
       const failAt = (round * 7) % 23
-      const fault = round % 2 === 0 ? { DB: faultyDb(env.DB, ({ n }) => n === failAt) } : { KV: faultyKv(env.KV, ({ n }) => n === failAt) }
+      const fault = round % 2 === 0 ? faultyD1(env, ({ n }) => n === failAt) : { KV: faultyKv(env.KV, ({ n }) => n === failAt) }
       retried += (await edge.flush(fault)).retried
     }
     expect(retried).toBeGreaterThan(0)
     await drain()
     for (const [id, expected] of sent) expect(await eventCount(id), id).toBe(expected)
-    const duplicates = await scalar('SELECT count(*) AS n FROM (SELECT contact_id, id FROM events WHERE site_id = ?1 GROUP BY contact_id, id HAVING count(*) > 1)', SITE)
-    expect(duplicates).toBe(0)
+    // Across every shard of the site: an event written on two shards is doubled too.
+    const events = (await rowsOf<{ contact_id: string; id: string }>(SITE, 'SELECT contact_id, id FROM events WHERE site_id = ?1', SITE)).map((e) => `${e.contact_id}\u0000${e.id}`)
+    expect(events.length - new Set(events).size).toBe(0)
     for (const answer of answers) expect(await runsOf(await idOf(answer))).toBe(1)
   })
 })

@@ -10,10 +10,12 @@ import { writeVisits } from '../../worker/background/write-visits'
 import { type VisitMessage } from '../../worker/background/messages'
 import { buildSiteConfig } from '../../worker/background/publish'
 import { listActivities } from '../../worker/data/events'
+import { type Shard, SiteData } from '../../worker/data/shards'
 import { refreshStatements } from '../../worker/segments/membership'
 import { compileSite } from '../../worker/visits/compile'
 import { aggregateHistory } from '../../worker/visits/snapshot'
 import { Edge, type EventsAnswer, ORIGIN, eid, pageVisit } from './edge-harness'
+import { dataOf } from './fixtures'
 import { Usage, instrumented } from './instrumented'
 
 const SITE = 'written'
@@ -30,26 +32,29 @@ const segments = [
 ]
 
 const contactOf = (a: EventsAnswer) => edge.contactOf(SITE, a)
-const row = (id: string) => env.DB.prepare('SELECT aggregates, state_rev FROM contacts WHERE site_id = ?1 AND id = ?2').bind(SITE, id).first<{ aggregates: string | null; state_rev: number }>()
+/** The shard that holds a contact of the site. */
+const shardOf = async (id: string) => (await dataOf(SITE)).shardOf(id)
+const row = async (id: string) => (await shardOf(id)).db.prepare('SELECT aggregates, state_rev FROM contacts WHERE site_id = ?1 AND id = ?2').bind(SITE, id).first<{ aggregates: string | null; state_rev: number }>()
 const members = async (id: string) =>
-  (await env.DB.prepare('SELECT segment_id FROM segment_members WHERE site_id = ?1 AND contact_id = ?2 ORDER BY segment_id').bind(SITE, id).all<{ segment_id: string }>()).results.map((r) => r.segment_id)
+  (await (await shardOf(id)).db.prepare('SELECT segment_id FROM segment_members WHERE site_id = ?1 AND contact_id = ?2 ORDER BY segment_id').bind(SITE, id).all<{ segment_id: string }>()).results.map((r) => r.segment_id)
 
 /** What D1's whole history says the contact's aggregates are, and what SQL says its memberships should be. */
 async function fromHistory(id: string) {
   const now = Date.now()
+  const { db } = await shardOf(id)
   const site = compileSite((await buildSiteConfig(env.DB, SITE, now))!)
-  const history = aggregateHistory(site, await listActivities(env.DB, SITE, id), now)
+  const history = aggregateHistory(site, await listActivities(db, SITE, id), now)
   const totals = Object.fromEntries(Object.entries(history.a).map(([k, a]) => [k, [a.n, a.s, a.c, a.f, a.l]]))
   const config = site.config
-  const moves = await env.DB.batch(refreshStatements(env.DB, config.site, config.segments, now, [id], true))
+  const moves = await db.batch(refreshStatements(db, config.site, config.segments, now, [id], true))
   return { totals, moves: moves.flatMap((r) => r.results).length }
 }
 const storedTotals = async (id: string) =>
   Object.fromEntries(Object.entries((JSON.parse((await row(id))!.aggregates!) as { a: Record<string, { n: number; s: number; c: number; f?: number; l?: number }> }).a).map(([k, a]) => [k, [a.n, a.s, a.c, a.f, a.l]]))
 
-/** D1 with `meanwhile` run just before each batch that writes (a read batch has a handful of statements). */
-function beforeWrites(meanwhile: () => Promise<void>): D1Database {
-  return new Proxy(env.DB, {
+/** A shard with `meanwhile` run just before each batch that writes (a read batch has a handful of statements). */
+function beforeWrites(shard: Shard, meanwhile: () => Promise<void>): Shard {
+  const db = new Proxy(shard.db, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target)
       if (prop !== 'batch') return typeof value === 'function' ? value.bind(target) : value
@@ -59,10 +64,14 @@ function beforeWrites(meanwhile: () => Promise<void>): D1Database {
       }
     },
   })
+  return { name: shard.name, db }
 }
 
+/** The site's data with one shard in place of its own. */
+const withShard = (data: SiteData, shard: Shard) => new SiteData(data.control, data.siteId, data.shards.map((s) => (s.name === shard.name ? shard : s)))
+
 beforeAll(async () => {
-  await edge.admin('POST', '/sites', { id: SITE, key: KEY, name: 'Written', allowedOrigins: [ORIGIN], browserFields: ['birthDate'] })
+  await edge.admin('POST', '/sites', { id: SITE, key: KEY, name: 'Written', allowedOrigins: [ORIGIN], browserFields: ['birthDate'], shards: 2 })
   for (const s of segments) await edge.admin('POST', `/sites/${SITE}/segments`, s)
   await edge.admin('POST', `/sites/${SITE}/content`, { id: 'hi', name: 'Hi', format: 'popup', title: 'Hi' })
   await edge.admin('POST', `/sites/${SITE}/workflows`, {
@@ -124,16 +133,17 @@ describe('a visit written by the queue', () => {
     await edge.flush()
     const id = await contactOf(answer)
     const config = compileSite((await buildSiteConfig(env.DB, SITE))!)
+    const data = await dataOf(SITE)
     const visit = (url: string): VisitMessage => ({ kind: 'visit', id: eid(), siteId: SITE, contactId: id, v: Date.now(), activities: [{ id: eid(), type: 'page_visit', at: Date.now(), url }], fields: {}, statics: [], counters: [] })
     // The first writer reads the contact; before it writes, a second one writes a visit of its own.
     let interfered = false
-    const racing = beforeWrites(async () => {
+    const racing = beforeWrites(data.shardOf(id), async () => {
       if (interfered) return
       interfered = true
-      await writeVisits(env.DB, config, [visit(`${ORIGIN}/rock/meanwhile`)], new Map())
+      await writeVisits(data, config, [visit(`${ORIGIN}/rock/meanwhile`)], new Map())
     })
-    await expect(writeVisits(racing, config, [visit(`${ORIGIN}/rock/2`)], new Map())).rejects.toThrow(/contact state moved/)
-    await writeVisits(env.DB, config, [visit(`${ORIGIN}/rock/2`)], new Map())
+    await expect(writeVisits(withShard(data, racing), config, [visit(`${ORIGIN}/rock/2`)], new Map())).rejects.toThrow(/contact state moved/)
+    await writeVisits(data, config, [visit(`${ORIGIN}/rock/2`)], new Map())
     expect((await fromHistory(id)).totals).toEqual(await storedTotals(id))
     expect(Object.values(await storedTotals(id)).map(([n]) => n)).toContain(3)
     expect(await members(id)).toContain('seg_rock')
@@ -145,12 +155,13 @@ describe('a visit written by the queue', () => {
     const id = await contactOf(answer)
     await edge.events({ site: KEY, contact: answer.contact, state: answer.state, events: [pageVisit(`${ORIGIN}/rock/2`)] })
     let bumps = 0
+    const shard = await shardOf(id)
     // Every write of the visit meets a contact another writer has just changed, twice in a row.
-    const bumping = beforeWrites(async () => {
+    const bumping = beforeWrites(shard, async () => {
       if (bumps++ >= 2) return
-      await env.DB.prepare('UPDATE contacts SET state_rev = state_rev + 1 WHERE site_id = ?1 AND id = ?2').bind(SITE, id).run()
+      await shard.db.prepare('UPDATE contacts SET state_rev = state_rev + 1 WHERE site_id = ?1 AND id = ?2').bind(SITE, id).run()
     })
-    expect(await edge.flush({ DB: bumping })).toEqual({ acked: 0, retried: 1 })
+    expect(await edge.flush({ [bumping.name]: bumping.db })).toEqual({ acked: 0, retried: 1 })
     expect(await edge.flush()).toEqual({ acked: 1, retried: 0 })
     expect((await env.DB.prepare('SELECT count(*) AS n FROM dead_letters WHERE site_id = ?1').bind(SITE).first<{ n: number }>())!.n).toBe(0)
     expect(await members(id)).toContain('seg_rock')
