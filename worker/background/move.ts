@@ -99,15 +99,37 @@ export async function startMove(env: Env, site: Site, shards: readonly string[],
   if (samePlacement(target, site.shards)) {
     throw refuse('invalid', 'same_placement', `Site "${site.id}" is on ${site.shards.join(', ')} already`, { field: 'shards' })
   }
+  // A shard a site has left (or was moving to, before the move was called off) keeps its rows until they
+  // are let go of: a copy onto it before then would meet them, and keep them (a copy never overwrites).
+  const unclean = await Promise.all(target.filter((name) => !site.shards.includes(name)).map(async (name) => ((await holdsSite(database(env, name), site.id)) ? name : undefined)))
+  const waiting = unclean.filter((name): name is string => name !== undefined)
+  if (waiting.length > 0) {
+    throw refuse(
+      'conflict',
+      'shard_not_clean',
+      `${waiting.join(', ')} still ${waiting.length === 1 ? 'holds' : 'hold'} data of site "${site.id}" from an earlier move, being let go of in the background; try again in a few minutes (a step the queue gave up on is among the site's dead letters, to replay)`,
+      { field: 'shards' },
+    )
+  }
   await Promise.all(target.map((name) => siteOnShard(database(env, name), site.id, now).run()))
   if (!(await movePlacement(env.DB, site.id, { shards: site.shards, movingTo: null }, { shards: site.shards, movingTo: target }))) {
-    const now = await getSite(env.DB, site.id)
-    throw now?.movingTo ? siteMoving(now) : refuse('conflict', 'site_changed', `Site "${site.id}" changed placement meanwhile; look again and retry`)
+    const current = await getSite(env.DB, site.id)
+    throw current?.movingTo ? siteMoving(current) : refuse('conflict', 'site_changed', `Site "${site.id}" changed placement meanwhile; look again and retry`)
   }
   changes.siteConfig(site)
   const first: MoveMessage = { kind: 'move', siteId: site.id, step: 'copy', from: site.shards, to: target, shard: 0, part: 'contacts', after: '' }
   await env.EVENTS.send(first, { delaySeconds: MOVE_SETTLE_S })
   return { ...site, movingTo: target }
+}
+
+/** Whether a database holds any of a site's contact data. */
+async function holdsSite(db: D1Database, siteId: string): Promise<boolean> {
+  const tables = ['contacts', 'events', 'contact_aliases', 'erased_contacts']
+  const row = await db
+    .prepare(`SELECT ${tables.map((t) => `EXISTS (SELECT 1 FROM ${t} WHERE site_id = ?1)`).join(' OR ')} AS held`)
+    .bind(siteId)
+    .first<{ held: number }>()
+  return row?.held === 1
 }
 
 /**
@@ -158,7 +180,9 @@ function byShard<T>(items: readonly T[], shardsOf: (item: T) => Iterable<string>
   for (const item of items) {
     for (const name of new Set(shardsOf(item))) {
       if (name === except) continue
-      out.set(name, [...(out.get(name) ?? []), item])
+      const list = out.get(name)
+      if (list) list.push(item)
+      else out.set(name, [item])
     }
   }
   return out

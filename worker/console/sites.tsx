@@ -1,10 +1,11 @@
 /**
  * The console's site pages: the list of sites and the form that creates one, and a site's overview —
- * content counts for 7 and 30 days, messages not written, the install snippet, and the forms for its
- * allowed origins, identity secret, limits and data retention.
+ * content counts for 7 and 30 days, messages not written, the install snippet, the forms for its
+ * allowed origins, identity secret, limits and data retention, and the data shards it is on.
  */
 import { type Context, Hono } from 'hono'
 import { z } from 'zod'
+import { type SiteShard, siteShards } from '../background/move'
 import { allContent } from '../data/content'
 import { countDeadLetters } from '../data/dead-letters'
 import { contentCounts } from '../data/reports'
@@ -71,6 +72,53 @@ function CountsTable(p: { caption: string; rows: Array<{ id: string; name: strin
                   <td class="num">{cell(r.id, a, 'last30')}</td>
                 </>
               ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  )
+}
+
+/** A size in bytes as people read it: 1.2 MB. */
+function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000
+    unit++
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`
+}
+
+function ShardsCard(p: { site: Site; shards: SiteShard[] }) {
+  const name = (s: string) => (s === 'DB' ? 'DB (the control database)' : s)
+  return (
+    <div class="card" id="shards">
+      <h2>Data shards</h2>
+      <p>
+        The D1 databases this site's contacts and activities live on
+        {p.site.movingTo ? <>; it is <strong>moving to {p.site.movingTo.map(name).join(', ')}</strong>, and its visits are written once it has arrived</> : ''}.
+        An operator moves a site to other shards with <code>npm run site:move</code> (scripts/site-move.mjs).
+      </p>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Shard</th>
+            <th scope="col" class="num">Size of the database</th>
+            <th scope="col" class="num">This site's contacts</th>
+          </tr>
+        </thead>
+        <tbody>
+          {p.shards.map((s) => (
+            <tr>
+              <th scope="row">
+                <code>{name(s.name)}</code>
+                {s.moving && !s.placed ? ' (moving to)' : s.placed && p.site.movingTo && !s.moving ? ' (moving from)' : ''}
+              </th>
+              <td class="num">{formatBytes(s.bytes)}</td>
+              <td class="num">{s.contacts.toLocaleString('en')}</td>
             </tr>
           ))}
         </tbody>
@@ -211,11 +259,12 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
   .get('/', async (c) => {
     const site = c.get('site')
     const now = Date.now()
-    const [workflows, content, byWorkflow, byContent] = await Promise.all([
+    const [workflows, content, byWorkflow, byContent, shards] = await Promise.all([
       allWorkflows(c.env.DB, site.id),
       allContent(c.env.DB, site.id),
       contentCounts(c.get('data'), 'workflow', now),
       contentCounts(c.get('data'), 'content', now),
+      siteShards(c.env, site),
     ])
     const saved = c.req.query('saved') === '1'
     const notWritten = await countDeadLetters(c.env.DB, site.id)
@@ -238,6 +287,7 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
         <IdentityCard csrf={c.get('session').csrf} site={site} />
         <LimitsCard csrf={c.get('session').csrf} site={site} />
         <RetentionCard csrf={c.get('session').csrf} site={site} />
+        <ShardsCard site={site} shards={shards} />
       </>,
       { title: `${site.name} overview`, active: 'overview', picker: true },
     )

@@ -6,6 +6,7 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { type AppEnv } from '../app-env'
+import { notWhileMoving } from '../background/move'
 import { getContact, searchAcross } from '../data/contacts'
 import { listActivities } from '../data/events'
 import { keptIdentifiersOf } from '../data/identities'
@@ -32,6 +33,8 @@ const mergeBody = z.strictObject({ into: contactId })
 const batchBody = z.strictObject({ contacts: z.array(z.unknown()).min(1, 'send at least one contact') })
 
 export const contactsRoutes = new Hono<AppEnv>()
+  // A site moving to other shards takes no changes to its contacts until it has arrived.
+  .use('*', notWhileMoving)
   .get('/', async (c) => {
     const query = parse(listQuery, c.req.query())
     const after = decodeCursor(query.cursor, 2) as [number, string] | undefined

@@ -5,6 +5,7 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { type AppEnv } from '../app-env'
+import { notWhileMoving } from '../background/move'
 import { contactJson } from '../contacts/service'
 import { membersAcross } from '../data/members'
 import { allSegments, getSegment, listSegments } from '../data/segments'
@@ -32,7 +33,8 @@ export const segmentsRoutes = new Hono<AppEnv>()
     const counted = await withCounts(c.get('data'), page.segments)
     return c.json({ items: counted.map((s) => segmentJson(s, summary(s.conditions))), nextCursor: page.last ? encodeCursor(page.last) : null })
   })
-  .post('/', async (c) => {
+  // Creating, changing or removing a segment writes its members on the site's shards: not while it moves.
+  .post('/', notWhileMoving, async (c) => {
     const { segment, backfill, summarize } = await createSegment(c.env, c.get('site'), await readJson(c, segmentCreate), c.get('changes'))
     return c.json({ ...segmentJson(segment, summarize(segment.conditions)), backfill }, 201)
   })
@@ -46,11 +48,11 @@ export const segmentsRoutes = new Hono<AppEnv>()
     if (!segment) throw notFound('segment', c.req.param('id'))
     return c.json(segmentJson(segment, summarizer(site, await allSegments(c.env.DB, site.id))(segment.conditions)))
   })
-  .patch('/:id', async (c) => {
+  .patch('/:id', notWhileMoving, async (c) => {
     const { segment, backfill, summarize } = await updateSegment(c.env, c.get('site'), c.req.param('id'), await readJson(c, segmentPatch), c.get('changes'))
     return c.json({ ...segmentJson(segment, summarize(segment.conditions)), backfill })
   })
-  .delete('/:id', async (c) => {
+  .delete('/:id', notWhileMoving, async (c) => {
     await removeSegment(c.env, c.get('site'), c.req.param('id'), c.get('changes'))
     return c.body(null, 204)
   })

@@ -89,3 +89,12 @@ export const sitePatch = z.strictObject({
   limits: siteFields.limits.optional(),
   retention: siteFields.retention.optional(),
 })
+
+/** Where to move a site's contact data: binding names of data shards, each once (see background/move.ts). */
+export const siteMove = z.strictObject({
+  shards: z
+    .array(z.string().regex(/^SHARD_\d+$/, 'must be the binding name of a data shard, such as SHARD_2'))
+    .min(1, 'name at least one shard')
+    .max(64)
+    .refine((names) => new Set(names).size === names.length, { message: 'name each shard once' }),
+})
