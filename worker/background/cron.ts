@@ -51,6 +51,8 @@ export async function cronSite(env: Env, siteId: string, now: number): Promise<{
   const site = await getSite(env.DB, siteId)
   const config = site && (await buildSiteConfig(env.DB, site.id, now))
   if (!site || !config) return { moved: 0 }
+  // A site moving to other shards is left alone until it has arrived: the next pass recomputes and prunes it.
+  if (site.movingTo) return { moved: 0 }
   const changes = new Changes()
   const ordered = reachedConfigSegments(compileSite(config), { time: true })
   let moved = 0

@@ -5,7 +5,7 @@
  * backlog (a site's first run, a retention just shortened) shrinks call by call; the answer says whether
  * any is left.
  */
-import { forgetPrunedAggregates, pruneActivities, pruneAnonymousContacts, pruneDeadLetters } from '../data/retention'
+import { forgetPrunedAggregates, pruneActivities, pruneAnonymousContacts, pruneDeadLetters, pruneElsewhere } from '../data/retention'
 import { siteData } from '../data/shards'
 import { type Site } from '../data/sites'
 
@@ -27,8 +27,9 @@ export interface Pruned {
 }
 
 /**
- * Prunes a site at `now`: at most ACTIVITY_ROUNDS + CONTACT_ROUNDS D1 calls a shard of the site, and
- * ACTIVITY_ROUNDS on the control database (its dead letters), no KV. Windowed conditions
+ * Prunes a site at `now`, no KV: on each shard of the site, at most ACTIVITY_ROUNDS + CONTACT_ROUNDS D1
+ * calls, and for each contact round that prunes anything one call on every other shard (alias rows) and one
+ * on the control database (dead letters); on the control database, up to ACTIVITY_ROUNDS for old dead letters. Windowed conditions
  * are unaffected: no dynamic segment may read further back than the retention (worker/conditions/reach.ts).
  * The contacts whose activities go have their kept aggregates dropped, so a count with no window counts
  * what is kept, in a snapshot as in SQL, from their next write.
@@ -47,7 +48,8 @@ export async function pruneSite(env: Env, site: Site, now: number): Promise<Prun
   })
   // Each shard prunes its own contacts: the same rounds on each, one after the other.
   let shardsLeft = false
-  for (const shard of siteData(env, site).shards) {
+  const data = siteData(env, site)
+  for (const shard of data.shards) {
     const db = shard.db
     const activitiesLeft = await whileFull(ACTIVITY_ROUNDS, async () => {
       const [, events] = await db.batch([
@@ -61,6 +63,16 @@ export async function pruneSite(env: Env, site: Site, now: number): Promise<Prun
       const results = await db.batch(pruneAnonymousContacts(db, site.id, seenBefore, CONTACT_CHUNK))
       const contacts = results[results.length - 1].meta.changes
       pruned.contacts += contacts
+      // What they leave elsewhere: dead letters in the control database, alias rows on the other shards.
+      const ids = (results[0].results as Array<{ id: string }>).map((r) => r.id)
+      const aliases = (results[1].results as Array<{ alias_id: string }>).map((r) => r.alias_id)
+      if (ids.length > 0) {
+        const others = data.shards.filter((s) => s !== shard)
+        await Promise.all([
+          ...(db === data.control ? [] : [data.control.batch(pruneElsewhere(data.control, site.id, ids, aliases, true))]),
+          ...others.map((s) => s.db.batch(pruneElsewhere(s.db, site.id, ids, aliases, false))),
+        ])
+      }
       return contacts === CONTACT_CHUNK
     })
     shardsLeft ||= activitiesLeft || contactsLeft

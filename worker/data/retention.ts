@@ -65,17 +65,19 @@ const STALE_ANONYMOUS = `
   LIMIT ?3`
 
 /**
- * Statements, to run as one batch, that delete up to `chunk` anonymous contacts of a site not seen since
- * `before`, with what erasure deletes of a contact — activities, memberships, limitation counters, kept
- * identifiers (unverified ones: a verified one makes the contact known), the ids merged into them with what
- * those merges kept, dead letters (where the control database is the site's shard; elsewhere they age
- * out with the site's activities) — except that their ids are not remembered as erased: a browser that
- * comes back after that long simply starts a new contact. The last statement's `meta.changes` is how many
- * contacts went.
+ * Statements, to run as one batch on a shard, that delete up to `chunk` anonymous contacts of a site not
+ * seen since `before`, with what erasure deletes of a contact — activities, memberships, limitation
+ * counters, kept identifiers (unverified ones: a verified one makes the contact known), the ids merged into
+ * them with what those merges kept, dead letters where the shard is the control database — except that
+ * their ids are not remembered as erased: a browser that comes back after that long simply starts a new
+ * contact. The first two statements name the contacts (`id`) and the ids merged into them (`alias_id`), for
+ * what lives elsewhere (`pruneElsewhere`); the last statement's `meta.changes` is how many contacts went.
  */
 export function pruneAnonymousContacts(db: D1Database, siteId: string, before: number, chunk: number): D1PreparedStatement[] {
   const of = (sql: string) => db.prepare(sql.replaceAll('$STALE', STALE_ANONYMOUS)).bind(siteId, before, chunk)
   return [
+    of('$STALE'),
+    of('SELECT alias_id FROM contact_aliases INDEXED BY contact_aliases_contact WHERE site_id = ?1 AND contact_id IN ($STALE)'),
     of('DELETE FROM dead_letters INDEXED BY dead_letters_contact WHERE site_id = ?1 AND contact_id IN ($STALE)'),
     of(`DELETE FROM dead_letters INDEXED BY dead_letters_contact WHERE site_id = ?1 AND contact_id IN
           (SELECT alias_id FROM contact_aliases INDEXED BY contact_aliases_contact WHERE site_id = ?1 AND contact_id IN ($STALE))`),
@@ -85,5 +87,20 @@ export function pruneAnonymousContacts(db: D1Database, siteId: string, before: n
     of('DELETE FROM contact_identities WHERE site_id = ?1 AND contact_id IN ($STALE)'),
     of('DELETE FROM contact_aliases INDEXED BY contact_aliases_contact WHERE site_id = ?1 AND contact_id IN ($STALE)'),
     of('DELETE FROM contacts WHERE site_id = ?1 AND id IN ($STALE)'),
+  ]
+}
+
+/**
+ * What pruned contacts leave on another database than their shard: on another shard of the site, the
+ * alias rows of the ids merged into them (each is kept on its own id's shard too); in the control
+ * database, their dead letters and their aliases'.
+ */
+export function pruneElsewhere(db: D1Database, siteId: string, contactIds: readonly string[], aliasIds: readonly string[], control: boolean): D1PreparedStatement[] {
+  if (contactIds.length === 0) return []
+  const ids = JSON.stringify([...contactIds, ...aliasIds])
+  if (control) return [db.prepare('DELETE FROM dead_letters INDEXED BY dead_letters_contact WHERE site_id = ?1 AND contact_id IN (SELECT value FROM json_each(?2))').bind(siteId, ids)]
+  return [
+    db.prepare('DELETE FROM contact_aliases INDEXED BY contact_aliases_contact WHERE site_id = ?1 AND contact_id IN (SELECT value FROM json_each(?2))').bind(siteId, JSON.stringify(contactIds)),
+    db.prepare('DELETE FROM contact_aliases WHERE site_id = ?1 AND alias_id IN (SELECT value FROM json_each(?2))').bind(siteId, JSON.stringify(aliasIds)),
   ]
 }
