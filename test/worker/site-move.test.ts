@@ -78,15 +78,18 @@ async function siteOn(id: string, key: string, shards: string[]): Promise<string
   return made.body.identitySecret.value
 }
 
-async function consolePage(path: string): Promise<string> {
+async function consoleCookie(path: string): Promise<string> {
   const signIn = await edge.fetch('/admin/sign-in', {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', 'cf-connecting-ip': '192.0.2.200' },
     body: new URLSearchParams({ token: ADMIN_TOKEN, next: path }).toString(),
   })
   expect(signIn.status).toBe(303)
-  const cookie = signIn.headers.get('set-cookie')!.split(';')[0]
-  const res = await edge.fetch(path, { headers: { cookie } })
+  return signIn.headers.get('set-cookie')!.split(';')[0]
+}
+
+async function consolePage(path: string): Promise<string> {
+  const res = await edge.fetch(path, { headers: { cookie: await consoleCookie(path) } })
   expect(res.status).toBe(200)
   return res.text()
 }
@@ -168,6 +171,17 @@ describe('moving a site to another shard', () => {
     const page = await consolePage(`/admin/sites/${SITE}`)
     expect(page).toContain('Data shards')
     expect(page).toMatch(/moving to SHARD_2/)
+    // The console's forms are refused as the API is, with a page that says why.
+    const cookie = await consoleCookie(`/admin/sites/${SITE}`)
+    const overview = await (await edge.fetch(`/admin/sites/${SITE}`, { headers: { cookie } })).text()
+    const csrf = /<meta name="csrf-token" content="([^"]+)"/.exec(overview)![1]
+    for (const path of ['/contacts/kim/edit', '/segments/seg_bulk/edit', '/contacts/kim/segments']) {
+      const body = new URLSearchParams({ _csrf: csrf, firstName: 'Kimberly' }).toString()
+      const form = await edge.fetch(`/admin/sites/${SITE}${path}`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body })
+      expect(form.status, path).toBe(409)
+      expect(await form.text()).toContain('is moving to SHARD_2')
+    }
+    expect((await edge.admin<Json>('GET', `/sites/${SITE}/contacts/kim`)).body.fields.firstName).not.toBe('Kimberly')
   })
 
   it('writes the visits sent while it moves after it has arrived, losing and doubling nothing', async () => {

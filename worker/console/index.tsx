@@ -3,6 +3,7 @@
  * API, each page with only the script it needs.
  */
 import { siteData } from '../data/shards'
+import { siteMoving } from '../background/move'
 import { Hono, type MiddlewareHandler } from 'hono'
 import { getSite } from '../data/sites'
 import { propagateChanges } from '../background/changes'
@@ -11,7 +12,7 @@ import { contactRoutes } from './contacts'
 import { contentRoutes } from './content'
 import { deadLetterRoutes } from './dead-letters'
 import { consoleHeaders } from './headers'
-import { DOCTYPE, Layout, consoleLayout } from './layout'
+import { Alert, DOCTYPE, Layout, consoleLayout } from './layout'
 import { type ConsoleEnv, requireSession } from './session'
 import { segmentRoutes } from './segments'
 import { overviewRoutes, siteRoutes } from './sites'
@@ -23,6 +24,23 @@ const loadSite: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
   c.set('site', site)
   c.set('data', siteData(c.env, site))
   await next()
+}
+
+/** A change to a moving site's contacts or segments is answered with a page saying why (409), as the API does. */
+const notWhileMovingPage: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
+  const site = c.get('site')
+  if (!site.movingTo || c.req.method === 'GET' || c.req.method === 'HEAD') return next()
+  // The segment preview only reads: it stays available.
+  if (c.req.path.endsWith('/segments/preview')) return next()
+  c.status(409)
+  return c.render(
+    <>
+      <h1>Not while the site moves</h1>
+      <Alert message={siteMoving(site).message} />
+      <p><a href={`/admin/sites/${site.id}`}>Back to the site</a></p>
+    </>,
+    { title: 'Site moving' },
+  )
 }
 
 /** The frame the live preview renders content in, with the SDK's own renderer. */
@@ -52,6 +70,8 @@ export const consoleApp = new Hono<ConsoleEnv>()
   .route('/', siteRoutes)
   .use('/sites/:site', loadSite)
   .use('/sites/:site/*', loadSite)
+  .use('/sites/:site/contacts/*', notWhileMovingPage)
+  .use('/sites/:site/segments/*', notWhileMovingPage)
   .route('/sites/:site', overviewRoutes)
   .route('/sites/:site/segments', segmentRoutes)
   .route('/sites/:site/contacts', contactRoutes)
