@@ -198,4 +198,34 @@ describe('a merge across shards', () => {
     const back = await edge.events({ site: KEY, contact: answer.contact, events: [pageVisit(`${ORIGIN}/rock/back`)] })
     expect(await idOf(back)).toBe('kim')
   }, 60_000)
+
+  it('merges a contact whose first visit is not written yet, in the same batch as the merge or after it', async () => {
+    const data = await dataOf(SITE)
+    for (const order of ['visit first', 'merge first'] as const) {
+      const owner = order === 'visit first' ? 'lee' : 'max'
+      expect((await edge.admin('POST', `/sites/${SITE}/contacts/batch`, { contacts: [{ id: owner, email: `${owner}@example.com` }] })).status).toBe(200)
+      while (edge.queue.length > 0) await edge.flush()
+      // A new browser on the other shard, its first visit still queued.
+      let first: EventsAnswer | undefined
+      for (let i = 0; i < 40 && !first; i++) {
+        const answer = await edge.events({ site: KEY, events: [pageVisit(`${ORIGIN}/jazz/new`)] })
+        if (data.shardOf(await idOf(answer)) !== data.shardOf(owner)) first = answer
+        else edge.queue.pop()
+      }
+      const visitor = await idOf(first!)
+      const visitId = (edge.queue[0] as VisitMessage).activities[0].id
+      const signature = await signIdentity(secret, { kind: 'email', value: `${owner}@example.com` }, Date.now())
+      await edge.events({ site: KEY, contact: first!.contact, state: first!.state, events: [{ id: eid(), type: 'identify', email: `${owner}@example.com`, signature }] })
+      expect(edge.queue).toHaveLength(2)
+      if (order === 'merge first') edge.queue.reverse()
+      while (edge.queue.length > 0) await edge.flush()
+
+      const ids = await data.shardOf(owner).db.prepare('SELECT id FROM events WHERE site_id = ?1 AND contact_id = ?2').bind(SITE, owner).all<{ id: string }>()
+      expect(ids.results.map((r) => r.id), order).toContain(visitId)
+      for (const shard of data.shards) {
+        expect(await shard.db.prepare('SELECT count(*) AS n FROM contacts WHERE site_id = ?1 AND id = ?2').bind(SITE, visitor).first('n'), `${order}: ${shard.name}`).toBe(0)
+      }
+      expect(await data.of(visitor).prepare('SELECT contact_id FROM contact_aliases WHERE site_id = ?1 AND alias_id = ?2').bind(SITE, visitor).first('contact_id'), order).toBe(owner)
+    }
+  }, 60_000)
 })

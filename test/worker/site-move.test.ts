@@ -8,7 +8,11 @@ import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { type QueueMessage } from '../../worker/background/messages'
 import { MOVE_PAGE, moveStep } from '../../worker/background/move'
-import { database, shardIndex } from '../../worker/data/shards'
+import { type VisitMessage } from '../../worker/background/messages'
+import { buildSiteConfig } from '../../worker/background/publish'
+import { writeVisits } from '../../worker/background/write-visits'
+import { compileSite } from '../../worker/visits/compile'
+import { database, shardIndex, siteData } from '../../worker/data/shards'
 import { setPlacement, siteOnShard } from '../../worker/data/sites'
 import { signIdentity } from '../../worker/visits/identity'
 import { Edge, type EventsAnswer, ORIGIN, eid, pageVisit } from './edge-harness'
@@ -198,6 +202,12 @@ describe('moving a site to another shard', () => {
     // Held in the queue, written nowhere yet.
     for (const name of ['SHARD_1', 'SHARD_2']) expect(await column(name, 'SELECT id FROM events WHERE site_id = ?1 AND id IN (SELECT value FROM json_each(?2))', SITE, JSON.stringify(meanwhile))).toEqual([])
     expect(edge.queue.filter((m) => m.kind === 'visit')).toHaveLength(2)
+    // A writer that read the placement before the move began finds the shard fenced: nothing is written
+    // where the move copies from; its message is retried, then held like the others.
+    const late = edge.queue.find((m) => m.kind === 'visit') as VisitMessage
+    const oldPlacement = siteData(env, { id: SITE, shards: ['SHARD_1'] })
+    const compiled = compileSite((await buildSiteConfig(env.DB, SITE))!)
+    await expect(writeVisits(oldPlacement, compiled, [late], new Map())).rejects.toThrow(/site moving/)
     kimBrowser = await send(kimBrowser, 'kim-while-moving')
     visitor = await send(visitor, 'again-while-moving')
     const rounds = await drain()
@@ -225,9 +235,11 @@ describe('moving a site to another shard', () => {
     expect((await edge.admin<Json>('GET', `/sites/${SITE}/segments/seg_vip`)).body.members).toBe(1)
     expect((await edge.admin<Json>('GET', `/sites/${SITE}/segments/seg_bulk`)).body.members).toBe(2 * MOVE_PAGE + 50 - 1)
 
-    // SHARD_1 keeps nothing of the site, not even its row.
+    // SHARD_1 keeps nothing of the site but its fenced row, which still refuses a writer on the old placement.
     expect(Object.values(await rowsOn('SHARD_1', SITE)).flat()).toEqual([])
-    expect(await countOn('SHARD_1', 'sites', SITE)).toBe(0)
+    expect(await countOn('SHARD_1', 'sites', SITE)).toBe(1)
+    await expect(writeVisits(oldPlacement, compiled, [late], new Map())).rejects.toThrow(/site moving/)
+    expect(await column('SHARD_1', 'SELECT count(*) FROM events WHERE site_id = ?1', SITE)).toEqual(['0'])
     // Changes are taken again, and land on SHARD_2.
     expect((await edge.admin('PATCH', `/sites/${SITE}/contacts/kim`, { fields: { firstName: 'Kimberly' } })).status).toBe(200)
     expect(await column('SHARD_2', 'SELECT first_name FROM contacts WHERE site_id = ?1 AND id = ?2', SITE, 'kim')).toEqual(['Kimberly'])

@@ -52,12 +52,12 @@ export const REFRESH_CHUNK = 20
 /**
  * A site's share of a scheduled pass: the site and its config (5 reads), its dead letters pruned (up to
  * ACTIVITY_ROUNDS: 10), and on each shard the time-dependent segments recomputed (1 batch) and pruning
- * (ACTIVITY_ROUNDS + CONTACT_ROUNDS of retention.ts: 14, and for each of the 4 contact rounds what the
- * pruned contacts leave on the control database and the other shards: 1 + (shards - 1)); the config
- * published (1 KV write, and the old key's removal).
+ * (ACTIVITY_ROUNDS + CONTACT_ROUNDS of retention.ts: 14, and what the pruned contacts leave on the
+ * control database and the other shards: 1 + (shards - 1)); the config published (1 KV write, and the old
+ * key's removal).
  */
 export function cronSiteCost(shards: number): Cost {
-  return { d1: 15 + shards * (15 + 4 * shards), kv: 2 }
+  return { d1: 15 + shards * (15 + shards), kv: 2 }
 }
 
 /**
@@ -99,5 +99,10 @@ export class Budget {
     if (cost.d1 > this.left.d1 || cost.kv > this.left.kv) return false
     this.left = { d1: this.left.d1 - cost.d1, kv: this.left.kv - cost.kv }
     return true
+  }
+
+  /** Spends all that is left: the invocation takes on nothing more. */
+  spendAll(): void {
+    this.left = { d1: 0, kv: 0 }
   }
 }

@@ -23,7 +23,7 @@
 import { type MiddlewareHandler } from 'hono'
 import { type AppEnv } from '../app-env'
 import { CONTROL, database, shardBytes, shardIndex, shardNames } from '../data/shards'
-import { type Site, getSite, siteOnShard } from '../data/sites'
+import { type Site, fenceShard, getSite, siteOnShard } from '../data/sites'
 import { CONTACT_TABLES, type ContactRows, insertContactRows, insertRows, readContactRows } from '../data/transfer'
 import { refuse } from '../http/errors'
 import { type Changes } from './changes'
@@ -116,6 +116,8 @@ export async function startMove(env: Env, site: Site, shards: readonly string[],
     const current = await getSite(env.DB, site.id)
     throw current?.movingTo ? siteMoving(current) : refuse('conflict', 'site_changed', `Site "${site.id}" changed placement meanwhile; look again and retry`)
   }
+  // Writers that read the old placement before this are stopped on the shards it leaves (migration 0009).
+  await fenceOld(env, site.id, site.shards, target)
   changes.siteConfig(site)
   const first: MoveMessage = { kind: 'move', siteId: site.id, step: 'copy', from: site.shards, to: target, shard: 0, part: 'contacts', after: '' }
   await env.EVENTS.send(first, { delaySeconds: MOVE_SETTLE_S })
@@ -141,6 +143,7 @@ export async function stopMove(env: Env, site: Site, changes: Changes): Promise<
   if (!(await movePlacement(env.DB, site.id, { shards: site.shards, movingTo: site.movingTo }, { shards: site.shards, movingTo: null }))) {
     throw refuse('conflict', 'site_changed', `Site "${site.id}" finished moving or changed meanwhile; look again`)
   }
+  await fenceOld(env, site.id, site.shards, null)
   changes.siteConfig(site)
   const clean: MoveMessage = { kind: 'move', siteId: site.id, step: 'clean', from: site.movingTo, to: site.shards, shard: 0, part: 'contacts', after: '' }
   // After a step already under way has written what it copied.
@@ -235,8 +238,23 @@ function rowsOf(found: ContactRows, ids: ReadonlySet<string>): ContactRows {
 /** Every old shard is copied: the site goes over to its new placement, then the old shards are cleaned. */
 async function switchOver(env: Env, site: Site, m: MoveMessage, running: boolean): Promise<void> {
   if (running && !(await movePlacement(env.DB, site.id, { shards: m.from, movingTo: m.to }, { shards: m.to, movingTo: null }))) return
+  // The shards it arrives at take writes; those it left stay fenced, for a writer still on the old placement.
+  await Promise.all(m.to.filter((name) => name !== CONTROL).map((name) => fenceShard(database(env, name), site.id, null).run()))
   await publishSiteConfig(env, site.id)
-  await env.EVENTS.send({ ...m, step: 'clean', shard: 0, part: 'contacts', after: '' })
+  // Edges read a config from KV that may be a minute old: until they all have this one, a contact KV has
+  // no snapshot of is looked for where it was, so what is left there stays that long.
+  await env.EVENTS.send({ ...m, step: 'clean', shard: 0, part: 'contacts', after: '' }, { delaySeconds: MOVE_SETTLE_S + KV_CACHE_S })
+}
+
+/** How long a KV read may return an older value than the last write (Cloudflare: up to 60 s). */
+const KV_CACHE_S = 60
+
+/**
+ * Fences a site's row on each shard of the placement it is leaving (`movingTo`, where it goes), or lifts
+ * the fence (null) when it stays; the control database's row is set with the placement itself.
+ */
+async function fenceOld(env: Env, siteId: string, shards: readonly string[], movingTo: readonly string[] | null): Promise<void> {
+  await Promise.all(shards.filter((name) => name !== CONTROL).map((name) => fenceShard(database(env, name), siteId, movingTo).run()))
 }
 
 /**
@@ -295,7 +313,10 @@ async function next(env: Env, m: MoveMessage, after: string | undefined): Promis
   console.log(`move: site ${m.siteId} has left ${m.from.join(', ')}`)
 }
 
-/** A shard the site is no longer placed on, once it holds nothing of it, drops the site's row. */
+/**
+ * A shard the site is no longer placed on, once it holds nothing of it, drops the site's row — unless the
+ * row is fenced: a shard the site left keeps it as a tombstone that refuses a late writer.
+ */
 async function dropSiteRow(env: Env, m: MoveMessage): Promise<void> {
   const name = m.from[m.shard]
   if (name === CONTROL) return
@@ -304,7 +325,7 @@ async function dropSiteRow(env: Env, m: MoveMessage): Promise<void> {
   // Every table that refers to the site: a row left (a writer that read an old placement) keeps it.
   await database(env, name)
     .prepare(
-      `DELETE FROM sites WHERE site_id = ?1
+      `DELETE FROM sites WHERE site_id = ?1 AND moving_to IS NULL
          AND NOT EXISTS (SELECT 1 FROM contacts WHERE site_id = ?1) AND NOT EXISTS (SELECT 1 FROM segments WHERE site_id = ?1)
          AND NOT EXISTS (SELECT 1 FROM workflows WHERE site_id = ?1) AND NOT EXISTS (SELECT 1 FROM content WHERE site_id = ?1)`,
     )

@@ -28,8 +28,8 @@ export interface Pruned {
 
 /**
  * Prunes a site at `now`, no KV: on each shard of the site, at most ACTIVITY_ROUNDS + CONTACT_ROUNDS D1
- * calls, and for each contact round that prunes anything one call on every other shard (alias rows) and one
- * on the control database (dead letters); on the control database, up to ACTIVITY_ROUNDS for old dead letters. Windowed conditions
+ * calls, and when its contact rounds pruned anything one call on every other shard (alias rows) and one on
+ * the control database (dead letters); on the control database, up to ACTIVITY_ROUNDS for old dead letters. Windowed conditions
  * are unaffected: no dynamic segment may read further back than the retention (worker/conditions/reach.ts).
  * The contacts whose activities go have their kept aggregates dropped, so a count with no window counts
  * what is kept, in a snapshot as in SQL, from their next write.
@@ -59,22 +59,25 @@ export async function pruneSite(env: Env, site: Site, now: number): Promise<Prun
       pruned.activities += events.meta.changes
       return events.meta.changes === ACTIVITY_CHUNK
     })
+    const ids: string[] = []
+    const aliases: string[] = []
     const contactsLeft = await whileFull(CONTACT_ROUNDS, async () => {
-      const results = await db.batch(pruneAnonymousContacts(db, site.id, seenBefore, CONTACT_CHUNK))
+      const results = await db.batch(pruneAnonymousContacts(db, site.id, seenBefore, CONTACT_CHUNK, db === data.control))
       const contacts = results[results.length - 1].meta.changes
       pruned.contacts += contacts
-      // What they leave elsewhere: dead letters in the control database, alias rows on the other shards.
-      const ids = (results[0].results as Array<{ id: string }>).map((r) => r.id)
-      const aliases = (results[1].results as Array<{ alias_id: string }>).map((r) => r.alias_id)
-      if (ids.length > 0) {
-        const others = data.shards.filter((s) => s !== shard)
-        await Promise.all([
-          ...(db === data.control ? [] : [data.control.batch(pruneElsewhere(data.control, site.id, ids, aliases, true))]),
-          ...others.map((s) => s.db.batch(pruneElsewhere(s.db, site.id, ids, aliases, false))),
-        ])
-      }
+      ids.push(...(results[0].results as Array<{ id: string }>).map((r) => r.id))
+      aliases.push(...(results[1].results as Array<{ alias_id: string }>).map((r) => r.alias_id))
       return contacts === CONTACT_CHUNK
     })
+    // What they leave elsewhere, once for the shard's rounds: dead letters in the control database, alias
+    // rows on the other shards.
+    if (ids.length > 0) {
+      const others = data.shards.filter((s) => s !== shard)
+      await Promise.all([
+        ...(db === data.control ? [] : [data.control.batch(pruneElsewhere(data.control, site.id, ids, aliases, true))]),
+        ...others.map((s) => s.db.batch(pruneElsewhere(s.db, site.id, ids, aliases, false))),
+      ])
+    }
     shardsLeft ||= activitiesLeft || contactsLeft
   }
   pruned.more = lettersLeft || shardsLeft

@@ -14,9 +14,10 @@ import { addCounters, raiseCounters } from '../data/counters'
 import { insertActivities } from '../data/events'
 import { identityOf, ownerOf } from '../data/identities'
 import { addStaticMember, removeMember } from '../data/members'
-import { type Departing, adoptDeparting, mergeContacts, readDeparting, releaseDeparting, repointAliases, resolveAlias } from '../data/merge'
+import { adoptDeparting, mergeContacts, readDeparting, releaseDeparting, repointAliases, resolveAlias } from '../data/merge'
 import { recordProcessed } from '../data/processed'
 import { type SiteData } from '../data/shards'
+import { fenceWrites } from '../data/sites'
 import { refreshStatements } from '../segments/membership'
 import { type CompiledSite, type InputChange, type SiteConfig, reach, reachedConfigSegments } from '../visits/compile'
 import { type IdentifierKind } from '../visits/identity'
@@ -99,36 +100,35 @@ export async function writeVisits(
     settled.push({ m, attempt: crypto.randomUUID(), contactId: identity.contactId, mergedFrom: identity.mergedFrom, change })
   }
   const statics = compiled.config.segments.filter((s) => s.type === 'static').map((s) => s.id)
-  // Contacts merged into one on another shard: read where they are, and whether the merge is there already.
-  const departures = new Map<Settled, { departing: Departing; mergedHere: boolean }>()
-  const mergedBefore = new Set<Settled>()
-  for (const s of settled) {
-    if (!s.mergedFrom || data.shardOf(s.mergedFrom) === data.shardOf(s.contactId)) continue
-    const [departing, target] = await Promise.all([readDeparting(data.of(s.mergedFrom), siteId, s.mergedFrom), resolveAlias(data.of(s.contactId), siteId, s.mergedFrom)])
-    if (departing) departures.set(s, { departing, mergedHere: target === s.contactId })
-    else if (target === s.contactId) mergedBefore.add(s) // written and let go of by an earlier attempt
-    else s.mergedFrom = undefined // neither here nor there: nothing to merge
-  }
-  for (const [shard, group] of data.group(settled, (s) => s.contactId)) {
+  // A visit that merges a contact on another shard is written after the others, once the contact it merges
+  // holds all that they wrote of it, and then on its own: the merged contact is read where it is and copied
+  // in with the visit, then let go of on its own shard.
+  const across = (s: Settled) => s.mergedFrom !== undefined && data.shardOf(s.mergedFrom) !== data.shardOf(s.contactId)
+  for (const [shard, group] of data.group(settled.filter((s) => !across(s)), (s) => s.contactId)) {
     const db = shard.db
     const contacts = new ContactsInBatch(db, compiled, now)
     await contacts.read(group)
-    const statements: D1PreparedStatement[] = []
+    const statements: D1PreparedStatement[] = [fenceWrites(db, siteId)]
     for (const s of group) {
-      const away = departures.get(s)
-      const merge = s.mergedFrom === undefined || mergedBefore.has(s) ? []
-        : away ? adoptDeparting(db, siteId, away.departing, s.contactId, s.m.v, 'identify', statics, away.mergedHere)
-        : mergeContacts(db, siteId, s.mergedFrom, s.contactId, s.m.v, 'identify', statics)
+      const merge = s.mergedFrom === undefined ? [] : mergeContacts(db, siteId, s.mergedFrom, s.contactId, s.m.v, 'identify', statics)
       statements.push(...visitStatements(db, compiled, s, merge, now))
       contacts.apply(s)
     }
     statements.push(...contacts.statements())
     await db.batch(statements)
   }
-  for (const [s, { departing }] of departures) {
-    const home = data.shardOf(departing.id)
-    await home.db.batch(releaseDeparting(home.db, siteId, departing, s.contactId, s.m.v, 'identify'))
-    const others = data.shards.filter((shard) => shard !== home && shard !== data.shardOf(s.contactId))
+  for (const s of settled.filter(across)) {
+    const [home, there] = [data.shardOf(s.mergedFrom!), data.shardOf(s.contactId)]
+    // Whether this shard has the merge already: an earlier attempt wrote it, but could not let go of it.
+    const [departing, target] = await Promise.all([readDeparting(home.db, siteId, s.mergedFrom!), resolveAlias(there.db, siteId, s.mergedFrom!)])
+    const contacts = new ContactsInBatch(there.db, compiled, now)
+    await contacts.read([s])
+    const merge = adoptDeparting(there.db, siteId, departing, s.contactId, s.m.v, 'identify', statics, target === s.contactId)
+    const statements = [fenceWrites(there.db, siteId), ...visitStatements(there.db, compiled, s, merge, now)]
+    contacts.apply(s)
+    await there.db.batch([...statements, ...contacts.statements()])
+    await home.db.batch([fenceWrites(home.db, siteId), ...releaseDeparting(home.db, siteId, departing, s.contactId, s.m.v, 'identify')])
+    const others = data.shards.filter((shard) => shard !== home && shard !== there)
     await Promise.all(others.map((shard) => repointAliases(shard.db, siteId, departing.id, s.contactId).run()))
   }
   if (after.length > 0) await data.control.batch(after)
@@ -148,15 +148,14 @@ export async function finishDepartures(data: SiteData, compiled: CompiledSite, i
   for (const id of new Set(ids)) {
     const home = data.shardOf(id)
     const others = data.shards.filter((shard) => shard !== home)
-    if (others.length === 0) continue
-    const departing = await readDeparting(home.db, siteId, id)
-    if (!departing) continue
+    // Where it was merged to, if anywhere: one index read on each other shard, before its rows are read.
     const targets = await Promise.all(others.map((shard) => resolveAlias(shard.db, siteId, id)))
     const at = targets.findIndex((t) => t !== undefined)
     if (at < 0) continue
     const [there, into] = [others[at], targets[at]!]
-    await there.db.batch(adoptDeparting(there.db, siteId, departing, into, v, 'identify', statics, true))
-    await home.db.batch(releaseDeparting(home.db, siteId, departing, into, v, 'identify'))
+    const departing = await readDeparting(home.db, siteId, id)
+    await there.db.batch([fenceWrites(there.db, siteId), ...adoptDeparting(there.db, siteId, departing, into, v, 'identify', statics, true)])
+    await home.db.batch([fenceWrites(home.db, siteId), ...releaseDeparting(home.db, siteId, departing, into, v, 'identify')])
     await Promise.all(others.filter((shard) => shard !== there).map((shard) => repointAliases(shard.db, siteId, id, into).run()))
     finished.set(id, into)
   }

@@ -17,7 +17,7 @@ import { membershipsOf } from '../data/members'
 import { dropDeadLettersOf } from '../data/dead-letters'
 import { allSegments } from '../data/segments'
 import { type SiteData, siteData } from '../data/shards'
-import { type Site } from '../data/sites'
+import { type Site, fenceWrites } from '../data/sites'
 import { toActivity } from '../events/schema'
 import { type Issue, type RefusalKind, notFound, refuse } from '../http/errors'
 import { describeIssues, issuesOf } from '../http/validate'
@@ -215,13 +215,17 @@ export async function eraseContact(env: Env, site: Site, id: string, now = Date.
   const db = data.of(id)
   if (!(await getContact(db, site.id, id))) throw notFound('contact', id)
   const aliases = await aliasIdsOf(db, site.id, id)
-  await db.batch(eraseStatements(db, site.id, id, now))
+  // What is elsewhere goes first, each step safe to repeat; the contact's own shard last, so that an
+  // erasure that fails on the way is done again in full when the admin retries it.
   // Each id merged into it is remembered as erased on its own shard too (where it would be made again),
   // and every shard forgets where it led.
   const elsewhere = new Map(data.group(aliases, (a) => a).map(([shard, list]) => [shard, list]))
   await Promise.all(data.shards.filter((s) => s.db !== db).map((s) => s.db.batch(eraseAliases(s.db, site.id, id, elsewhere.get(s) ?? [], now))))
   await dropDeadLettersOf(data.control, site.id, [id, ...aliases]).run()
+  // The edge's marks before D1's row goes (marked again through the queue a minute later, past any rebuild
+  // of a visit written meanwhile).
   await markErasedAtTheEdge(env, site.id, [id, ...aliases], now)
+  await db.batch(eraseStatements(db, site.id, id, now))
 }
 
 /**
@@ -246,11 +250,11 @@ export async function mergeContactInto(env: Env, site: Site, fromId: string, int
     await writeAndRefresh(data.control, db, site, [...mergeContacts(db, site.id, fromId, intoId, now, 'admin', statics), forgetAggregates(db, site.id, [intoId])], [intoId], now)
   } else {
     // Across shards: `from`'s rows are copied into `into`'s shard with the merge, then let go of on its own.
-    const departing = (await readDeparting(there.db, site.id, fromId))!
+    const departing = await readDeparting(there.db, site.id, fromId)
     const mergedHere = (await resolveAlias(db, site.id, fromId)) === intoId
     const adopt = adoptDeparting(db, site.id, departing, intoId, now, 'admin', statics, mergedHere)
     await writeAndRefresh(data.control, db, site, [...adopt, forgetAggregates(db, site.id, [intoId])], [intoId], now)
-    await there.db.batch(releaseDeparting(there.db, site.id, departing, intoId, now, 'admin'))
+    await there.db.batch([fenceWrites(there.db, site.id), ...releaseDeparting(there.db, site.id, departing, intoId, now, 'admin')])
     await Promise.all(data.shards.filter((s) => s !== here && s !== there).map((s) => repointAliases(s.db, site.id, fromId, intoId).run()))
   }
   await writeSnapshot(env.KV, site.id, { redirect: intoId }, fromId)

@@ -157,12 +157,19 @@ export interface Departing {
   rev: number
 }
 
-/** Reads a contact that is to be merged into one on another shard; undefined when it is not there. */
-export async function readDeparting(db: D1Database, siteId: string, id: string): Promise<Departing | undefined> {
+/**
+ * Reads a contact that is to be merged into one on another shard. A contact not written yet (its first
+ * visit is still on its way) departs with nothing: its id still becomes an alias, and should a writer make
+ * it meanwhile the release is refused (`NO_ROW`), to be tried again on what is then stored.
+ */
+export async function readDeparting(db: D1Database, siteId: string, id: string): Promise<Departing> {
   const rows = await readContactRows(db, siteId, [id])
   const contact = rows.contacts[0]
-  return contact ? { id, rows, rev: Number(contact.state_rev) } : undefined
+  return { id, rows, rev: contact ? Number(contact.state_rev) : NO_ROW }
 }
+
+/** The revision a departing contact not written yet is read at: any stored row's revision differs from one more. */
+const NO_ROW = -2
 
 /**
  * In the shard of `into`: takes in a contact merged from another shard, as statements for the transaction

@@ -68,19 +68,23 @@ const STALE_ANONYMOUS = `
  * Statements, to run as one batch on a shard, that delete up to `chunk` anonymous contacts of a site not
  * seen since `before`, with what erasure deletes of a contact — activities, memberships, limitation
  * counters, kept identifiers (unverified ones: a verified one makes the contact known), the ids merged into
- * them with what those merges kept, dead letters where the shard is the control database — except that
+ * them with what those merges kept, dead letters where the shard is the control database (`control`) — except that
  * their ids are not remembered as erased: a browser that comes back after that long simply starts a new
  * contact. The first two statements name the contacts (`id`) and the ids merged into them (`alias_id`), for
  * what lives elsewhere (`pruneElsewhere`); the last statement's `meta.changes` is how many contacts went.
  */
-export function pruneAnonymousContacts(db: D1Database, siteId: string, before: number, chunk: number): D1PreparedStatement[] {
+export function pruneAnonymousContacts(db: D1Database, siteId: string, before: number, chunk: number, control = false): D1PreparedStatement[] {
   const of = (sql: string) => db.prepare(sql.replaceAll('$STALE', STALE_ANONYMOUS)).bind(siteId, before, chunk)
   return [
     of('$STALE'),
     of('SELECT alias_id FROM contact_aliases INDEXED BY contact_aliases_contact WHERE site_id = ?1 AND contact_id IN ($STALE)'),
-    of('DELETE FROM dead_letters INDEXED BY dead_letters_contact WHERE site_id = ?1 AND contact_id IN ($STALE)'),
-    of(`DELETE FROM dead_letters INDEXED BY dead_letters_contact WHERE site_id = ?1 AND contact_id IN
-          (SELECT alias_id FROM contact_aliases INDEXED BY contact_aliases_contact WHERE site_id = ?1 AND contact_id IN ($STALE))`),
+    ...(control
+      ? [
+          of('DELETE FROM dead_letters INDEXED BY dead_letters_contact WHERE site_id = ?1 AND contact_id IN ($STALE)'),
+          of(`DELETE FROM dead_letters INDEXED BY dead_letters_contact WHERE site_id = ?1 AND contact_id IN
+                (SELECT alias_id FROM contact_aliases INDEXED BY contact_aliases_contact WHERE site_id = ?1 AND contact_id IN ($STALE))`),
+        ]
+      : []),
     of('DELETE FROM segment_members INDEXED BY segment_members_contact WHERE site_id = ?1 AND contact_id IN ($STALE)'),
     of('DELETE FROM events WHERE site_id = ?1 AND contact_id IN ($STALE)'),
     of('DELETE FROM workflow_counters WHERE site_id = ?1 AND contact_id IN ($STALE)'),

@@ -167,3 +167,19 @@ export async function siteKeyTaken(db: D1Database, key: string, exceptSite: stri
   const row = await db.prepare('SELECT 1 AS taken FROM sites WHERE site_key = ?1 AND site_id != ?2').bind(key, exceptSite).first()
   return row !== null
 }
+
+/**
+ * The first statement of every write to a shard: aborts the transaction when the site's row there is
+ * fenced because the site is moving away from the shard, or has left it (migration 0009).
+ */
+export function fenceWrites(db: D1Database, siteId: string): D1PreparedStatement {
+  return db.prepare('UPDATE sites SET write_fence = write_fence WHERE site_id = ?1').bind(siteId)
+}
+
+/**
+ * Fences a site's row on a shard it is leaving (`movingTo`: where it goes), or lifts the fence (null) on a
+ * shard it stays on or arrives at. On the control database, `setPlacement` keeps moving_to itself.
+ */
+export function fenceShard(db: D1Database, siteId: string, movingTo: readonly string[] | null): D1PreparedStatement {
+  return db.prepare('UPDATE sites SET moving_to = ?2 WHERE site_id = ?1').bind(siteId, movingTo === null ? null : JSON.stringify(movingTo))
+}

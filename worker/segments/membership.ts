@@ -8,7 +8,7 @@ import { prepare } from '../conditions/prepare'
 import { compileSql } from '../conditions/sql'
 import { refreshMembers } from '../data/members'
 import { type Segment, allSegments } from '../data/segments'
-import { type Site } from '../data/sites'
+import { type Site, fenceWrites } from '../data/sites'
 import { dynamicOrder } from './graph'
 
 /**
@@ -46,5 +46,5 @@ export async function writeAndRefresh(
   now: number,
 ): Promise<D1Result[]> {
   const order = dynamicOrder(await allSegments(control, site.id))
-  return db.batch([...writes, ...refreshStatements(db, site, order, now, contactIds), markStateChanged(db, site.id, contactIds)])
+  return db.batch([fenceWrites(db, site.id), ...writes, ...refreshStatements(db, site, order, now, contactIds), markStateChanged(db, site.id, contactIds)]).then((results) => results.slice(1))
 }
