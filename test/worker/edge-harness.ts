@@ -10,6 +10,7 @@ import { consume } from '../../worker/background/consumer'
 import { type QueueMessage } from '../../worker/background/messages'
 import { ADMIN_TOKEN } from './fixtures'
 import { d1Bindings } from './instrumented'
+import { CONTROL, shardNames } from '../../worker/data/shards'
 import demo from '../../scripts/demo-data.json'
 
 export const ORIGIN = 'https://shop.example'
@@ -145,6 +146,15 @@ export function countingDb(db: D1Database): { db: D1Database; calls: string[] } 
     },
   })
   return { db: proxy, calls }
+}
+
+/** Every D1 binding, the control database and each shard, recording the calls made through any of them. */
+export function countingD1(): { bindings: Partial<Env>; calls: () => string[] } {
+  const counted = [CONTROL, ...shardNames(env)].map((name) => ({ name, ...countingDb((env as unknown as Record<string, D1Database>)[name]) }))
+  return {
+    bindings: Object.fromEntries(counted.map((c) => [c.name, c.db])) as Partial<Env>,
+    calls: () => counted.flatMap((c) => c.calls.map((call) => `${c.name}.${call}`)),
+  }
 }
 
 /**

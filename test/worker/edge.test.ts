@@ -3,9 +3,8 @@
  */
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { CONTROL, shardNames } from '../../worker/data/shards'
 import { signIdentity } from '../../worker/visits/identity'
-import { Edge, ORIGIN, countingDb, eid, pageVisit, staleKv } from './edge-harness'
+import { Edge, ORIGIN, countingD1, eid, pageVisit, staleKv } from './edge-harness'
 import { dataOf, rowsOf } from './fixtures'
 
 const edge = new Edge()
@@ -21,14 +20,6 @@ async function eventCount(contactId: string) {
   return rows.reduce((n, r) => n + r.n, 0)
 }
 
-/** Every D1 binding, the control database and each shard, recording the calls made through any of them. */
-function countingD1(): { bindings: Partial<Env>; calls: () => string[] } {
-  const counted = [CONTROL, ...shardNames(env)].map((name) => ({ name, ...countingDb((env as unknown as Record<string, D1Database>)[name]) }))
-  return {
-    bindings: Object.fromEntries(counted.map((c) => [c.name, c.db])) as Partial<Env>,
-    calls: () => counted.flatMap((c) => c.calls.map((call) => `${c.name}.${call}`)),
-  }
-}
 
 beforeAll(async () => {
   secret = await edge.seedDemo(SITE, KEY)

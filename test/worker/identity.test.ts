@@ -4,12 +4,11 @@
  */
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
-import { CONTROL, shardNames } from '../../worker/data/shards'
 import { issueBrowserId } from '../../worker/visits/browser-id'
 import { type Snapshot } from '../../worker/visits/snapshot'
 import { SIGNATURE_MAX_AGE_S, signIdentity } from '../../worker/visits/identity'
 import { TOKEN_FRESH_MS, openState } from '../../worker/visits/token'
-import { Edge, type EventsAnswer, ORIGIN, countingDb, eid, pageVisit } from './edge-harness'
+import { Edge, type EventsAnswer, ORIGIN, countingD1, eid, pageVisit } from './edge-harness'
 import { dataOf, rowsOf } from './fixtures'
 
 const edge = new Edge()
@@ -37,14 +36,6 @@ async function count(table: string, column: string, id: string): Promise<number>
   return rows.reduce((n, r) => n + r.n, 0)
 }
 
-/** Every D1 binding, the control database and each shard, recording the calls made through any of them. */
-function countingD1(): { bindings: Partial<Env>; calls: () => string[] } {
-  const counted = [CONTROL, ...shardNames(env)].map((name) => ({ name, ...countingDb((env as unknown as Record<string, D1Database>)[name]) }))
-  return {
-    bindings: Object.fromEntries(counted.map((c) => [c.name, c.db])) as Partial<Env>,
-    calls: () => counted.flatMap((c) => c.calls.map((call) => `${c.name}.${call}`)),
-  }
-}
 
 beforeAll(async () => {
   secret = await edge.seedDemo(SITE, KEY)
