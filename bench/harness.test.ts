@@ -6,6 +6,7 @@ import { loadSite, measureBackfill } from './backfill'
 import { measureDecision } from './decision'
 import { measureHotPath } from './hotpath'
 import { budgets, markdown } from './report.mjs'
+import { measureShardCounts } from './shards'
 import { writeSideOn } from './write-side'
 
 describe('benchmark harness', () => {
@@ -35,6 +36,18 @@ describe('benchmark harness', () => {
       await site.dispose()
     }
   }, 60_000)
+
+  it('spreads a small site over one and two shards, writes visits on each and counts the same members', async () => {
+    const { rows } = await measureShardCounts({ contacts: 60, rounds: 1, counts: [1, 2], passes: 1, fills: 1 })
+    expect(rows.map((r) => r.shards)).toEqual([1, 2])
+    expect(rows[0].membersCounted).toBe(rows[1].membersCounted)
+    expect(rows[0].membersCounted).toBeGreaterThan(0)
+    expect(rows[1].visitsPerShard).toHaveLength(2)
+    expect(rows[1].visitsPerShard.every((n) => n > 0)).toBe(true)
+    expect(rows[0].largestWriteShare).toBe(1)
+    expect(rows[1].largestWriteShare).toBeLessThan(1)
+    expect(rows[1].bytesPerShard).toHaveLength(2)
+  }, 120_000)
 
   it('counts one KV read and no D1 query for a returning contact', async () => {
     const rows = await measureHotPath(8, 2)

@@ -30,10 +30,10 @@ export async function localStores(
   const kv = (await mf.getKVNamespace('KV')) as unknown as KVNamespace
   const shardDbs = await Promise.all(shardNames.map(async (name) => ({ name, db: (await mf.getD1Database(name)) as unknown as D1Database })))
   const migrations = readdirSync('migrations').filter((f) => f.endsWith('.sql')).sort()
-  for (const target of [db, ...shardDbs.map((s) => s.db)]) {
-    for (const file of migrations) {
-      for (const statement of unstable_splitSqlQuery(readFileSync(join('migrations', file), 'utf8'))) await target.prepare(statement).run()
-    }
-  }
+  // One batch a migration file and database: a call to Miniflare costs more than the statements it runs.
+  const files = migrations.map((file) => unstable_splitSqlQuery(readFileSync(join('migrations', file), 'utf8')))
+  await Promise.all([db, ...shardDbs.map((s) => s.db)].map(async (target) => {
+    for (const statements of files) await target.batch(statements.map((sql) => target.prepare(sql)))
+  }))
   return { mf, db, kv, shards: shardDbs }
 }

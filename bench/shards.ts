@@ -236,7 +236,7 @@ interface Pass {
  * measurement takes its turn on every placement before its next repetition, so that whatever else the
  * machine does meanwhile falls on all of them alike.
  */
-export async function measureShardCounts(opts: { contacts: number; rounds: number; counts?: number[] }, log: (line: string) => void = () => undefined): Promise<{ contacts: number; rows: ShardRow[] }> {
+export async function measureShardCounts(opts: { contacts: number; rounds: number; counts?: number[]; passes?: number; fills?: number }, log: (line: string) => void = () => undefined): Promise<{ contacts: number; rows: ShardRow[] }> {
   const { contacts } = opts
   const now = Date.now()
   const placements: Placement[] = []
@@ -246,7 +246,7 @@ export async function measureShardCounts(opts: { contacts: number; rounds: numbe
     // A dynamic segment filled over every contact, each shard alone on the thread, from empty; each
     // shard's quickest fill counts.
     const fills = placements.map((p) => p.shards.map((): Array<{ ms: number; added: number }> => []))
-    for (let k = 0; k < FILLS; k++) {
+    for (let k = 0; k < (opts.fills ?? FILLS); k++) {
       for (const [i, p] of placements.entries()) {
         for (const [j, s] of p.shards.entries()) {
           await s.db.prepare('DELETE FROM segment_members WHERE site_id = ?1 AND segment_id = ?2').bind(SITE, BACKFILLED.id).run()
@@ -286,7 +286,7 @@ export async function measureShardCounts(opts: { contacts: number; rounds: numbe
       p.queued.length = 0
     }
     const passes = placements.map((): Pass[] => [])
-    for (let k = 0; k < PASSES; k++) {
+    for (let k = 0; k < (opts.passes ?? PASSES); k++) {
       for (const [i, p] of placements.entries()) {
         const pass: Pass = { control: noAccount(), shards: p.shards.map(() => noAccount()) }
         await deliverAll(p.envWith({ DB: accountedD1(p.control, pass.control), ...Object.fromEntries(p.shards.map((s, j) => [s.name, accountedD1(s.db, pass.shards[j])])) }))

@@ -29,13 +29,22 @@ export function database(env: Env, name: string): D1Database {
   return db as D1Database
 }
 
-/** FNV-1a, 32 bits: cheap, stable across runtimes, and spreads short ids evenly. */
+/**
+ * FNV-1a over the id's characters, then murmur3's final mix: cheap, stable across runtimes, and every bit
+ * of the id reaches the low bits the modulo reads, so ids made in step (c333, c666, ... from an import)
+ * spread as evenly as random ones.
+ */
 export function hashId(id: string): number {
   let h = 0x811c9dc5
   for (let i = 0; i < id.length; i++) {
     h ^= id.charCodeAt(i)
     h = Math.imul(h, 0x01000193)
   }
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  h ^= h >>> 16
   return h >>> 0
 }
 
