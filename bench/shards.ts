@@ -8,6 +8,7 @@
  * about shards working side by side on Cloudflare: the figures to compare are summed SQL time and how the
  * load falls on each shard.
  */
+import { type D1Account, accountedD1 } from './d1-account'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -91,67 +92,9 @@ function least<T>(items: readonly T[], key: (item: T) => number): T {
   return items.reduce((best, item) => (key(item) < key(best) ? item : best))
 }
 
-interface Account {
-  sqlMs: number
-  rowsRead: number
-  rowsWritten: number
-  d1Calls: number
-}
+type Account = Omit<D1Account, 'sizeAfter'>
 
 const noAccount = (): Account => ({ sqlMs: 0, rowsRead: 0, rowsWritten: 0, d1Calls: 0 })
-
-/** A D1 binding that adds up what D1 says each query cost; `first` runs as `all` to see its account. */
-function accountedD1(db: D1Database, account: Account): D1Database {
-  const note = (meta: D1Meta) => {
-    account.sqlMs += meta.duration ?? 0
-    account.rowsRead += meta.rows_read ?? 0
-    account.rowsWritten += meta.rows_written ?? 0
-  }
-  const real = new WeakMap<object, D1PreparedStatement>()
-  const wrap = (statement: D1PreparedStatement): D1PreparedStatement => {
-    const proxy = new Proxy(statement, {
-      get(target, prop) {
-        if (prop === 'bind') return (...args: unknown[]) => wrap(target.bind(...args))
-        if (prop === 'first') {
-          return async (column?: string) => {
-            account.d1Calls++
-            const r = await target.all<Record<string, unknown>>()
-            note(r.meta)
-            const row = r.results[0]
-            return row === undefined ? null : column ? row[column] : row
-          }
-        }
-        if (prop === 'all' || prop === 'run') {
-          return async () => {
-            account.d1Calls++
-            const r = await target.all()
-            note(r.meta)
-            return r
-          }
-        }
-        const value = Reflect.get(target, prop)
-        return typeof value === 'function' ? value.bind(target) : value
-      },
-    })
-    real.set(proxy, statement)
-    return proxy
-  }
-  return new Proxy(db, {
-    get(target, prop) {
-      if (prop === 'prepare') return (sql: string) => wrap(target.prepare(sql))
-      if (prop === 'batch') {
-        return async (statements: D1PreparedStatement[]) => {
-          account.d1Calls++
-          const results = await target.batch(statements.map((s) => real.get(s) ?? s))
-          for (const r of results) note(r.meta)
-          return results
-        }
-      }
-      const value = Reflect.get(target, prop)
-      return typeof value === 'function' ? value.bind(target) : value
-    },
-  })
-}
 
 /** Hands these messages to the consumer as one batch, as the queue would. */
 async function deliver(env: Env, bodies: QueueMessage[]): Promise<void> {

@@ -4,6 +4,7 @@
  * and the KV operations counted, per visit. Run on sites of 10,000 to 1,000,000 contacts, it shows whether
  * a visit costs the same whatever the size of the site.
  */
+import { type D1Account, accountedD1 } from './d1-account'
 import { consume } from '../worker/background/consumer'
 import { type QueueMessage, type VisitMessage } from '../worker/background/messages'
 import { type Segment, saveSegment } from '../worker/data/segments'
@@ -31,67 +32,9 @@ const SEGMENTS: Segment[] = [
   { id: 'seg_ws_seen', name: 'Seen this week', description: '', type: 'dynamic', conditions: { all: [{ field: 'lastSeenAt', op: 'withinLast', value: '7d' }] }, createdAt: 0, updatedAt: 0 },
 ]
 
-interface Account {
-  sqlMs: number
-  rowsRead: number
-  rowsWritten: number
-  d1Calls: number
+interface Account extends D1Account {
   kvOps: number
   sizeAfter: number
-}
-
-/** A D1 binding that adds up what D1 says each query cost; `first` runs as `all` to see its account. */
-function accountedD1(db: D1Database, account: Account): D1Database {
-  const note = (meta: D1Meta & { size_after?: number }) => {
-    account.sqlMs += meta.duration ?? 0
-    account.rowsRead += meta.rows_read ?? 0
-    account.rowsWritten += meta.rows_written ?? 0
-    if (meta.size_after) account.sizeAfter = meta.size_after
-  }
-  const real = new WeakMap<object, D1PreparedStatement>()
-  const wrap = (statement: D1PreparedStatement): D1PreparedStatement => {
-    const proxy = new Proxy(statement, {
-      get(target, prop) {
-        if (prop === 'bind') return (...args: unknown[]) => wrap(target.bind(...args))
-        if (prop === 'first') {
-          return async (column?: string) => {
-            account.d1Calls++
-            const r = await target.all<Record<string, unknown>>()
-            note(r.meta)
-            const row = r.results[0]
-            return row === undefined ? null : column ? row[column] : row
-          }
-        }
-        if (prop === 'all' || prop === 'run') {
-          return async () => {
-            account.d1Calls++
-            const r = await target.all()
-            note(r.meta)
-            return r
-          }
-        }
-        const value = Reflect.get(target, prop)
-        return typeof value === 'function' ? value.bind(target) : value
-      },
-    })
-    real.set(proxy, statement)
-    return proxy
-  }
-  return new Proxy(db, {
-    get(target, prop) {
-      if (prop === 'prepare') return (sql: string) => wrap(target.prepare(sql))
-      if (prop === 'batch') {
-        return async (statements: D1PreparedStatement[]) => {
-          account.d1Calls++
-          const results = await target.batch(statements.map((s) => real.get(s) ?? s))
-          for (const r of results) note(r.meta)
-          return results
-        }
-      }
-      const value = Reflect.get(target, prop)
-      return typeof value === 'function' ? value.bind(target) : value
-    },
-  })
 }
 
 function countedKv(kv: KVNamespace, account: Account): KVNamespace {
