@@ -334,3 +334,61 @@ describe('snapshot aggregates', () => {
     )
   })
 })
+
+describe('an A/B test and a split', () => {
+  const test = (winner?: string) => ({
+    id: 'wf_ab',
+    graph: {
+      start: { trigger: { type: 'page_visit' }, limitation: null },
+      entry: 'test',
+      nodes: {
+        test: { type: 'abTest', variants: [{ id: 'a', weight: 1, next: 'rock' }, { id: 'b', weight: 1, next: 'jazz' }], ...(winner ? { winner } : {}) },
+        rock: { type: 'showContent', content: 'rock' },
+        jazz: { type: 'showContent', content: 'jazz' },
+      },
+    } as WorkflowGraph,
+  })
+
+  it('shows a contact the same variant on every visit, counts its exposure, and spreads contacts over both', () => {
+    const s = site([test()])
+    const seen = new Map<string, string[]>()
+    for (let i = 0; i < 200; i++) {
+      let snap = emptySnapshot(s, `c_${i}`, NOW)
+      for (let k = 0; k < 3; k++) {
+        const d = decide(s, snap, [visit(NOW + k * DAY)], NOW + k * DAY)
+        seen.set(`c_${i}`, [...(seen.get(`c_${i}`) ?? []), ...shown(d)])
+        snap = d.snapshot
+      }
+      const [variant] = Object.keys(snap.k).filter((key) => key.startsWith('wf_ab/test:'))
+      expect(snap.k[variant][0]).toBe(3)
+      expect(seen.get(`c_${i}`)).toEqual(Array(3).fill(variant.endsWith(':a') ? 'rock' : 'jazz'))
+    }
+    const rock = [...seen.values()].filter((list) => list[0] === 'rock').length
+    expect(rock).toBeGreaterThan(70)
+    expect(rock).toBeLessThan(130)
+  })
+
+  it('sends everyone to the winner once it is picked, and counts no more exposures', () => {
+    const s = site([test('b')])
+    for (let i = 0; i < 30; i++) {
+      const d = decide(s, emptySnapshot(s, `c_${i}`, NOW), [visit(NOW)], NOW)
+      expect(shown(d)).toEqual(['jazz'])
+      expect(d.counters).toEqual([])
+    }
+  })
+
+  it('branches a split by weight, the same way every time, without counting', () => {
+    const graph = { ...test().graph, nodes: { ...test().graph.nodes, test: { type: 'split', branches: [{ id: 'hold', weight: 1 }, { id: 'show', weight: 9, next: 'rock' }] } } } as WorkflowGraph
+    const s = site([{ id: 'wf_split', graph }])
+    let held = 0
+    for (let i = 0; i < 1000; i++) {
+      const first = decide(s, emptySnapshot(s, `c_${i}`, NOW), [visit(NOW)], NOW)
+      const again = decide(s, first.snapshot, [visit(NOW + 1)], NOW + 1)
+      expect(shown(again)).toEqual(shown(first))
+      expect(first.counters).toEqual([])
+      if (shown(first).length === 0) held++
+    }
+    expect(held).toBeGreaterThan(70)
+    expect(held).toBeLessThan(130)
+  })
+})

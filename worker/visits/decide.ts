@@ -8,6 +8,7 @@ import { type ContentPayload } from '../../shared/content'
 import { type Activity, type ContactFacts, applyTest, evaluate, ownValue } from '../conditions/evaluate'
 import { parseDuration } from '../conditions/durations'
 import { type Scalar } from '../conditions/types'
+import { assignVariant, stickyPoint } from '../workflows/assign'
 import { type NodeLimitation, type WorkflowNode } from '../workflows/types'
 import { type CompiledSite, type CompiledWorkflow, type InputChange, reach } from './compile'
 import { type Snapshot, foldActivity, snapshotFacts } from './snapshot'
@@ -196,8 +197,7 @@ function passLimitation(state: DecisionState, key: string, limitation: NodeLimit
   const cooldown = limitation.cooldown ? parseDuration(limitation.cooldown) ?? 0 : 0
   if (limitation.maxPerContact !== undefined && count >= limitation.maxPerContact) return false
   if (last !== undefined && state.now - last < cooldown) return false
-  state.snap.k[key] = [count + 1, state.now]
-  state.counters.add(key)
+  countRun(state, key)
   return true
 }
 
@@ -219,7 +219,23 @@ function act(state: DecisionState, w: CompiledWorkflow, id: string, node: Workfl
     case 'setField':
       if (setField(state, node.field, node.value)) reevaluate(state, { fields: [node.field] })
       return node.next
+    case 'abTest': {
+      const variant = assignVariant(node.variants, stickyPoint(w.id, id, state.snap.id), node.winner)
+      // Each contact a variant reaches is counted once a run, as a node's limitation counts: the report's
+      // "exposed". A test's winner, once picked, is no longer a test: nothing is counted.
+      if (node.winner === undefined) countRun(state, `${w.id}/${id}:${variant.id}`)
+      return variant.next
+    }
+    case 'split':
+      return assignVariant(node.branches, stickyPoint(w.id, id, state.snap.id)).next
   }
+}
+
+/** Counts a run against a counter, as a node's limitation does when it lets one through. */
+function countRun(state: DecisionState, key: string): void {
+  const [count] = state.snap.k[key] ?? [0]
+  state.snap.k[key] = [count + 1, state.now]
+  state.counters.add(key)
 }
 
 function show(state: DecisionState, w: CompiledWorkflow, content: string): void {

@@ -66,6 +66,9 @@ function checkNode(node: WorkflowNode, ctx: GraphContext): string | undefined {
     }
     case 'hasField':
       return ctx.catalog.get(node.field) ? undefined : `field "${node.field}" is not a system field or one of the site's fields`
+    case 'abTest':
+    case 'split':
+      return undefined
     case 'setField': {
       if (node.field === 'email' || node.field === 'externalId' || (isSystemField(node.field) && 'readOnly' in SYSTEM_FIELDS[node.field])) {
         return `field "${node.field}" cannot be set by a workflow`

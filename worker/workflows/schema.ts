@@ -37,6 +37,23 @@ const branches = { yes: nodeId.optional(), no: nodeId.optional() }
 const next = { next: nodeId.optional() }
 const scalar = z.union([z.string().max(1000), z.number().finite(), z.boolean()])
 
+const VARIANT_ID = /^[A-Za-z0-9_-]{1,32}$/
+
+/** Two to five branches, each with its own id and a positive weight (relative shares). */
+const variants = (min: number, max: number) =>
+  z
+    .array(
+      z.strictObject({
+        id: z.string().regex(VARIANT_ID, 'variant ids are 1–32 characters of A-Z, a-z, 0-9, _ and -'),
+        name: z.string().trim().min(1).max(100).optional(),
+        weight: z.number().finite().min(0.01, 'must be more than 0').max(1000),
+        next: nodeId.optional(),
+      }),
+    )
+    .min(min, `give at least ${min} branches`)
+    .max(max, `give at most ${max} branches`)
+    .refine((list) => new Set(list.map((v) => v.id)).size === list.length, { message: 'each branch needs its own id' })
+
 const node = z.discriminatedUnion('type', [
   z.strictObject({ ...base, type: z.literal('isInSegment'), segment: segmentId, ...branches }),
   z.strictObject({ ...base, type: z.literal('checkField'), field: z.string().min(1).max(64), op: z.enum(FIELD_OPS), value: z.unknown().optional(), ...branches }),
@@ -45,6 +62,10 @@ const node = z.discriminatedUnion('type', [
   z.strictObject({ ...base, type: z.literal('addToSegment'), segment: segmentId, ...next }),
   z.strictObject({ ...base, type: z.literal('removeFromSegment'), segment: segmentId, ...next }),
   z.strictObject({ ...base, type: z.literal('setField'), field: z.string().min(1).max(64), value: scalar.nullable(), ...next }),
+  z
+    .strictObject({ ...base, type: z.literal('abTest'), variants: variants(2, 5), winner: z.string().regex(VARIANT_ID).optional() })
+    .refine((n) => n.winner === undefined || n.variants.some((v) => v.id === n.winner), { message: 'the winner must be one of the variants', path: ['winner'] }),
+  z.strictObject({ ...base, type: z.literal('split'), branches: variants(2, 5) }),
 ])
 
 const graphFields = {

@@ -45,6 +45,19 @@ export type WorkflowNode =
   | (Base & { type: 'addToSegment'; segment: string; next?: string })
   | (Base & { type: 'removeFromSegment'; segment: string; next?: string })
   | (Base & { type: 'setField'; field: string; value: Scalar | null; next?: string })
+  | (Base & { type: 'abTest'; variants: Variant[]; winner?: string })
+  | (Base & { type: 'split'; branches: Variant[] })
+
+/**
+ * A branch of an A/B/X test or a split: its id, its share of contacts (weights are relative) and where it
+ * leads. A contact always takes the same branch of a node (see worker/workflows/assign.ts).
+ */
+export interface Variant {
+  id: string
+  name?: string
+  weight: number
+  next?: string
+}
 
 export interface WorkflowGraph {
   start: { trigger: Trigger; limitation: StartLimitation }
@@ -60,5 +73,7 @@ export function successors(node: WorkflowNode): string[] {
   if ('yes' in node && node.yes) out.push(node.yes)
   if ('no' in node && node.no) out.push(node.no)
   if ('next' in node && node.next) out.push(node.next)
+  if (node.type === 'abTest') for (const v of node.variants) if (v.next) out.push(v.next)
+  if (node.type === 'split') for (const b of node.branches) if (b.next) out.push(b.next)
   return out
 }
