@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { assignVariant, stickyPoint } from './assign'
+import { type Variant } from './types'
 
-const ab = [
+const ab: Variant[] = [
   { id: 'a', weight: 1, next: 'na' },
   { id: 'b', weight: 1, next: 'nb' },
 ]
@@ -17,7 +18,7 @@ describe('the branch a contact takes', () => {
   })
 
   it('splits 10,000 contacts 50/50 within a few percent, and 1:3 by weight', () => {
-    const count = (variants: typeof ab) => {
+    const count = (variants: Variant[]) => {
       const n: Record<string, number> = {}
       for (let i = 0; i < 10_000; i++) {
         const v = assignVariant(variants, stickyPoint('wf_split', 'n1', `c_${i.toString(36)}_${(i * 7919) % 10007}`)).id
