@@ -35,6 +35,11 @@ export interface ContentPayload {
   display: Display
   /** Popups: whether a click on the backdrop closes it. */
   backdropCloses?: boolean
+  /**
+   * Whether it interrupts the visitor, for workflow priority: popups and slide-ins do unless set false,
+   * bars and inline content do not unless set true.
+   */
+  interruptive?: boolean
   /** The workflow that decided to show it, echoed back in content events so reports can credit it. */
   workflow?: string
 }

@@ -122,6 +122,7 @@ describe('workflows', () => {
     ['a check that cannot match its field', { entry: 'a', nodes: { a: { type: 'checkField', field: 'birthDate', op: 'contains', value: '19' } } }, 'a'],
     ['setting a field to the wrong type', { entry: 'a', nodes: { a: { type: 'setField', field: 'birthDate', value: 'soon' } } }, 'a'],
     ['setting a read-only field', { entry: 'a', nodes: { a: { type: 'setField', field: 'createdAt', value: 1 } } }, 'a'],
+    ['a test branch to a node that does not exist', { entry: 'a', nodes: { a: { type: 'abTest', variants: [{ id: 'x', weight: 1, next: 'b' }, { id: 'y', weight: 1, next: 'ghost' }] }, b: show('welcome') } }, 'a'],
   ])('refuses %s, naming the node at fault', async (_name, graph, node) => {
     const res = await edge.admin('POST', `${S}/workflows`, { name: 'Broken', start: { trigger: { type: 'page_visit' } }, ...graph })
     expect(res.status).toBe(400)
@@ -137,6 +138,35 @@ describe('workflows', () => {
   it('refuses an unknown trigger or node type', async () => {
     expect((await edge.admin('POST', `${S}/workflows`, { name: 'x', start: { trigger: { type: 'sunrise' } }, entry: 'a', nodes: { a: show('welcome') } })).status).toBe(400)
     expect((await edge.admin('POST', `${S}/workflows`, { name: 'x', start: { trigger: { type: 'page_visit' } }, entry: 'a', nodes: { a: { type: 'sendEmail' } } })).status).toBe(400)
+  })
+
+  it('takes an A/B test and a split, and refuses one branch, six, two of the same id, a zero weight or a winner not among them', async () => {
+    const test = { type: 'abTest', variants: [{ id: 'a', weight: 1, next: 'b' }, { id: 'b', name: 'Bigger title', weight: 2 }] }
+    const made = await edge.admin('POST', `${S}/workflows`, { id: 'wf_ab', name: 'A/B', start: { trigger: { type: 'page_visit' } }, entry: 't', nodes: { t: test, b: show('welcome') } })
+    expect(made.status).toBe(201)
+    expect(made.body.nodes.t).toEqual(test)
+    const split = await edge.admin('POST', `${S}/workflows`, { name: 'Roll-out', start: { trigger: { type: 'page_visit' } }, entry: 't', nodes: { t: { type: 'split', branches: [{ id: 'hold', weight: 9 }, { id: 'on', weight: 1, next: 'b' }] }, b: show('welcome') } })
+    expect(split.status).toBe(201)
+    const variant = (id: string, weight = 1) => ({ id, weight })
+    for (const variants of [[variant('a')], ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => variant(id)), [variant('a'), variant('a')], [variant('a'), variant('b', 0)]]) {
+      const res = await edge.admin('POST', `${S}/workflows`, { name: 'x', start: { trigger: { type: 'page_visit' } }, entry: 't', nodes: { t: { type: 'abTest', variants } } })
+      expect(res.status, JSON.stringify(variants)).toBe(400)
+      expect(res.body.error.code).toBe('invalid_request')
+    }
+    const winner = await edge.admin('PATCH', `${S}/workflows/wf_ab`, { nodes: { t: { ...test, winner: 'c' }, b: show('welcome') } })
+    expect(winner.status).toBe(400)
+    expect((await edge.admin('PATCH', `${S}/workflows/wf_ab`, { nodes: { t: { ...test, winner: 'b' }, b: show('welcome') } })).body.nodes.t.winner).toBe('b')
+  })
+
+  it('runs workflows in the order of their priority: a new one last unless given, changed by a patch', async () => {
+    const order = async () => (await edge.admin('GET', `${S}/workflows`)).body.items.map((w: { id: string }) => w.id)
+    const before = await order()
+    const last = await edge.admin('POST', `${S}/workflows`, { id: 'wf_last', name: 'Last', start: { trigger: { type: 'page_visit' } }, entry: 'a', nodes: { a: show('welcome') } })
+    expect(await order()).toEqual([...before, 'wf_last'])
+    expect(last.body.priority).toBeGreaterThan(0)
+    expect((await edge.admin('PATCH', `${S}/workflows/${before[0]}`, { priority: 1000 })).body.priority).toBe(1000)
+    expect(await order()).toEqual([...before.slice(1), 'wf_last', before[0]])
+    expect((await edge.admin('PATCH', `${S}/workflows/wf_last`, { priority: -1 })).status).toBe(400)
   })
 
   it('keeps segments and content a workflow uses from being deleted', async () => {

@@ -30,6 +30,7 @@ const specFields = {
   cta: z.strictObject({ label: z.string().trim().min(1).max(80), url: linkUrl }).optional(),
   display: display.default({ on: 'immediately' }),
   backdropCloses: z.boolean().optional(),
+  interruptive: z.boolean().optional(),
 }
 
 export const contentCreate = z.strictObject({

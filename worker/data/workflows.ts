@@ -9,6 +9,8 @@ export interface Workflow {
   name: string
   status: WorkflowStatus
   graph: WorkflowGraph
+  /** Where it runs among the site's workflows: a smaller number first (see migration 0010). */
+  priority: number
   createdAt: number
   updatedAt: number
 }
@@ -18,17 +20,18 @@ interface WorkflowRow {
   name: string
   status: WorkflowStatus
   graph: string
+  priority: number
   created_at: number
   updated_at: number
 }
 
 function toWorkflow(r: WorkflowRow): Workflow {
-  return { id: r.id, name: r.name, status: r.status, graph: JSON.parse(r.graph), createdAt: r.created_at, updatedAt: r.updated_at }
+  return { id: r.id, name: r.name, status: r.status, graph: JSON.parse(r.graph), priority: r.priority, createdAt: r.created_at, updatedAt: r.updated_at }
 }
 
-/** A site's workflows in the order they run: oldest first. */
+/** A site's workflows in the order they run: by priority, then the oldest first. */
 export async function allWorkflows(db: D1Database, siteId: string): Promise<Workflow[]> {
-  const { results } = await db.prepare('SELECT * FROM workflows WHERE site_id = ?1 ORDER BY created_at, id').bind(siteId).all<WorkflowRow>()
+  const { results } = await db.prepare('SELECT * FROM workflows WHERE site_id = ?1 ORDER BY priority, created_at, id').bind(siteId).all<WorkflowRow>()
   return results.map(toWorkflow)
 }
 
@@ -40,10 +43,10 @@ export async function getWorkflow(db: D1Database, siteId: string, id: string): P
 export function saveWorkflow(db: D1Database, siteId: string, w: Workflow): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO workflows (site_id, id, name, status, graph, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-       ON CONFLICT (site_id, id) DO UPDATE SET name = ?3, status = ?4, graph = ?5, updated_at = ?7`,
+      `INSERT INTO workflows (site_id, id, name, status, graph, priority, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?8, ?6, ?7)
+       ON CONFLICT (site_id, id) DO UPDATE SET name = ?3, status = ?4, graph = ?5, priority = ?8, updated_at = ?7`,
     )
-    .bind(siteId, w.id, w.name, w.status, JSON.stringify(w.graph), w.createdAt, w.updatedAt)
+    .bind(siteId, w.id, w.name, w.status, JSON.stringify(w.graph), w.createdAt, w.updatedAt, w.priority)
 }
 
 /** Deletes a workflow from the control database; its counters go from each shard (`deleteWorkflowCounters`). */

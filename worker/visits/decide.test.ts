@@ -392,3 +392,39 @@ describe('an A/B test and a split', () => {
     expect(held).toBeLessThan(130)
   })
 })
+
+describe('priority', () => {
+  const showing = (id: string, content: string, extra: Partial<WorkflowGraph['nodes'][string]> = {}) => ({
+    id,
+    graph: {
+      start: { trigger: { type: 'page_visit' }, limitation: null },
+      entry: 'mark',
+      nodes: {
+        mark: { type: 'setField', field: 'plan', value: id, next: 'show' },
+        show: { type: 'showContent', content, limitation: { cooldown: '1d' }, ...extra },
+      },
+    } as WorkflowGraph,
+  })
+
+  it('shows only the first workflow\'s popup when two would show one, and the other\'s run leaves no trace', () => {
+    const s = site([showing('wf_first', 'rock'), showing('wf_second', 'jazz')])
+    const d = decide(s, emptySnapshot(s, 'c1', NOW), [visit(NOW)], NOW)
+    expect(shown(d)).toEqual(['rock'])
+    expect(d.counters).toEqual(['wf_first/show'])
+    expect(d.snapshot.k['wf_second/show']).toBeUndefined()
+    expect(d.fields.plan).toBe('wf_first')
+    // The next day, the first is cooling down: the second shows.
+    const next = decide(s, d.snapshot, [visit(NOW + DAY / 2)], NOW + DAY / 2)
+    expect(shown(next)).toEqual(['jazz'])
+    expect(next.fields.plan).toBe('wf_second')
+  })
+
+  it('follows the order the sites\' config gives, and lets content that does not interrupt through', () => {
+    const s = site([showing('wf_second', 'jazz'), showing('wf_first', 'rock')])
+    expect(shown(decide(s, emptySnapshot(s, 'c1', NOW), [visit(NOW)], NOW))).toEqual(['jazz'])
+    const bar = compileSite({ ...s.config, content: { ...s.config.content, jazz: { ...s.config.content.jazz, format: 'bar' } } })
+    expect(shown(decide(bar, emptySnapshot(bar, 'c1', NOW), [visit(NOW)], NOW)).sort()).toEqual(['jazz', 'rock'])
+    const quiet = compileSite({ ...s.config, content: { ...s.config.content, rock: { ...s.config.content.rock, interruptive: false } } })
+    expect(shown(decide(quiet, emptySnapshot(quiet, 'c1', NOW), [visit(NOW)], NOW)).sort()).toEqual(['jazz', 'rock'])
+  })
+})

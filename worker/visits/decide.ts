@@ -62,6 +62,8 @@ export interface DecisionState {
   readonly shown: Set<string>
   /** Counters that moved, each named once. */
   readonly counters: Set<string>
+  /** The workflow that showed interruptive content (a popup, a slide-in) on this request, if one did. */
+  interrupted?: string
 }
 
 /**
@@ -180,15 +182,73 @@ export function drain(state: DecisionState): void {
   }
 }
 
-/** Runs a workflow from its entry, node by node, until a node leads nowhere or its limitation stops the run. */
+/**
+ * Runs a workflow from its entry, node by node, until a node leads nowhere or its limitation stops the run.
+ * Workflows run in the owner's order (their priority): once one has shown interruptive content on this
+ * request, a later one that would show some too is undone — what its run changed, its counters included —
+ * as if it had not run.
+ */
 export function runWorkflow(state: DecisionState, w: CompiledWorkflow): void {
   const facts = snapshotFacts(state.snap, state.site)
+  const before = state.interrupted !== undefined ? checkpoint(state) : undefined
   let id: string | undefined = w.graph.entry
   for (let step = 0; id !== undefined && step < MAX_STEPS; step++) {
     const node: WorkflowNode | undefined = w.graph.nodes[id]
     if (!node || (node.limitation && !passLimitation(state, `${w.id}/${id}`, node.limitation))) return
+    if (node.type === 'showContent' && before && state.interrupted !== w.id && interruptive(state.site.config.content, node.content)) {
+      restore(state, before)
+      return
+    }
     id = act(state, w, id, node, facts)
   }
+}
+
+/** Popups and slide-ins interrupt the visitor; bars and inline content do not, unless the owner says so. */
+function interruptive(content: CompiledSite['config']['content'], id: string): boolean {
+  const payload = ownValue(content, id)
+  if (!payload) return false
+  return payload.interruptive ?? (payload.format === 'popup' || payload.format === 'slide-in')
+}
+
+/** What a workflow's run can change, as it was before the run. */
+interface Checkpoint {
+  f: Snapshot['f']
+  m: Snapshot['m']
+  k: Snapshot['k']
+  fields: Decision['fields']
+  lengths: [content: number, statics: number, entered: number, left: number, queue: number]
+  counters: string[]
+  shown: string[]
+}
+
+function checkpoint(state: DecisionState): Checkpoint {
+  const { snap, out } = state
+  return {
+    f: { ...snap.f },
+    m: { ...snap.m },
+    k: { ...snap.k },
+    fields: { ...out.fields },
+    lengths: [out.content.length, out.statics.length, out.entered.length, out.left.length, state.queue.length],
+    counters: [...state.counters],
+    shown: [...state.shown],
+  }
+}
+
+function restore(state: DecisionState, c: Checkpoint): void {
+  const { snap, out } = state
+  snap.f = c.f
+  snap.m = c.m
+  snap.k = c.k
+  out.fields = c.fields
+  out.content.length = c.lengths[0]
+  out.statics.length = c.lengths[1]
+  out.entered.length = c.lengths[2]
+  out.left.length = c.lengths[3]
+  state.queue.length = c.lengths[4]
+  state.counters.clear()
+  for (const key of c.counters) state.counters.add(key)
+  state.shown.clear()
+  for (const id of c.shown) state.shown.add(id)
 }
 
 /** Whether a node's limitation lets this run through; one that does counts the run against it. */
@@ -243,6 +303,7 @@ function show(state: DecisionState, w: CompiledWorkflow, content: string): void 
   if (!payload || state.shown.has(payload.id)) return
   state.shown.add(payload.id)
   state.out.content.push({ ...payload, workflow: w.id })
+  if (interruptive(state.site.config.content, content)) state.interrupted ??= w.id
 }
 
 function triggers(w: CompiledWorkflow, t: Trigger, now: number): boolean {

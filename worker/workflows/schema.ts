@@ -82,11 +82,14 @@ export const workflowCreate = z.strictObject({
   id: z.string().regex(WORKFLOW_ID, 'must be wf_ followed by 1–48 characters of a-z, 0-9 and _').optional(),
   name: z.string().trim().min(1, 'must not be empty').max(100),
   status: z.enum(['active', 'paused']).default('paused'),
+  /** Where it runs among the site's workflows: a smaller number first; a new one goes last unless given. */
+  priority: z.number().int().min(0).max(1_000_000).optional(),
   ...graphFields,
 })
 
 export const workflowPatch = z.strictObject({
   name: workflowCreate.shape.name.optional(),
+  priority: workflowCreate.shape.priority,
   start: graphFields.start.optional(),
   entry: graphFields.entry.optional(),
   nodes: graphFields.nodes.optional(),

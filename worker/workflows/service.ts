@@ -21,6 +21,7 @@ export function workflowJson(w: Workflow) {
     id: w.id,
     name: w.name,
     status: w.status,
+    priority: w.priority,
     ...w.graph,
     createdAt: new Date(w.createdAt).toISOString(),
     updatedAt: new Date(w.updatedAt).toISOString(),
@@ -46,7 +47,8 @@ export async function createWorkflow(db: D1Database, site: Site, input: z.output
   if (await getWorkflow(db, site.id, id)) throw refuse('conflict', 'workflow_exists', `A workflow with id "${id}" already exists`, { field: 'id' })
   const graph: WorkflowGraph = { start: input.start, entry: input.entry, nodes: input.nodes as WorkflowGraph['nodes'] }
   await validate(db, site, graph)
-  const workflow: Workflow = { id, name: input.name, status: input.status, graph, createdAt: now, updatedAt: now }
+  const last = (await allWorkflows(db, site.id)).reduce((max, w) => Math.max(max, w.priority), -1)
+  const workflow: Workflow = { id, name: input.name, status: input.status, graph, priority: input.priority ?? last + 1, createdAt: now, updatedAt: now }
   await saveWorkflow(db, site.id, workflow).run()
   changes.siteConfig(site)
   return workflow
@@ -61,7 +63,7 @@ export async function updateWorkflow(db: D1Database, site: Site, id: string, pat
     nodes: (patch.nodes as WorkflowGraph['nodes'] | undefined) ?? current.graph.nodes,
   }
   await validate(db, site, graph)
-  const next: Workflow = { ...current, name: patch.name ?? current.name, graph, updatedAt: now }
+  const next: Workflow = { ...current, name: patch.name ?? current.name, priority: patch.priority ?? current.priority, graph, updatedAt: now }
   await saveWorkflow(db, site.id, next).run()
   changes.siteConfig(site)
   return next
