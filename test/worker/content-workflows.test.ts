@@ -247,4 +247,32 @@ describe('the edge and pages', () => {
     expect(await ids(`${ORIGIN}/sale/checkout`)).toEqual([])
     expect(await ids(`${ORIGIN}/about`)).toEqual([])
   })
+
+  it('tells a phone, a tablet and a desktop apart, from the User-Agent or client hints, for the trigger and the Check Device node', async () => {
+    await edge.admin('POST', `${S}/content`, { id: 'app-banner', name: 'App banner', format: 'bar', title: 'Get the app' })
+    await edge.admin('POST', `${S}/content`, { id: 'tablet-note', name: 'Tablet note', format: 'inline', selector: '#main', title: 'Rotate for more' })
+    const made = await edge.admin('POST', `${S}/workflows`, {
+      name: 'Devices',
+      status: 'active',
+      start: { trigger: { type: 'page_visit', url: { op: 'contains', value: '/devices' }, devices: ['mobile', 'tablet'] } },
+      entry: 'which',
+      nodes: { which: { type: 'checkDevice', devices: ['mobile'], yes: 'banner', no: 'note' }, banner: show('app-banner'), note: show('tablet-note') },
+    })
+    expect(made.status, JSON.stringify(made.body)).toBe(201)
+    const UA = {
+      iphone: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
+      galaxyTab: 'Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+      windows: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+    }
+    const ids = async (headers: Record<string, string>) => {
+      const res = await edge.fetch('/v1/events', { method: 'POST', headers: { 'content-type': 'text/plain', origin: ORIGIN, ...headers }, body: JSON.stringify({ site: 'pk_cw_test_key', events: [pageVisit(`${ORIGIN}/devices`)] }) })
+      return ((await res.json()) as { content: Array<{ id: string }> }).content.map((c) => c.id)
+    }
+    expect(await ids({ 'user-agent': UA.iphone })).toEqual(['app-banner'])
+    expect(await ids({ 'user-agent': UA.galaxyTab })).toEqual(['tablet-note'])
+    expect(await ids({ 'user-agent': UA.windows })).toEqual([])
+    // A phone whose Chrome says so with a client hint, whatever its User-Agent reduced to.
+    expect(await ids({ 'user-agent': 'Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36', 'sec-ch-ua-mobile': '?1' })).toEqual(['app-banner'])
+    expect((await edge.admin('POST', `${S}/workflows`, { name: 'x', start: { trigger: { type: 'page_visit', devices: ['watch'] } }, entry: 'a', nodes: { a: show('promo') } })).status).toBe(400)
+  })
 })

@@ -9,7 +9,7 @@ import { type Activity, type ContactFacts, applyTest, evaluate, ownValue } from 
 import { parseDuration } from '../conditions/durations'
 import { type Scalar } from '../conditions/types'
 import { assignVariant, stickyPoint } from '../workflows/assign'
-import { type NodeLimitation, type WorkflowNode } from '../workflows/types'
+import { type DeviceClass, type NodeLimitation, type WorkflowNode } from '../workflows/types'
 import { type CompiledSite, type CompiledWorkflow, type InputChange, reach } from './compile'
 import { type Snapshot, foldActivity, snapshotFacts } from './snapshot'
 
@@ -64,6 +64,13 @@ export interface DecisionState {
   readonly counters: Set<string>
   /** The workflow that showed interruptive content (a popup, a slide-in) on this request, if one did. */
   interrupted?: string
+  /** The visitor's device on this request, when the edge worked it out. */
+  readonly device?: DeviceClass
+}
+
+/** What the request says besides its events: the visitor's device. */
+export interface RequestContext {
+  device?: DeviceClass
 }
 
 /**
@@ -72,8 +79,8 @@ export interface DecisionState {
  * @example
  * const { content, snapshot: next } = decide(site, snapshot, [{ activity: { id, type: 'page_visit', at: now, url } }], now)
  */
-export function decide(site: CompiledSite, snapshot: Snapshot, events: readonly IncomingEvent[], now: number): Decision {
-  const state = startDecision(site, snapshot, now)
+export function decide(site: CompiledSite, snapshot: Snapshot, events: readonly IncomingEvent[], now: number, context: RequestContext = {}): Decision {
+  const state = startDecision(site, snapshot, now, context)
   events.forEach((e, i) => {
     const change = applyEvent(state, e)
     state.queue.push({ kind: 'activity', activity: e.activity })
@@ -88,11 +95,11 @@ export function decide(site: CompiledSite, snapshot: Snapshot, events: readonly 
 }
 
 /** A decision about to start, over a copy of `snapshot`. */
-export function startDecision(site: CompiledSite, snapshot: Snapshot, now: number): DecisionState {
+export function startDecision(site: CompiledSite, snapshot: Snapshot, now: number, context: RequestContext = {}): DecisionState {
   // Aggregates and counter tuples are replaced, never changed in place, so copying the maps suffices.
   const snap: Snapshot = { ...snapshot, f: { ...snapshot.f }, m: { ...snapshot.m }, a: { ...snapshot.a }, x: [...snapshot.x], k: { ...snapshot.k } }
   const out: Decision = { snapshot: snap, content: [], activities: [], fields: {}, statics: [], counters: [], entered: [], left: [] }
-  return { site, now, snap, out, queue: [], runs: 0, shown: new Set(), counters: new Set() }
+  return { site, now, snap, out, queue: [], runs: 0, shown: new Set(), counters: new Set(), device: context.device }
 }
 
 /**
@@ -171,7 +178,7 @@ export function drain(state: DecisionState): void {
   while (state.queue.length > 0) {
     const t = state.queue.shift()!
     for (const w of state.site.workflows) {
-      if (!triggers(w, t, state.now) || !mayEnter(w, state.snap)) continue
+      if (!triggers(w, t, state.now, state.device) || !mayEnter(w, state.snap)) continue
       if (state.runs >= MAX_RUNS) {
         state.out.cutShort ??= { workflow: w.id }
         return
@@ -288,6 +295,8 @@ function act(state: DecisionState, w: CompiledWorkflow, id: string, node: Workfl
     }
     case 'split':
       return assignVariant(node.branches, stickyPoint(w.id, id, state.snap.id)).next
+    case 'checkDevice':
+      return state.device !== undefined && node.devices.includes(state.device) ? node.yes : node.no
   }
 }
 
@@ -306,7 +315,7 @@ function show(state: DecisionState, w: CompiledWorkflow, content: string): void 
   if (interruptive(state.site.config.content, content)) state.interrupted ??= w.id
 }
 
-function triggers(w: CompiledWorkflow, t: Trigger, now: number): boolean {
+function triggers(w: CompiledWorkflow, t: Trigger, now: number, device: DeviceClass | undefined): boolean {
   const spec = w.graph.start.trigger
   if (t.kind === 'segment') {
     return (spec.type === 'segmentEntered' && t.entered && spec.segment === t.segment) || (spec.type === 'segmentLeft' && !t.entered && spec.segment === t.segment)
@@ -315,6 +324,8 @@ function triggers(w: CompiledWorkflow, t: Trigger, now: number): boolean {
   switch (spec.type) {
     case 'page_visit':
       if (a.type !== 'page_visit') return false
+      // A device filter lets through only the devices it names; a device not worked out passes none.
+      if (spec.devices && (device === undefined || !spec.devices.includes(device))) return false
       if (w.urlTest && !applyTest(w.urlTest, a.url, now)) return false
       return !w.excludeTests.some((x) => applyTest(x, a.url, now))
     case 'purchase':

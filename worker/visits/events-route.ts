@@ -3,6 +3,7 @@
  * and its allowed origins, and every event validated before any is applied. Then worker/visits/visit.ts
  * decides, the answer goes back, and the queue consumer writes it all to D1 afterwards.
  */
+import { deviceOf } from './device'
 import { type Context, Hono } from 'hono'
 import { z } from 'zod'
 import { type EventsResponse, MAX_BODY_BYTES, MAX_EVENTS_PER_BATCH } from '../../shared/protocol'
@@ -63,7 +64,7 @@ export const eventsRoutes = new Hono<{ Bindings: Env }>()
       const limited = await rateLimited(c.env, site, client, browser !== undefined)
       if (limited) return tooMany(c, limited.retryAfter, limited.message)
       const events = readEvents(site, body.events, now)
-      const { answer, messages } = await visit(c.env, site, { browserId: body.contact, browser, state: body.state, events }, now)
+      const { answer, messages } = await visit(c.env, site, { browserId: body.contact, browser, state: body.state, events, device: deviceOf(c.req.raw.headers) }, now)
       if (messages.length > 0) c.executionCtx.waitUntil(c.env.EVENTS.sendBatch(messages.map((m) => ({ body: m }))))
       return c.json(answer)
     } catch (err) {

@@ -8,6 +8,7 @@
  * shared computer), the events before it are decided for the contact they belong to and the rest for the
  * new one; the answer carries the content, state and browser id of the last.
  */
+import { type Device } from './device'
 import { siteData } from '../data/shards'
 import { type EventsResponse } from '../../shared/protocol'
 import { type Scalar } from '../conditions/types'
@@ -44,6 +45,8 @@ export interface VisitInput {
   browser: BrowserId | undefined
   state?: string
   events: BrowserEvent[]
+  /** The visitor's device, from the request's client hints or User-Agent (worker/visits/device.ts). */
+  device?: Device
 }
 
 /** A contact's state as the batch has it, and when that state was last checked against the stored snapshot. */
@@ -78,12 +81,13 @@ interface VisitState {
   refused: boolean
   /** The workflow at which a decision reached the cap of runs. */
   cutShort?: string
+  device?: Device
 }
 
 export async function visit(env: Env, site: CompiledSite, input: VisitInput, now: number): Promise<{ answer: EventsResponse; messages: VisitMessage[] }> {
   const siteId = site.config.site.id
   const opened = await openContact(env, site, input.browser, input.state, now)
-  const state: VisitState = { env, site, now, part: newPart(opened, opened.isNew), decided: new Map(), messages: [], refused: false }
+  const state: VisitState = { env, site, now, part: newPart(opened, opened.isNew), decided: new Map(), messages: [], refused: false, device: input.device }
   for (const e of input.events) {
     const id = e.identify
     const attach = id && (id.email !== undefined || id.externalId !== undefined) ? await applyIdentify(state, id) : []
@@ -182,7 +186,7 @@ function closePart(state: VisitState): void {
   const { site, now, part } = state
   if (part.events.length === 0) return
   const usage = dailyUsage(site, part, now)
-  const decision = decide(site, part.snapshot, part.events, now)
+  const decision = decide(site, part.snapshot, part.events, now, { device: state.device })
   state.cutShort ??= decision.cutShort?.workflow
   const snapshot: Snapshot = { ...decision.snapshot, v: Math.max(now, part.snapshot.v + 1), q: usage }
   state.decided.set(snapshot.id, { snapshot, checkedAt: part.checkedAt })

@@ -68,6 +68,7 @@ function checkNode(node: WorkflowNode, ctx: GraphContext): string | undefined {
       return ctx.catalog.get(node.field) ? undefined : `field "${node.field}" is not a system field or one of the site's fields`
     case 'abTest':
     case 'split':
+    case 'checkDevice':
       return undefined
     case 'setField': {
       if (node.field === 'email' || node.field === 'externalId' || (isSystemField(node.field) && 'readOnly' in SYSTEM_FIELDS[node.field])) {

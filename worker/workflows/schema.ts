@@ -14,8 +14,14 @@ const nodeId = z.string().regex(NODE_ID, 'node ids are 1–32 characters of A-Z,
 const segmentId = z.string().min(1).max(64)
 const urlMatch = z.strictObject({ op: z.enum(['eq', 'startsWith', 'contains']), value: z.string().min(1).max(2048) })
 
+/** Device classes, each once: desktop, mobile, tablet. */
+const devices = z
+  .array(z.enum(['desktop', 'mobile', 'tablet']))
+  .min(1, 'name at least one device')
+  .refine((list) => new Set(list).size === list.length, { message: 'name each device once' })
+
 const trigger = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('page_visit'), url: urlMatch.optional(), exclude: z.array(urlMatch).max(20).optional() }),
+  z.strictObject({ type: z.literal('page_visit'), url: urlMatch.optional(), exclude: z.array(urlMatch).max(20).optional(), devices: devices.optional() }),
   z.strictObject({ type: z.literal('purchase') }),
   z.strictObject({ type: z.literal('identify') }),
   z.strictObject({ type: z.literal('custom'), name: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be an event name such as signup') }),
@@ -58,6 +64,7 @@ const node = z.discriminatedUnion('type', [
   z.strictObject({ ...base, type: z.literal('isInSegment'), segment: segmentId, ...branches }),
   z.strictObject({ ...base, type: z.literal('checkField'), field: z.string().min(1).max(64), op: z.enum(FIELD_OPS), value: z.unknown().optional(), ...branches }),
   z.strictObject({ ...base, type: z.literal('hasField'), field: z.string().min(1).max(64), ...branches }),
+  z.strictObject({ ...base, type: z.literal('checkDevice'), devices, ...branches }),
   z.strictObject({ ...base, type: z.literal('showContent'), content: z.string().min(1).max(64), ...next }),
   z.strictObject({ ...base, type: z.literal('addToSegment'), segment: segmentId, ...next }),
   z.strictObject({ ...base, type: z.literal('removeFromSegment'), segment: segmentId, ...next }),

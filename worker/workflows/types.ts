@@ -16,8 +16,11 @@ import { type FieldOp, type Scalar } from '../conditions/types'
 
 export type UrlMatch = { op: 'eq' | 'startsWith' | 'contains'; value: string }
 
+/** A visitor's device class, worked out at the edge (worker/visits/device.ts). */
+export type DeviceClass = 'desktop' | 'mobile' | 'tablet'
+
 export type Trigger =
-  | { type: 'page_visit'; url?: UrlMatch; exclude?: UrlMatch[] }
+  | { type: 'page_visit'; url?: UrlMatch; exclude?: UrlMatch[]; devices?: DeviceClass[] }
   | { type: 'purchase' }
   | { type: 'identify' }
   | { type: 'custom'; name: string }
@@ -41,6 +44,7 @@ export type WorkflowNode =
   | (Base & { type: 'isInSegment'; segment: string; yes?: string; no?: string })
   | (Base & { type: 'checkField'; field: string; op: FieldOp; value?: unknown; yes?: string; no?: string })
   | (Base & { type: 'hasField'; field: string; yes?: string; no?: string })
+  | (Base & { type: 'checkDevice'; devices: DeviceClass[]; yes?: string; no?: string })
   | (Base & { type: 'showContent'; content: string; next?: string })
   | (Base & { type: 'addToSegment'; segment: string; next?: string })
   | (Base & { type: 'removeFromSegment'; segment: string; next?: string })
