@@ -39,3 +39,53 @@ async function contentCountsOn(db: D1Database, siteId: string, by: 'content' | '
     .all<ActionCounts>()
   return results
 }
+
+/** What one shard counts of an A/B test's variants: contacts exposed, content actions, conversions. */
+export interface VariantShardCounts {
+  exposed: Map<string, number>
+  actions: Map<string, Record<'shown' | 'clicked' | 'closed', number>>
+  conversions: Map<string, { contacts: number; revenueMilli: number }>
+}
+
+/**
+ * An A/B test node's figures on one shard, by variant: the contacts it reached (their counters), the
+ * contacts that were shown, clicked or closed the workflow's content (content events carry the variant),
+ * and the contacts who made a purchase within `windowMs` after they were first shown it, with its revenue.
+ * Reads the site's content events through events_type (site, type, time) and each such contact's
+ * purchases through events_contact.
+ */
+export async function abTestCounts(db: D1Database, siteId: string, workflowId: string, nodeId: string, windowMs: number): Promise<VariantShardCounts> {
+  const variant = `json_extract(props, '$.variants.' || ?3)`
+  const [exposed, actions, conversions] = await db.batch([
+    db
+      .prepare(`SELECT substr(node_id, length(?3) + 2) AS v, count(*) AS n FROM workflow_counters WHERE site_id = ?1 AND workflow_id = ?2 AND node_id LIKE ?3 || ':%' GROUP BY 1`)
+      .bind(siteId, workflowId, nodeId),
+    db
+      .prepare(
+        `SELECT ${variant} AS v, name AS action, count(DISTINCT contact_id) AS n FROM events INDEXED BY events_type
+         WHERE site_id = ?1 AND type = 'content' AND json_extract(props, '$.workflow') = ?2 AND ${variant} IS NOT NULL GROUP BY 1, 2`,
+      )
+      .bind(siteId, workflowId, nodeId),
+    db
+      .prepare(
+        `WITH shown AS (
+           SELECT contact_id, ${variant} AS v, min(at) AS at FROM events INDEXED BY events_type
+           WHERE site_id = ?1 AND type = 'content' AND name = 'shown' AND json_extract(props, '$.workflow') = ?2 AND ${variant} IS NOT NULL
+           GROUP BY contact_id, v)
+         SELECT s.v AS v, count(DISTINCT p.contact_id) AS contacts, coalesce(sum(p.amount_milli), 0) AS revenue
+         FROM shown s JOIN events p INDEXED BY events_contact
+           ON p.site_id = ?1 AND p.contact_id = s.contact_id AND p.type = 'purchase' AND p.at >= s.at AND p.at < s.at + ?4
+         GROUP BY s.v`,
+      )
+      .bind(siteId, workflowId, nodeId, windowMs),
+  ])
+  const out: VariantShardCounts = { exposed: new Map(), actions: new Map(), conversions: new Map() }
+  for (const r of exposed.results as Array<{ v: string; n: number }>) out.exposed.set(r.v, r.n)
+  for (const r of actions.results as Array<{ v: string; action: 'shown' | 'clicked' | 'closed'; n: number }>) {
+    const a = out.actions.get(r.v) ?? { shown: 0, clicked: 0, closed: 0 }
+    if (r.action in a) a[r.action] += r.n
+    out.actions.set(r.v, a)
+  }
+  for (const r of conversions.results as Array<{ v: string; contacts: number; revenue: number }>) out.conversions.set(r.v, { contacts: r.contacts, revenueMilli: r.revenue })
+  return out
+}

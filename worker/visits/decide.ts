@@ -111,8 +111,24 @@ export function applyEvent(state: DecisionState, e: IncomingEvent): InputChange 
   for (const [key, value] of identifiedFields(e)) if (setField(state, key, value)) fields.add(key)
   const seen = typeof state.snap.f.lastSeenAt === 'number' ? state.snap.f.lastSeenAt : -Infinity
   if (e.activity.at > seen && setField(state, 'lastSeenAt', e.activity.at)) fields.add('lastSeenAt')
-  state.out.activities.push(e.activity)
+  state.out.activities.push(withVariants(state, e.activity))
   return { fields, matchers: foldActivity(state.site, state.snap, e.activity, state.now) }
+}
+
+/**
+ * A content event of a workflow with A/B tests, with the variant of each test the contact takes (the same
+ * every time: worker/workflows/assign.ts), so reports credit what was shown, clicked and closed to it.
+ */
+function withVariants(state: DecisionState, a: Activity): Activity {
+  const workflow = a.type === 'content' ? a.props?.workflow : undefined
+  if (typeof workflow !== 'string') return a
+  const w = state.site.workflows.find((x) => x.id === workflow)
+  if (!w) return a
+  const variants: Record<string, string> = {}
+  for (const [id, node] of Object.entries(w.graph.nodes)) {
+    if (node.type === 'abTest') variants[id] = assignVariant(node.variants, stickyPoint(w.id, id, state.snap.id), node.winner).id
+  }
+  return Object.keys(variants).length === 0 ? a : { ...a, props: { ...a.props, variants } }
 }
 
 /** The fields an identify event sets, email and externalId first; null clears one. */

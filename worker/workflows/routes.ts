@@ -1,14 +1,18 @@
 /**
  * The admin API's workflows, `/api/v1/sites/:site/workflows`: list, create, read, update and delete
- * workflows, and activate or pause one.
+ * workflows, activate or pause one, read an A/B test's report and pick its winner.
  */
 import { Hono } from 'hono'
 import { type AppEnv } from '../app-env'
 import { getWorkflow } from '../data/workflows'
 import { notFound } from '../http/errors'
 import { readJson } from '../http/validate'
+import { z } from 'zod'
 import { workflowCreate, workflowPatch } from './schema'
+import { pickWinner, testReport } from './tests'
 import { allWorkflows, createWorkflow, removeWorkflow, setWorkflowStatus, updateWorkflow, workflowJson } from './service'
+
+const winnerBody = z.strictObject({ variant: z.string().min(1).max(32) })
 
 export const workflowsRoutes = new Hono<AppEnv>()
   .get('/', async (c) => c.json({ items: (await allWorkflows(c.env.DB, c.get('site').id)).map(workflowJson) }))
@@ -25,3 +29,8 @@ export const workflowsRoutes = new Hono<AppEnv>()
   })
   .post('/:id/activate', async (c) => c.json(workflowJson(await setWorkflowStatus(c.env.DB, c.get('site'), c.req.param('id'), 'active', c.get('changes')))))
   .post('/:id/pause', async (c) => c.json(workflowJson(await setWorkflowStatus(c.env.DB, c.get('site'), c.req.param('id'), 'paused', c.get('changes')))))
+  .get('/:id/tests/:node', async (c) => c.json(await testReport(c.env, c.get('site'), c.req.param('id'), c.req.param('node'))))
+  .post('/:id/tests/:node/winner', async (c) => {
+    const { variant } = await readJson(c, winnerBody)
+    return c.json(workflowJson(await pickWinner(c.env, c.get('site'), c.req.param('id'), c.req.param('node'), variant, c.get('changes'))))
+  })

@@ -1,0 +1,101 @@
+/**
+ * An A/B test run as a marketer runs one: visitors split between two popups, each always shown the same
+ * one, what they were shown, clicked and bought counted by variant, and the winner picked.
+ */
+import { beforeAll, describe, expect, it } from 'vitest'
+import { Edge, type EventsAnswer, ORIGIN, eid, pageVisit } from './edge-harness'
+
+const edge = new Edge()
+const S = '/sites/abtest'
+const KEY = 'pk_abtest_key'
+
+type Json = Record<string, any>
+
+beforeAll(async () => {
+  await edge.admin('POST', '/sites', { id: 'abtest', key: KEY, name: 'AB', allowedOrigins: [ORIGIN], shards: 2 })
+  for (const id of ['rock-a', 'rock-b']) await edge.admin('POST', `${S}/content`, { id, name: id, format: 'popup', title: id })
+  const made = await edge.admin('POST', `${S}/workflows`, {
+    id: 'wf_test',
+    name: 'Rock popups',
+    status: 'active',
+    start: { trigger: { type: 'page_visit' } },
+    entry: 'test',
+    nodes: {
+      test: { type: 'abTest', variants: [{ id: 'a', name: 'Classic', weight: 1, next: 'showA' }, { id: 'b', name: 'Bold', weight: 1, next: 'showB' }] },
+      showA: { type: 'showContent', content: 'rock-a' },
+      showB: { type: 'showContent', content: 'rock-b' },
+    },
+  })
+  expect(made.status, JSON.stringify(made.body)).toBe(201)
+})
+
+const drain = async () => {
+  while (edge.queue.length > 0) await edge.flush()
+}
+
+describe('an A/B test', () => {
+  const seen = new Map<string, { answer: EventsAnswer; content: string }>()
+
+  it('shows each visitor one variant, the same on every visit, about half and half', async () => {
+    for (let i = 0; i < 40; i++) {
+      const answer = await edge.events({ site: KEY, events: [pageVisit(`${ORIGIN}/p/${i}`)] })
+      expect(answer.content).toHaveLength(1)
+      seen.set(answer.contact, { answer, content: answer.content[0].id })
+    }
+    await drain()
+    for (const [contact, { answer, content }] of [...seen].slice(0, 10)) {
+      const again = await edge.events({ site: KEY, contact, state: answer.state, events: [pageVisit(`${ORIGIN}/again`)] })
+      expect(again.content.map((c) => c.id)).toEqual([content])
+    }
+    const a = [...seen.values()].filter((s) => s.content === 'rock-a').length
+    expect(a).toBeGreaterThan(8)
+    expect(a).toBeLessThan(32)
+  })
+
+  it('reports per variant the contacts exposed, shown, clicked and closed, the purchases within the window, and the statistics', async () => {
+    const expected = { a: { shown: 0, clicked: 0, conversions: 0, revenue: 0 }, b: { shown: 0, clicked: 0, conversions: 0, revenue: 0 } }
+    let n = 0
+    for (const [contact, { answer, content }] of seen) {
+      const v = content === 'rock-a' ? 'a' : 'b'
+      const events: Array<Record<string, unknown>> = [{ id: eid(), type: 'content', content, action: 'shown', workflow: 'wf_test' }]
+      expected[v].shown++
+      if (n % 2 === 0) {
+        events.push({ id: eid(), type: 'content', content, action: 'clicked', workflow: 'wf_test' })
+        expected[v].clicked++
+      }
+      // Variant b sells better: every other of its clickers buys, and one in four of a's.
+      if (n % (v === 'b' ? 2 : 4) === 0) {
+        events.push({ id: eid(), type: 'purchase', amount: 20, currency: 'EUR', orderId: `o-${n}` })
+        expected[v].conversions++
+        expected[v].revenue += 20
+      }
+      await edge.events({ site: KEY, contact, state: answer.state, events })
+      n++
+    }
+    await drain()
+    const report = await edge.admin<Json>('GET', `${S}/workflows/wf_test/tests/test`)
+    expect(report.status, JSON.stringify(report.body)).toBe(200)
+    const byId = Object.fromEntries(report.body.variants.map((v: Json) => [v.id, v]))
+    for (const v of ['a', 'b'] as const) {
+      expect(byId[v], v).toMatchObject({ shown: expected[v].shown, clicked: expected[v].clicked, conversions: expected[v].conversions, revenue: expected[v].revenue, closed: 0 })
+      expect(byId[v].exposed, v).toBe(expected[v].shown)
+      expect(byId[v].interval.low).toBeLessThanOrEqual(byId[v].conversionRate)
+      expect(byId[v].interval.high).toBeGreaterThanOrEqual(byId[v].conversionRate)
+    }
+    expect(byId.a.probabilityBest + byId.b.probabilityBest).toBeCloseTo(1, 6)
+    expect(report.body).toMatchObject({ winner: null, attributionDays: 7 })
+    expect((await edge.admin('GET', `${S}/workflows/wf_test/tests/showA`)).status).toBe(404)
+  })
+
+  it('sends everyone to the winner once it is picked', async () => {
+    expect((await edge.admin<Json>('POST', `${S}/workflows/wf_test/tests/test/winner`, { variant: 'c' })).status).toBe(400)
+    const picked = await edge.admin<Json>('POST', `${S}/workflows/wf_test/tests/test/winner`, { variant: 'b' })
+    expect(picked.status).toBe(200)
+    expect(picked.body.nodes.test.winner).toBe('b')
+    for (const [contact, { answer }] of [...seen].slice(10, 30)) {
+      const again = await edge.events({ site: KEY, contact, state: answer.state, events: [pageVisit(`${ORIGIN}/after-winner`)] })
+      expect(again.content.map((c) => c.id)).toEqual(['rock-b'])
+    }
+    expect((await edge.admin<Json>('GET', `${S}/workflows/wf_test/tests/test`)).body.winner).toBe('b')
+  })
+})
