@@ -40,6 +40,11 @@ export interface ContentPayload {
    * bars and inline content do not unless set true.
    */
   interruptive?: boolean
+  /**
+   * When it may show, in the site's time zone: `start` and `end` (local date-times), weekly hours; always
+   * when absent. Decided at the edge, and never sent to browsers.
+   */
+  schedule?: { start?: string; end?: string; weekly?: Array<{ days: string[]; from: string; to: string }> }
   /** The workflow that decided to show it, echoed back in content events so reports can credit it. */
   workflow?: string
 }

@@ -169,6 +169,20 @@ describe('workflows', () => {
     expect((await edge.admin('PATCH', `${S}/workflows/wf_last`, { priority: -1 })).status).toBe(400)
   })
 
+  it('keeps a site\'s time zone, and a workflow\'s and content\'s schedule; refuses what is not an IANA zone or a schedule', async () => {
+    expect((await edge.admin('PATCH', '/sites/cw', { timeZone: 'Europe/Madrid' })).body.timeZone).toBe('Europe/Madrid')
+    for (const timeZone of ['+02:00', 'Local', 'Mars/Olympus']) expect((await edge.admin('PATCH', '/sites/cw', { timeZone })).status, timeZone).toBe(400)
+    const schedule = { start: '2026-12-01', end: '2027-01-07T00:00', weekly: [{ days: ['fri', 'sat'], from: '18:00', to: '02:00' }] }
+    const made = await edge.admin('POST', `${S}/workflows`, { name: 'Sale nights', start: { trigger: { type: 'page_visit' }, schedule }, entry: 'a', nodes: { a: show('welcome') } })
+    expect(made.status, JSON.stringify(made.body)).toBe(201)
+    expect(made.body.start.schedule).toEqual(schedule)
+    const content = await edge.admin('POST', `${S}/content`, { name: 'Xmas', format: 'bar', title: 'Xmas', schedule: { end: '2026-12-26' } })
+    expect(content.body.schedule).toEqual({ end: '2026-12-26' })
+    for (const bad of [{ start: '2026-12-01', end: '2026-11-01' }, { weekly: [{ days: ['someday'], from: '10:00', to: '11:00' }] }, { start: '2026-13-01' }]) {
+      expect((await edge.admin('POST', `${S}/workflows`, { name: 'x', start: { trigger: { type: 'page_visit' }, schedule: bad }, entry: 'a', nodes: { a: show('welcome') } })).status, JSON.stringify(bad)).toBe(400)
+    }
+  })
+
   it('keeps segments and content a workflow uses from being deleted', async () => {
     await edge.admin('POST', `${S}/workflows`, { id: 'wf_uses', name: 'Uses things', start: { trigger: { type: 'page_visit' } }, entry: 'a', nodes: { a: { type: 'isInSegment', segment: 'seg_static', yes: 'b' }, b: show('welcome') } })
     const seg = await edge.admin('DELETE', `${S}/segments/seg_static`)

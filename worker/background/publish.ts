@@ -32,6 +32,7 @@ export async function buildSiteConfig(db: D1Database, siteId: string, now = Date
       limits: site.limits,
       retention: site.retention,
       shards: site.shards,
+      timeZone: site.timeZone,
       ...(site.movingTo ? { movingTo: site.movingTo } : {}),
     },
     segments: ordered.map((s) => ({ id: s.id, type: s.type, conditions: s.conditions })),

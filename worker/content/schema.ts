@@ -2,6 +2,7 @@
  * The door for content: zod schemas for creating and patching a popup, slide-in, bar or inline block
  * (its URLs kept as a browser follows them), and its spec as stored.
  */
+import { scheduleSchema } from '../workflows/schedule'
 import { z } from 'zod'
 import { type ContentPayload } from '../../shared/content'
 import { urlText } from '../http/validate'
@@ -31,6 +32,7 @@ const specFields = {
   display: display.default({ on: 'immediately' }),
   backdropCloses: z.boolean().optional(),
   interruptive: z.boolean().optional(),
+  schedule: scheduleSchema.optional(),
 }
 
 export const contentCreate = z.strictObject({

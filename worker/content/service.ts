@@ -37,6 +37,8 @@ function normalize(input: Partial<ContentSpec> & { format: ContentSpec['format']
   if (input.body) spec.body = sanitizeHtml(input.body)
   if (input.image) spec.image = input.image
   if (input.cta) spec.cta = input.cta
+  if (input.interruptive !== undefined) spec.interruptive = input.interruptive
+  if (input.schedule) spec.schedule = input.schedule
   if (!spec.title && !spec.body && !spec.image && !spec.cta) throw refuse('invalid', 'invalid_request', 'content needs at least a title, a body, an image or a call to action')
   return spec
 }

@@ -49,6 +49,8 @@ export interface Site {
   shards: string[]
   /** The placement it is being moved to, while a move runs (worker/background/move.ts). */
   movingTo: string[] | null
+  /** The IANA time zone its schedules are read in. */
+  timeZone: string
   createdAt: number
   updatedAt: number
 }
@@ -70,6 +72,7 @@ interface SiteRow {
   anonymous_retention_days: number
   shards: string
   moving_to: string | null
+  time_zone: string
   created_at: number
   updated_at: number
 }
@@ -89,6 +92,7 @@ function toSite(r: SiteRow): Site {
     retention: { activityDays: r.activity_retention_days, anonymousContactDays: r.anonymous_retention_days },
     shards: JSON.parse(r.shards),
     movingTo: r.moving_to === null ? null : JSON.parse(r.moving_to),
+    timeZone: r.time_zone,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   }
@@ -114,7 +118,7 @@ export async function getSiteByKey(db: D1Database, key: string): Promise<Site | 
  * Its placement is written only when it is created (then `shards`, or the control database); after that
  * only by `setPlacement`.
  */
-export type SiteToSave = Omit<Site, 'retention' | 'shards' | 'movingTo'> & { retention?: SiteRetention; shards?: string[] }
+export type SiteToSave = Omit<Site, 'retention' | 'shards' | 'movingTo' | 'timeZone'> & { retention?: SiteRetention; shards?: string[]; timeZone?: string }
 
 /** Inserts or replaces a whole site, but for its placement. */
 export function saveSite(db: D1Database, s: SiteToSave): D1PreparedStatement {
@@ -122,9 +126,9 @@ export function saveSite(db: D1Database, s: SiteToSave): D1PreparedStatement {
     .prepare(
       `INSERT INTO sites (site_id, site_key, name, allowed_origins, fields, browser_fields, identity_secret,
          identity_secret_created_at, trust_unsigned_identify, rate_limit, max_event_bytes, max_contact_bytes_per_day,
-         created_at, updated_at, activity_retention_days, anonymous_retention_days, shards)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, coalesce(?15, ?17), coalesce(?16, ?17), coalesce(?18, '["DB"]'))
-       ON CONFLICT (site_id) DO UPDATE SET site_key = ?2, name = ?3, allowed_origins = ?4, fields = ?5,
+         created_at, updated_at, activity_retention_days, anonymous_retention_days, shards, time_zone)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, coalesce(?15, ?17), coalesce(?16, ?17), coalesce(?18, '["DB"]'), coalesce(?19, 'UTC'))
+       ON CONFLICT (site_id) DO UPDATE SET site_key = ?2, name = ?3, allowed_origins = ?4, fields = ?5, time_zone = coalesce(?19, time_zone),
          browser_fields = ?6, identity_secret = ?7, identity_secret_created_at = ?8, trust_unsigned_identify = ?9,
          rate_limit = ?10, max_event_bytes = ?11, max_contact_bytes_per_day = ?12, updated_at = ?14,
          activity_retention_days = coalesce(?15, activity_retention_days), anonymous_retention_days = coalesce(?16, anonymous_retention_days)`,
@@ -133,7 +137,7 @@ export function saveSite(db: D1Database, s: SiteToSave): D1PreparedStatement {
       s.id, s.key, s.name, JSON.stringify(s.allowedOrigins), JSON.stringify(s.fields), JSON.stringify(s.browserFields),
       s.identitySecret, s.identitySecretCreatedAt, s.trustUnsignedIdentify ? 1 : 0, s.limits.rate, s.limits.eventBytes,
       s.limits.contactBytesPerDay, s.createdAt, s.updatedAt, s.retention?.activityDays ?? null, s.retention?.anonymousContactDays ?? null,
-      DEFAULT_RETENTION_DAYS, s.shards ? JSON.stringify(s.shards) : null,
+      DEFAULT_RETENTION_DAYS, s.shards ? JSON.stringify(s.shards) : null, s.timeZone ?? null,
     )
 }
 

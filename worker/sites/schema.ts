@@ -6,6 +6,7 @@
 import { z } from 'zod'
 import { FIELD_KEY, isSystemField } from '../conditions/fields'
 import { urlText } from '../http/validate'
+import { timeZoneSchema } from '../workflows/schedule'
 
 const ORIGIN_MESSAGE = 'must be an origin such as https://shop.example (scheme, host and port only)'
 
@@ -77,6 +78,7 @@ export const siteCreate = z.strictObject({
   retention: siteFields.retention.default({}),
   /** How many data shards its contacts spread over (the emptiest ones); 1 unless the site will be big. */
   shards: z.number().int().min(1).max(64).default(1),
+  timeZone: timeZoneSchema.default('UTC'),
 })
 
 export const sitePatch = z.strictObject({
@@ -88,6 +90,7 @@ export const sitePatch = z.strictObject({
   trustUnsignedIdentify: siteFields.trustUnsignedIdentify.optional(),
   limits: siteFields.limits.optional(),
   retention: siteFields.retention.optional(),
+  timeZone: timeZoneSchema.optional(),
 })
 
 /** Where to move a site's contact data: binding names of data shards, each once (see background/move.ts). */

@@ -41,6 +41,7 @@ export function siteJson(s: Site, opts: { revealSecret?: boolean } = {}) {
     trustUnsignedIdentify: s.trustUnsignedIdentify,
     limits: s.limits,
     retention: s.retention,
+    timeZone: s.timeZone,
     shards: s.shards,
     ...(s.movingTo ? { movingTo: s.movingTo } : {}),
     createdAt: new Date(s.createdAt).toISOString(),
@@ -74,6 +75,7 @@ export async function createSite(env: Env, input: z.output<typeof siteCreate>, c
     retention: { ...DEFAULT_RETENTION, ...input.retention },
     shards: [],
     movingTo: null,
+    timeZone: input.timeZone,
     createdAt: now,
     updatedAt: now,
   }
@@ -98,6 +100,7 @@ export async function updateSite(db: D1Database, site: Site, patch: z.output<typ
     trustUnsignedIdentify: patch.trustUnsignedIdentify ?? site.trustUnsignedIdentify,
     limits: { ...site.limits, ...patch.limits },
     retention: { ...site.retention, ...patch.retention },
+    timeZone: patch.timeZone ?? site.timeZone,
     updatedAt: now,
   }
   if (next.key !== site.key && (await siteKeyTaken(db, next.key, site.id))) {

@@ -32,6 +32,8 @@ export interface SiteConfig {
     shards?: string[]
     /** Set while the site moves to other shards (its visits then wait in the queue). */
     movingTo?: string[]
+    /** The IANA time zone schedules are read in; absent from older configs: UTC. */
+    timeZone?: string
   }
   segments: Array<{ id: string; type: 'static' | 'dynamic'; conditions: Condition | null }>
   /** Active workflows, in the order they run. */

@@ -428,3 +428,37 @@ describe('priority', () => {
     expect(shown(decide(quiet, emptySnapshot(quiet, 'c1', NOW), [visit(NOW)], NOW)).sort()).toEqual(['jazz', 'rock'])
   })
 })
+
+describe('schedules', () => {
+  const scheduled = (schedule: NonNullable<WorkflowGraph['start']['schedule']>, timeZone: string, contentSchedule?: object) => {
+    const base = site([{ id: 'wf_s', graph: { start: { trigger: { type: 'page_visit' }, limitation: null, schedule }, entry: 'show', nodes: { show: { type: 'showContent', content: 'rock' } } } as WorkflowGraph }])
+    return compileSite({ ...base.config, site: { ...base.config.site, timeZone }, content: { ...base.config.content, rock: { ...base.config.content.rock, ...(contentSchedule ? { schedule: contentSchedule } : {}) } } })
+  }
+  const at = (s: ReturnType<typeof site>, now: number) => shown(decide(s, emptySnapshot(s, 'c1', now), [visit(now)], now))
+
+  it('runs a workflow only in its weekly hours, in the site\'s time zone, across the autumn change of the clocks', () => {
+    // New York, Sunday 1 November 2026: 01:00–02:00 happens twice (EDT, then EST).
+    const s = scheduled({ weekly: [{ days: ['sun'], from: '01:00', to: '02:00' }] }, 'America/New_York')
+    expect(at(s, Date.UTC(2026, 10, 1, 4, 59))).toEqual([]) // 00:59 EDT
+    expect(at(s, Date.UTC(2026, 10, 1, 5, 0))).toEqual(['rock']) // 01:00 EDT
+    expect(at(s, Date.UTC(2026, 10, 1, 6, 30))).toEqual(['rock']) // 01:30 EST, the second time round
+    expect(at(s, Date.UTC(2026, 10, 1, 7, 0))).toEqual([]) // 02:00 EST
+  })
+
+  it('never opens a window the spring change of the clocks skips, and starts a skipped start time after the gap', () => {
+    const gap = scheduled({ weekly: [{ days: ['sun'], from: '02:00', to: '03:00' }] }, 'America/New_York')
+    for (let m = 0; m < 180; m += 15) expect(at(gap, Date.UTC(2026, 2, 8, 6, m))).toEqual([])
+    const start = scheduled({ start: '2026-03-08T02:30' }, 'America/New_York')
+    expect(at(start, Date.UTC(2026, 2, 8, 6, 59))).toEqual([]) // 01:59 EST
+    expect(at(start, Date.UTC(2026, 2, 8, 7, 0))).toEqual(['rock']) // 03:00 EDT, the first instant after the gap
+  })
+
+  it('shows content only between its start and end', () => {
+    const s = scheduled({}, 'Europe/Madrid', { start: '2026-12-01', end: '2026-12-25T00:00' })
+    expect(at(s, Date.UTC(2026, 10, 30, 22, 59))).toEqual([]) // 23:59 in Madrid
+    expect(at(s, Date.UTC(2026, 10, 30, 23, 0))).toEqual(['rock'])
+    const shownPayload = decide(s, emptySnapshot(s, 'c1', Date.UTC(2026, 11, 10)), [visit(Date.UTC(2026, 11, 10))], Date.UTC(2026, 11, 10)).content[0]
+    expect(shownPayload).not.toHaveProperty('schedule')
+    expect(at(s, Date.UTC(2026, 11, 24, 23, 0))).toEqual([])
+  })
+})

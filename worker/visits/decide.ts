@@ -9,6 +9,7 @@ import { type Activity, type ContactFacts, applyTest, evaluate, ownValue } from 
 import { parseDuration } from '../conditions/durations'
 import { type Scalar } from '../conditions/types'
 import { assignVariant, stickyPoint } from '../workflows/assign'
+import { type Schedule, inSchedule } from '../workflows/schedule'
 import { type DeviceClass, type NodeLimitation, type WorkflowNode } from '../workflows/types'
 import { type CompiledSite, type CompiledWorkflow, type InputChange, reach } from './compile'
 import { type Snapshot, foldActivity, snapshotFacts } from './snapshot'
@@ -195,6 +196,8 @@ export function drain(state: DecisionState): void {
     const t = state.queue.shift()!
     for (const w of state.site.workflows) {
       if (!triggers(w, t, state.now, state.device) || !mayEnter(w, state.snap)) continue
+      // Outside its schedule a workflow does nothing: decided here, on each request, with no cron.
+      if (w.graph.start.schedule && !inSchedule(w.graph.start.schedule, state.now, timeZoneOf(state.site))) continue
       if (state.runs >= MAX_RUNS) {
         state.out.cutShort ??= { workflow: w.id }
         return
@@ -225,6 +228,9 @@ export function runWorkflow(state: DecisionState, w: CompiledWorkflow): void {
     id = act(state, w, id, node, facts)
   }
 }
+
+/** The site's time zone, UTC for a config published before sites had one. */
+const timeZoneOf = (site: CompiledSite) => site.config.site.timeZone ?? 'UTC'
 
 /** Popups and slide-ins interrupt the visitor; bars and inline content do not, unless the owner says so. */
 function interruptive(content: CompiledSite['config']['content'], id: string): boolean {
@@ -326,8 +332,10 @@ function countRun(state: DecisionState, key: string): void {
 function show(state: DecisionState, w: CompiledWorkflow, content: string): void {
   const payload = ownValue(state.site.config.content, content)
   if (!payload || state.shown.has(payload.id)) return
+  if (payload.schedule && !inSchedule(payload.schedule as Schedule, state.now, timeZoneOf(state.site))) return
   state.shown.add(payload.id)
-  state.out.content.push({ ...payload, workflow: w.id })
+  const { schedule: _schedule, ...sent } = payload
+  state.out.content.push({ ...sent, workflow: w.id })
   if (interruptive(state.site.config.content, content)) state.interrupted ??= w.id
 }
 

@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { parseDuration } from '../conditions/durations'
 import { FIELD_OPS } from '../conditions/types'
+import { scheduleSchema } from './schedule'
 
 export const WORKFLOW_ID = /^wf_[a-z0-9_]{1,48}$/
 const NODE_ID = /^[A-Za-z0-9_-]{1,32}$/
@@ -76,7 +77,7 @@ const node = z.discriminatedUnion('type', [
 ])
 
 const graphFields = {
-  start: z.strictObject({ trigger, limitation: startLimitation.default(null) }),
+  start: z.strictObject({ trigger, limitation: startLimitation.default(null), schedule: scheduleSchema.optional() }),
   entry: nodeId,
   nodes: z
     .record(z.string(), node)

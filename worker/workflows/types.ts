@@ -13,6 +13,7 @@
  * }
  */
 import { type FieldOp, type Scalar } from '../conditions/types'
+import { type Schedule } from './schedule'
 
 export type UrlMatch = { op: 'eq' | 'startsWith' | 'contains'; value: string }
 
@@ -64,7 +65,8 @@ export interface Variant {
 }
 
 export interface WorkflowGraph {
-  start: { trigger: Trigger; limitation: StartLimitation }
+  /** `schedule`: when the workflow runs, in the site's time zone (worker/workflows/schedule.ts); always when absent. */
+  start: { trigger: Trigger; limitation: StartLimitation; schedule?: Schedule }
   entry: string
   nodes: Record<string, WorkflowNode>
 }
