@@ -24,7 +24,7 @@ export const DECISION_SIZES: Array<[segments: number, workflows: number]> = [10,
 function config(nSegments: number, nWorkflows: number): SiteConfig {
   return {
     version: 1,
-    site: { id: 'bench', key: 'pk_bench', allowedOrigins: [], browserFields: [], fields: [], identitySecret: 'idsec_bench', trustUnsignedIdentify: false },
+    site: { id: 'bench', key: 'pk_bench', allowedOrigins: [], browserFields: [], fields: [], identitySecret: 'idsec_bench', trustUnsignedIdentify: false, timeZone: 'Europe/Madrid' },
     segments: segments(nSegments) as SiteConfig['segments'],
     workflows: workflows(nWorkflows, nSegments).map((w) => ({ id: w.id, graph: { start: w.start, entry: w.entry, nodes: w.nodes } })) as SiteConfig['workflows'],
     content: Object.fromEntries(CONTENT.map((c) => [c.id, c])) as SiteConfig['content'],

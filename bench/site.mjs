@@ -27,15 +27,24 @@ export const CONTENT = [
   { id: 'bench-b', name: 'Bench B', format: 'slide-in', title: 'Offer B', body: '<p>B</p>', display: { on: 'immediately' } },
 ]
 
-/** Workflows on page visits: is the contact in segment k? then one content or the other, once a day. */
+/**
+ * Workflows on page visits: is the contact in segment k? then one content or the other, once a day. Every
+ * other one first puts the contact in an A/B test of the same two paths, and every third runs on a weekly
+ * schedule (every day, so that it always runs, but read in the site's time zone on every request).
+ */
 export function workflows(w, nSegments) {
   return Array.from({ length: w }, (_, i) => ({
     id: `wf_b${i}`,
     name: `Bench workflow ${i}`,
     status: 'active',
-    start: { trigger: { type: 'page_visit', url: { op: 'contains', value: `/${CATEGORIES[i % CATEGORIES.length]}` } }, limitation: null },
-    entry: 'check',
+    start: {
+      trigger: { type: 'page_visit', url: { op: 'contains', value: `/${CATEGORIES[i % CATEGORIES.length]}` } },
+      limitation: null,
+      ...(i % 3 === 0 ? { schedule: { weekly: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], from: '00:00', to: '24:00' }] } } : {}),
+    },
+    entry: i % 2 === 1 ? 'test' : 'check',
     nodes: {
+      ...(i % 2 === 1 ? { test: { type: 'abTest', variants: [{ id: 'x', weight: 1, next: 'check' }, { id: 'y', weight: 1, next: 'b' }] } } : {}),
       check: { type: 'isInSegment', segment: `seg_b${(i * 7) % nSegments}`, yes: 'a', no: 'b', limitation: { cooldown: '1d' } },
       a: { type: 'showContent', content: 'bench-a' },
       b: { type: 'showContent', content: 'bench-b' },

@@ -67,6 +67,8 @@ export interface DecisionState {
   interrupted?: string
   /** The visitor's device on this request, when the edge worked it out. */
   readonly device?: DeviceClass
+  /** While a run may have to be undone: how to undo what it has changed so far, in order. */
+  journal?: Array<() => void>
 }
 
 /** What the request says besides its events: the visitor's device. */
@@ -145,13 +147,11 @@ function identifiedFields(e: IncomingEvent): Array<[string, Scalar | null]> {
 /** Sets a field, or clears it with null, and reports the change; returns whether the value moved. */
 function setField(state: DecisionState, key: string, value: Scalar | null): boolean {
   const f = state.snap.f
-  if (value === null) {
-    if (!Object.hasOwn(f, key)) return false
-    delete f[key]
-  } else {
-    if (f[key] === value) return false
-    f[key] = value
-  }
+  if (value === null ? !Object.hasOwn(f, key) : f[key] === value) return false
+  remember(state, f, key)
+  remember(state, state.out.fields, key)
+  if (value === null) delete f[key]
+  else f[key] = value
   state.out.fields[key] = value
   return true
 }
@@ -180,6 +180,7 @@ export function changeStatic(state: DecisionState, segment: string, add: boolean
 }
 
 function setMembership(state: DecisionState, segment: string, member: boolean): void {
+  remember(state, state.snap.m, segment)
   if (member) state.snap.m[segment] = state.now
   else delete state.snap.m[segment]
   ;(member ? state.out.entered : state.out.left).push(segment)
@@ -220,13 +221,14 @@ export function runWorkflow(state: DecisionState, w: CompiledWorkflow): void {
   let id: string | undefined = w.graph.entry
   for (let step = 0; id !== undefined && step < MAX_STEPS; step++) {
     const node: WorkflowNode | undefined = w.graph.nodes[id]
-    if (!node || (node.limitation && !passLimitation(state, `${w.id}/${id}`, node.limitation))) return
+    if (!node || (node.limitation && !passLimitation(state, `${w.id}/${id}`, node.limitation))) break
     if (node.type === 'showContent' && before && state.interrupted !== w.id && interruptive(state.site.config.content, node.content)) {
       restore(state, before)
       return
     }
     id = act(state, w, id, node, facts)
   }
+  state.journal = undefined
 }
 
 /** The site's time zone, UTC for a config published before sites had one. */
@@ -239,45 +241,48 @@ function interruptive(content: CompiledSite['config']['content'], id: string): b
   return payload.interruptive ?? (payload.format === 'popup' || payload.format === 'slide-in')
 }
 
-/** What a workflow's run can change, as it was before the run. */
+/**
+ * What a workflow's run has changed, so that it can be undone: the lengths of what it appends to, and a
+ * journal of each value it set, written only while a run may have to be undone (see `runWorkflow`), so a
+ * run that changes little costs little to keep.
+ */
 interface Checkpoint {
-  f: Snapshot['f']
-  m: Snapshot['m']
-  k: Snapshot['k']
-  fields: Decision['fields']
   lengths: [content: number, statics: number, entered: number, left: number, queue: number]
-  counters: string[]
-  shown: string[]
+  journal: Array<() => void>
 }
 
 function checkpoint(state: DecisionState): Checkpoint {
-  const { snap, out } = state
-  return {
-    f: { ...snap.f },
-    m: { ...snap.m },
-    k: { ...snap.k },
-    fields: { ...out.fields },
-    lengths: [out.content.length, out.statics.length, out.entered.length, out.left.length, state.queue.length],
-    counters: [...state.counters],
-    shown: [...state.shown],
-  }
+  const { out } = state
+  const c: Checkpoint = { lengths: [out.content.length, out.statics.length, out.entered.length, out.left.length, state.queue.length], journal: [] }
+  state.journal = c.journal
+  return c
 }
 
 function restore(state: DecisionState, c: Checkpoint): void {
-  const { snap, out } = state
-  snap.f = c.f
-  snap.m = c.m
-  snap.k = c.k
-  out.fields = c.fields
+  const { out } = state
+  for (let i = c.journal.length - 1; i >= 0; i--) c.journal[i]()
+  state.journal = undefined
   out.content.length = c.lengths[0]
   out.statics.length = c.lengths[1]
   out.entered.length = c.lengths[2]
   out.left.length = c.lengths[3]
   state.queue.length = c.lengths[4]
-  state.counters.clear()
-  for (const key of c.counters) state.counters.add(key)
-  state.shown.clear()
-  for (const id of c.shown) state.shown.add(id)
+}
+
+/** Notes how to put back `key` of `record` as it is now, when a run that may be undone is about to change it. */
+function remember<T>(state: DecisionState, record: Record<string, T>, key: string): void {
+  if (!state.journal) return
+  const had = Object.hasOwn(record, key)
+  const old = record[key]
+  state.journal.push(() => {
+    if (had) record[key] = old
+    else delete record[key]
+  })
+}
+
+/** Notes how to take `item` back out of `set`, when a run that may be undone adds it. */
+function rememberAdded(state: DecisionState, set: Set<string>, item: string): void {
+  if (state.journal && !set.has(item)) state.journal.push(() => set.delete(item))
 }
 
 /** Whether a node's limitation lets this run through; one that does counts the run against it. */
@@ -325,6 +330,8 @@ function act(state: DecisionState, w: CompiledWorkflow, id: string, node: Workfl
 /** Counts a run against a counter, as a node's limitation does when it lets one through. */
 function countRun(state: DecisionState, key: string): void {
   const [count] = state.snap.k[key] ?? [0]
+  remember(state, state.snap.k, key)
+  rememberAdded(state, state.counters, key)
   state.snap.k[key] = [count + 1, state.now]
   state.counters.add(key)
 }
@@ -333,6 +340,7 @@ function show(state: DecisionState, w: CompiledWorkflow, content: string): void 
   const payload = ownValue(state.site.config.content, content)
   if (!payload || state.shown.has(payload.id)) return
   if (payload.schedule && !inSchedule(payload.schedule as Schedule, state.now, timeZoneOf(state.site))) return
+  rememberAdded(state, state.shown, payload.id)
   state.shown.add(payload.id)
   const { schedule: _schedule, ...sent } = payload
   state.out.content.push({ ...sent, workflow: w.id })
