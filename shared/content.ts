@@ -45,6 +45,8 @@ export interface ContentPayload {
    * when absent. Decided at the edge, and never sent to browsers.
    */
   schedule?: { start?: string; end?: string; weekly?: Array<{ days: string[]; from: string; to: string }> }
+  /** Never shown again to a visitor who closed it. Decided at the edge, and never sent to browsers. */
+  neverAfterClosed?: boolean
   /** The workflow that decided to show it, echoed back in content events so reports can credit it. */
   workflow?: string
 }

@@ -99,3 +99,29 @@ describe('an A/B test', () => {
     expect((await edge.admin<Json>('GET', `${S}/workflows/wf_test/tests/test`)).body.winner).toBe('b')
   })
 })
+
+describe('the fatigue cap', () => {
+  it('holds across requests, and after the queue has rebuilt the contact\'s snapshot from D1', async () => {
+    const site = await edge.admin<Json>('POST', '/sites', { id: 'tired', key: 'pk_tired_key', name: 'Tired', allowedOrigins: [ORIGIN], fatigue: { perDay: 1 } })
+    expect(site.body.fatigue).toEqual({ perSession: null, perDay: 1 })
+    const T = '/sites/tired'
+    for (const id of ['first', 'second']) await edge.admin('POST', `${T}/content`, { id, name: id, format: 'popup', title: id })
+    for (const [id, content] of [['wf_a', 'first'], ['wf_b', 'second']]) {
+      await edge.admin('POST', `${T}/workflows`, { id, name: id, status: 'active', start: { trigger: { type: 'page_visit', url: { op: 'contains', value: `/${content}` } } }, entry: 'show', nodes: { show: { type: 'showContent', content } } })
+    }
+    const one = await edge.events({ site: 'pk_tired_key', events: [pageVisit(`${ORIGIN}/first`)] })
+    expect(one.content.map((c) => c.id)).toEqual(['first'])
+    // The next request, with its state token: the cap holds.
+    const two = await edge.events({ site: 'pk_tired_key', contact: one.contact, state: one.state, events: [pageVisit(`${ORIGIN}/second`)] })
+    expect(two.content).toEqual([])
+    // Once the queue has written the visits and rebuilt the snapshot in KV, a request without a token reads it there.
+    await drain()
+    const three = await edge.events({ site: 'pk_tired_key', contact: one.contact, events: [pageVisit(`${ORIGIN}/second`)] })
+    expect(three.content).toEqual([])
+    // A site without a cap shows both.
+    expect((await edge.admin<Json>('PATCH', '/sites/tired', { fatigue: { perDay: null } })).body.fatigue).toEqual({ perSession: null, perDay: null })
+    const four = await edge.events({ site: 'pk_tired_key', contact: one.contact, events: [pageVisit(`${ORIGIN}/second`)] })
+    expect(four.content.map((c) => c.id)).toEqual(['second'])
+    expect((await edge.admin<Json>('PATCH', '/sites/tired', { fatigue: { perDay: 0 } })).status).toBe(400)
+  })
+})

@@ -13,7 +13,7 @@ import { type SiteData, shardNames, siteData } from '../data/shards'
 import { getSite } from '../data/sites'
 import { newId } from '../lib/ids'
 import { type CompiledSite, compileSite } from '../visits/compile'
-import { type Snapshot } from '../visits/snapshot'
+import { type Attention, type Snapshot, mergeAttention } from '../visits/snapshot'
 import { Budget, aloneCost, messageCost, siteCost } from './budget'
 import { cronSite } from './cron'
 import { moveStep } from './move'
@@ -36,11 +36,18 @@ function newerUsage(a: Usage | undefined, b: Usage | undefined): Usage | undefin
   return a[0] !== b[0] ? (a[0] > b[0] ? a : b) : a[1] >= b[1] ? a : b
 }
 
+/** A snapshot to rebuild: the version to write at least, and what D1 does not keep that visits carried. */
+interface Wanted {
+  v: number
+  usage?: Usage
+  attention?: Attention
+}
+
 /** What one message still needs before it can be acknowledged. */
 interface Work {
   message: Message<QueueMessage>
   /** Contacts whose KV snapshot must be rewritten, with the version to write at least and what they stored today. */
-  rebuild: Array<[siteId: string, contactId: string, v: number, usage?: Usage]>
+  rebuild: Array<[siteId: string, contactId: string, v: number, usage?: Usage, attention?: Attention]>
   redirects: Array<[siteId: string, alias: string, target: string]>
   failed?: unknown
 }
@@ -88,13 +95,13 @@ export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Prom
     }
   }
   // Each contact is rebuilt once, at the newest version any message asks, with the most it stored today.
-  const wanted = new Map<string, Map<string, { v: number; usage?: Usage }>>()
+  const wanted = new Map<string, Map<string, Wanted>>()
   for (const w of work) {
     if (w.failed) continue
-    for (const [siteId, contactId, v, usage] of w.rebuild) {
-      const site = wanted.get(siteId) ?? new Map<string, { v: number; usage?: Usage }>()
+    for (const [siteId, contactId, v, usage, attention] of w.rebuild) {
+      const site = wanted.get(siteId) ?? new Map<string, Wanted>()
       const known = site.get(contactId)
-      site.set(contactId, { v: Math.max(known?.v ?? 0, v), usage: newerUsage(known?.usage, usage) })
+      site.set(contactId, { v: Math.max(known?.v ?? 0, v), usage: newerUsage(known?.usage, usage), attention: mergeAttention(known?.attention, attention, Date.now()) })
       wanted.set(siteId, site)
     }
   }
@@ -188,7 +195,8 @@ async function writeSite(env: Env, site: CompiledSite, list: Work[], budget: Bud
     return
   }
   const done = (w: Work, written: Written) => {
-    w.rebuild.push([siteId, written.contactId, (w.message.body as VisitMessage).v, (w.message.body as VisitMessage).usage])
+    const m = w.message.body as VisitMessage
+    w.rebuild.push([siteId, written.contactId, m.v, m.usage, m.attention])
     for (const [alias, target] of written.redirects) w.redirects.push([siteId, alias, target])
   }
   // A visit to a contact erased since the edge decided goes with it: nothing brings an erased contact back.
@@ -332,7 +340,7 @@ export async function keepDeadLetters(batch: MessageBatch<QueueMessage>, env: En
  * than any token. A contact gone from D1 (erased: the erasure marked it in KV; or not written yet) leaves
  * KV as it is; an id merged into another points there. Returns the contacts that could not be rewritten.
  */
-export async function rebuildSnapshots(env: Env, site: CompiledSite, contacts: Map<string, { v: number; usage?: Usage }>): Promise<Map<string, unknown>> {
+export async function rebuildSnapshots(env: Env, site: CompiledSite, contacts: Map<string, Wanted>): Promise<Map<string, unknown>> {
   const siteId = site.config.site.id
   const now = Date.now()
   const failed = new Map<string, unknown>()
@@ -343,7 +351,7 @@ export async function rebuildSnapshots(env: Env, site: CompiledSite, contacts: M
     for (const id of contacts.keys()) failed.set(id, err)
     return failed
   }
-  for (const [contactId, { v, usage }] of contacts) {
+  for (const [contactId, { v, usage, attention }] of contacts) {
     try {
       const snap = snapshots.get(contactId)
       if (!snap) continue
@@ -357,6 +365,9 @@ export async function rebuildSnapshots(env: Env, site: CompiledSite, contacts: M
       // D1 does not keep what a contact stored today: the newest count, from KV or the visits, carries over.
       const q = newerUsage(stored && 'q' in stored ? stored.q : undefined, usage)
       if (q) snap.q = q
+      // Nor the contact's attention (its session, the interruptive content it was shown and closed).
+      const z = mergeAttention(stored && 'z' in stored ? stored.z : undefined, attention, now)
+      if (z) snap.z = z
       // KV takes about one write a second per key: a refused write fails the message, whose retry writes again.
       await writeSnapshot(env.KV, siteId, snap, snap.id, snapshotKeepDays(site))
     } catch (err) {

@@ -3,6 +3,7 @@
  * snapshots from D1, mark erased contacts' ids in KV, do one site's share of a scheduled pass, take one step
  * of moving a site to other shards. The queue binding is typed with their union.
  */
+import { type Attention } from '../visits/snapshot'
 import { type Activity } from '../conditions/evaluate'
 import { type Scalar } from '../conditions/types'
 import { type IdentifierKind } from '../visits/identity'
@@ -33,6 +34,8 @@ export interface VisitMessage {
   mergedFrom?: string
   /** What the contact has stored today, with this visit: [UTC day, bytes] (the snapshot's `q`). */
   usage?: [day: number, bytes: number]
+  /** Its session and the interruptive content it was shown and closed, after this visit (the snapshot's `z`). */
+  attention?: Attention
 }
 
 /** Rebuild these contacts' snapshots from D1 (after admin changes, or time moving memberships). */

@@ -33,6 +33,9 @@ export async function buildSiteConfig(db: D1Database, siteId: string, now = Date
       retention: site.retention,
       shards: site.shards,
       timeZone: site.timeZone,
+      ...(site.fatigue.perSession !== null || site.fatigue.perDay !== null
+        ? { fatigue: { ...(site.fatigue.perSession !== null ? { perSession: site.fatigue.perSession } : {}), ...(site.fatigue.perDay !== null ? { perDay: site.fatigue.perDay } : {}) } }
+        : {}),
       ...(site.movingTo ? { movingTo: site.movingTo } : {}),
     },
     segments: ordered.map((s) => ({ id: s.id, type: s.type, conditions: s.conditions })),

@@ -33,6 +33,7 @@ const specFields = {
   backdropCloses: z.boolean().optional(),
   interruptive: z.boolean().optional(),
   schedule: scheduleSchema.optional(),
+  neverAfterClosed: z.boolean().optional(),
 }
 
 export const contentCreate = z.strictObject({

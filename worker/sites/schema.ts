@@ -53,6 +53,10 @@ const retention = z.strictObject({
   anonymousContactDays: days.optional(),
 })
 
+/** Fatigue caps: at most this many pieces of interruptive content a session and a day; null for no cap. */
+const cap = z.number().int().min(1).max(100).nullable()
+const fatigue = z.strictObject({ perSession: cap.optional(), perDay: cap.optional() })
+
 const siteFields = {
   name: z.string().trim().min(1, 'must not be empty').max(100),
   allowedOrigins: z.array(origin).max(50),
@@ -79,6 +83,7 @@ export const siteCreate = z.strictObject({
   /** How many data shards its contacts spread over (the emptiest ones); 1 unless the site will be big. */
   shards: z.number().int().min(1).max(64).default(1),
   timeZone: timeZoneSchema.default('UTC'),
+  fatigue: fatigue.optional(),
 })
 
 export const sitePatch = z.strictObject({
@@ -91,6 +96,7 @@ export const sitePatch = z.strictObject({
   limits: siteFields.limits.optional(),
   retention: siteFields.retention.optional(),
   timeZone: timeZoneSchema.optional(),
+  fatigue: fatigue.optional(),
 })
 
 /** Where to move a site's contact data: binding names of data shards, each once (see background/move.ts). */

@@ -42,6 +42,7 @@ export function siteJson(s: Site, opts: { revealSecret?: boolean } = {}) {
     limits: s.limits,
     retention: s.retention,
     timeZone: s.timeZone,
+    fatigue: s.fatigue,
     shards: s.shards,
     ...(s.movingTo ? { movingTo: s.movingTo } : {}),
     createdAt: new Date(s.createdAt).toISOString(),
@@ -76,6 +77,7 @@ export async function createSite(env: Env, input: z.output<typeof siteCreate>, c
     shards: [],
     movingTo: null,
     timeZone: input.timeZone,
+    fatigue: { perSession: input.fatigue?.perSession ?? null, perDay: input.fatigue?.perDay ?? null },
     createdAt: now,
     updatedAt: now,
   }
@@ -101,6 +103,7 @@ export async function updateSite(db: D1Database, site: Site, patch: z.output<typ
     limits: { ...site.limits, ...patch.limits },
     retention: { ...site.retention, ...patch.retention },
     timeZone: patch.timeZone ?? site.timeZone,
+    fatigue: { ...site.fatigue, ...patch.fatigue },
     updatedAt: now,
   }
   if (next.key !== site.key && (await siteKeyTaken(db, next.key, site.id))) {

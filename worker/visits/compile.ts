@@ -34,6 +34,8 @@ export interface SiteConfig {
     movingTo?: string[]
     /** The IANA time zone schedules are read in; absent from older configs: UTC. */
     timeZone?: string
+    /** At most this many pieces of interruptive content a session, and a day (24 hours); no cap when absent. */
+    fatigue?: { perSession?: number; perDay?: number }
   }
   segments: Array<{ id: string; type: 'static' | 'dynamic'; conditions: Condition | null }>
   /** Active workflows, in the order they run. */

@@ -462,3 +462,50 @@ describe('schedules', () => {
     expect(at(s, Date.UTC(2026, 11, 24, 23, 0))).toEqual([])
   })
 })
+
+describe('fatigue caps', () => {
+  const popups = (fatigue: { perSession?: number; perDay?: number }, closedRule = false) => {
+    const base = site([
+      { id: 'wf_one', graph: { start: { trigger: { type: 'page_visit' }, limitation: null }, entry: 'show', nodes: { show: { type: 'showContent', content: 'rock', limitation: { cooldown: '10m' } } } } as WorkflowGraph },
+    ])
+    return compileSite({ ...base.config, site: { ...base.config.site, fatigue }, content: { ...base.config.content, rock: { ...base.config.content.rock, ...(closedRule ? { neverAfterClosed: true } : {}) } } })
+  }
+  const MIN = 60_000
+
+  it('shows at most N interruptive pieces a session; a new session after 30 minutes away starts again', () => {
+    const s = popups({ perSession: 1 })
+    let snap = emptySnapshot(s, 'c1', NOW)
+    const step = (at: number) => {
+      const d = decide(s, snap, [visit(at)], at)
+      snap = d.snapshot
+      return d
+    }
+    expect(shown(step(NOW))).toEqual(['rock'])
+    const capped = step(NOW + 15 * MIN)
+    expect(shown(capped)).toEqual([])
+    // The run past the cap is undone: its cooldown counter did not move.
+    expect(capped.counters).toEqual([])
+    expect(shown(step(NOW + 25 * MIN))).toEqual([])
+    expect(shown(step(NOW + 25 * MIN + 31 * MIN))).toEqual(['rock'])
+  })
+
+  it('shows at most N a day, whatever the sessions', () => {
+    const s = popups({ perDay: 2 })
+    let snap = emptySnapshot(s, 'c1', NOW)
+    const seen: string[][] = []
+    for (const h of [0, 2, 4, 6, 25]) {
+      const d = decide(s, snap, [visit(NOW + h * 60 * MIN)], NOW + h * 60 * MIN)
+      snap = d.snapshot
+      seen.push(shown(d))
+    }
+    expect(seen).toEqual([['rock'], ['rock'], [], [], ['rock']])
+  })
+
+  it('never shows content marked so again once the visitor closed it, and sends browsers neither rule', () => {
+    const s = popups({}, true)
+    const first = decide(s, emptySnapshot(s, 'c1', NOW), [visit(NOW)], NOW)
+    expect(first.content[0]).not.toHaveProperty('neverAfterClosed')
+    const closed = decide(s, first.snapshot, [{ activity: { id: 'x1', type: 'content', at: NOW + MIN, contentId: 'rock', name: 'closed', props: { workflow: 'wf_one' } } }], NOW + MIN)
+    expect(shown(decide(s, closed.snapshot, [visit(NOW + 60 * MIN)], NOW + 60 * MIN))).toEqual([])
+  })
+})

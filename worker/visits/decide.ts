@@ -12,7 +12,7 @@ import { assignVariant, stickyPoint } from '../workflows/assign'
 import { type Schedule, inSchedule } from '../workflows/schedule'
 import { type DeviceClass, type NodeLimitation, type WorkflowNode } from '../workflows/types'
 import { type CompiledSite, type CompiledWorkflow, type InputChange, reach } from './compile'
-import { type Snapshot, foldActivity, snapshotFacts } from './snapshot'
+import { SESSION_GAP_MS, type Snapshot, foldActivity, snapshotFacts } from './snapshot'
 
 export interface IncomingEvent {
   activity: Activity
@@ -101,6 +101,7 @@ export function decide(site: CompiledSite, snapshot: Snapshot, events: readonly 
 export function startDecision(site: CompiledSite, snapshot: Snapshot, now: number, context: RequestContext = {}): DecisionState {
   // Aggregates and counter tuples are replaced, never changed in place, so copying the maps suffices.
   const snap: Snapshot = { ...snapshot, f: { ...snapshot.f }, m: { ...snapshot.m }, a: { ...snapshot.a }, x: [...snapshot.x], k: { ...snapshot.k } }
+  // Attention is replaced, never changed in place: the copy shares its arrays until then.
   const out: Decision = { snapshot: snap, content: [], activities: [], fields: {}, statics: [], counters: [], entered: [], left: [] }
   return { site, now, snap, out, queue: [], runs: 0, shown: new Set(), counters: new Set(), device: context.device }
 }
@@ -113,6 +114,7 @@ export function applyEvent(state: DecisionState, e: IncomingEvent): InputChange 
   const fields = new Set<string>()
   for (const [key, value] of identifiedFields(e)) if (setField(state, key, value)) fields.add(key)
   const seen = typeof state.snap.f.lastSeenAt === 'number' ? state.snap.f.lastSeenAt : -Infinity
+  attend(state, e.activity, seen)
   if (e.activity.at > seen && setField(state, 'lastSeenAt', e.activity.at)) fields.add('lastSeenAt')
   state.out.activities.push(withVariants(state, e.activity))
   return { fields, matchers: foldActivity(state.site, state.snap, e.activity, state.now) }
@@ -133,6 +135,32 @@ function withVariants(state: DecisionState, a: Activity): Activity {
   }
   return Object.keys(variants).length === 0 ? a : { ...a, props: { ...a.props, variants } }
 }
+
+/** A new session after 30 minutes without an activity; content the visitor closed, remembered. */
+function attend(state: DecisionState, a: Activity, lastSeen: number): void {
+  const z = state.snap.z ?? {}
+  if (z.s === undefined || a.at - lastSeen > SESSION_GAP_MS) state.snap.z = { ...state.snap.z, s: a.at }
+  if (a.type === 'content' && a.name === 'closed' && a.contentId && !z.c?.includes(a.contentId)) {
+    state.snap.z = { ...state.snap.z, c: [...(z.c ?? []), a.contentId].slice(-MAX_CLOSED) }
+  }
+}
+
+/** Content closed a contact is remembered for, the latest kept. */
+const MAX_CLOSED = 100
+
+/** Whether the site's caps leave no room for more interruptive content for this contact now. */
+function overCap(state: DecisionState): boolean {
+  const cap = state.site.config.site.fatigue
+  if (!cap) return false
+  const shows = state.snap.z?.i ?? []
+  if (cap.perDay !== undefined && shows.filter((t) => t > state.now - DAY_MS).length >= cap.perDay) return true
+  const session = state.snap.z?.s
+  return cap.perSession !== undefined && shows.filter((t) => session === undefined || t >= session).length >= cap.perSession
+}
+
+const DAY_MS = 86_400_000
+/** Interruptive shows a contact's last day is remembered by, the latest kept (past any sensible cap). */
+const MAX_SHOWS = 50
 
 /** The fields an identify event sets, email and externalId first; null clears one. */
 function identifiedFields(e: IncomingEvent): Array<[string, Scalar | null]> {
@@ -217,12 +245,15 @@ export function drain(state: DecisionState): void {
  */
 export function runWorkflow(state: DecisionState, w: CompiledWorkflow): void {
   const facts = snapshotFacts(state.snap, state.site)
-  const before = state.interrupted !== undefined ? checkpoint(state) : undefined
+  const capped = overCap(state)
+  const before = state.interrupted !== undefined || capped ? checkpoint(state) : undefined
   let id: string | undefined = w.graph.entry
   for (let step = 0; id !== undefined && step < MAX_STEPS; step++) {
     const node: WorkflowNode | undefined = w.graph.nodes[id]
     if (!node || (node.limitation && !passLimitation(state, `${w.id}/${id}`, node.limitation))) break
-    if (node.type === 'showContent' && before && state.interrupted !== w.id && interruptive(state.site.config.content, node.content)) {
+    // Interruptive content past the site's caps, or after another workflow's on this request, is not shown,
+    // and the run is undone.
+    if (node.type === 'showContent' && before && (capped || state.interrupted !== w.id) && interruptive(state.site.config.content, node.content)) {
       restore(state, before)
       return
     }
@@ -340,11 +371,18 @@ function show(state: DecisionState, w: CompiledWorkflow, content: string): void 
   const payload = ownValue(state.site.config.content, content)
   if (!payload || state.shown.has(payload.id)) return
   if (payload.schedule && !inSchedule(payload.schedule as Schedule, state.now, timeZoneOf(state.site))) return
+  if (payload.neverAfterClosed && state.snap.z?.c?.includes(payload.id)) return
   rememberAdded(state, state.shown, payload.id)
   state.shown.add(payload.id)
-  const { schedule: _schedule, ...sent } = payload
+  const { schedule: _schedule, neverAfterClosed: _closed, ...sent } = payload
   state.out.content.push({ ...sent, workflow: w.id })
-  if (interruptive(state.site.config.content, content)) state.interrupted ??= w.id
+  if (interruptive(state.site.config.content, content)) {
+    state.interrupted ??= w.id
+    // Counted against the site's caps: the shows of the last day, this one with them.
+    remember(state, state.snap as unknown as Record<string, unknown>, 'z')
+    const shows = (state.snap.z?.i ?? []).filter((t) => t > state.now - DAY_MS)
+    state.snap.z = { ...state.snap.z, i: [...shows, state.now].slice(-MAX_SHOWS) }
+  }
 }
 
 function triggers(w: CompiledWorkflow, t: Trigger, now: number, device: DeviceClass | undefined): boolean {

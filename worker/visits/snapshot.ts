@@ -36,6 +36,32 @@ export interface Snapshot {
   k: Record<string, [number, number]>
   /** What the contact stored today: [UTC day number, bytes of its events], against the site's daily cap. */
   q?: [day: number, bytes: number]
+  /** What the site's fatigue caps and content options read (see `Attention`). */
+  z?: Attention
+}
+
+/**
+ * How much a contact has been interrupted: when its current session started (30 minutes without an
+ * activity ends one), when it was shown interruptive content in the last 24 hours, and the content it
+ * closed. Kept by the edge and carried by visit messages, since D1 keeps none of it as such.
+ */
+export interface Attention {
+  s?: number
+  i?: number[]
+  c?: string[]
+}
+
+/** How long without an activity ends a session. */
+export const SESSION_GAP_MS = 30 * 60_000
+const DAY = 86_400_000
+
+/** Two contacts' attention as one: the later session, the shows of the last day from both, every content closed. */
+export function mergeAttention(a: Attention | undefined, b: Attention | undefined, now: number): Attention | undefined {
+  if (!a || !b) return a ?? b
+  const i = [...new Set([...(a.i ?? []), ...(b.i ?? [])])].filter((t) => t > now - DAY).sort((x, y) => x - y)
+  const c = [...new Set([...(a.c ?? []), ...(b.c ?? [])])]
+  const s = Math.max(a.s ?? 0, b.s ?? 0)
+  return { ...(s > 0 ? { s } : {}), ...(i.length > 0 ? { i } : {}), ...(c.length > 0 ? { c } : {}) }
 }
 
 /** Windowed entries kept a matcher; past this, the oldest in the window are dropped. */

@@ -204,6 +204,7 @@ function closePart(state: VisitState): void {
     counters: decision.counters.map((key) => [key, snapshot.k[key][0] - (part.snapshot.k[key]?.[0] ?? 0), snapshot.k[key][1]]),
     mergedFrom: part.mergedFrom,
     usage,
+    ...(snapshot.z ? { attention: snapshot.z } : {}),
   })
   state.last = { decision, snapshot, checkedAt: part.checkedAt }
 }
