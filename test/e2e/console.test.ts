@@ -171,7 +171,10 @@ describe.runIf(e2e.browser)('the admin console in Chromium', () => {
     expect(problems.splice(before)).toEqual(['console: Failed to load resource: the server responded with a status of 400 (Bad Request)'])
   })
 
-  it('delivers the new content to a visitor page with the script tag', async () => {
+  it('delivers the new content to a visitor page with the script tag, once it comes first among the workflows that interrupt', async () => {
+    // "Album of the week" shows a Millennial its popup on every page, and came first: only one workflow's
+    // interruptive content shows on a request, so the owner moves it after the new offer.
+    expect((await api('PATCH', '/workflows/wf_album_of_the_week', { priority: 100 })).status).toBe(200)
     // A visitor's browser is not headless: the edge answers a HeadlessChrome User-Agent as a crawler, without content.
     const visitor = await browser.newContext({ userAgent: `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${browser.version()} Safari/537.36` })
     await visitor.addInitScript(() => localStorage.setItem('demo-born', '1991-05-05'))
@@ -179,6 +182,7 @@ describe.runIf(e2e.browser)('the admin console in Chromium', () => {
     await p.goto(`${e2e.page}/e2e-offer`)
     await expect.poll(() => p.locator('[data-segue="e2e-offer"] h2').textContent()).toBe('Free shipping today')
     await visitor.close()
+    expect((await api('PATCH', '/workflows/wf_album_of_the_week', { priority: 0 })).status).toBe(200)
   })
 
   it('shows what visitors sent as text: nothing they send runs in the console', async () => {
