@@ -159,6 +159,31 @@ describe.runIf(e2e.browser)('the admin console in Chromium', () => {
     expect(await page.locator('tr', { hasText: 'E2E offer for Millennials' }).locator('.badge').textContent()).toBe('Active')
   })
 
+  it('builds an A/B test of two popups, draws its variants, saves it, and opens its report', async () => {
+    await page.goto(admin('/workflows/new'))
+    await page.fill('#wf-name', 'E2E rock test')
+    await page.selectOption('#start-url-op', 'contains')
+    await page.fill('#start-url', '/e2e-rock-test')
+    await page.selectOption('#node-n1-type', 'abTest')
+    await page.click('#wf-add-node')
+    await page.selectOption('#node-n2-content', { label: 'E2E offer' })
+    await page.click('#wf-add-node')
+    await page.selectOption('#node-n3-content', { index: 0 })
+    await page.selectOption('#node-n1-arm-0-next', 'n2')
+    await page.selectOption('#node-n1-arm-1-next', 'n3')
+    await page.fill('#node-n1-arm-1-weight', '3')
+    await expect.poll(() => page.locator('#diagram svg text').allTextContents()).toEqual(expect.arrayContaining(['A/B test (2)', 'a', 'b']))
+    await page.click('#wf-save')
+    await page.waitForSelector('text=Workflow saved.')
+    const list = (await (await api('GET', '/workflows')).json()) as { items: Array<{ id: string; name: string; nodes: Record<string, { type: string; variants?: Array<{ id: string; weight: number; next?: string }> }> }> }
+    const made = list.items.find((w) => w.name === 'E2E rock test')!
+    expect(made.nodes.n1).toEqual({ type: 'abTest', variants: [{ id: 'a', weight: 1, next: 'n2' }, { id: 'b', weight: 3, next: 'n3' }] })
+    await page.click(`a[href$="/workflows/${made.id}/tests/n1"]`)
+    await page.waitForSelector('text=Chance to be best')
+    expect(await page.locator('tr[data-variant]').count()).toBe(2)
+    expect(problems).toEqual([])
+  })
+
   it('shows a refusal beside the node at fault', async () => {
     const before = problems.length
     await page.goto(admin('/workflows/new'))

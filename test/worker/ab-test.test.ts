@@ -4,6 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Edge, type EventsAnswer, ORIGIN, eid, pageVisit } from './edge-harness'
+import { ADMIN_TOKEN } from './fixtures'
 
 const edge = new Edge()
 const S = '/sites/abtest'
@@ -123,5 +124,25 @@ describe('the fatigue cap', () => {
     const four = await edge.events({ site: 'pk_tired_key', contact: one.contact, events: [pageVisit(`${ORIGIN}/second`)] })
     expect(four.content.map((c) => c.id)).toEqual(['second'])
     expect((await edge.admin<Json>('PATCH', '/sites/tired', { fatigue: { perDay: 0 } })).status).toBe(400)
+  })
+})
+
+describe('the console', () => {
+  it('links a workflow\'s A/B tests from the list and shows the report, with the winner', async () => {
+    const signIn = await edge.fetch('/admin/sign-in', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'cf-connecting-ip': '192.0.2.210' },
+      body: new URLSearchParams({ token: ADMIN_TOKEN, next: '/admin' }).toString(),
+    })
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]
+    const list = await (await edge.fetch(`/admin${S}/workflows`, { headers: { cookie } })).text()
+    expect(list).toContain(`href="/admin${S}/workflows/wf_test/tests/test"`)
+    const page = await edge.fetch(`/admin${S}/workflows/wf_test/tests/test`, { headers: { cookie } })
+    expect(page.status).toBe(200)
+    const html = await page.text()
+    expect(html).toContain('Chance to be best')
+    expect(html).toContain('Bold (winner)')
+    expect(html).toContain('Wilson')
+    expect((await edge.fetch(`/admin${S}/workflows/wf_test/tests/showA`, { headers: { cookie } })).status).toBe(404)
   })
 })

@@ -2,6 +2,7 @@
  * The console's workflow pages: the list, with what starts each workflow and a button to activate or
  * pause it, and the builder, whose script draws the graph and saves it as JSON through `/save`.
  */
+import { pickWinner, testReport } from '../workflows/tests'
 import { type Context, Hono } from 'hono'
 import { z } from 'zod'
 import { allContent } from '../data/content'
@@ -82,7 +83,12 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
         <Table columns={['Name', 'Status', 'Starts on', { label: 'Actions', hidden: true }]} empty="No workflows yet.">
           {workflows.map((w) => (
             <tr data-workflow={w.id}>
-              <td><a href={`/admin/sites/${site.id}/workflows/${w.id}`}>{w.name}</a></td>
+              <td>
+                <a href={`/admin/sites/${site.id}/workflows/${w.id}`}>{w.name}</a>
+                {Object.entries(w.graph.nodes).filter(([, n]) => n.type === 'abTest').map(([node]) => (
+                  <> · <a href={`/admin/sites/${site.id}/workflows/${w.id}/tests/${node}`}>A/B test {node}</a></>
+                ))}
+              </td>
               <td><span class={`badge ${w.status}`}>{w.status === 'active' ? 'Active' : 'Paused'}</span></td>
               <td>{triggerText(w.graph.start.trigger, names)}</td>
               <td>
@@ -140,6 +146,66 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
       return c.redirect(`/admin/sites/${site.id}/workflows?saved=1`, 303)
     } catch (err) {
       return c.redirect(`/admin/sites/${site.id}/workflows?error=${encodeURIComponent(messageOf(err))}`, 303)
+    }
+  })
+  .get('/:id/tests/:node', async (c) => {
+    const site = c.get('site')
+    let report: Awaited<ReturnType<typeof testReport>>
+    try {
+      report = await testReport(c.env, site, c.req.param('id'), c.req.param('node'))
+    } catch {
+      return c.notFound()
+    }
+    const csrf = c.get('session').csrf
+    const pct = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(1)} %`)
+    return c.render(
+      <>
+        <p><a href={`/admin/sites/${site.id}/workflows`}>← Workflows</a></p>
+        <h1>A/B test {report.node}</h1>
+        <Notice message={c.req.query('picked') ? 'Winner picked: every contact now takes it.' : undefined} />
+        <Alert message={c.req.query('error')} />
+        <p class="hint">
+          Conversions are purchases within {report.attributionDays} days after a contact was first shown the test's content. The interval is a 95 % Wilson score
+          interval; "chance to be best" comes from Beta posteriors of each variant's conversion rate.
+          {report.winner ? ` The winner is ${report.winner}: every contact takes it.` : ''}
+        </p>
+        <Table columns={['Variant', { label: 'Exposed', num: true }, { label: 'Shown', num: true }, { label: 'Clicked', num: true }, { label: 'Closed', num: true }, { label: 'Conversions', num: true }, { label: 'Revenue', num: true }, 'Conversion rate', { label: 'Chance to be best', num: true }, { label: 'Actions', hidden: true }]} empty="No variants.">
+          {report.variants.map((v) => (
+            <tr data-variant={v.id}>
+              <td>{v.name ?? v.id}{report.winner === v.id ? ' (winner)' : ''}</td>
+              <td class="num">{v.exposed}</td>
+              <td class="num">{v.shown}</td>
+              <td class="num">{v.clicked}</td>
+              <td class="num">{v.closed}</td>
+              <td class="num">{v.conversions}</td>
+              <td class="num">{v.revenue.toFixed(2)}</td>
+              <td>{pct(v.conversionRate)}{v.interval ? ` (${pct(v.interval.low)}–${pct(v.interval.high)})` : ''}</td>
+              <td class="num">{pct(v.probabilityBest)}</td>
+              <td>
+                {report.winner === null && (
+                  <form method="post" action={`/admin/sites/${site.id}/workflows/${report.workflow}/tests/${report.node}/winner`}>
+                    <Csrf token={csrf} />
+                    <input type="hidden" name="variant" value={v.id} />
+                    <button type="submit" class="secondary">Pick the winner<span class="sr-only"> {v.name ?? v.id}</span></button>
+                  </form>
+                )}
+              </td>
+            </tr>
+          ))}
+        </Table>
+      </>,
+      { title: `A/B test ${report.node}`, active: 'workflows' },
+    )
+  })
+  .post('/:id/tests/:node/winner', async (c) => {
+    const site = c.get('site')
+    const back = `/admin/sites/${site.id}/workflows/${c.req.param('id')}/tests/${c.req.param('node')}`
+    const form = await c.req.parseBody()
+    try {
+      await pickWinner(c.env, site, c.req.param('id'), c.req.param('node'), String(form.variant ?? ''), c.get('changes'))
+      return c.redirect(`${back}?picked=1`, 303)
+    } catch (err) {
+      return c.redirect(`${back}?error=${encodeURIComponent(messageOf(err))}`, 303)
     }
   })
   .post('/:id/delete', async (c) => {

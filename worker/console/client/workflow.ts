@@ -29,7 +29,20 @@ let invalidNode: string | null = null
 const NODE_TYPES: Array<[string, string]> = [
   ['isInSegment', 'Is in segment'], ['checkField', 'Check field'], ['hasField', 'Has field'], ['showContent', 'Show content'],
   ['addToSegment', 'Add to segment'], ['removeFromSegment', 'Remove from segment'], ['setField', 'Set field'],
+  ['checkDevice', 'Check device'], ['abTest', 'A/B test'], ['split', 'Split'],
 ]
+const DEVICES: Array<[string, string]> = [['mobile', 'Mobile'], ['tablet', 'Tablet'], ['desktop', 'Desktop']]
+/** The branches of an A/B test (variants) or a split (branches), each with its weight and where it goes. */
+const armsOf = (n: Json): Json[] | undefined => (n.type === 'abTest' ? n.variants : n.type === 'split' ? n.branches : undefined)
+/** Every node a node leads to, with the label its arrow carries. */
+function exits(n: Json): Array<[to: string, label: string]> {
+  const out: Array<[string, string]> = []
+  if (n.yes) out.push([n.yes, 'yes'])
+  if (n.no) out.push([n.no, 'no'])
+  if (n.next) out.push([n.next, ''])
+  for (const arm of armsOf(n) ?? []) if (arm.next) out.push([arm.next, arm.name ?? arm.id])
+  return out
+}
 const TRIGGERS: Array<[string, string]> = [
   ['page_visit', 'Page visit'], ['purchase', 'Purchase'], ['identify', 'Identify'], ['custom', 'Custom event'],
   ['segmentEntered', 'Entering a segment'], ['segmentLeft', 'Leaving a segment'],
@@ -38,7 +51,7 @@ const segmentName = (id: string) => data.segments.find((s) => s.id === id)?.name
 const contentName = (id: string) => data.content.find((c) => c.id === id)?.name ?? id
 const fieldLabel = (key: string) => data.fields.find((f) => f.key === key)?.label ?? key
 const statics = () => data.segments.filter((s) => s.type === 'static')
-const isCondition = (n: Json) => n.type === 'isInSegment' || n.type === 'checkField' || n.type === 'hasField'
+const isCondition = (n: Json) => n.type === 'isInSegment' || n.type === 'checkField' || n.type === 'hasField' || n.type === 'checkDevice'
 
 function sel(id: string, label: string, items: ReadonlyArray<readonly [string, string]>, value: string, onChange: (v: string) => void): HTMLElement {
   const el = options(h('select'), items, value)
@@ -139,6 +152,9 @@ function nodeCard(id: string): HTMLElement {
     if (v === 'showContent') Object.assign(fresh, { content: data.content[0]?.id ?? '', next: keep.next })
     if (v === 'addToSegment' || v === 'removeFromSegment') Object.assign(fresh, { segment: statics()[0]?.id ?? '', next: keep.next })
     if (v === 'setField') Object.assign(fresh, { field: 'newsletter', value: 'subscribed', next: keep.next })
+    if (v === 'checkDevice') Object.assign(fresh, { devices: ['mobile'], yes: keep.yes, no: keep.no })
+    if (v === 'abTest') Object.assign(fresh, { variants: [{ id: 'a', weight: 1, next: keep.next }, { id: 'b', weight: 1 }] })
+    if (v === 'split') Object.assign(fresh, { branches: [{ id: 'a', weight: 1, next: keep.next }, { id: 'b', weight: 1 }] })
     for (const k of Object.keys(fresh)) if (fresh[k] === undefined) delete fresh[k]
     wf.nodes[id] = fresh
     changed(true)
@@ -173,9 +189,34 @@ function nodeCard(id: string): HTMLElement {
       if (node.type === 'setField') row.append(inp(`node-${id}-value`, 'New value (empty clears it)', node.value, 'text', (v) => ((node.value = v === '' ? null : typed(type, v)), changed(false))))
       break
     }
+    case 'checkDevice':
+      row.append(sel(`node-${id}-devices`, 'Device', [...DEVICES, ['mobile,tablet', 'Mobile or tablet']], node.devices.join(','), (v) => ((node.devices = v.split(',')), changed(false))))
+      break
   }
+  const arms = armsOf(node)
   if (isCondition(node)) {
     row.append(branch(id, node, 'yes', 'If yes, go to'), branch(id, node, 'no', 'If no, go to'))
+  } else if (arms) {
+    arms.forEach((arm, i) => {
+      const key = `node-${id}-arm-${i}`
+      row.append(inp(`${key}-id`, `${node.type === 'abTest' ? 'Variant' : 'Branch'} ${i + 1}: id`, arm.id, 'text', (v) => ((arm.id = v.trim()), changed(false))))
+      row.append(inp(`${key}-weight`, 'Weight', arm.weight, 'number', (v) => ((arm.weight = Number(v)), changed(false))))
+      row.append(sel(`${key}-next`, 'Then go to', targets(id), arm.next ?? '', (v) => {
+        if (v) arm.next = v
+        else delete arm.next
+        changed(false)
+      }))
+    })
+    if (arms.length < 5) {
+      const add = h('button', { type: 'button', class: 'link', id: `node-${id}-add-arm`, text: node.type === 'abTest' ? 'Add a variant' : 'Add a branch' })
+      add.addEventListener('click', () => (arms.push({ id: String.fromCharCode(97 + arms.length), weight: 1 }), changed(true)))
+      row.append(add)
+    }
+    if (arms.length > 2) {
+      const drop = h('button', { type: 'button', class: 'link', id: `node-${id}-drop-arm`, text: node.type === 'abTest' ? 'Remove the last variant' : 'Remove the last branch' })
+      drop.addEventListener('click', () => (arms.pop(), changed(true)))
+      row.append(drop)
+    }
   } else row.append(branch(id, node, 'next', 'Then go to'))
   const lim = node.limitation ?? {}
   const setLim = (k: string, v: unknown) => {
@@ -190,7 +231,10 @@ function nodeCard(id: string): HTMLElement {
   const remove = h('button', { type: 'button', class: 'link', id: `node-${id}-remove`, text: `Remove node ${id}` })
   remove.addEventListener('click', () => {
     delete wf.nodes[id]
-    for (const n of Object.values(wf.nodes) as Json[]) for (const k of ['yes', 'no', 'next']) if (n[k] === id) delete n[k]
+    for (const n of Object.values(wf.nodes) as Json[]) {
+      for (const k of ['yes', 'no', 'next']) if (n[k] === id) delete n[k]
+      for (const arm of armsOf(n) ?? []) if (arm.next === id) delete arm.next
+    }
     if (wf.entry === id) wf.entry = Object.keys(wf.nodes)[0] ?? ''
     changed(true)
   })
@@ -214,6 +258,12 @@ function describe(n: Json): string {
       return `Remove from ${segmentName(n.segment)}`
     case 'setField':
       return `Set ${fieldLabel(n.field)}`
+    case 'checkDevice':
+      return `On ${n.devices.join(' or ')}?`
+    case 'abTest':
+      return `A/B test (${n.variants.length})`
+    case 'split':
+      return `Split (${n.branches.length})`
     default:
       return n.type
   }
@@ -237,8 +287,7 @@ function renderDiagram() {
     const id = queue.shift()!
     const n = wf.nodes[id]
     if (!n) continue
-    for (const k of ['yes', 'no', 'next']) {
-      const to = n[k]
+    for (const [to] of exits(n)) {
       if (to && wf.nodes[to] && !level.has(to)) {
         level.set(to, level.get(id)! + 1)
         queue.push(to)
@@ -267,11 +316,7 @@ function renderDiagram() {
     if (label) root.append(svg('text', { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 4, 'text-anchor': 'middle', 'font-size': 12, fill: label === 'no' ? '#b3261e' : '#0d652d' }, label))
   }
   if (wf.nodes[wf.entry]) edge('start', wf.entry, '')
-  for (const [id, n] of Object.entries(wf.nodes) as Array<[string, Json]>) {
-    if (n.yes) edge(id, n.yes, 'yes')
-    if (n.no) edge(id, n.no, 'no')
-    if (n.next) edge(id, n.next, '')
-  }
+  for (const [id, n] of Object.entries(wf.nodes) as Array<[string, Json]>) for (const [to, label] of exits(n)) edge(id, to, label)
   const box = (id: string, title: string, sub: string, kind: string) => {
     const p = pos.get(id)!
     const fill = kind === 'start' ? '#1c1c1e' : kind === 'condition' ? '#eef3fd' : '#e6f4ea'
