@@ -144,5 +144,15 @@ describe('the console', () => {
     expect(html).toContain('Bold (winner)')
     expect(html).toContain('Wilson')
     expect((await edge.fetch(`/admin${S}/workflows/wf_test/tests/showA`, { headers: { cookie } })).status).toBe(404)
+    // The overview credits the workflow with its conversions and revenue, as the test's report counts them.
+    const report = (await edge.admin<Json>('GET', `${S}/workflows/wf_test/tests/test`)).body
+    const conversions = report.variants.reduce((n: number, v: Json) => n + v.conversions, 0)
+    const revenue = report.variants.reduce((n: number, v: Json) => n + v.revenue, 0)
+    const overview = await (await edge.fetch(`/admin${S}`, { headers: { cookie } })).text()
+    const row = /<th scope="row">Rock popups<\/th>((?:<td class="num">[^<]*<\/td>)+)/.exec(overview)![1]
+    const cells = [...row.matchAll(/<td class="num">([^<]*)<\/td>/g)].map((m) => Number(m[1]))
+    // Shown, clicked, closed, converted and revenue, each over 7 and 30 days.
+    expect(cells.slice(6)).toEqual([conversions, conversions, revenue, revenue])
+    expect(conversions).toBeGreaterThan(0)
   })
 })

@@ -49,7 +49,7 @@ function CountsTable(p: { caption: string; rows: Array<{ id: string; name: strin
         <thead>
           <tr>
             <th scope="col">Name</th>
-            {['Shown', 'Clicked', 'Closed'].map((a) => (
+            {['Shown', 'Clicked', 'Closed', 'Converted', 'Revenue'].map((a) => (
               <>
                 <th scope="col" class="num">{a} 7 days</th>
                 <th scope="col" class="num">{a} 30 days</th>
@@ -60,13 +60,13 @@ function CountsTable(p: { caption: string; rows: Array<{ id: string; name: strin
         <tbody>
           {p.rows.length === 0 && (
             <tr>
-              <td colspan={7}>{p.empty}</td>
+              <td colspan={11}>{p.empty}</td>
             </tr>
           )}
           {p.rows.map((r) => (
             <tr>
               <th scope="row">{r.name}</th>
-              {['shown', 'clicked', 'closed'].map((a) => (
+              {['shown', 'clicked', 'closed', 'converted', 'revenue'].map((a) => (
                 <>
                   <td class="num">{cell(r.id, a, 'last7')}</td>
                   <td class="num">{cell(r.id, a, 'last30')}</td>

@@ -1,16 +1,25 @@
-/** Counts for the console's overview: content shown, clicked and closed, by content and by workflow. */
+/**
+ * Counts for the console's overview: content shown, clicked and closed, by content and by workflow, and the
+ * conversions it led to: contacts who bought within the attribution window after they were first shown it,
+ * and what they spent.
+ */
 import { type SiteData } from './shards'
 
 export interface ActionCounts {
   key: string
-  action: 'shown' | 'clicked' | 'closed'
+  action: 'shown' | 'clicked' | 'closed' | 'converted' | 'revenue'
   last7: number
   last30: number
 }
 
+/** How long after a contact was first shown content a purchase counts as a conversion it led to. */
+export const ATTRIBUTION_WINDOW_MS = 7 * 86_400_000
+
 /**
  * Content events of the last 30 days, grouped by `by` (the content, or the workflow that showed it),
- * with how many fell in the last 7: counted on each shard of the site, and summed.
+ * with how many fell in the last 7, and the conversions of the contacts shown it then (`converted`:
+ * contacts who made a purchase within the attribution window after first being shown it; `revenue`: what
+ * those purchases came to): counted on each shard of the site, and summed.
  */
 export async function contentCounts(data: SiteData, by: 'content' | 'workflow', now: number): Promise<ActionCounts[]> {
   const found = await data.each((db) => contentCountsOn(db, data.siteId, by, now))
@@ -29,15 +38,30 @@ export async function contentCounts(data: SiteData, by: 'content' | 'workflow', 
 /** One shard's share of `contentCounts`. */
 async function contentCountsOn(db: D1Database, siteId: string, by: 'content' | 'workflow', now: number): Promise<ActionCounts[]> {
   const key = by === 'content' ? 'content_id' : `json_extract(props, '$.workflow')`
-  const { results } = await db
-    .prepare(
-      `SELECT ${key} AS key, name AS action, sum(at >= ?2) AS last7, count(*) AS last30
-       FROM events WHERE site_id = ?1 AND type = 'content' AND at >= ?3 AND ${key} IS NOT NULL
-       GROUP BY 1, 2`,
-    )
-    .bind(siteId, now - 7 * 86_400_000, now - 30 * 86_400_000)
-    .all<ActionCounts>()
-  return results
+  const [actions, conversions] = await db.batch([
+    db
+      .prepare(
+        `SELECT ${key} AS key, name AS action, sum(at >= ?2) AS last7, count(*) AS last30
+         FROM events WHERE site_id = ?1 AND type = 'content' AND at >= ?3 AND ${key} IS NOT NULL
+         GROUP BY 1, 2`,
+      )
+      .bind(siteId, now - 7 * 86_400_000, now - 30 * 86_400_000),
+    db
+      .prepare(
+        `WITH shown AS (
+           SELECT ${key} AS key, contact_id, min(at) AS at FROM events INDEXED BY events_type
+           WHERE site_id = ?1 AND type = 'content' AND name = 'shown' AND at >= ?3 AND ${key} IS NOT NULL GROUP BY 1, 2),
+         bought AS (
+           SELECT s.key, s.contact_id, s.at, sum(p.amount_milli) AS milli FROM shown s JOIN events p INDEXED BY events_contact
+             ON p.site_id = ?1 AND p.contact_id = s.contact_id AND p.type = 'purchase' AND p.at >= s.at AND p.at < s.at + ?4
+           GROUP BY 1, 2)
+         SELECT key, 'converted' AS action, sum(at >= ?2) AS last7, count(*) AS last30 FROM bought GROUP BY 1
+         UNION ALL
+         SELECT key, 'revenue', coalesce(sum(CASE WHEN at >= ?2 THEN milli END), 0) / 1000.0, coalesce(sum(milli), 0) / 1000.0 FROM bought GROUP BY 1`,
+      )
+      .bind(siteId, now - 7 * 86_400_000, now - 30 * 86_400_000, ATTRIBUTION_WINDOW_MS),
+  ])
+  return [...(actions.results as ActionCounts[]), ...(conversions.results as ActionCounts[])]
 }
 
 /** What one shard counts of an A/B test's variants: contacts exposed, content actions, conversions. */

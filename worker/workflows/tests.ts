@@ -3,7 +3,7 @@
  * conversions and revenue, the conversion rate with its interval and each variant's probability to be
  * best: worker/reports/ab-stats.ts), and picking its winner, which sends everyone to that variant.
  */
-import { abTestCounts } from '../data/reports'
+import { ATTRIBUTION_WINDOW_MS, abTestCounts } from '../data/reports'
 import { siteData } from '../data/shards'
 import { type Site } from '../data/sites'
 import { getWorkflow } from '../data/workflows'
@@ -12,8 +12,6 @@ import { notFound, refuse } from '../http/errors'
 import { abReport } from '../reports/ab-stats'
 import { updateWorkflow } from './service'
 
-/** How long after a contact was first shown a test's content a purchase still counts as its conversion. */
-export const ATTRIBUTION_WINDOW_MS = 7 * 86_400_000
 
 async function testNode(db: D1Database, site: Site, workflowId: string, nodeId: string) {
   const workflow = await getWorkflow(db, site.id, workflowId)
