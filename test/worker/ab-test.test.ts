@@ -155,4 +155,11 @@ describe('the console', () => {
     expect(cells.slice(6)).toEqual([conversions, conversions, revenue, revenue])
     expect(conversions).toBeGreaterThan(0)
   })
+
+  it('takes the attribution window from the site\'s settings', async () => {
+    expect((await edge.admin<Json>('GET', '/sites/abtest')).body.attributionDays).toBe(7)
+    for (const days of [0, 91, 1.5]) expect((await edge.admin('PATCH', '/sites/abtest', { attributionDays: days })).status, String(days)).toBe(400)
+    expect((await edge.admin<Json>('PATCH', '/sites/abtest', { attributionDays: 30 })).body.attributionDays).toBe(30)
+    expect((await edge.admin<Json>('GET', `${S}/workflows/wf_test/tests/test`)).body.attributionDays).toBe(30)
+  })
 })

@@ -8,7 +8,7 @@ import { z } from 'zod'
 import { type SiteShard, siteShards } from '../background/move'
 import { allContent } from '../data/content'
 import { countDeadLetters } from '../data/dead-letters'
-import { contentCounts } from '../data/reports'
+import { attributionWindow, contentCounts } from '../data/reports'
 import { DEFAULT_RETENTION_DAYS, type RateLimitTier, type Site } from '../data/sites'
 import { allWorkflows } from '../data/workflows'
 import { RETENTION_MAX_DAYS, RETENTION_MIN_DAYS, siteCreate, sitePatch } from '../sites/schema'
@@ -262,8 +262,8 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
     const [workflows, content, byWorkflow, byContent, shards] = await Promise.all([
       allWorkflows(c.env.DB, site.id),
       allContent(c.env.DB, site.id),
-      contentCounts(c.get('data'), 'workflow', now),
-      contentCounts(c.get('data'), 'content', now),
+      contentCounts(c.get('data'), 'workflow', now, attributionWindow(site)),
+      contentCounts(c.get('data'), 'content', now, attributionWindow(site)),
       siteShards(c.env, site),
     ])
     const saved = c.req.query('saved') === '1'

@@ -12,8 +12,8 @@ export interface ActionCounts {
   last30: number
 }
 
-/** How long after a contact was first shown content a purchase counts as a conversion it led to. */
-export const ATTRIBUTION_WINDOW_MS = 7 * 86_400_000
+/** A site's attribution window (site setting `attributionDays`), in milliseconds. */
+export const attributionWindow = (site: { attributionDays: number }) => site.attributionDays * 86_400_000
 
 /**
  * Content events of the last 30 days, grouped by `by` (the content, or the workflow that showed it),
@@ -21,8 +21,8 @@ export const ATTRIBUTION_WINDOW_MS = 7 * 86_400_000
  * contacts who made a purchase within the attribution window after first being shown it; `revenue`: what
  * those purchases came to): counted on each shard of the site, and summed.
  */
-export async function contentCounts(data: SiteData, by: 'content' | 'workflow', now: number): Promise<ActionCounts[]> {
-  const found = await data.each((db) => contentCountsOn(db, data.siteId, by, now))
+export async function contentCounts(data: SiteData, by: 'content' | 'workflow', now: number, windowMs: number): Promise<ActionCounts[]> {
+  const found = await data.each((db) => contentCountsOn(db, data.siteId, by, now, windowMs))
   const sums = new Map<string, ActionCounts>()
   for (const row of found.flat()) {
     const key = `${row.key}\u0000${row.action}`
@@ -36,7 +36,7 @@ export async function contentCounts(data: SiteData, by: 'content' | 'workflow', 
 }
 
 /** One shard's share of `contentCounts`. */
-async function contentCountsOn(db: D1Database, siteId: string, by: 'content' | 'workflow', now: number): Promise<ActionCounts[]> {
+async function contentCountsOn(db: D1Database, siteId: string, by: 'content' | 'workflow', now: number, windowMs: number): Promise<ActionCounts[]> {
   const key = by === 'content' ? 'content_id' : `json_extract(props, '$.workflow')`
   const [actions, conversions] = await db.batch([
     db
@@ -59,7 +59,7 @@ async function contentCountsOn(db: D1Database, siteId: string, by: 'content' | '
          UNION ALL
          SELECT key, 'revenue', coalesce(sum(CASE WHEN at >= ?2 THEN milli END), 0) / 1000.0, coalesce(sum(milli), 0) / 1000.0 FROM bought GROUP BY 1`,
       )
-      .bind(siteId, now - 7 * 86_400_000, now - 30 * 86_400_000, ATTRIBUTION_WINDOW_MS),
+      .bind(siteId, now - 7 * 86_400_000, now - 30 * 86_400_000, windowMs),
   ])
   return [...(actions.results as ActionCounts[]), ...(conversions.results as ActionCounts[])]
 }

@@ -56,6 +56,8 @@ const retention = z.strictObject({
 /** Fatigue caps: at most this many pieces of interruptive content a session and a day; null for no cap. */
 const cap = z.number().int().min(1).max(100).nullable()
 const fatigue = z.strictObject({ perSession: cap.optional(), perDay: cap.optional() })
+/** Days after a contact was first shown content that its purchases count as conversions. */
+const attributionDays = z.number().int('must be a whole number of days').min(1).max(90)
 
 const siteFields = {
   name: z.string().trim().min(1, 'must not be empty').max(100),
@@ -84,6 +86,7 @@ export const siteCreate = z.strictObject({
   shards: z.number().int().min(1).max(64).default(1),
   timeZone: timeZoneSchema.default('UTC'),
   fatigue: fatigue.optional(),
+  attributionDays: attributionDays.default(7),
 })
 
 export const sitePatch = z.strictObject({
@@ -97,6 +100,7 @@ export const sitePatch = z.strictObject({
   retention: siteFields.retention.optional(),
   timeZone: timeZoneSchema.optional(),
   fatigue: fatigue.optional(),
+  attributionDays: attributionDays.optional(),
 })
 
 /** Where to move a site's contact data: binding names of data shards, each once (see background/move.ts). */

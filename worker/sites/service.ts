@@ -43,6 +43,7 @@ export function siteJson(s: Site, opts: { revealSecret?: boolean } = {}) {
     retention: s.retention,
     timeZone: s.timeZone,
     fatigue: s.fatigue,
+    attributionDays: s.attributionDays,
     shards: s.shards,
     ...(s.movingTo ? { movingTo: s.movingTo } : {}),
     createdAt: new Date(s.createdAt).toISOString(),
@@ -78,6 +79,7 @@ export async function createSite(env: Env, input: z.output<typeof siteCreate>, c
     movingTo: null,
     timeZone: input.timeZone,
     fatigue: { perSession: input.fatigue?.perSession ?? null, perDay: input.fatigue?.perDay ?? null },
+    attributionDays: input.attributionDays,
     createdAt: now,
     updatedAt: now,
   }
@@ -104,6 +106,7 @@ export async function updateSite(db: D1Database, site: Site, patch: z.output<typ
     retention: { ...site.retention, ...patch.retention },
     timeZone: patch.timeZone ?? site.timeZone,
     fatigue: { ...site.fatigue, ...patch.fatigue },
+    attributionDays: patch.attributionDays ?? site.attributionDays,
     updatedAt: now,
   }
   if (next.key !== site.key && (await siteKeyTaken(db, next.key, site.id))) {

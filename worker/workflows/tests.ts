@@ -3,7 +3,7 @@
  * conversions and revenue, the conversion rate with its interval and each variant's probability to be
  * best: worker/reports/ab-stats.ts), and picking its winner, which sends everyone to that variant.
  */
-import { ATTRIBUTION_WINDOW_MS, abTestCounts } from '../data/reports'
+import { abTestCounts, attributionWindow } from '../data/reports'
 import { siteData } from '../data/shards'
 import { type Site } from '../data/sites'
 import { getWorkflow } from '../data/workflows'
@@ -24,7 +24,7 @@ async function testNode(db: D1Database, site: Site, workflowId: string, nodeId: 
 /** A test node's report, counted on every shard of the site and summed. */
 export async function testReport(env: Env, site: Site, workflowId: string, nodeId: string) {
   const { workflow, node } = await testNode(env.DB, site, workflowId, nodeId)
-  const shards = await siteData(env, site).each((db) => abTestCounts(db, site.id, workflow.id, nodeId, ATTRIBUTION_WINDOW_MS))
+  const shards = await siteData(env, site).each((db) => abTestCounts(db, site.id, workflow.id, nodeId, attributionWindow(site)))
   const sum = (f: (s: (typeof shards)[number]) => number) => shards.reduce((n, s) => n + f(s), 0)
   const rows = node.variants.map((v) => ({
     variant: v,
@@ -41,7 +41,7 @@ export async function testReport(env: Env, site: Site, workflowId: string, nodeI
     workflow: workflow.id,
     node: nodeId,
     winner: node.winner ?? null,
-    attributionDays: ATTRIBUTION_WINDOW_MS / 86_400_000,
+    attributionDays: site.attributionDays,
     variants: rows.map((r, i) => ({
       id: r.variant.id,
       name: r.variant.name ?? null,
