@@ -163,3 +163,24 @@ describe('the console', () => {
     expect((await edge.admin<Json>('GET', `${S}/workflows/wf_test/tests/test`)).body.attributionDays).toBe(30)
   })
 })
+
+describe('the console\'s campaign settings', () => {
+  it('saves the time zone, fatigue caps and attribution window, and refuses what is not valid beside its field', async () => {
+    const signIn = await edge.fetch('/admin/sign-in', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'cf-connecting-ip': '192.0.2.211' },
+      body: new URLSearchParams({ token: ADMIN_TOKEN, next: '/admin' }).toString(),
+    })
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]
+    const overview = await (await edge.fetch(`/admin${S}`, { headers: { cookie } })).text()
+    expect(overview).toContain('Campaign settings')
+    const csrf = /<meta name="csrf-token" content="([^"]+)"/.exec(overview)![1]
+    const post = (fields: Record<string, string>) =>
+      edge.fetch(`/admin${S}/campaigns`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: csrf, ...fields }).toString() })
+    const bad = await post({ timeZone: 'Mars/Olympus', perSession: '', perDay: '2', attributionDays: '7' })
+    expect(bad.status).toBe(400)
+    expect(await bad.text()).toContain('must be an IANA time zone')
+    expect((await post({ timeZone: 'Europe/Madrid', perSession: '1', perDay: '', attributionDays: '14' })).status).toBe(303)
+    expect((await edge.admin<Json>('GET', '/sites/abtest')).body).toMatchObject({ timeZone: 'Europe/Madrid', fatigue: { perSession: 1, perDay: null }, attributionDays: 14 })
+  })
+})

@@ -129,7 +129,7 @@ function ShardsCard(p: { site: Site; shards: SiteShard[] }) {
 
 const originsForm = z.object({ allowedOrigins: z.string().max(5000) })
 
-const SAVED: Record<string, string> = { identity: 'Identity settings saved.', limits: 'Limits saved.', retention: 'Data retention saved.' }
+const SAVED: Record<string, string> = { identity: 'Identity settings saved.', limits: 'Limits saved.', retention: 'Data retention saved.', campaigns: 'Campaign settings saved.' }
 
 /** How a site's server signs a visitor's email, for the page that shows a new secret. */
 const SIGNING_EXAMPLE = `// On your server (Node.js), for the visitor who is signed in:
@@ -230,6 +230,28 @@ function RetentionCard(p: { csrf: string; site: Site; values?: Record<string, st
   )
 }
 
+/** The site's campaign settings: the time zone schedules are read in, fatigue caps, the attribution window. */
+function CampaignsCard(p: { csrf: string; site: Site; values?: Record<string, string>; errors?: FormErrors }) {
+  const v = p.values ?? {
+    timeZone: p.site.timeZone,
+    perSession: p.site.fatigue.perSession === null ? '' : String(p.site.fatigue.perSession),
+    perDay: p.site.fatigue.perDay === null ? '' : String(p.site.fatigue.perDay),
+    attributionDays: String(p.site.attributionDays),
+  }
+  return (
+    <form method="post" action={`/admin/sites/${p.site.id}/campaigns`} class="card" id="campaigns">
+      <h2>Campaign settings</h2>
+      <Alert message={p.errors?.message} />
+      <Csrf token={p.csrf} />
+      <Field name="timeZone" label="Time zone" value={v.timeZone} hint="An IANA time zone such as Europe/Madrid: workflow and content schedules are read in it." error={p.errors?.fields.timeZone} />
+      <Field name="perSession" label="At most, per session (popups and slide-ins)" type="number" value={v.perSession} hint="Empty for no cap. A session ends after 30 minutes without a visit." error={p.errors?.fields.perSession} />
+      <Field name="perDay" label="At most, per day (popups and slide-ins)" type="number" value={v.perDay} hint="Empty for no cap. A day is the last 24 hours." error={p.errors?.fields.perDay} />
+      <Field name="attributionDays" label="Count a purchase as a conversion within (days)" type="number" value={v.attributionDays} hint="After a visitor was first shown the content: 1 to 90." error={p.errors?.fields.attributionDays} />
+      <button type="submit">Save campaign settings</button>
+    </form>
+  )
+}
+
 export const siteRoutes = new Hono<ConsoleEnv>()
   .get('/', async (c) => {
     const sites = await allSites(c)
@@ -287,6 +309,7 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
         <IdentityCard csrf={c.get('session').csrf} site={site} />
         <LimitsCard csrf={c.get('session').csrf} site={site} />
         <RetentionCard csrf={c.get('session').csrf} site={site} />
+        <CampaignsCard csrf={c.get('session').csrf} site={site} />
         <ShardsCard site={site} shards={shards} />
       </>,
       { title: `${site.name} overview`, active: 'overview', picker: true },
@@ -334,6 +357,26 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
       return again({ message: errors.message, fields: { activityDays: errors.fields.retention } })
     }
     return c.redirect(`/admin/sites/${site.id}?saved=retention#retention`, 303)
+  })
+  .post('/campaigns', async (c) => {
+    const site = c.get('site')
+    const form = await c.req.parseBody()
+    const values = { timeZone: text(form, 'timeZone').trim(), perSession: text(form, 'perSession').trim(), perDay: text(form, 'perDay').trim(), attributionDays: text(form, 'attributionDays').trim() }
+    const cap = (x: string) => (x === '' ? null : Number(x))
+    const r = sitePatch.safeParse({ timeZone: values.timeZone, fatigue: { perSession: cap(values.perSession), perDay: cap(values.perDay) }, attributionDays: Number(values.attributionDays) })
+    if (!r.success) {
+      c.status(400)
+      const errors = fieldErrorsOf(r.error.issues.map((i) => ({ ...i, path: i.path[0] === 'fatigue' ? i.path.slice(1) : i.path })), ['timeZone', 'perSession', 'perDay', 'attributionDays'])
+      return c.render(
+        <>
+          <h1>Campaign settings</h1>
+          <CampaignsCard csrf={c.get('session').csrf} site={site} values={values} errors={errors} />
+        </>,
+        { title: 'Campaign settings', active: 'overview' },
+      )
+    }
+    await updateSite(c.env.DB, site, r.data, c.get('changes'))
+    return c.redirect(`/admin/sites/${site.id}?saved=campaigns#campaigns`, 303)
   })
   .post('/identity', async (c) => {
     const site = c.get('site')
