@@ -509,3 +509,12 @@ describe('fatigue caps', () => {
     expect(shown(decide(s, closed.snapshot, [visit(NOW + 60 * MIN)], NOW + 60 * MIN))).toEqual([])
   })
 })
+
+describe('attention when two contacts become one', () => {
+  it('counts the interruptive content both were shown against the caps, and keeps what either closed', () => {
+    const s = site([])
+    const a = { ...emptySnapshot(s, 'anon', NOW), z: { s: NOW - 1000, i: [NOW - 1000], c: ['jazz'] } }
+    const b = { ...emptySnapshot(s, 'known', NOW), z: { s: NOW - 5000, i: [NOW - 2 * DAY, NOW - 3000], c: ['rock'] } }
+    expect(mergeSnapshots(s, b, a, NOW).z).toEqual({ s: NOW - 1000, i: [NOW - 3000, NOW - 1000], c: ['rock', 'jazz'] })
+  })
+})

@@ -186,5 +186,8 @@ export function mergeSnapshots(site: CompiledSite, into: Snapshot, from: Snapsho
   const days = [into.q, from.q].filter((q): q is [number, number] => q !== undefined)
   const day = Math.max(...days.map(([d]) => d))
   if (days.length > 0) merged.q = [day, days.filter(([d]) => d === day).reduce((sum, [, bytes]) => sum + bytes, 0)]
+  // The browser that signed in was interrupted as the visitor it was: the caps count both.
+  const z = mergeAttention(into.z, from.z, now)
+  if (z) merged.z = z
   return merged
 }
