@@ -4,7 +4,6 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Edge, type EventsAnswer, ORIGIN, eid, pageVisit } from './edge-harness'
-import { ADMIN_TOKEN } from './fixtures'
 
 const edge = new Edge()
 const S = '/sites/abtest'
@@ -129,12 +128,7 @@ describe('the fatigue cap', () => {
 
 describe('the console', () => {
   it('links a workflow\'s A/B tests from the list and shows the report, with the winner', async () => {
-    const signIn = await edge.fetch('/admin/sign-in', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'cf-connecting-ip': '192.0.2.210' },
-      body: new URLSearchParams({ token: ADMIN_TOKEN, next: '/admin' }).toString(),
-    })
-    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]
+    const cookie = await edge.consoleCookie('192.0.2.210')
     const list = await (await edge.fetch(`/admin${S}/workflows`, { headers: { cookie } })).text()
     expect(list).toContain(`href="/admin${S}/workflows/wf_test/tests/test"`)
     const page = await edge.fetch(`/admin${S}/workflows/wf_test/tests/test`, { headers: { cookie } })
@@ -166,12 +160,7 @@ describe('the console', () => {
 
 describe('the console\'s campaign settings', () => {
   it('saves the time zone, fatigue caps and attribution window, and refuses what is not valid beside its field', async () => {
-    const signIn = await edge.fetch('/admin/sign-in', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'cf-connecting-ip': '192.0.2.211' },
-      body: new URLSearchParams({ token: ADMIN_TOKEN, next: '/admin' }).toString(),
-    })
-    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]
+    const cookie = await edge.consoleCookie('192.0.2.211')
     const overview = await (await edge.fetch(`/admin${S}`, { headers: { cookie } })).text()
     expect(overview).toContain('Campaign settings')
     const csrf = /<meta name="csrf-token" content="([^"]+)"/.exec(overview)![1]

@@ -81,6 +81,17 @@ export class Edge {
     return this.fetch('/v1/events', { method: 'POST', headers, body: JSON.stringify(body) }, opts.envOverride)
   }
 
+  /** Signs in to the console with the admin token, from the client address `ip`; returns the session cookie. */
+  async consoleCookie(ip = '192.0.2.200'): Promise<string> {
+    const res = await this.fetch('/admin/sign-in', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'cf-connecting-ip': ip },
+      body: new URLSearchParams({ token: ADMIN_TOKEN, next: '/admin' }).toString(),
+    })
+    if (res.status !== 303) throw new Error(`console sign-in answered ${res.status}`)
+    return res.headers.get('set-cookie')!.split(';')[0]
+  }
+
   /** A batch that must be accepted; returns the answer. */
   async events(body: Record<string, unknown>, envOverride?: Partial<Env>): Promise<EventsAnswer> {
     const res = await this.send(body, { envOverride })

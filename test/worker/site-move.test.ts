@@ -16,7 +16,6 @@ import { database, shardIndex, siteData } from '../../worker/data/shards'
 import { setPlacement, siteOnShard } from '../../worker/data/sites'
 import { signIdentity } from '../../worker/visits/identity'
 import { Edge, type EventsAnswer, ORIGIN, eid, pageVisit } from './edge-harness'
-import { ADMIN_TOKEN } from './fixtures'
 
 const edge = new Edge()
 const SITE = 'mover'
@@ -82,18 +81,8 @@ async function siteOn(id: string, key: string, shards: string[]): Promise<string
   return made.body.identitySecret.value
 }
 
-async function consoleCookie(path: string): Promise<string> {
-  const signIn = await edge.fetch('/admin/sign-in', {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'cf-connecting-ip': '192.0.2.200' },
-    body: new URLSearchParams({ token: ADMIN_TOKEN, next: path }).toString(),
-  })
-  expect(signIn.status).toBe(303)
-  return signIn.headers.get('set-cookie')!.split(';')[0]
-}
-
 async function consolePage(path: string): Promise<string> {
-  const res = await edge.fetch(path, { headers: { cookie: await consoleCookie(path) } })
+  const res = await edge.fetch(path, { headers: { cookie: await edge.consoleCookie() } })
   expect(res.status).toBe(200)
   return res.text()
 }
@@ -176,7 +165,7 @@ describe('moving a site to another shard', () => {
     expect(page).toContain('Data shards')
     expect(page).toMatch(/moving to SHARD_2/)
     // The console's forms are refused as the API is, with a page that says why.
-    const cookie = await consoleCookie(`/admin/sites/${SITE}`)
+    const cookie = await edge.consoleCookie()
     const overview = await (await edge.fetch(`/admin/sites/${SITE}`, { headers: { cookie } })).text()
     const csrf = /<meta name="csrf-token" content="([^"]+)"/.exec(overview)![1]
     for (const path of ['/contacts/kim/edit', '/segments/seg_bulk/edit', '/contacts/kim/segments']) {
