@@ -47,6 +47,11 @@ export interface ContentPayload {
   schedule?: { start?: string; end?: string; weekly?: Array<{ days: string[]; from: string; to: string }> }
   /** Never shown again to a visitor who closed it. Decided at the edge, and never sent to browsers. */
   neverAfterClosed?: boolean
+  /**
+   * Never shown again to a visitor who converted (the site's conversion event) within the attribution window
+   * after it was first shown to them. Decided at the edge, and never sent to browsers.
+   */
+  neverAfterConverted?: boolean
   /** The workflow that decided to show it, echoed back in content events so reports can credit it. */
   workflow?: string
 }

@@ -34,6 +34,7 @@ const specFields = {
   interruptive: z.boolean().optional(),
   schedule: scheduleSchema.optional(),
   neverAfterClosed: z.boolean().optional(),
+  neverAfterConverted: z.boolean().optional(),
 }
 
 export const contentCreate = z.strictObject({

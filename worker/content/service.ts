@@ -40,6 +40,7 @@ function normalize(input: Partial<ContentSpec> & { format: ContentSpec['format']
   if (input.interruptive !== undefined) spec.interruptive = input.interruptive
   if (input.schedule) spec.schedule = input.schedule
   if (input.neverAfterClosed) spec.neverAfterClosed = true
+  if (input.neverAfterConverted) spec.neverAfterConverted = true
   if (!spec.title && !spec.body && !spec.image && !spec.cta) throw refuse('invalid', 'invalid_request', 'content needs at least a title, a body, an image or a call to action')
   return spec
 }

@@ -374,7 +374,7 @@ function show(state: DecisionState, w: CompiledWorkflow, content: string): void 
   if (payload.neverAfterClosed && state.snap.z?.c?.includes(payload.id)) return
   rememberAdded(state, state.shown, payload.id)
   state.shown.add(payload.id)
-  const { schedule: _schedule, neverAfterClosed: _closed, ...sent } = payload
+  const { schedule: _schedule, neverAfterClosed: _closed, neverAfterConverted: _converted, ...sent } = payload
   state.out.content.push({ ...sent, workflow: w.id })
   if (interruptive(state.site.config.content, content)) {
     state.interrupted ??= w.id
