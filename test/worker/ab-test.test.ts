@@ -33,9 +33,10 @@ const drain = async () => {
   while (edge.queue.length > 0) await edge.flush()
 }
 
-describe('an A/B test', () => {
-  const seen = new Map<string, { answer: EventsAnswer; content: string }>()
+/** The visitors of the test, with the answer each got first and the variant's content. */
+const seen = new Map<string, { answer: EventsAnswer; content: string }>()
 
+describe('an A/B test', () => {
   it('shows each visitor one variant, the same on every visit, about half and half', async () => {
     for (let i = 0; i < 40; i++) {
       const answer = await edge.events({ site: KEY, events: [pageVisit(`${ORIGIN}/p/${i}`)] })
@@ -156,6 +157,54 @@ describe('the console', () => {
     expect((await edge.admin<Json>('PATCH', '/sites/abtest', { attributionDays: 30 })).body.attributionDays).toBe(30)
     expect((await edge.admin<Json>('GET', `${S}/workflows/wf_test/tests/test`)).body.attributionDays).toBe(30)
   })
+
+})
+
+describe('conversions', () => {
+  it('counts the custom event the site chose as the conversion, in the test report and the overview', async () => {
+    const conversions = async () => {
+      const report = (await edge.admin<Json>('GET', `${S}/workflows/wf_test/tests/test`)).body
+      return report.variants.reduce((n: number, v: Json) => n + v.conversions, 0)
+    }
+    const purchases = await conversions()
+    expect(purchases).toBeGreaterThan(0)
+    for (const name of ['sign up', '', 'x'.repeat(65)]) {
+      expect((await edge.admin('PATCH', '/sites/abtest', { conversion: { type: 'custom', name } })).status, name).toBe(400)
+    }
+    const set = await edge.admin<Json>('PATCH', '/sites/abtest', { conversion: { type: 'custom', name: 'signup' } })
+    expect(set.body.conversion).toEqual({ type: 'custom', name: 'signup' })
+    // Purchases no longer convert: the signups of three contacts shown the test's content do.
+    expect(await conversions()).toBe(0)
+    for (const [contact, { answer }] of [...seen].slice(0, 3)) {
+      await edge.events({ site: KEY, contact, state: answer.state, events: [{ id: eid(), type: 'custom', name: 'signup' }, { id: eid(), type: 'custom', name: 'newsletter' }] })
+    }
+    await drain()
+    expect(await conversions()).toBe(3)
+    const cookie = await edge.consoleCookie('192.0.2.212')
+    const overview = await (await edge.fetch(`/admin${S}`, { headers: { cookie } })).text()
+    expect(overview).toMatch(/value="signup"/)
+    expect((await edge.admin<Json>('PATCH', '/sites/abtest', { conversion: { type: 'purchase' } })).body.conversion).toEqual({ type: 'purchase' })
+    expect(await conversions()).toBe(purchases)
+  })
+
+  it('never shows content marked so again to a visitor who converted after it, across requests and after the queue', async () => {
+    await edge.admin('POST', `${S}/content`, { id: 'thanks-offer', name: 'Offer', format: 'bar', title: 'Free shipping today', neverAfterConverted: true })
+    await edge.admin('POST', `${S}/workflows`, {
+      id: 'wf_offer', name: 'Offer', status: 'active', start: { trigger: { type: 'page_visit', url: { op: 'startsWith', value: `${ORIGIN}/offer` } } },
+      entry: 'show', nodes: { show: { type: 'showContent', content: 'thanks-offer' } },
+    })
+    const ids = (a: EventsAnswer) => a.content.map((c) => c.id)
+    const one = await edge.events({ site: KEY, events: [pageVisit(`${ORIGIN}/offer/1`)] })
+    expect(ids(one)).toContain('thanks-offer')
+    expect(one.content.find((c) => c.id === 'thanks-offer')).not.toHaveProperty('neverAfterConverted')
+    const two = await edge.events({ site: KEY, contact: one.contact, state: one.state, events: [pageVisit(`${ORIGIN}/offer/2`)] })
+    expect(ids(two)).toContain('thanks-offer')
+    const bought = await edge.events({ site: KEY, contact: one.contact, state: two.state, events: [{ id: eid(), type: 'purchase', amount: 9, currency: 'EUR', orderId: 'o-offer' }] })
+    await drain()
+    // Without the token: the snapshot the queue rebuilt in KV still knows.
+    const after = await edge.events({ site: KEY, contact: bought.contact, events: [pageVisit(`${ORIGIN}/offer/3`)] })
+    expect(ids(after)).not.toContain('thanks-offer')
+  })
 })
 
 describe('the console\'s campaign settings', () => {
@@ -171,5 +220,10 @@ describe('the console\'s campaign settings', () => {
     expect(await bad.text()).toContain('must be an IANA time zone')
     expect((await post({ timeZone: 'Europe/Madrid', perSession: '1', perDay: '', attributionDays: '14' })).status).toBe(303)
     expect((await edge.admin<Json>('GET', '/sites/abtest')).body).toMatchObject({ timeZone: 'Europe/Madrid', fatigue: { perSession: 1, perDay: null }, attributionDays: 14 })
+    const badEvent = await post({ timeZone: 'Europe/Madrid', perSession: '1', perDay: '', attributionDays: '14', conversionEvent: 'sign up' })
+    expect(badEvent.status).toBe(400)
+    expect(await badEvent.text()).toMatch(/id="f-conversionEvent-error"[^>]*>[^<]*must be an event name/)
+    expect((await post({ timeZone: 'Europe/Madrid', perSession: '1', perDay: '', attributionDays: '14', conversionEvent: 'signup' })).status).toBe(303)
+    expect((await edge.admin<Json>('GET', '/sites/abtest')).body.conversion).toEqual({ type: 'custom', name: 'signup' })
   })
 })

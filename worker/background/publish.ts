@@ -37,6 +37,8 @@ export async function buildSiteConfig(db: D1Database, siteId: string, now = Date
         ? { fatigue: { ...(site.fatigue.perSession !== null ? { perSession: site.fatigue.perSession } : {}), ...(site.fatigue.perDay !== null ? { perDay: site.fatigue.perDay } : {}) } }
         : {}),
       ...(site.movingTo ? { movingTo: site.movingTo } : {}),
+      ...(site.conversion.type === 'custom' ? { conversion: site.conversion } : {}),
+      attributionDays: site.attributionDays,
     },
     segments: ordered.map((s) => ({ id: s.id, type: s.type, conditions: s.conditions })),
     workflows: workflows.filter((w) => w.status === 'active').map((w) => ({ id: w.id, graph: w.graph })),

@@ -8,7 +8,7 @@ import { z } from 'zod'
 import { type SiteShard, siteShards } from '../background/move'
 import { allContent } from '../data/content'
 import { countDeadLetters } from '../data/dead-letters'
-import { attributionWindow, contentCounts } from '../data/reports'
+import { attributionOf, contentCounts } from '../data/reports'
 import { DEFAULT_RETENTION_DAYS, type RateLimitTier, type Site } from '../data/sites'
 import { allWorkflows } from '../data/workflows'
 import { RETENTION_MAX_DAYS, RETENTION_MIN_DAYS, siteCreate, sitePatch } from '../sites/schema'
@@ -237,6 +237,7 @@ function CampaignsCard(p: { csrf: string; site: Site; values?: Record<string, st
     perSession: p.site.fatigue.perSession === null ? '' : String(p.site.fatigue.perSession),
     perDay: p.site.fatigue.perDay === null ? '' : String(p.site.fatigue.perDay),
     attributionDays: String(p.site.attributionDays),
+    conversionEvent: p.site.conversion.type === 'custom' ? p.site.conversion.name : '',
   }
   return (
     <form method="post" action={`/admin/sites/${p.site.id}/campaigns`} class="card" id="campaigns">
@@ -246,7 +247,8 @@ function CampaignsCard(p: { csrf: string; site: Site; values?: Record<string, st
       <Field name="timeZone" label="Time zone" value={v.timeZone} hint="An IANA time zone such as Europe/Madrid: workflow and content schedules are read in it." error={p.errors?.fields.timeZone} />
       <Field name="perSession" label="At most, per session (popups and slide-ins)" type="number" value={v.perSession} hint="Empty for no cap. A session ends after 30 minutes without a visit." error={p.errors?.fields.perSession} />
       <Field name="perDay" label="At most, per day (popups and slide-ins)" type="number" value={v.perDay} hint="Empty for no cap. A day is the last 24 hours." error={p.errors?.fields.perDay} />
-      <Field name="attributionDays" label="Count a purchase as a conversion within (days)" type="number" value={v.attributionDays} hint="After a visitor was first shown the content: 1 to 90." error={p.errors?.fields.attributionDays} />
+      <Field name="conversionEvent" label="Conversion event" value={v.conversionEvent} hint="Empty: a purchase converts. Or the name of a custom event your site sends with segue.track, such as signup." error={p.errors?.fields.conversionEvent} />
+      <Field name="attributionDays" label="Count a conversion within (days)" type="number" value={v.attributionDays} hint="After a visitor was first shown the content: 1 to 90." error={p.errors?.fields.attributionDays} />
       <button type="submit">Save campaign settings</button>
     </form>
   )
@@ -284,8 +286,8 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
     const [workflows, content, byWorkflow, byContent, shards] = await Promise.all([
       allWorkflows(c.env.DB, site.id),
       allContent(c.env.DB, site.id),
-      contentCounts(c.get('data'), 'workflow', now, attributionWindow(site)),
-      contentCounts(c.get('data'), 'content', now, attributionWindow(site)),
+      contentCounts(c.get('data'), 'workflow', now, attributionOf(site)),
+      contentCounts(c.get('data'), 'content', now, attributionOf(site)),
       siteShards(c.env, site),
     ])
     const saved = c.req.query('saved') === '1'
@@ -361,12 +363,15 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
   .post('/campaigns', async (c) => {
     const site = c.get('site')
     const form = await c.req.parseBody()
-    const values = { timeZone: text(form, 'timeZone').trim(), perSession: text(form, 'perSession').trim(), perDay: text(form, 'perDay').trim(), attributionDays: text(form, 'attributionDays').trim() }
+    const values = { timeZone: text(form, 'timeZone').trim(), perSession: text(form, 'perSession').trim(), perDay: text(form, 'perDay').trim(), attributionDays: text(form, 'attributionDays').trim(), conversionEvent: text(form, 'conversionEvent').trim() }
     const cap = (x: string) => (x === '' ? null : Number(x))
-    const r = sitePatch.safeParse({ timeZone: values.timeZone, fatigue: { perSession: cap(values.perSession), perDay: cap(values.perDay) }, attributionDays: Number(values.attributionDays) })
+    const conversion = values.conversionEvent === '' || values.conversionEvent === 'purchase' ? { type: 'purchase' } : { type: 'custom', name: values.conversionEvent }
+    const r = sitePatch.safeParse({ timeZone: values.timeZone, fatigue: { perSession: cap(values.perSession), perDay: cap(values.perDay) }, attributionDays: Number(values.attributionDays), conversion })
     if (!r.success) {
       c.status(400)
-      const errors = fieldErrorsOf(r.error.issues.map((i) => ({ ...i, path: i.path[0] === 'fatigue' ? i.path.slice(1) : i.path })), ['timeZone', 'perSession', 'perDay', 'attributionDays'])
+      // A nested issue is said beside its form field: fatigue.perDay at perDay, conversion.name at conversionEvent.
+      const at = (path: PropertyKey[]) => (path[0] === 'fatigue' ? path.slice(1) : path[0] === 'conversion' ? ['conversionEvent'] : path)
+      const errors = fieldErrorsOf(r.error.issues.map((i) => ({ ...i, path: at(i.path) })), ['timeZone', 'perSession', 'perDay', 'attributionDays', 'conversionEvent'])
       return c.render(
         <>
           <h1>Campaign settings</h1>

@@ -31,6 +31,9 @@ export interface SiteRetention {
 
 export const DEFAULT_RETENTION: SiteRetention = { activityDays: DEFAULT_RETENTION_DAYS, anonymousContactDays: DEFAULT_RETENTION_DAYS }
 
+/** What a site counts as a conversion: a purchase (the default), or a custom event such as `signup`. */
+export type Conversion = { type: 'purchase' } | { type: 'custom'; name: string }
+
 export interface Site {
   id: string
   key: string
@@ -55,6 +58,8 @@ export interface Site {
   fatigue: { perSession: number | null; perDay: number | null }
   /** How many days after a contact was first shown content a purchase counts as its conversion (7 unless set). */
   attributionDays: number
+  /** What counts as a conversion: a purchase, or a custom event of a name the owner chose. */
+  conversion: Conversion
   createdAt: number
   updatedAt: number
 }
@@ -80,6 +85,7 @@ interface SiteRow {
   max_interruptive_per_session: number | null
   max_interruptive_per_day: number | null
   attribution_days: number
+  conversion_event: string | null
   created_at: number
   updated_at: number
 }
@@ -102,6 +108,7 @@ function toSite(r: SiteRow): Site {
     timeZone: r.time_zone,
     fatigue: { perSession: r.max_interruptive_per_session, perDay: r.max_interruptive_per_day },
     attributionDays: r.attribution_days,
+    conversion: r.conversion_event === null ? { type: 'purchase' } : { type: 'custom', name: r.conversion_event },
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   }
@@ -127,8 +134,9 @@ export async function getSiteByKey(db: D1Database, key: string): Promise<Site | 
  * Its placement is written only when it is created (then `shards`, or the control database); after that
  * only by `setPlacement`.
  */
-export type SiteToSave = Omit<Site, 'retention' | 'shards' | 'movingTo' | 'timeZone' | 'fatigue' | 'attributionDays'> & {
+export type SiteToSave = Omit<Site, 'retention' | 'shards' | 'movingTo' | 'timeZone' | 'fatigue' | 'attributionDays' | 'conversion'> & {
   attributionDays?: number
+  conversion?: Conversion
   retention?: SiteRetention
   shards?: string[]
   timeZone?: string
@@ -142,13 +150,14 @@ export function saveSite(db: D1Database, s: SiteToSave): D1PreparedStatement {
       `INSERT INTO sites (site_id, site_key, name, allowed_origins, fields, browser_fields, identity_secret,
          identity_secret_created_at, trust_unsigned_identify, rate_limit, max_event_bytes, max_contact_bytes_per_day,
          created_at, updated_at, activity_retention_days, anonymous_retention_days, shards, time_zone,
-         max_interruptive_per_session, max_interruptive_per_day, attribution_days)
+         max_interruptive_per_session, max_interruptive_per_day, attribution_days, conversion_event)
        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, coalesce(?15, ?17), coalesce(?16, ?17), coalesce(?18, '["DB"]'), coalesce(?19, 'UTC'),
-         CASE WHEN ?20 THEN ?21 END, CASE WHEN ?20 THEN ?22 END, coalesce(?23, 7))
+         CASE WHEN ?20 THEN ?21 END, CASE WHEN ?20 THEN ?22 END, coalesce(?23, 7), CASE WHEN ?24 THEN ?25 END)
        ON CONFLICT (site_id) DO UPDATE SET site_key = ?2, name = ?3, allowed_origins = ?4, fields = ?5, time_zone = coalesce(?19, time_zone),
          max_interruptive_per_session = CASE WHEN ?20 THEN ?21 ELSE max_interruptive_per_session END,
          max_interruptive_per_day = CASE WHEN ?20 THEN ?22 ELSE max_interruptive_per_day END,
          attribution_days = coalesce(?23, attribution_days),
+         conversion_event = CASE WHEN ?24 THEN ?25 ELSE conversion_event END,
          browser_fields = ?6, identity_secret = ?7, identity_secret_created_at = ?8, trust_unsigned_identify = ?9,
          rate_limit = ?10, max_event_bytes = ?11, max_contact_bytes_per_day = ?12, updated_at = ?14,
          activity_retention_days = coalesce(?15, activity_retention_days), anonymous_retention_days = coalesce(?16, anonymous_retention_days)`,
@@ -159,6 +168,7 @@ export function saveSite(db: D1Database, s: SiteToSave): D1PreparedStatement {
       s.limits.contactBytesPerDay, s.createdAt, s.updatedAt, s.retention?.activityDays ?? null, s.retention?.anonymousContactDays ?? null,
       DEFAULT_RETENTION_DAYS, s.shards ? JSON.stringify(s.shards) : null, s.timeZone ?? null,
       s.fatigue ? 1 : 0, s.fatigue?.perSession ?? null, s.fatigue?.perDay ?? null, s.attributionDays ?? null,
+      s.conversion ? 1 : 0, s.conversion?.type === 'custom' ? s.conversion.name : null,
     )
 }
 

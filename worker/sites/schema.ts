@@ -59,6 +59,12 @@ const fatigue = z.strictObject({ perSession: cap.optional(), perDay: cap.optiona
 /** Days after a contact was first shown content that its purchases count as conversions. */
 const attributionDays = z.number().int('must be a whole number of days').min(1).max(90)
 
+/** What counts as a conversion: a purchase, or a custom event of this name (as `segue.track(name)` sends it). */
+const conversion = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('purchase') }),
+  z.strictObject({ type: z.literal('custom'), name: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be an event name such as signup') }),
+])
+
 const siteFields = {
   name: z.string().trim().min(1, 'must not be empty').max(100),
   allowedOrigins: z.array(origin).max(50),
@@ -87,6 +93,7 @@ export const siteCreate = z.strictObject({
   timeZone: timeZoneSchema.default('UTC'),
   fatigue: fatigue.optional(),
   attributionDays: attributionDays.default(7),
+  conversion: conversion.default({ type: 'purchase' }),
 })
 
 export const sitePatch = z.strictObject({
@@ -101,6 +108,7 @@ export const sitePatch = z.strictObject({
   timeZone: timeZoneSchema.optional(),
   fatigue: fatigue.optional(),
   attributionDays: attributionDays.optional(),
+  conversion: conversion.optional(),
 })
 
 /** Where to move a site's contact data: binding names of data shards, each once (see background/move.ts). */

@@ -44,6 +44,7 @@ export function siteJson(s: Site, opts: { revealSecret?: boolean } = {}) {
     timeZone: s.timeZone,
     fatigue: s.fatigue,
     attributionDays: s.attributionDays,
+    conversion: s.conversion,
     shards: s.shards,
     ...(s.movingTo ? { movingTo: s.movingTo } : {}),
     createdAt: new Date(s.createdAt).toISOString(),
@@ -80,6 +81,7 @@ export async function createSite(env: Env, input: z.output<typeof siteCreate>, c
     timeZone: input.timeZone,
     fatigue: { perSession: input.fatigue?.perSession ?? null, perDay: input.fatigue?.perDay ?? null },
     attributionDays: input.attributionDays,
+    conversion: input.conversion,
     createdAt: now,
     updatedAt: now,
   }
@@ -107,6 +109,7 @@ export async function updateSite(db: D1Database, site: Site, patch: z.output<typ
     timeZone: patch.timeZone ?? site.timeZone,
     fatigue: { ...site.fatigue, ...patch.fatigue },
     attributionDays: patch.attributionDays ?? site.attributionDays,
+    conversion: patch.conversion ?? site.conversion,
     updatedAt: now,
   }
   if (next.key !== site.key && (await siteKeyTaken(db, next.key, site.id))) {

@@ -36,6 +36,10 @@ export interface SiteConfig {
     timeZone?: string
     /** At most this many pieces of interruptive content a session, and a day (24 hours); no cap when absent. */
     fatigue?: { perSession?: number; perDay?: number }
+    /** What counts as a conversion when not a purchase: a custom event of this name. */
+    conversion?: { type: 'custom'; name: string }
+    /** Days after content was first shown that a conversion counts for it; absent from older configs: 7. */
+    attributionDays?: number
   }
   segments: Array<{ id: string; type: 'static' | 'dynamic'; conditions: Condition | null }>
   /** Active workflows, in the order they run. */

@@ -510,11 +510,64 @@ describe('fatigue caps', () => {
   })
 })
 
+describe('never again after they converted', () => {
+  const converting = (conversion?: { type: 'custom'; name: string }, attributionDays = 7) => {
+    const base = site([
+      { id: 'wf_one', graph: { start: { trigger: { type: 'page_visit' }, limitation: null }, entry: 'show', nodes: { show: { type: 'showContent', content: 'rock' } } } as WorkflowGraph },
+    ])
+    return compileSite({
+      ...base.config,
+      site: { ...base.config.site, attributionDays, ...(conversion ? { conversion } : {}) },
+      content: { ...base.config.content, rock: { ...base.config.content.rock, neverAfterConverted: true } },
+    })
+  }
+  const purchase = (at: number) => ({ activity: { id: `p${at}`, type: 'purchase' as const, at, amountMilli: 20_000 } })
+  const signup = (at: number) => ({ activity: { id: `s${at}`, type: 'custom' as const, at, name: 'signup' } })
+  const run = (s: ReturnType<typeof converting>, steps: Array<[number, IncomingEvent[]]>) => {
+    let snap = emptySnapshot(s, 'c1', NOW)
+    return steps.map(([at, events]) => {
+      const d = decide(s, snap, events, at)
+      snap = d.snapshot
+      return shown(d)
+    })
+  }
+
+  it('stops showing content once the visitor bought within the attribution window after first seeing it', () => {
+    const s = converting()
+    expect(run(s, [[NOW, [visit(NOW)]], [NOW + DAY, [purchase(NOW + DAY)]], [NOW + 2 * DAY, [visit(NOW + 2 * DAY)]]])).toEqual([['rock'], [], []])
+    expect(decide(s, emptySnapshot(s, 'c1', NOW), [visit(NOW)], NOW).content[0]).not.toHaveProperty('neverAfterConverted')
+  })
+
+  it('keeps showing it when the purchase came before it was shown, or after the window closed', () => {
+    const s = converting(undefined, 2)
+    expect(run(s, [[NOW, [purchase(NOW)]], [NOW + 1, [visit(NOW + 1)]], [NOW + 2, [visit(NOW + 2)]]])).toEqual([[], ['rock'], ['rock']])
+    expect(run(s, [[NOW, [visit(NOW)]], [NOW + 3 * DAY, [purchase(NOW + 3 * DAY)]], [NOW + 4 * DAY, [visit(NOW + 4 * DAY)]]])).toEqual([['rock'], [], ['rock']])
+  })
+
+  it('counts the custom event the site chose as the conversion, and then a purchase no longer does', () => {
+    const s = converting({ type: 'custom', name: 'signup' })
+    expect(run(s, [[NOW, [visit(NOW)]], [NOW + 1000, [purchase(NOW + 1000)]], [NOW + 2000, [visit(NOW + 2000)]]])).toEqual([['rock'], [], ['rock']])
+    expect(run(s, [[NOW, [visit(NOW)]], [NOW + 1000, [signup(NOW + 1000)]], [NOW + 2000, [visit(NOW + 2000)]]])).toEqual([['rock'], [], []])
+  })
+
+  it('sees a conversion in the same batch as the visit that showed the content', () => {
+    const s = converting()
+    expect(run(s, [[NOW + 1, [visit(NOW), purchase(NOW + 1)]], [NOW + 2, [visit(NOW + 2)]]])).toEqual([['rock'], []])
+  })
+})
+
 describe('attention when two contacts become one', () => {
   it('counts the interruptive content both were shown against the caps, and keeps what either closed', () => {
     const s = site([])
     const a = { ...emptySnapshot(s, 'anon', NOW), z: { s: NOW - 1000, i: [NOW - 1000], c: ['jazz'] } }
     const b = { ...emptySnapshot(s, 'known', NOW), z: { s: NOW - 5000, i: [NOW - 2 * DAY, NOW - 3000], c: ['rock'] } }
     expect(mergeSnapshots(s, b, a, NOW).z).toEqual({ s: NOW - 1000, i: [NOW - 3000, NOW - 1000], c: ['rock', 'jazz'] })
+  })
+
+  it('keeps the earlier first show of content either was shown, and what either converted after', () => {
+    const s = site([])
+    const a = { ...emptySnapshot(s, 'anon', NOW), z: { h: { rock: NOW - 1000, jazz: NOW - 500 }, v: ['pop'] } }
+    const b = { ...emptySnapshot(s, 'known', NOW), z: { h: { rock: NOW - 9000 }, v: ['blues'] } }
+    expect(mergeSnapshots(s, b, a, NOW).z).toEqual({ h: { rock: NOW - 9000, jazz: NOW - 500 }, v: ['blues', 'pop'] })
   })
 })

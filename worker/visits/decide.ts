@@ -136,17 +136,38 @@ function withVariants(state: DecisionState, a: Activity): Activity {
   return Object.keys(variants).length === 0 ? a : { ...a, props: { ...a.props, variants } }
 }
 
-/** A new session after 30 minutes without an activity; content the visitor closed, remembered. */
+/**
+ * A new session after 30 minutes without an activity; content the visitor closed, remembered; and on a
+ * conversion, the "never again after they converted" content first shown within the attribution window
+ * before it, remembered as converted after.
+ */
 function attend(state: DecisionState, a: Activity, lastSeen: number): void {
   const z = state.snap.z ?? {}
   if (z.s === undefined || a.at - lastSeen > SESSION_GAP_MS) state.snap.z = { ...state.snap.z, s: a.at }
   if (a.type === 'content' && a.name === 'closed' && a.contentId && !z.c?.includes(a.contentId)) {
     state.snap.z = { ...state.snap.z, c: [...(z.c ?? []), a.contentId].slice(-MAX_CLOSED) }
   }
+  if (z.h && isConversion(state.site, a)) {
+    const window = attributionMs(state.site)
+    const led = Object.entries(z.h).filter(([, shown]) => a.at >= shown && a.at < shown + window).map(([id]) => id)
+    if (led.length === 0) return
+    const h = { ...z.h }
+    for (const id of led) delete h[id]
+    const { h: _h, ...rest } = state.snap.z ?? {}
+    state.snap.z = { ...rest, ...(Object.keys(h).length > 0 ? { h } : {}), v: [...new Set([...(z.v ?? []), ...led])].slice(-MAX_CLOSED) }
+  }
 }
 
-/** Content closed a contact is remembered for, the latest kept. */
+/** Content closed (or converted after) a contact is remembered for, the latest kept. */
 const MAX_CLOSED = 100
+
+/** Whether an activity is the site's conversion event: a purchase, or the custom event the owner chose. */
+function isConversion(site: CompiledSite, a: Activity): boolean {
+  const chosen = site.config.site.conversion
+  return chosen ? a.type === 'custom' && a.name === chosen.name : a.type === 'purchase'
+}
+
+const attributionMs = (site: CompiledSite) => (site.config.site.attributionDays ?? 7) * DAY_MS
 
 /** Whether the site's caps leave no room for more interruptive content for this contact now. */
 function overCap(state: DecisionState): boolean {
@@ -372,17 +393,33 @@ function show(state: DecisionState, w: CompiledWorkflow, content: string): void 
   if (!payload || state.shown.has(payload.id)) return
   if (payload.schedule && !inSchedule(payload.schedule as Schedule, state.now, timeZoneOf(state.site))) return
   if (payload.neverAfterClosed && state.snap.z?.c?.includes(payload.id)) return
+  if (payload.neverAfterConverted && state.snap.z?.v?.includes(payload.id)) return
   rememberAdded(state, state.shown, payload.id)
   state.shown.add(payload.id)
   const { schedule: _schedule, neverAfterClosed: _closed, neverAfterConverted: _converted, ...sent } = payload
   state.out.content.push({ ...sent, workflow: w.id })
-  if (interruptive(state.site.config.content, content)) {
+  const interrupts = interruptive(state.site.config.content, content)
+  if (interrupts || payload.neverAfterConverted) remember(state, state.snap as unknown as Record<string, unknown>, 'z')
+  if (interrupts) {
     state.interrupted ??= w.id
     // Counted against the site's caps: the shows of the last day, this one with them.
-    remember(state, state.snap as unknown as Record<string, unknown>, 'z')
     const shows = (state.snap.z?.i ?? []).filter((t) => t > state.now - DAY_MS)
     state.snap.z = { ...state.snap.z, i: [...shows, state.now].slice(-MAX_SHOWS) }
   }
+  if (payload.neverAfterConverted) firstShown(state, payload.id)
+}
+
+/**
+ * Remembers when "never again after they converted" content was first shown, for a conversion to find:
+ * the first show within the attribution window (a show after the window has passed starts a new one).
+ */
+function firstShown(state: DecisionState, id: string): void {
+  const window = attributionMs(state.site)
+  const h = Object.fromEntries(Object.entries(state.snap.z?.h ?? {}).filter(([, at]) => at + window > state.now))
+  h[id] ??= state.now
+  // The latest first shows are kept, past any sensible number of such content.
+  const kept = Object.entries(h).sort((a, b) => a[1] - b[1]).slice(-MAX_CLOSED)
+  state.snap.z = { ...state.snap.z, h: Object.fromEntries(kept) }
 }
 
 function triggers(w: CompiledWorkflow, t: Trigger, now: number, device: DeviceClass | undefined): boolean {

@@ -49,19 +49,37 @@ export interface Attention {
   s?: number
   i?: number[]
   c?: string[]
+  /**
+   * Content marked "never again after they converted": when each was first shown within its attribution
+   * window (content id → time), and (`v`) the content after which the contact converted.
+   */
+  h?: Record<string, number>
+  v?: string[]
 }
 
 /** How long without an activity ends a session. */
 export const SESSION_GAP_MS = 30 * 60_000
 const DAY = 86_400_000
 
-/** Two contacts' attention as one: the later session, the shows of the last day from both, every content closed. */
+/**
+ * Two contacts' attention as one: the later session, the shows of the last day from both, every content
+ * closed or converted after, and each content's earlier first show.
+ */
 export function mergeAttention(a: Attention | undefined, b: Attention | undefined, now: number): Attention | undefined {
   if (!a || !b) return a ?? b
   const i = [...new Set([...(a.i ?? []), ...(b.i ?? [])])].filter((t) => t > now - DAY).sort((x, y) => x - y)
   const c = [...new Set([...(a.c ?? []), ...(b.c ?? [])])]
+  const v = [...new Set([...(a.v ?? []), ...(b.v ?? [])])]
+  const h: Record<string, number> = { ...b.h }
+  for (const [id, at] of Object.entries(a.h ?? {})) h[id] = Math.min(at, h[id] ?? at)
   const s = Math.max(a.s ?? 0, b.s ?? 0)
-  return { ...(s > 0 ? { s } : {}), ...(i.length > 0 ? { i } : {}), ...(c.length > 0 ? { c } : {}) }
+  return {
+    ...(s > 0 ? { s } : {}),
+    ...(i.length > 0 ? { i } : {}),
+    ...(c.length > 0 ? { c } : {}),
+    ...(Object.keys(h).length > 0 ? { h } : {}),
+    ...(v.length > 0 ? { v } : {}),
+  }
 }
 
 /** Windowed entries kept a matcher; past this, the oldest in the window are dropped. */

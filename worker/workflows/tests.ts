@@ -3,7 +3,7 @@
  * conversions and revenue, the conversion rate with its interval and each variant's probability to be
  * best: worker/reports/ab-stats.ts), and picking its winner, which sends everyone to that variant.
  */
-import { abTestCounts, attributionWindow } from '../data/reports'
+import { abTestCounts, attributionOf } from '../data/reports'
 import { siteData } from '../data/shards'
 import { type Site } from '../data/sites'
 import { getWorkflow } from '../data/workflows'
@@ -24,7 +24,7 @@ async function testNode(db: D1Database, site: Site, workflowId: string, nodeId: 
 /** A test node's report, counted on every shard of the site and summed. */
 export async function testReport(env: Env, site: Site, workflowId: string, nodeId: string) {
   const { workflow, node } = await testNode(env.DB, site, workflowId, nodeId)
-  const shards = await siteData(env, site).each((db) => abTestCounts(db, site.id, workflow.id, nodeId, attributionWindow(site)))
+  const shards = await siteData(env, site).each((db) => abTestCounts(db, site.id, workflow.id, nodeId, attributionOf(site)))
   const sum = (f: (s: (typeof shards)[number]) => number) => shards.reduce((n, s) => n + f(s), 0)
   const rows = node.variants.map((v) => ({
     variant: v,
@@ -42,6 +42,7 @@ export async function testReport(env: Env, site: Site, workflowId: string, nodeI
     node: nodeId,
     winner: node.winner ?? null,
     attributionDays: site.attributionDays,
+    conversion: site.conversion,
     variants: rows.map((r, i) => ({
       id: r.variant.id,
       name: r.variant.name ?? null,
