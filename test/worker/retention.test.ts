@@ -164,8 +164,8 @@ describe('pruning', () => {
          VALUES (?1 || '-old', ?1, 'visit', 'ana', '{}', 'D1_ERROR', 'held', ?2), (?1 || '-new', ?1, 'visit', 'ana', '{}', 'D1_ERROR', 'held', ?3)`,
       ).bind(site, Date.now() - 400 * DAY, Date.now() - DAY).run()
     }
-    expect(await pruneSite(env, await siteOf('prune-a'), Date.now())).toEqual({ activities: 2, deadLetters: 1, contacts: 0, more: false })
-    expect(await pruneSite(env, await siteOf('prune-b'), Date.now())).toEqual({ activities: 0, deadLetters: 0, contacts: 0, more: false })
+    expect(await pruneSite(env, await siteOf('prune-a'), Date.now())).toEqual({ activities: 2, registers: 0, deadLetters: 1, contacts: 0, more: false })
+    expect(await pruneSite(env, await siteOf('prune-b'), Date.now())).toEqual({ activities: 0, registers: 0, deadLetters: 0, contacts: 0, more: false })
     const kept = async (site: string) => (await edge.admin('GET', `/sites/${site}/contacts/ana/events`)).body.items.length
     expect([await kept('prune-a'), await kept('prune-b')]).toEqual([2, 4])
     expect((await edge.admin('GET', '/sites/prune-a/dead-letters')).body.items.map((d: Json) => d.id)).toEqual(['prune-a-new'])
@@ -246,7 +246,7 @@ describe('pruning', () => {
     const usage = new Usage()
     const counted = instrumented(env, usage)
     const perShard = (n: number) => Object.fromEntries(shards.map((name) => [name, n]))
-    expect(await pruneSite(counted, await siteOf(site), Date.now())).toEqual({ activities: shards.length * ACTIVITY_CHUNK * ACTIVITY_ROUNDS, deadLetters: 0, contacts: shards.length * CONTACT_CHUNK * CONTACT_ROUNDS, more: true })
+    expect(await pruneSite(counted, await siteOf(site), Date.now())).toEqual({ activities: shards.length * ACTIVITY_CHUNK * ACTIVITY_ROUNDS, registers: 0, deadLetters: 0, contacts: shards.length * CONTACT_CHUNK * CONTACT_ROUNDS, more: true })
     // One round of dead letters on the control database (it finds none), and every round on each shard;
     // once a shard's contact rounds have pruned, one call clears what those contacts leave on the control
     // database (dead letters) and one on the other shard (alias rows).
@@ -255,7 +255,7 @@ describe('pruning', () => {
     for (const name of shards) expect(usage.statements.filter((s) => s.database === name).length, name).toBeLessThan(100)
     expect(usage.kvOps).toBe(0)
     usage.reset()
-    expect(await pruneSite(counted, await siteOf(site), Date.now())).toEqual({ activities: shards.length * 300, deadLetters: 0, contacts: shards.length * 20, more: false })
+    expect(await pruneSite(counted, await siteOf(site), Date.now())).toEqual({ activities: shards.length * 300, registers: 0, deadLetters: 0, contacts: shards.length * 20, more: false })
     expect(usage.d1CallsBy).toEqual({ DB: 1 + shards.length, ...perShard(2 + others) })
   }, 60_000)
 

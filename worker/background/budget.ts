@@ -64,7 +64,7 @@ export function cronSiteCost(shards: number): Cost {
  * One step of a site's move (move.ts), the most of its kinds: a copy reads the site, a page of keys and
  * the page's rows (3), then on each shard it writes to, one batch and a count of the contacts that
  * arrived (2); the switch reads the site, moves the placement and publishes the config (6 reads and
- * writes, 1 KV write); a clean reads the site and a page, deletes, and may drop the site's row (4).
+ * writes, 1 KV write); a clean reads the site and a page, deletes, and may drop the site's live counts and row (5).
  */
 export function moveCost(shards: number): Cost {
   return { d1: 6 + 2 * shards, kv: 1 }

@@ -7,6 +7,7 @@ import { type Attention } from '../visits/snapshot'
 import { type Activity } from '../conditions/evaluate'
 import { type Scalar } from '../conditions/types'
 import { type IdentifierKind } from '../visits/identity'
+import { type Pass } from '../data/flow'
 
 /** What a decision leaves for the consumer to write to D1. */
 export interface VisitMessage {
@@ -36,6 +37,8 @@ export interface VisitMessage {
   usage?: [day: number, bytes: number]
   /** Its session and the interruptive content it was shown and closed, after this visit (the snapshot's `z`). */
   attention?: Attention
+  /** The workflow nodes and branches its runs passed, for the builder's live view (absent: none). */
+  passes?: Pass[]
 }
 
 /** Rebuild these contacts' snapshots from D1 (after admin changes, or time moving memberships). */

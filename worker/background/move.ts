@@ -322,8 +322,12 @@ async function dropSiteRow(env: Env, m: MoveMessage): Promise<void> {
   if (name === CONTROL) return
   const site = await getSite(env.DB, m.siteId)
   if (!site || site.shards.includes(name) || site.movingTo?.includes(name)) return
+  const db = database(env, name)
+  // The workflows' live counts it kept go too (at most 31 days of registers): the counts of the contacts
+  // that moved start again on the shards they moved to.
+  await db.prepare('DELETE FROM node_registers WHERE site_id = ?1').bind(m.siteId).run()
   // Every table that refers to the site: a row left (a writer that read an old placement) keeps it.
-  await database(env, name)
+  await db
     .prepare(
       `DELETE FROM sites WHERE site_id = ?1 AND moving_to IS NULL
          AND NOT EXISTS (SELECT 1 FROM contacts WHERE site_id = ?1) AND NOT EXISTS (SELECT 1 FROM segments WHERE site_id = ?1)

@@ -1,11 +1,13 @@
 /**
- * Pruning one site past its retention: activities older than it keeps them (and dead letters as old), then
+ * Pruning one site past its retention: activities older than it keeps them (and dead letters as old, and
+ * the workflows' live counts older than 30 days), then
  * anonymous contacts not seen for longer than it keeps them, with everything about them. A bounded amount
  * of work a call — a fixed number of chunks, each found through indexes on the site and the age — so a
  * backlog (a site's first run, a retention just shortened) shrinks call by call; the answer says whether
  * any is left.
  */
 import { forgetPrunedAggregates, pruneActivities, pruneAnonymousContacts, pruneDeadLetters, pruneElsewhere } from '../data/retention'
+import { pruneNodeRegisters } from '../data/flow'
 import { siteData } from '../data/shards'
 import { type Site } from '../data/sites'
 
@@ -14,12 +16,17 @@ const DAY_MS = 86_400_000
 /** Activities (and dead letters) deleted a round, and rounds a call. */
 export const ACTIVITY_CHUNK = 2_000
 export const ACTIVITY_ROUNDS = 10
+/** Days of the workflows' live counts kept (worker/data/flow.ts), and their registers deleted a round. */
+export const FLOW_DAYS = 30
+export const REGISTER_CHUNK = 5_000
 /** Anonymous contacts deleted a round (with all their activities), and rounds a call. */
 export const CONTACT_CHUNK = 500
 export const CONTACT_ROUNDS = 4
 
 export interface Pruned {
   activities: number
+  /** Registers of the workflows' live counts older than FLOW_DAYS. */
+  registers: number
   deadLetters: number
   contacts: number
   /** The last round came back full: more may be past the retention, for the next call. */
@@ -38,7 +45,7 @@ export interface Pruned {
  * const { more } = await pruneSite(env, site, Date.now())
  */
 export async function pruneSite(env: Env, site: Site, now: number): Promise<Pruned> {
-  const pruned: Pruned = { activities: 0, deadLetters: 0, contacts: 0, more: false }
+  const pruned: Pruned = { activities: 0, registers: 0, deadLetters: 0, contacts: 0, more: false }
   const activitiesBefore = now - site.retention.activityDays * DAY_MS
   const seenBefore = now - site.retention.anonymousContactDays * DAY_MS
   const lettersLeft = await whileFull(ACTIVITY_ROUNDS, async () => {
@@ -52,12 +59,15 @@ export async function pruneSite(env: Env, site: Site, now: number): Promise<Prun
   for (const shard of data.shards) {
     const db = shard.db
     const activitiesLeft = await whileFull(ACTIVITY_ROUNDS, async () => {
-      const [, events] = await db.batch([
+      const [, events, registers] = await db.batch([
         forgetPrunedAggregates(db, site.id, activitiesBefore, ACTIVITY_CHUNK),
         pruneActivities(db, site.id, activitiesBefore, ACTIVITY_CHUNK),
+        // The workflows' live counts read 30 days back.
+        pruneNodeRegisters(db, site.id, Math.floor(now / DAY_MS) - FLOW_DAYS, REGISTER_CHUNK),
       ])
       pruned.activities += events.meta.changes
-      return events.meta.changes === ACTIVITY_CHUNK
+      pruned.registers += registers.meta.changes
+      return events.meta.changes === ACTIVITY_CHUNK || registers.meta.changes === REGISTER_CHUNK
     })
     const ids: string[] = []
     const aliases: string[] = []

@@ -15,15 +15,19 @@ import { insertActivities } from '../data/events'
 import { identityOf, ownerOf } from '../data/identities'
 import { addStaticMember, removeMember } from '../data/members'
 import { adoptDeparting, mergeContacts, readDeparting, releaseDeparting, repointAliases, resolveAlias } from '../data/merge'
+import { notePasses } from '../data/flow'
 import { recordProcessed } from '../data/processed'
 import { type SiteData } from '../data/shards'
 import { fenceWrites } from '../data/sites'
+import { registerOf } from '../reports/distinct'
 import { refreshStatements } from '../segments/membership'
 import { type CompiledSite, type InputChange, type SiteConfig, reach, reachedConfigSegments } from '../visits/compile'
 import { type IdentifierKind } from '../visits/identity'
 import { type Snapshot, emptySnapshot, foldActivity, snapshotFacts } from '../visits/snapshot'
 import { type VisitMessage } from './messages'
 import { aggregatesFromHistory, snapshotFromState, storedAggregates } from './store'
+
+const DAY_MS = 86_400_000
 
 /** Identifiers earlier visits of the same transaction gave to contacts: D1 shows them only once it commits. */
 interface TakenInBatch {
@@ -162,7 +166,7 @@ export async function finishDepartures(data: SiteData, compiled: CompiledSite, i
   return finished
 }
 
-/** What one visit writes, in order: its record, its contact, a merge, fields, activities, statics, counters. */
+/** What one visit writes, in order: its record, its contact, a merge, fields, activities, statics, counters, passes. */
 function visitStatements(db: D1Database, compiled: CompiledSite, s: Settled, merge: D1PreparedStatement[], now: number): D1PreparedStatement[] {
   const { m, contactId, change } = s
   const out: D1PreparedStatement[] = []
@@ -181,6 +185,8 @@ function visitStatements(db: D1Database, compiled: CompiledSite, s: Settled, mer
     out.push(op === 'add' ? addStaticMember(db, m.siteId, segment, contactId, 'workflow', m.v, m.v) : removeMember(db, m.siteId, segment, contactId, m.v))
   }
   out.push(...(m.id !== undefined ? addCounters(db, m.siteId, contactId, m.counters, { id: m.id, attempt: s.attempt }) : raiseCounters(db, m.siteId, contactId, m.counters)))
+  // Setting a register only ever raises it: a message written twice counts once without a check.
+  if (m.passes?.length) out.push(notePasses(db, m.siteId, Math.floor(m.v / DAY_MS), registerOf(contactId), m.passes))
   out.push(markWritten(db, m.siteId, contactId, m.v))
   return out
 }

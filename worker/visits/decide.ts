@@ -30,6 +30,11 @@ export interface Decision {
   statics: Array<[segment: string, change: 'add' | 'remove']>
   /** Counters that moved ("workflow/node"). */
   counters: string[]
+  /**
+   * Where the runs went, each once: [workflow, node, branch], node '' for entering the workflow, branch ''
+   * for reaching a node, else the branch it left by (yes, no, next, a variant id). For the builder's live view.
+   */
+  passes: Array<[workflow: string, node: string, branch: string]>
   entered: string[]
   left: string[]
   /** Set when the request reached MAX_RUNS: the workflow whose run was refused, and with it the rest. */
@@ -63,6 +68,8 @@ export interface DecisionState {
   readonly shown: Set<string>
   /** Counters that moved, each named once. */
   readonly counters: Set<string>
+  /** Passes so far ("workflow\0node\0branch"), each once. */
+  readonly passes: Set<string>
   /** The workflow that showed interruptive content (a popup, a slide-in) on this request, if one did. */
   interrupted?: string
   /** The visitor's device on this request, when the edge worked it out. */
@@ -94,6 +101,7 @@ export function decide(site: CompiledSite, snapshot: Snapshot, events: readonly 
     drain(state)
   })
   state.out.counters = [...state.counters]
+  state.out.passes = [...state.passes].map((key) => key.split('\u0000') as [string, string, string])
   return state.out
 }
 
@@ -102,8 +110,8 @@ export function startDecision(site: CompiledSite, snapshot: Snapshot, now: numbe
   // Aggregates and counter tuples are replaced, never changed in place, so copying the maps suffices.
   const snap: Snapshot = { ...snapshot, f: { ...snapshot.f }, m: { ...snapshot.m }, a: { ...snapshot.a }, x: [...snapshot.x], k: { ...snapshot.k } }
   // Attention is replaced, never changed in place: the copy shares its arrays until then.
-  const out: Decision = { snapshot: snap, content: [], activities: [], fields: {}, statics: [], counters: [], entered: [], left: [] }
-  return { site, now, snap, out, queue: [], runs: 0, shown: new Set(), counters: new Set(), device: context.device }
+  const out: Decision = { snapshot: snap, content: [], activities: [], fields: {}, statics: [], counters: [], passes: [], entered: [], left: [] }
+  return { site, now, snap, out, queue: [], runs: 0, shown: new Set(), counters: new Set(), passes: new Set(), device: context.device }
 }
 
 /**
@@ -268,17 +276,22 @@ export function runWorkflow(state: DecisionState, w: CompiledWorkflow): void {
   const facts = snapshotFacts(state.snap, state.site)
   const capped = overCap(state)
   const before = state.interrupted !== undefined || capped ? checkpoint(state) : undefined
+  pass(state, w.id, '', '')
   let id: string | undefined = w.graph.entry
   for (let step = 0; id !== undefined && step < MAX_STEPS; step++) {
     const node: WorkflowNode | undefined = w.graph.nodes[id]
-    if (!node || (node.limitation && !passLimitation(state, `${w.id}/${id}`, node.limitation))) break
+    if (!node) break
+    pass(state, w.id, id, '')
+    if (node.limitation && !passLimitation(state, `${w.id}/${id}`, node.limitation)) break
     // Interruptive content past the site's caps, or after another workflow's on this request, is not shown,
     // and the run is undone.
     if (node.type === 'showContent' && before && (capped || state.interrupted !== w.id) && interruptive(state.site.config.content, node.content)) {
       restore(state, before)
       return
     }
-    id = act(state, w, id, node, facts)
+    const [branch, next] = act(state, w, id, node, facts)
+    pass(state, w.id, id, branch)
+    id = next
   }
   state.journal = undefined
 }
@@ -347,35 +360,47 @@ function passLimitation(state: DecisionState, key: string, limitation: NodeLimit
   return true
 }
 
-/** Does what node `id` of `w` does; returns the node that comes next, if any. */
-function act(state: DecisionState, w: CompiledWorkflow, id: string, node: WorkflowNode, facts: ContactFacts): string | undefined {
+/** Notes that a run reached a node, or left it by a branch (see `Decision.passes`). */
+function pass(state: DecisionState, workflow: string, node: string, branch: string): void {
+  const key = `${workflow}\u0000${node}\u0000${branch}`
+  rememberAdded(state, state.passes, key)
+  state.passes.add(key)
+}
+
+/** A condition node's branch, and where it leads. */
+const yesNo = (node: { yes?: string; no?: string }, yes: boolean): [string, string | undefined] => (yes ? ['yes', node.yes] : ['no', node.no])
+
+/** Does what node `id` of `w` does; returns the branch it leaves by and the node that comes next, if any. */
+function act(state: DecisionState, w: CompiledWorkflow, id: string, node: WorkflowNode, facts: ContactFacts): [branch: string, next: string | undefined] {
   switch (node.type) {
     case 'isInSegment':
-      return Object.hasOwn(state.snap.m, node.segment) ? node.yes : node.no
+      return yesNo(node, Object.hasOwn(state.snap.m, node.segment))
     case 'checkField':
     case 'hasField':
-      return evaluate(w.fieldTests.get(id)!, facts, state.now) ? node.yes : node.no
+      return yesNo(node, evaluate(w.fieldTests.get(id)!, facts, state.now))
     case 'showContent':
       show(state, w, node.content)
-      return node.next
+      return ['next', node.next]
     case 'addToSegment':
     case 'removeFromSegment':
       if (state.site.segmentTypes.get(node.segment) === 'static') changeStatic(state, node.segment, node.type === 'addToSegment')
-      return node.next
+      return ['next', node.next]
     case 'setField':
       if (setField(state, node.field, node.value)) reevaluate(state, { fields: [node.field] })
-      return node.next
+      return ['next', node.next]
     case 'abTest': {
       const variant = assignVariant(node.variants, stickyPoint(w.id, id, state.snap.id), node.winner)
       // Each contact a variant reaches is counted once a run, as a node's limitation counts: the report's
       // "exposed". A test's winner, once picked, is no longer a test: nothing is counted.
       if (node.winner === undefined) countRun(state, `${w.id}/${id}:${variant.id}`)
-      return variant.next
+      return [variant.id, variant.next]
     }
-    case 'split':
-      return assignVariant(node.branches, stickyPoint(w.id, id, state.snap.id)).next
+    case 'split': {
+      const branch = assignVariant(node.branches, stickyPoint(w.id, id, state.snap.id))
+      return [branch.id, branch.next]
+    }
     case 'checkDevice':
-      return state.device !== undefined && node.devices.includes(state.device) ? node.yes : node.no
+      return yesNo(node, state.device !== undefined && node.devices.includes(state.device))
   }
 }
 

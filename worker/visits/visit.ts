@@ -205,6 +205,7 @@ function closePart(state: VisitState): void {
     mergedFrom: part.mergedFrom,
     usage,
     ...(snapshot.z ? { attention: snapshot.z } : {}),
+    ...(decision.passes.length > 0 ? { passes: decision.passes } : {}),
   })
   state.last = { decision, snapshot, checkedAt: part.checkedAt }
 }
