@@ -35,6 +35,12 @@ export interface EventsAnswer {
   content: Array<{ id: string; [k: string]: unknown }>
 }
 
+/**
+ * The content an answer carries, by id, with the demo's two rock popups (the variants of its A/B test,
+ * which one depending on the contact) both named `rock`.
+ */
+export const contentIds = (a: { content: Array<{ id: string }> }): string[] => a.content.map((c) => (c.id === 'rock-bold' ? 'rock' : c.id))
+
 export class Edge {
   readonly queue: QueueMessage[] = []
   env: Env

@@ -4,7 +4,7 @@
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { signIdentity } from '../../worker/visits/identity'
-import { Edge, ORIGIN, countingD1, eid, pageVisit, staleKv } from './edge-harness'
+import { Edge, ORIGIN, countingD1, eid, pageVisit, staleKv, contentIds } from './edge-harness'
 import { dataOf, rowsOf } from './fixtures'
 
 const edge = new Edge()
@@ -13,7 +13,6 @@ const KEY = 'pk_demoshop_test'
 let secret: string
 
 const identify = (fields: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ id: eid(), type: 'identify', fields, ...extra })
-const contentIds = (a: { content: Array<{ id: string }> }) => a.content.map((c) => c.id)
 
 async function eventCount(contactId: string) {
   const rows = await rowsOf<{ n: number }>(SITE, 'SELECT count(*) AS n FROM events WHERE site_id = ?1 AND contact_id = ?2', SITE, contactId)

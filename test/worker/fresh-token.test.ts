@@ -7,13 +7,12 @@
 import { env } from 'cloudflare:workers'
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { TOKEN_FRESH_MS } from '../../worker/visits/token'
-import { Edge, type EventsAnswer, ORIGIN, eid, pageVisit } from './edge-harness'
+import { Edge, type EventsAnswer, ORIGIN, eid, pageVisit, contentIds } from './edge-harness'
 
 const edge = new Edge()
 const SITE = 'freshtoken'
 const KEY = 'pk_freshtoken_test'
 
-const contentIds = (a: EventsAnswer) => a.content.map((c) => c.id)
 const idOf = (a: EventsAnswer) => edge.contactOf(SITE, a)
 /** The visitor's next request, carrying the browser id and state token of the last answer, as the SDK does. */
 const next = (last: EventsAnswer, events: unknown[], kv?: KVNamespace) => edge.events({ site: KEY, contact: last.contact, state: last.state, events }, kv && { KV: kv })

@@ -8,7 +8,7 @@ import { issueBrowserId } from '../../worker/visits/browser-id'
 import { type Snapshot } from '../../worker/visits/snapshot'
 import { SIGNATURE_MAX_AGE_S, signIdentity } from '../../worker/visits/identity'
 import { TOKEN_FRESH_MS, openState } from '../../worker/visits/token'
-import { Edge, type EventsAnswer, ORIGIN, countingD1, eid, pageVisit } from './edge-harness'
+import { Edge, type EventsAnswer, ORIGIN, countingD1, eid, pageVisit, contentIds } from './edge-harness'
 import { dataOf, rowsOf } from './fixtures'
 
 const edge = new Edge()
@@ -17,7 +17,6 @@ const KEY = 'pk_trust_test'
 let secret: string
 
 type Json = Record<string, any>
-const contentIds = (a: { content: Array<{ id: string }> }) => a.content.map((c) => c.id)
 /** A request as curl sends it: no Origin header. */
 const attack = async (body: Record<string, unknown>) => {
   const res = await edge.send({ site: KEY, ...body }, { origin: null })

@@ -7,7 +7,7 @@ import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { type QueueMessage, type VisitMessage } from '../../worker/background/messages'
 import { signIdentity } from '../../worker/visits/identity'
-import { Edge, type EventsAnswer, ORIGIN, eid, faultyD1, faultyKv, pageVisit } from './edge-harness'
+import { Edge, type EventsAnswer, ORIGIN, eid, faultyD1, faultyKv, pageVisit, contentIds } from './edge-harness'
 import { dataOf, rowsOf } from './fixtures'
 
 const edge = new Edge()
@@ -16,7 +16,6 @@ const KEY = 'pk_queued_test'
 let secret: string
 
 type Json = Record<string, any>
-const contentIds = (a: EventsAnswer) => a.content.map((c) => c.id)
 const idOf = (a: EventsAnswer) => edge.contactOf(SITE, a)
 /** D1 unreachable: the control database and every shard. */
 const down = faultyD1(env, () => true)
@@ -28,7 +27,8 @@ async function scalar(db: D1Database, sql: string, ...binds: unknown[]): Promise
 /** The shard that holds a contact of the site, where the Worker reads and writes it. */
 const shardOf = async (contactId: string) => (await dataOf(SITE)).of(contactId)
 const eventCount = async (contactId: string) => scalar(await shardOf(contactId), 'SELECT count(*) AS n FROM events WHERE site_id = ?1 AND contact_id = ?2', SITE, contactId)
-const runsOf = async (contactId: string) => scalar(await shardOf(contactId), "SELECT coalesce(sum(runs), 0) AS n FROM workflow_counters WHERE site_id = ?1 AND contact_id = ?2 AND workflow_id = 'wf_album_of_the_week'", SITE, contactId)
+/** Runs of Album of the week's once-a-day node (its Is in Segment) for a contact. */
+const runsOf = async (contactId: string) => scalar(await shardOf(contactId), "SELECT coalesce(sum(runs), 0) AS n FROM workflow_counters WHERE site_id = ?1 AND contact_id = ?2 AND workflow_id = 'wf_album_of_the_week' AND node_id = 'segment'", SITE, contactId)
 
 /** Flushes until the queue is empty (messages retried go back on it), at most `rounds` times. */
 async function drain(rounds = 20, envOverride?: Partial<Env>) {
