@@ -14,12 +14,44 @@ export type Position =
 /** Where an inline block goes relative to the element its selector finds. */
 export type Placement = 'before' | 'after' | 'inside' | 'replace'
 
-/** When the content appears once the browser has it. */
+/**
+ * When the content appears once the browser has it: at once, after a delay, at a scroll depth, on exit
+ * intent, on a click of an element the selector finds (`click`), or after `seconds` without the visitor
+ * moving, typing, scrolling or touching (`idle`). The owner's triggers "after N seconds on the site" and
+ * "after N page views in the session" are worked out at the edge and reach browsers as a `delay` (or as
+ * nothing yet).
+ */
 export type Display =
   | { on: 'immediately' }
   | { on: 'delay'; ms: number }
   | { on: 'scroll'; percent: number }
   | { on: 'exit' }
+  | { on: 'click'; selector: string }
+  | { on: 'idle'; seconds: number }
+
+/** A field of a form in content: the contact's email, first name, or a field the site lets browsers set. */
+export interface FormField {
+  /** `email`, `firstName`, or a key of the site's browser fields. */
+  key: string
+  label: string
+  type: 'email' | 'text' | 'number' | 'date' | 'checkbox'
+  required?: boolean
+}
+
+/**
+ * A form in content. Submitting it identifies the visitor with its values (an identify event: the email
+ * and the fields, never a signature, so the email is an unverified claim where the site signs identities)
+ * and records a `submitted` content event; then `thanks` replaces the form.
+ */
+export interface ContentForm {
+  fields: FormField[]
+  /** A checkbox with the owner's text (plain text), which must be ticked to submit when `required`. */
+  consent?: { text: string; required?: boolean }
+  /** The submit button's label. */
+  submit: string
+  /** What the visitor reads once the form is sent (plain text). */
+  thanks?: string
+}
 
 export interface ContentPayload {
   id: string
@@ -32,7 +64,12 @@ export interface ContentPayload {
   body?: string
   image?: string
   cta?: { label: string; url: string }
+  form?: ContentForm
   display: Display
+  /** The language of the version chosen for the visitor (BCP 47), when the content has versions. */
+  lang?: string
+  /** Set for a right-to-left language: the content is laid out right to left. */
+  dir?: 'rtl'
   /** Popups: whether a click on the backdrop closes it. */
   backdropCloses?: boolean
   /**

@@ -17,6 +17,8 @@ export interface PageVisitEvent extends BaseEvent {
   url: string
   title?: string
   referrer?: string
+  /** The browser's language (navigator.language), for content with versions per language. */
+  language?: string
 }
 
 export interface IdentifyEvent extends BaseEvent {
@@ -40,7 +42,7 @@ export interface PurchaseEvent extends BaseEvent {
   currency?: string
 }
 
-export type ContentAction = 'shown' | 'clicked' | 'closed'
+export type ContentAction = 'shown' | 'clicked' | 'closed' | 'submitted'
 
 export interface ContentEvent extends BaseEvent {
   type: 'content'
@@ -48,6 +50,8 @@ export interface ContentEvent extends BaseEvent {
   action: ContentAction
   /** The workflow that showed it, as the answer said. */
   workflow?: string
+  /** `submitted` of a form with a consent checkbox: whether the visitor ticked it. */
+  consent?: boolean
 }
 
 export interface CustomEvent extends BaseEvent {
