@@ -29,6 +29,20 @@ export type Display =
   | { on: 'click'; selector: string }
   | { on: 'idle'; seconds: number }
 
+/**
+ * Display triggers the edge works out from the contact's session and sends on as a `delay` (seconds on the
+ * site) or not at all yet (page views in the session): they never reach browsers as such.
+ */
+export type EdgeDisplay = { on: 'pageViews'; count: number } | { on: 'timeOnSite'; seconds: number }
+
+/** What a version of content in another language replaces; what it leaves out stays as the default's. */
+export interface ContentVersion {
+  title?: string
+  body?: string
+  cta?: { label: string; url: string }
+  form?: ContentForm
+}
+
 /** A field of a form in content: the contact's email, first name, or a field the site lets browsers set. */
 export interface FormField {
   /** `email`, `firstName`, or a key of the site's browser fields. */
@@ -66,6 +80,12 @@ export interface ContentPayload {
   cta?: { label: string; url: string }
   form?: ContentForm
   display: Display
+  /**
+   * Versions in other languages, by language tag (`ar`, `pt-BR`), and the language of the default one.
+   * The edge picks the version for the visitor and sends only that. Never sent to browsers.
+   */
+  versions?: Record<string, ContentVersion>
+  defaultLanguage?: string
   /** The language of the version chosen for the visitor (BCP 47), when the content has versions. */
   lang?: string
   /** Set for a right-to-left language: the content is laid out right to left. */
@@ -89,6 +109,12 @@ export interface ContentPayload {
    * after it was first shown to them. Decided at the edge, and never sent to browsers.
    */
   neverAfterConverted?: boolean
+  /** Never shown again to a visitor who submitted its form. Decided at the edge, and never sent to browsers. */
+  neverAfterSubmitted?: boolean
   /** The workflow that decided to show it, echoed back in content events so reports can credit it. */
   workflow?: string
 }
+
+/** Content as stored and published to the edge: display triggers the edge works out are allowed too. */
+export type StoredContent = Omit<ContentPayload, 'display'> & { display: Display | EdgeDisplay }
+

@@ -45,6 +45,7 @@ export const SYSTEM_FIELDS = {
   city: { type: 'string', label: 'city', column: 'city' },
   phone: { type: 'string', label: 'phone', column: 'phone' },
   newsletter: { type: 'string', label: 'newsletter status', column: 'newsletter' },
+  language: { type: 'string', label: 'language', column: 'language' },
   createdAt: { type: 'timestamp', label: 'created', column: 'created_at', readOnly: true },
   lastSeenAt: { type: 'timestamp', label: 'last seen', column: 'last_seen_at', readOnly: true },
 } as const satisfies Record<string, SystemField>

@@ -17,7 +17,7 @@ import { type FormErrors, cursorOf, errorsOf, messageOf, text } from './forms'
 import { Alert, Csrf, Field, Notice, SegmentType, Table, capitalized, when } from './layout'
 import { type ConsoleEnv } from './session'
 
-const EDITABLE = ['firstName', 'lastName', 'birthDate', 'gender', 'country', 'city', 'phone', 'newsletter'] as const
+const EDITABLE = ['firstName', 'lastName', 'birthDate', 'gender', 'country', 'city', 'phone', 'newsletter', 'language'] as const
 
 function displayName(c: Contact): string {
   return [c.fields.firstName, c.fields.lastName].filter(Boolean).join(' ') || c.email || c.id

@@ -2,6 +2,7 @@
  * The door for contacts: zod schemas for a contact and for a contact's imported activities, and the check
  * of field values against the fields a site has (system ones and those it declares).
  */
+import { LANGUAGE_TAG } from '../events/schema'
 import { z } from 'zod'
 import { type FieldValue } from '../../shared/events'
 import { isDateOnly } from '../conditions/dates'
@@ -83,6 +84,7 @@ function typeProblem(type: string, key: string, value: FieldValue): string | und
   if (key === 'newsletter' && !(NEWSLETTER_STATUSES as readonly unknown[]).includes(value)) {
     return `must be one of ${NEWSLETTER_STATUSES.join(', ')}`
   }
+  if (key === 'language' && !(typeof value === 'string' && LANGUAGE_TAG.test(value))) return 'must be a language tag such as en or pt-BR'
   switch (type) {
     case 'string':
       return typeof value === 'string' ? undefined : 'must be text'

@@ -4,7 +4,7 @@
  */
 import { scheduleSchema } from '../workflows/schedule'
 import { z } from 'zod'
-import { type ContentPayload } from '../../shared/content'
+import { type StoredContent } from '../../shared/content'
 import { urlText } from '../http/validate'
 
 export const CONTENT_ID = /^[a-z0-9][a-z0-9_-]{0,47}$/
@@ -18,7 +18,40 @@ const display = z.discriminatedUnion('on', [
   z.strictObject({ on: z.literal('delay'), ms: z.number().int().min(0).max(600_000) }),
   z.strictObject({ on: z.literal('scroll'), percent: z.number().int().min(1).max(100) }),
   z.strictObject({ on: z.literal('exit') }),
+  z.strictObject({ on: z.literal('click'), selector: z.string().trim().min(1).max(200) }),
+  z.strictObject({ on: z.literal('idle'), seconds: z.number().int().min(1).max(3600) }),
+  z.strictObject({ on: z.literal('pageViews'), count: z.number().int().min(1).max(100) }),
+  z.strictObject({ on: z.literal('timeOnSite'), seconds: z.number().int().min(1).max(3600) }),
 ])
+
+/** A form's fields: email, first name, or fields the site lets browsers set (checked against the site on save). */
+const formField = z.strictObject({
+  key: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'must be a field key such as email or firstName'),
+  label: z.string().trim().min(1).max(100),
+  type: z.enum(['email', 'text', 'number', 'date', 'checkbox']),
+  required: z.boolean().optional(),
+})
+
+const form = z
+  .strictObject({
+    fields: z.array(formField).min(1, 'a form needs at least one field').max(10),
+    consent: z.strictObject({ text: z.string().trim().min(1).max(500), required: z.boolean().optional() }).optional(),
+    submit: z.string().trim().min(1).max(40),
+    thanks: z.string().trim().max(500).optional(),
+  })
+  .refine((f) => new Set(f.fields.map((x) => x.key)).size === f.fields.length, { message: 'ask for each field once', path: ['fields'] })
+  .refine((f) => f.fields.every((x) => (x.key === 'email') === (x.type === 'email')), { message: 'the email field, and only it, has type email', path: ['fields'] })
+
+/** A language tag as content versions are named: en, pt-BR, zh-Hant. */
+const languageTag = z.string().regex(/^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}$/, 'must be a language tag such as en or pt-BR')
+
+/** What a version in another language replaces. */
+const version = z.strictObject({
+  title: z.string().max(200).optional(),
+  body: z.string().max(20_000).optional(),
+  cta: z.strictObject({ label: z.string().trim().min(1).max(80), url: linkUrl }).optional(),
+  form: form.optional(),
+})
 
 const specFields = {
   format: z.enum(['popup', 'slide-in', 'bar', 'inline']),
@@ -35,6 +68,13 @@ const specFields = {
   schedule: scheduleSchema.optional(),
   neverAfterClosed: z.boolean().optional(),
   neverAfterConverted: z.boolean().optional(),
+  neverAfterSubmitted: z.boolean().optional(),
+  form: form.optional(),
+  versions: z
+    .record(languageTag, version)
+    .refine((v) => Object.keys(v).length <= 20, { message: 'at most 20 languages' })
+    .optional(),
+  defaultLanguage: languageTag.optional(),
 }
 
 export const contentCreate = z.strictObject({
@@ -51,4 +91,4 @@ export const contentPatch = z.strictObject({
 })
 
 /** What a piece of content shows, as stored: the wire payload without its id. */
-export type ContentSpec = Omit<ContentPayload, 'id'>
+export type ContentSpec = Omit<StoredContent, 'id'>

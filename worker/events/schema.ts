@@ -22,7 +22,11 @@ const base = {
 
 const scalar = z.union([z.string().max(1000), z.number().finite(), z.boolean()])
 
-const pageVisit = { ...base, type: z.literal('page_visit'), title: z.string().max(500).optional() }
+/** A BCP 47 language tag as browsers report them (navigator.language): en, pt-BR, zh-Hant-TW. */
+export const LANGUAGE_TAG = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}$/
+const language = z.string().regex(LANGUAGE_TAG, 'must be a language tag such as en or pt-BR')
+
+const pageVisit = { ...base, type: z.literal('page_visit'), title: z.string().max(500).optional(), language: language.optional() }
 
 const otherEvents = [
   z.strictObject({
@@ -45,8 +49,9 @@ const otherEvents = [
     ...base,
     type: z.literal('content'),
     content: z.string().min(1).max(64),
-    action: z.enum(['shown', 'clicked', 'closed']),
+    action: z.enum(['shown', 'clicked', 'closed', 'submitted']),
     workflow: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a workflow id').optional(),
+    consent: z.boolean().optional(),
   }),
   z.strictObject({
     ...base,
@@ -70,16 +75,22 @@ export function toActivity(e: SegueEvent, receivedAt: number): Activity {
   const at = e.at === undefined ? receivedAt : parseInstant(e.at)!
   switch (e.type) {
     case 'page_visit':
-      return { id: e.id, type: e.type, at, url: e.url, title: e.title, referrer: e.referrer }
+      return { id: e.id, type: e.type, at, url: e.url, title: e.title, referrer: e.referrer, ...(e.language ? { props: { language: e.language } } : {}) }
     case 'purchase':
       return { id: e.id, type: e.type, at, orderId: e.orderId, amountMilli: Math.round(e.amount * AMOUNT_SCALE), currency: e.currency }
     case 'identify':
       return { id: e.id, type: e.type, at }
     case 'content':
-      return { id: e.id, type: e.type, at, contentId: e.content, name: e.action, props: e.workflow ? { workflow: e.workflow } : undefined }
+      return { id: e.id, type: e.type, at, contentId: e.content, name: e.action, props: contentProps(e.workflow, e.consent) }
     case 'custom':
       return { id: e.id, type: e.type, at, name: e.name, props: e.props }
   }
+}
+
+/** What a content event keeps besides its action: the workflow that showed it, and a form's consent. */
+function contentProps(workflow: string | undefined, consent: boolean | undefined): Record<string, unknown> | undefined {
+  if (workflow === undefined && consent === undefined) return undefined
+  return { ...(workflow !== undefined ? { workflow } : {}), ...(consent !== undefined ? { consent } : {}) }
 }
 
 /**

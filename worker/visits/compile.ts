@@ -3,7 +3,7 @@
  * dynamic segments in computing order with what each depends on, and the activity "matchers" whose
  * aggregates a contact's snapshot must carry.
  */
-import { type ContentPayload } from '../../shared/content'
+import { type StoredContent } from '../../shared/content'
 import { type CustomFieldDefinition, FieldCatalog } from '../conditions/fields'
 import { type PreparedActivity, type PreparedNode, type Test, prepare, prepareTest } from '../conditions/prepare'
 import { type ActivityClause, type ActivityType, type Condition, fieldRefs, segmentRefs } from '../conditions/types'
@@ -44,7 +44,7 @@ export interface SiteConfig {
   segments: Array<{ id: string; type: 'static' | 'dynamic'; conditions: Condition | null }>
   /** Active workflows, in the order they run. */
   workflows: Array<{ id: string; graph: WorkflowGraph }>
-  content: Record<string, ContentPayload>
+  content: Record<string, StoredContent>
 }
 
 export interface CompiledSegment {

@@ -556,6 +556,54 @@ describe('never again after they converted', () => {
   })
 })
 
+describe('content made for the visitor', () => {
+  const one = (content: Record<string, unknown>, limitation?: { maxPerContact?: number; cooldown?: string }) => {
+    const base = site([
+      { id: 'wf_one', graph: { start: { trigger: { type: 'page_visit' }, limitation: null }, entry: 'show', nodes: { show: { type: 'showContent', content: 'rock', ...(limitation ? { limitation } : {}) } } } as WorkflowGraph },
+    ])
+    return compileSite({ ...base.config, content: { ...base.config.content, rock: { ...base.config.content.rock, ...content } } })
+  }
+  const run = (s: ReturnType<typeof one>, steps: Array<[number, IncomingEvent[]]>) => {
+    let snap = emptySnapshot(s, 'c1', NOW)
+    return steps.map(([at, events]) => {
+      const d = decide(s, snap, events, at)
+      snap = d.snapshot
+      return d
+    })
+  }
+  const MIN = 60_000
+
+  it('waits for the page views of the session it asks for, without spending its node\'s limitation', () => {
+    const s = one({ display: { on: 'pageViews', count: 3 } }, { maxPerContact: 1 })
+    const seen = run(s, [[NOW, [visit(NOW)]], [NOW + MIN, [visit(NOW + MIN)]], [NOW + 2 * MIN, [visit(NOW + 2 * MIN)]], [NOW + 3 * MIN, [visit(NOW + 3 * MIN)]]])
+    expect(seen.map(shown)).toEqual([[], [], ['rock'], []])
+    expect(seen[2].content[0].display).toEqual({ on: 'immediately' })
+    // A new session (30 minutes away) counts again from its first page.
+    const later = run(one({ display: { on: 'pageViews', count: 2 } }), [[NOW, [visit(NOW)]], [NOW + MIN, [visit(NOW + MIN)]], [NOW + 40 * MIN, [visit(NOW + 40 * MIN)]], [NOW + 41 * MIN, [visit(NOW + 41 * MIN)]]])
+    expect(later.map(shown)).toEqual([[], ['rock'], [], ['rock']])
+  })
+
+  it('never shows content marked so again once its form was submitted', () => {
+    const s = one({ form: { fields: [{ key: 'email', label: 'Email', type: 'email' }], submit: 'Join' }, neverAfterSubmitted: true })
+    const submitted: IncomingEvent = { activity: { id: 'sub1', type: 'content', at: NOW + 1000, contentId: 'rock', name: 'submitted', props: { workflow: 'wf_one' } } }
+    const seen = run(s, [[NOW, [visit(NOW)]], [NOW + 1000, [submitted]], [NOW + 2000, [visit(NOW + 2000)]]])
+    expect(seen.map(shown)).toEqual([['rock'], [], []])
+    expect(seen[0].content[0]).not.toHaveProperty('neverAfterSubmitted')
+  })
+
+  it('fills tokens from the contact and picks the version of the page visit\'s language, a language field first', () => {
+    const s = one({ title: 'Hi {{firstName | "there"}}', defaultLanguage: 'en', versions: { ar: { title: 'مرحبا {{firstName | "صديقي"}}' } } })
+    const arabic: IncomingEvent = { activity: { id: 'v-ar', type: 'page_visit', at: NOW, url: 'https://shop.example/', props: { language: 'ar-EG' } } }
+    const [d] = run(s, [[NOW, [identify(NOW, { firstName: 'Layla' }), arabic]]])
+    expect(d.content[0]).toMatchObject({ title: 'مرحبا Layla', lang: 'ar', dir: 'rtl' })
+    expect(d.content[0]).not.toHaveProperty('versions')
+    const [plain] = run(s, [[NOW, [visit(NOW)]]])
+    expect(plain.content[0]).toMatchObject({ title: 'Hi there', lang: 'en' })
+    const [chosen] = run(s, [[NOW, [identify(NOW, { language: 'en' }), arabic]]])
+    expect(chosen.content[0]).toMatchObject({ title: 'Hi there', lang: 'en' })
+  })
+})
+
 describe('attention when two contacts become one', () => {
   it('counts the interruptive content both were shown against the caps, and keeps what either closed', () => {
     const s = site([])

@@ -10,6 +10,7 @@ import { parseDuration } from '../conditions/durations'
 import { type Scalar } from '../conditions/types'
 import { assignVariant, stickyPoint } from '../workflows/assign'
 import { type Schedule, inSchedule } from '../workflows/schedule'
+import { personalize } from '../content/personalize'
 import { type DeviceClass, type NodeLimitation, type WorkflowNode } from '../workflows/types'
 import { type CompiledSite, type CompiledWorkflow, type InputChange, reach } from './compile'
 import { SESSION_GAP_MS, type Snapshot, foldActivity, snapshotFacts } from './snapshot'
@@ -74,6 +75,8 @@ export interface DecisionState {
   interrupted?: string
   /** The visitor's device on this request, when the edge worked it out. */
   readonly device?: DeviceClass
+  /** The browser's language, as the latest page visit of the request said. */
+  language?: string
   /** While a run may have to be undone: how to undo what it has changed so far, in order. */
   journal?: Array<() => void>
 }
@@ -151,7 +154,15 @@ function withVariants(state: DecisionState, a: Activity): Activity {
  */
 function attend(state: DecisionState, a: Activity, lastSeen: number): void {
   const z = state.snap.z ?? {}
-  if (z.s === undefined || a.at - lastSeen > SESSION_GAP_MS) state.snap.z = { ...state.snap.z, s: a.at }
+  const newSession = z.s === undefined || a.at - lastSeen > SESSION_GAP_MS
+  if (newSession) state.snap.z = { ...state.snap.z, s: a.at, p: 0 }
+  if (a.type === 'page_visit') {
+    state.snap.z = { ...state.snap.z, p: (state.snap.z?.p ?? 0) + 1 }
+    if (typeof a.props?.language === 'string') state.language = a.props.language
+  }
+  if (a.type === 'content' && a.name === 'submitted' && a.contentId && !z.u?.includes(a.contentId)) {
+    state.snap.z = { ...state.snap.z, u: [...(z.u ?? []), a.contentId].slice(-MAX_CLOSED) }
+  }
   if (a.type === 'content' && a.name === 'closed' && a.contentId && !z.c?.includes(a.contentId)) {
     state.snap.z = { ...state.snap.z, c: [...(z.c ?? []), a.contentId].slice(-MAX_CLOSED) }
   }
@@ -282,10 +293,13 @@ export function runWorkflow(state: DecisionState, w: CompiledWorkflow): void {
     const node: WorkflowNode | undefined = w.graph.nodes[id]
     if (!node) break
     pass(state, w.id, id, '')
-    if (node.limitation && !passLimitation(state, `${w.id}/${id}`, node.limitation)) break
+    // Content that cannot show on this request (its schedule, its page views, "never again") does not
+    // spend its node's limitation: it shows on a later request.
+    const blocked = node.type === 'showContent' && !showable(state, node.content)
+    if (node.limitation && !blocked && !passLimitation(state, `${w.id}/${id}`, node.limitation)) break
     // Interruptive content past the site's caps, or after another workflow's on this request, is not shown,
     // and the run is undone.
-    if (node.type === 'showContent' && before && (capped || state.interrupted !== w.id) && interruptive(state.site.config.content, node.content)) {
+    if (node.type === 'showContent' && !blocked && before && (capped || state.interrupted !== w.id) && interruptive(state.site.config.content, node.content)) {
       restore(state, before)
       return
     }
@@ -413,15 +427,33 @@ function countRun(state: DecisionState, key: string): void {
   state.counters.add(key)
 }
 
-function show(state: DecisionState, w: CompiledWorkflow, content: string): void {
+/**
+ * Whether content may show on this request: it exists and has not shown yet on it, its schedule is open,
+ * the visitor has not closed it, converted or submitted its form where the content says "never again",
+ * and has seen the page views in this session it waits for.
+ */
+function showable(state: DecisionState, content: string): boolean {
   const payload = ownValue(state.site.config.content, content)
-  if (!payload || state.shown.has(payload.id)) return
-  if (payload.schedule && !inSchedule(payload.schedule as Schedule, state.now, timeZoneOf(state.site))) return
-  if (payload.neverAfterClosed && state.snap.z?.c?.includes(payload.id)) return
-  if (payload.neverAfterConverted && state.snap.z?.v?.includes(payload.id)) return
+  if (!payload || state.shown.has(payload.id)) return false
+  if (payload.schedule && !inSchedule(payload.schedule as Schedule, state.now, timeZoneOf(state.site))) return false
+  const z = state.snap.z
+  if (payload.neverAfterClosed && z?.c?.includes(payload.id)) return false
+  if (payload.neverAfterConverted && z?.v?.includes(payload.id)) return false
+  if (payload.neverAfterSubmitted && z?.u?.includes(payload.id)) return false
+  return payload.display.on !== 'pageViews' || (z?.p ?? 0) >= payload.display.count
+}
+
+function show(state: DecisionState, w: CompiledWorkflow, content: string): void {
+  if (!showable(state, content)) return
+  const payload = ownValue(state.site.config.content, content)!
   rememberAdded(state, state.shown, payload.id)
   state.shown.add(payload.id)
-  const { schedule: _schedule, neverAfterClosed: _closed, neverAfterConverted: _converted, ...sent } = payload
+  const { schedule: _s, neverAfterClosed: _c, neverAfterConverted: _v, neverAfterSubmitted: _u, versions: _l, defaultLanguage: _d, ...sent } = personalize(payload, {
+    language: typeof state.snap.f.language === 'string' ? state.snap.f.language : state.language,
+    fields: state.snap.f,
+    sessionStart: state.snap.z?.s,
+    now: state.now,
+  })
   state.out.content.push({ ...sent, workflow: w.id })
   const interrupts = interruptive(state.site.config.content, content)
   if (interrupts || payload.neverAfterConverted) remember(state, state.snap as unknown as Record<string, unknown>, 'z')

@@ -55,6 +55,9 @@ export interface Attention {
    */
   h?: Record<string, number>
   v?: string[]
+  /** Page views in the current session; content whose form the contact submitted. */
+  p?: number
+  u?: string[]
 }
 
 /** How long without an activity ends a session. */
@@ -70,6 +73,9 @@ export function mergeAttention(a: Attention | undefined, b: Attention | undefine
   const i = [...new Set([...(a.i ?? []), ...(b.i ?? [])])].filter((t) => t > now - DAY).sort((x, y) => x - y)
   const c = [...new Set([...(a.c ?? []), ...(b.c ?? [])])]
   const v = [...new Set([...(a.v ?? []), ...(b.v ?? [])])]
+  const u = [...new Set([...(a.u ?? []), ...(b.u ?? [])])]
+  // Page views of the later session, which is the one going on.
+  const p = (a.s ?? 0) >= (b.s ?? 0) ? a.p : b.p
   const h: Record<string, number> = { ...b.h }
   for (const [id, at] of Object.entries(a.h ?? {})) h[id] = Math.min(at, h[id] ?? at)
   const s = Math.max(a.s ?? 0, b.s ?? 0)
@@ -79,6 +85,8 @@ export function mergeAttention(a: Attention | undefined, b: Attention | undefine
     ...(c.length > 0 ? { c } : {}),
     ...(Object.keys(h).length > 0 ? { h } : {}),
     ...(v.length > 0 ? { v } : {}),
+    ...(u.length > 0 ? { u } : {}),
+    ...(p !== undefined ? { p } : {}),
   }
 }
 

@@ -1,0 +1,121 @@
+/**
+ * Content that converts, at the Worker: forms checked against the site's fields when saved, a form's
+ * submission identifying the visitor (an unverified claim on a site that signs identities) and recorded,
+ * tokens filled from the contact and escaped, and the version in the visitor's language.
+ */
+import { beforeAll, describe, expect, it } from 'vitest'
+import { Edge, ORIGIN, eid, pageVisit } from './edge-harness'
+
+const edge = new Edge()
+const S = '/sites/personal'
+const KEY = 'pk_personal_key'
+
+type Json = Record<string, any>
+
+const newsletter = {
+  id: 'newsletter',
+  name: 'Newsletter',
+  format: 'slide-in',
+  title: 'Hi {{firstName | "there"}}',
+  body: '<p>Weekly picks for {{firstName | "you"}}.</p>',
+  form: {
+    fields: [
+      { key: 'email', label: 'Email', type: 'email', required: true },
+      { key: 'firstName', label: 'First name', type: 'text' },
+    ],
+    consent: { text: 'Send me the weekly picks. Unsubscribe any time.', required: true },
+    submit: 'Subscribe',
+    thanks: 'Thanks! Check your inbox.',
+  },
+  neverAfterSubmitted: true,
+  defaultLanguage: 'en',
+  versions: { ar: { title: 'مرحبا {{firstName | "صديقي"}}', body: '<p>اختيارات الأسبوع</p>' } },
+}
+
+beforeAll(async () => {
+  const site = await edge.admin('POST', '/sites', {
+    id: 'personal', key: KEY, name: 'Personal', allowedOrigins: [ORIGIN], shards: 2,
+    fields: [{ key: 'favouriteGenre', type: 'string' }], browserFields: ['firstName', 'birthDate', 'favouriteGenre'],
+  })
+  expect(site.status, JSON.stringify(site.body)).toBe(201)
+  const made = await edge.admin('POST', `${S}/content`, newsletter)
+  expect(made.status, JSON.stringify(made.body)).toBe(201)
+  await edge.admin('POST', `${S}/workflows`, {
+    id: 'wf_news', name: 'Newsletter', status: 'active', start: { trigger: { type: 'page_visit', url: { op: 'startsWith', value: `${ORIGIN}/blog` } } },
+    entry: 'show', nodes: { show: { type: 'showContent', content: 'newsletter' } },
+  })
+})
+
+const drain = async () => {
+  while (edge.queue.length > 0) await edge.flush()
+}
+
+describe('saving content with a form and tokens', () => {
+  it.each([
+    ['a field the site does not have', { form: { ...newsletter.form, fields: [{ key: 'shoeSize', label: 'Shoe', type: 'number' }] } }, 'form.fields[0].key', 'not a field of this site'],
+    ['a field browsers may not set', { form: { ...newsletter.form, fields: [{ key: 'lastName', label: 'Last name', type: 'text' }] } }, 'form.fields[0].key', 'browsers may set'],
+    ['an input of the wrong type', { form: { ...newsletter.form, fields: [{ key: 'birthDate', label: 'Born', type: 'text' }] } }, 'form.fields[0].type', 'cannot fill it'],
+    ['a token of an unknown field', { title: 'Hi {{shoeSize}}' }, 'title', '{{shoeSize}} is not a field'],
+    ['a malformed token', { body: '<p>Hi {{firstName | there}}</p>' }, 'body', 'is not a token'],
+    ['an unknown field in a version', { versions: { es: { title: 'Hola {{apodo}}' } } }, 'versions.es.title', '{{apodo}} is not a field'],
+  ])('refuses %s beside the field at fault, and saves nothing', async (_, change, path, message) => {
+    const res = await edge.admin<Json>('POST', `${S}/content`, { ...newsletter, id: 'refused', ...change })
+    expect(res.status, JSON.stringify(res.body)).toBe(400)
+    expect(res.body.error.issues).toEqual([{ path, message: expect.stringContaining(message) }])
+    expect((await edge.admin('GET', `${S}/content/refused`)).status).toBe(404)
+  })
+
+  it('keeps a form and versions, their bodies sanitized', async () => {
+    const res = await edge.admin<Json>('POST', `${S}/content`, { ...newsletter, id: 'kept', versions: { es: { body: '<p onclick="x()">Hola</p><script>x()</script>' } } })
+    expect(res.status, JSON.stringify(res.body)).toBe(201)
+    expect(res.body).toMatchObject({ form: newsletter.form, versions: { es: { body: '<p>Hola</p>' } } })
+  })
+})
+
+describe('a visitor and the form', () => {
+  it('fills the tokens with the fallback, then with the name, escaped in the body only', async () => {
+    const first = await edge.events({ site: KEY, events: [pageVisit(`${ORIGIN}/blog/1`)] })
+    expect(first.content[0]).toMatchObject({ id: 'newsletter', title: 'Hi there', body: '<p>Weekly picks for you.</p>', form: newsletter.form, lang: 'en' })
+    expect(first.content[0]).not.toHaveProperty('versions')
+    const named = await edge.events({ site: KEY, events: [{ id: eid(), type: 'identify', fields: { firstName: 'Ana <b>' } }, pageVisit(`${ORIGIN}/blog/2`)] })
+    expect(named.content[0]).toMatchObject({ title: 'Hi Ana <b>', body: '<p>Weekly picks for Ana &lt;b&gt;.</p>' })
+  })
+
+  it('shows the Arabic version, right to left, to a browser that reads Arabic', async () => {
+    const answer = await edge.events({ site: KEY, events: [{ ...pageVisit(`${ORIGIN}/blog/ar`), language: 'ar-EG' }] })
+    expect(answer.content[0]).toMatchObject({ title: 'مرحبا صديقي', body: '<p>اختيارات الأسبوع</p>', lang: 'ar', dir: 'rtl' })
+  })
+
+  it('identifies the visitor with what the form sent, records the submission, and does not show the form again', async () => {
+    const shown = await edge.events({ site: KEY, events: [pageVisit(`${ORIGIN}/blog/3`)] })
+    const sent = await edge.events({
+      site: KEY, contact: shown.contact, state: shown.state,
+      events: [
+        { id: eid(), type: 'identify', email: 'reader@example.com', fields: { firstName: 'Rita' } },
+        { id: eid(), type: 'content', content: 'newsletter', action: 'submitted', workflow: 'wf_news', consent: true },
+      ],
+    })
+    expect(sent.content).toEqual([])
+    await drain()
+    const id = await edge.contactOf('personal', sent)
+    const contact = (await edge.admin<Json>('GET', `${S}/contacts/${id}`)).body
+    // The site signs identities: an email from a form is the visitor's own claim, never a way into another contact.
+    expect(contact).toMatchObject({ claimedEmail: 'reader@example.com', fields: { firstName: 'Rita' } })
+    expect(contact.email ?? null).toBeNull()
+    const timeline = (await edge.admin<Json>('GET', `${S}/contacts/${id}/events`)).body.items
+    expect(timeline.find((e: Json) => e.type === 'content' && e.name === 'submitted')).toMatchObject({ contentId: 'newsletter', props: { workflow: 'wf_news', consent: true } })
+    const again = await edge.events({ site: KEY, contact: sent.contact, events: [pageVisit(`${ORIGIN}/blog/4`)] })
+    expect(again.content).toEqual([])
+  })
+
+  it('refuses a submission of a field the site does not let browsers set, writing nothing', async () => {
+    await drain()
+    const res = await edge.fetch('/v1/events', {
+      method: 'POST',
+      headers: { origin: ORIGIN, 'content-type': 'text/plain' },
+      body: JSON.stringify({ site: KEY, events: [{ id: eid(), type: 'identify', fields: { lastName: 'Nope' } }, { id: eid(), type: 'content', content: 'newsletter', action: 'submitted' }] }),
+    })
+    expect(res.status).toBe(400)
+    expect(edge.queue).toHaveLength(0)
+  })
+})
