@@ -4,6 +4,7 @@
  * tokens filled from the contact and escaped, and the version in the visitor's language.
  */
 import { beforeAll, describe, expect, it } from 'vitest'
+import { signIdentity } from '../../worker/visits/identity'
 import { Edge, ORIGIN, eid, pageVisit } from './edge-harness'
 
 const edge = new Edge()
@@ -119,3 +120,23 @@ describe('a visitor and the form', () => {
     expect(edge.queue).toHaveLength(0)
   })
 })
+
+describe('the demo store\'s newsletter', () => {
+  const demo = new Edge()
+  const DEMO_KEY = 'pk_news_demo_key'
+  let secret = ''
+  beforeAll(async () => {
+    secret = await demo.seedDemo('news_demo', DEMO_KEY)
+  })
+
+  it('offers the sign-up form on an album page to a visitor the store has no email for, and not to a signed-in customer', async () => {
+    const visitor = await demo.events({ site: DEMO_KEY, events: [pageVisit(`${ORIGIN}/demo/albums/neon-static`)] })
+    expect(visitor.content.find((c) => c.id === 'newsletter')).toMatchObject({ format: 'inline', selector: '#newsletter', title: 'Weekly picks for you', form: { submit: 'Subscribe' } })
+    const home = await demo.events({ site: DEMO_KEY, events: [pageVisit(`${ORIGIN}/demo`)] })
+    expect(home.content.map((c) => c.id)).not.toContain('newsletter')
+    const signature = await signIdentity(secret, { kind: 'email', value: 'ana@example.com' }, Date.now())
+    const ana = await demo.events({ site: DEMO_KEY, events: [{ id: eid(), type: 'identify', email: 'ana@example.com', signature }, pageVisit(`${ORIGIN}/demo/albums/neon-static`)] })
+    expect(ana.content.map((c) => c.id)).not.toContain('newsletter')
+  })
+})
+

@@ -124,7 +124,8 @@ function Page(props: { origin: string; siteKey: string; signatures: Record<strin
             </form>
             <p>
               Segue's "Album of the week" workflow shows the rock album to Millennials (born 1981–1996) and the jazz
-              album to everyone else, at most once a day. Visiting as someone new starts a new contact.
+              album to everyone else, at most once a day. Visiting as someone new starts a new contact. Open an
+              album and the "Newsletter" workflow offers a sign-up form to a visitor the store has no email for.
             </p>
             <h2>Or sign in as a customer</h2>
             <p>
@@ -139,6 +140,7 @@ function Page(props: { origin: string; siteKey: string; signatures: Record<strin
               ))}
             </ul>
             <button id="reset" type="button" class="secondary">Start over as a new visitor</button>
+            <section id="newsletter" aria-label="Newsletter" />
           </aside>
         </div>
         {props.consent && (
