@@ -210,6 +210,71 @@ describe.runIf(e2e.browser)('the admin console in Chromium', () => {
     expect((await api('PATCH', '/workflows/wf_album_of_the_week', { priority: 0 })).status).toBe(200)
   })
 
+  it('reorders workflows by dragging a row, and by the keyboard with Move up, and the order holds once read back', async () => {
+    const order = async () => ((await (await api('GET', '/workflows')).json()) as { items: Array<{ id: string }> }).items.map((w) => w.id)
+    const shown = () => page.locator('tr[data-workflow]').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.workflow!))
+    await page.goto(admin('/workflows'))
+    const before = await shown()
+    expect(before).toEqual(await order())
+    const [first, second] = before
+    const target = page.locator(`tr[data-workflow="${second}"] td.order`)
+    const box = (await target.boundingBox())!
+    await page.locator(`tr[data-workflow="${first}"] td.order`).dragTo(target, { targetPosition: { x: 8, y: box.height - 4 } })
+    await expect.poll(() => page.textContent('#order-status')).toMatch(/^Order saved: .+ is number 2\.$/)
+    const dragged = [second, first, ...before.slice(2)]
+    expect(await shown()).toEqual(dragged)
+    expect(await order()).toEqual(dragged)
+    await page.reload()
+    expect(await shown()).toEqual(dragged)
+    expect(await page.locator('tr[data-workflow] .position').allTextContents()).toEqual(dragged.map((_, i) => String(i + 1)))
+    // Back by keyboard: at the top, Move up turns off and the focus stays on the row, on Move down.
+    await page.locator(`tr[data-workflow="${first}"] button[value=up]`).focus()
+    await page.keyboard.press('Enter')
+    await expect.poll(order).toEqual(before)
+    expect(await shown()).toEqual(before)
+    expect(await page.evaluate(() => [document.activeElement?.closest('tr')?.dataset.workflow, (document.activeElement as HTMLButtonElement).value])).toEqual([first, 'down'])
+    expect(problems).toEqual([])
+  })
+
+  it('sets weekly hours on a piece of content through its form, and removes them again', async () => {
+    const stored = async () => ((await (await api('GET', '/content/e2e-offer')).json()) as { schedule?: unknown }).schedule
+    await page.goto(admin('/content/e2e-offer'))
+    await page.click('#schedule-add')
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('weekly-0-mon')
+    await page.uncheck('input[name="weekly-0-fri"]')
+    await page.fill('#f-weekly-0-from', '10:00')
+    await page.fill('#f-weekly-0-to', '18:00')
+    await page.click('button:has-text("Save content")')
+    await page.waitForSelector('text=Content saved.')
+    expect(await stored()).toEqual({ weekly: [{ days: ['mon', 'tue', 'wed', 'thu'], from: '10:00', to: '18:00' }] })
+    expect(await page.locator('fieldset.window legend').allTextContents()).toEqual(['Weekly hours 1'])
+    await page.goto(admin('/content'))
+    expect(await page.locator('tr', { hasText: 'E2E offer' }).textContent()).toContain('Mon–Thu 10:00–18:00')
+    await page.goto(admin('/content/e2e-offer'))
+    await page.click('button:has-text("Remove weekly hours 1")')
+    await page.click('button:has-text("Save content")')
+    await page.waitForSelector('text=Content saved.')
+    expect(await stored()).toBeUndefined()
+    expect(problems).toEqual([])
+  })
+
+  it('gives a workflow weekly hours in the builder\'s Start node, showing a refusal beside the window at fault', async () => {
+    const before = problems.length
+    await page.goto(admin('/workflows/new'))
+    await page.fill('#wf-name', 'E2E weekend hours')
+    await page.click('#start-schedule-add')
+    for (const day of ['mon', 'tue', 'wed', 'thu', 'fri']) await page.uncheck(`#start-schedule-weekly-0-${day}`)
+    await page.click('#wf-save')
+    await expect.poll(() => page.textContent('#start-schedule-weekly-0-error')).toBe('days: pick at least one day')
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('start-schedule-weekly-0-mon')
+    expect(problems.splice(before)).toEqual(['console: Failed to load resource: the server responded with a status of 400 (Bad Request)'])
+    await page.check('#start-schedule-weekly-0-sat')
+    await page.check('#start-schedule-weekly-0-sun')
+    await page.click('#wf-save')
+    await page.waitForSelector('text=Workflow saved.')
+    expect(await page.locator('tr', { hasText: 'E2E weekend hours' }).locator('td.schedule').textContent()).toBe('Weekends 09:00–17:00')
+  })
+
   it('shows what visitors sent as text: nothing they send runs in the console', async () => {
     await api('POST', '/contacts', { id: 'xss-visitor', email: 'xss@example.com', fields: { firstName: XSS, city: XSS, favouriteGenre: XSS } })
     await api('POST', '/contacts/xss-visitor/events', {
@@ -229,7 +294,7 @@ describe.runIf(e2e.browser)('the admin console in Chromium', () => {
 
   it('fits a 360 px wide screen without sideways scrolling', async () => {
     await page.setViewportSize({ width: 360, height: 740 })
-    for (const path of ['/segments', '/contacts/demo-ana', '/workflows/wf_album_of_the_week', '/content/rock', '']) {
+    for (const path of ['/segments', '/contacts/demo-ana', '/workflows', '/workflows/wf_album_of_the_week', '/content/rock', '']) {
       await page.goto(admin(path))
       expect(await page.evaluate(() => document.documentElement.scrollWidth), path).toBeLessThanOrEqual(360)
     }

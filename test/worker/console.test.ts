@@ -180,7 +180,7 @@ describe('throttling sign-in', () => {
 })
 
 describe('security headers', () => {
-  const PAGES = ['/admin/sites', S, `${S}/segments`, `${S}/segments/new?type=dynamic`, `${S}/contacts`, `${S}/content/new`, `${S}/workflows/new`]
+  const PAGES = ['/admin/sites', S, `${S}/segments`, `${S}/segments/new?type=dynamic`, `${S}/contacts`, `${S}/content/new`, `${S}/workflows`, `${S}/workflows/new`]
 
   function expectConsoleHeaders(res: Response, frameAncestors = "'none'") {
     const csp = res.headers.get('content-security-policy') ?? ''
@@ -536,3 +536,165 @@ describe('overview', () => {
   })
 })
 
+
+describe('workflow order', () => {
+  const popup = (id: string) => api('POST', '/sites/cons/content', { id, name: id, format: 'popup', title: id })
+  const flow = (id: string, content: string) =>
+    api('POST', '/sites/cons/workflows', { id, name: `Flow ${content}`, status: 'active', start: { trigger: { type: 'page_visit', url: { op: 'contains', value: '/ord' } } }, entry: 'a', nodes: { a: { type: 'showContent', content } } })
+  const listed = async () => (await (await api('GET', '/sites/cons/workflows')).json<{ items: Array<{ id: string }> }>()).items.map((w) => w.id)
+  const rowsOf = (html: string) => [...html.matchAll(/<tr data-workflow="([^"]+)"/g)].map((m) => m[1])
+
+  /** The popups of this describe a new visitor gets on a page the workflows start on. */
+  async function popupsShown(): Promise<string[]> {
+    const { key } = await (await api('GET', '/sites/cons')).json<{ key: string }>()
+    const res = await exports.default.fetch(`${BASE}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain;charset=UTF-8', origin: 'https://shop.example' },
+      body: JSON.stringify({ site: key, events: [{ id: crypto.randomUUID(), type: 'page_visit', url: 'https://shop.example/ord' }] }),
+    })
+    expect(res.status).toBe(200)
+    return (await res.json<{ content: Array<{ id: string }> }>()).content.map((c) => c.id).filter((id) => id.startsWith('ord-'))
+  }
+
+  beforeAll(async () => {
+    for (const id of ['ord-rock', 'ord-jazz']) expect((await popup(id)).status).toBe(201)
+    expect((await flow('wf_ord_rock', 'ord-rock')).status).toBe(201)
+    expect((await flow('wf_ord_jazz', 'ord-jazz')).status).toBe(201)
+  })
+
+  it('lists the workflows in the order they run, numbered, says what the order decides, and cannot move the first up or the last down', async () => {
+    const html = await (await get(`${S}/workflows`, session.cookie)).text()
+    expect(rowsOf(html)).toEqual(await listed())
+    expect(html).toContain('When two workflows would show a popup or slide-in on the same page view, only the higher one shows.')
+    expect([...html.matchAll(/<span class="position">(\d+)<\/span>/g)].map((m) => Number(m[1]))).toEqual(rowsOf(html).map((_, i) => i + 1))
+    const buttons = [...html.matchAll(/<button type="submit" class="secondary" name="direction" value="(up|down)"( disabled="")?>/g)].map((m) => `${m[1]}${m[2] ? ' disabled' : ''}`)
+    expect(buttons[0]).toBe('up disabled')
+    expect(buttons.at(-1)).toBe('down disabled')
+    expect(buttons.filter((b) => b.endsWith('disabled'))).toHaveLength(2)
+  })
+
+  it('moves a workflow up with a plain form, and a visitor gets its popup instead from then on', async () => {
+    expect(await popupsShown()).toEqual(['ord-rock'])
+    const res = await post(`${S}/workflows/wf_ord_jazz/move`, { _csrf: session.csrf, direction: 'up' }, session.cookie)
+    expect(res.status).toBe(303)
+    const page = await (await get(res.headers.get('location')!, session.cookie)).text()
+    expect(page).toContain('Order saved.')
+    const rows = rowsOf(page)
+    expect(rows.indexOf('wf_ord_jazz')).toBe(rows.indexOf('wf_ord_rock') - 1)
+    expect(await popupsShown()).toEqual(['ord-jazz'])
+  })
+
+  it('saves the whole order the list\'s script sends once a row is dropped', async () => {
+    const reversed = (await listed()).reverse()
+    const res = await exports.default.fetch(`${BASE}${S}/workflows/order`, {
+      method: 'POST',
+      headers: { cookie: session.cookie, 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': session.csrf },
+      body: JSON.stringify({ ids: reversed }),
+    })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ ids: reversed })
+    expect(await listed()).toEqual(reversed)
+    expect(rowsOf(await (await get(`${S}/workflows`, session.cookie)).text())).toEqual(reversed)
+    // Jazz had been moved above rock: reversed, rock comes first again.
+    expect(reversed.indexOf('wf_ord_rock')).toBeLessThan(reversed.indexOf('wf_ord_jazz'))
+    expect(await popupsShown()).toEqual(['ord-rock'])
+  })
+
+  it('refuses an order that leaves a workflow out, or comes without the CSRF token, and changes nothing', async () => {
+    const before = await listed()
+    const send = (headers: Record<string, string>, ids: string[]) =>
+      exports.default.fetch(`${BASE}${S}/workflows/order`, { method: 'POST', headers: { cookie: session.cookie, 'content-type': 'application/json', accept: 'application/json', ...headers }, body: JSON.stringify({ ids }) })
+    const partial = await send({ 'x-csrf-token': session.csrf }, before.slice(1))
+    expect(partial.status).toBe(400)
+    expect((await partial.json<{ error: { message: string } }>()).error.message).toContain(`leaves out "${before[0]}"`)
+    expect((await send({}, [...before].reverse())).status).toBe(403)
+    expect((await post(`${S}/workflows/${before[0]}/move`, { direction: 'down' }, session.cookie)).status).toBe(403)
+    expect(await listed()).toEqual(before)
+  })
+
+  it('says when a workflow has a schedule', async () => {
+    const schedule = { start: '2026-12-01', weekly: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '17:00' }] }
+    expect((await api('POST', '/sites/cons/workflows', { id: 'wf_ord_office', name: 'Office hours', start: { trigger: { type: 'page_visit', url: { op: 'contains', value: '/office' } }, schedule }, entry: 'a', nodes: { a: { type: 'showContent', content: 'ord-rock' } } })).status).toBe(201)
+    const html = await (await get(`${S}/workflows`, session.cookie)).text()
+    expect(html).toMatch(/<tr data-workflow="wf_ord_office"[\s\S]*?<td class="schedule">Weekdays 09:00–17:00 from 1 Dec 2026<\/td>/)
+    expect(html).toMatch(/<tr data-workflow="wf_ord_rock"[\s\S]*?<td class="schedule">Always<\/td>/)
+  })
+})
+
+describe('schedules in the workflow builder', () => {
+  const save = (workflow: Record<string, unknown>) =>
+    exports.default.fetch(`${BASE}${S}/workflows/save`, {
+      method: 'POST',
+      headers: { cookie: session.cookie, 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': session.csrf },
+      body: JSON.stringify({ name: 'Weekend sale', entry: 'a', nodes: { a: { type: 'addToSegment', segment: 'seg_vip' } }, ...workflow }),
+    })
+
+  it('saves the Start node\'s schedule, and names each refused part of it for the builder to show beside', async () => {
+    const bad = await save({ start: { trigger: { type: 'page_visit' }, schedule: { start: '2026-12-10T00:00', end: '2026-12-01T00:00', weekly: [{ days: [], from: '09:00', to: '25:00' }] } } })
+    expect(bad.status).toBe(400)
+    const { error } = await bad.json<{ error: { node: string; issues: Array<{ path: string; message: string }> } }>()
+    expect(error.node).toBe('start')
+    expect(error.issues).toEqual(expect.arrayContaining([
+      { path: 'start.schedule.weekly[0].days', message: 'pick at least one day' },
+      { path: 'start.schedule.weekly[0].to', message: expect.stringContaining('HH:MM') },
+    ]))
+    const schedule = { start: '2026-12-01T00:00', weekly: [{ days: ['sat', 'sun'], from: '10:00', to: '24:00' }] }
+    const ok = await save({ start: { trigger: { type: 'page_visit' }, schedule } })
+    expect(ok.status).toBe(200)
+    const { id } = await ok.json<{ id: string }>()
+    expect((await (await api('GET', `/sites/cons/workflows/${id}`)).json<{ start: { schedule: unknown } }>()).start.schedule).toEqual(schedule)
+    const builder = await (await get(`${S}/workflows/${id}`, session.cookie)).text()
+    expect(builder).toContain('"timeZone":"UTC"')
+    await api('DELETE', `/sites/cons/workflows/${id}`)
+  })
+})
+
+describe('the content form\'s schedule and options', () => {
+  const fields = (extra: Record<string, string>) => ({ _csrf: session.csrf, name: 'Office bar', format: 'bar', position: 'top', title: 'We are open', on: 'immediately', ...extra })
+
+  it('creates content with weekly hours, a start, the never-again options and whether it interrupts, and shows them again', async () => {
+    const res = await post(`${S}/content`, fields({
+      id: 'office-bar', interruptive: 'yes', neverAfterClosed: 'on', neverAfterConverted: 'on', scheduleStart: '2026-12-01T09:00', scheduleEnd: '',
+      // Windows keep the numbers a page's script gave them, gaps and all.
+      'weekly-0-mon': 'on', 'weekly-0-tue': 'on', 'weekly-0-from': '09:00', 'weekly-0-to': '00:00',
+      'weekly-3-sat': 'on', 'weekly-3-from': '10:00', 'weekly-3-to': '14:00',
+      'weekly-4-from': '', 'weekly-4-to': '',
+    }), session.cookie)
+    expect(res.status).toBe(303)
+    const stored = await (await api('GET', '/sites/cons/content/office-bar')).json()
+    expect(stored).toMatchObject({
+      interruptive: true, neverAfterClosed: true, neverAfterConverted: true,
+      schedule: { start: '2026-12-01T09:00', weekly: [{ days: ['mon', 'tue'], from: '09:00', to: '24:00' }, { days: ['sat'], from: '10:00', to: '14:00' }] },
+    })
+    const form = await (await get(`${S}/content/office-bar`, session.cookie)).text()
+    expect(form).toMatch(/<option value="yes" selected="">Yes<\/option>/)
+    expect(form).toMatch(/name="neverAfterClosed" checked=""/)
+    expect(form).toMatch(/name="neverAfterConverted" checked=""/)
+    expect(form).toContain('id="f-scheduleStart" name="scheduleStart" type="datetime-local" value="2026-12-01T09:00"')
+    expect(form).toMatch(/name="weekly-1-sat" checked=""/)
+    expect(form).toContain('name="weekly-0-to" type="time" value="00:00"')
+    expect(form).toContain('<legend>Add weekly hours</legend>')
+    expect(await (await get(`${S}/content`, session.cookie)).text()).toContain('<td>Mon, Tue 09:00–24:00; Sat 10:00–14:00 from 1 Dec 2026 09:00</td>')
+  })
+
+  it('shows each refused part of a schedule beside it, keeps what was typed, and saves nothing', async () => {
+    const res = await post(`${S}/content`, fields({
+      id: 'bad-hours', scheduleStart: '2026-12-10T00:00', scheduleEnd: '2026-12-01T00:00',
+      'weekly-2-from': '09:00', 'weekly-2-to': '17:00',
+      'weekly-5-mon': 'on', 'weekly-5-from': '9:00', 'weekly-5-to': '17:00',
+    }), session.cookie)
+    expect(res.status).toBe(400)
+    const html = await res.text()
+    expect(html).toContain('id="f-scheduleEnd-error">end must come after start<')
+    expect(html).toContain('id="f-weekly-0-error">days: pick at least one day<')
+    expect(html).toMatch(/id="f-weekly-1-error">from: must be a time HH:MM/)
+    expect(html).toContain('name="weekly-1-from" type="time" value="9:00"')
+    expect((await api('GET', '/sites/cons/content/bad-hours')).status).toBe(404)
+  })
+
+  it('clears the schedule and the options once the form is saved without them', async () => {
+    expect((await post(`${S}/content/office-bar`, fields({}), session.cookie)).status).toBe(303)
+    const stored = await (await api('GET', '/sites/cons/content/office-bar')).json<Record<string, unknown>>()
+    for (const key of ['schedule', 'interruptive', 'neverAfterClosed', 'neverAfterConverted']) expect(stored[key], key).toBeUndefined()
+  })
+})

@@ -1,6 +1,8 @@
 /**
- * The console's workflow pages: the list, with what starts each workflow and a button to activate or
- * pause it, and the builder, whose script draws the graph and saves it as JSON through `/save`.
+ * The console's workflow pages: the list, in the order the workflows run (changed by dragging a row, or
+ * by its Move up and Move down buttons, which are plain forms), with what starts each workflow, its
+ * schedule and a button to activate or pause it; and the builder, whose script draws the graph and saves
+ * it as JSON through `/save`.
  */
 import { pickWinner, testReport } from '../workflows/tests'
 import { type Context, Hono } from 'hono'
@@ -9,12 +11,13 @@ import { allContent } from '../data/content'
 import { allSegments } from '../data/segments'
 import { type Workflow, getWorkflow } from '../data/workflows'
 import { Refusal } from '../http/errors'
-import { describeIssues, readJson } from '../http/validate'
-import { workflowCreate, workflowPatch } from '../workflows/schema'
-import { allWorkflows, createWorkflow, removeWorkflow, setWorkflowStatus, updateWorkflow } from '../workflows/service'
+import { describeIssues, issuesOf, readJson } from '../http/validate'
+import { workflowCreate, workflowOrder, workflowPatch } from '../workflows/schema'
+import { allWorkflows, createWorkflow, moveWorkflow, removeWorkflow, reorderWorkflows, setWorkflowStatus, updateWorkflow } from '../workflows/service'
 import { type Trigger } from '../workflows/types'
 import { errorsOf, messageOf } from './forms'
 import { Alert, Csrf, Notice, PageData, Table } from './layout'
+import { describeSchedule } from './schedule'
 import { builderData } from './segments'
 import { type ConsoleEnv } from './session'
 
@@ -35,6 +38,12 @@ function triggerText(t: Trigger, names: Map<string, string>): string {
   }
 }
 
+/** The node a path of the workflow's JSON is in: `start.schedule.end` is the Start node's, `nodes.n2.segment` node n2's. */
+function nodeOf(path: string): string | undefined {
+  if (/^start(?:$|[.[])/.test(path)) return 'start'
+  return /^nodes\.([^.[]+)/.exec(path)?.[1]
+}
+
 const BLANK = {
   name: '',
   start: { trigger: { type: 'page_visit' }, limitation: null },
@@ -49,6 +58,7 @@ async function builder(c: Context<ConsoleEnv>, workflow?: Workflow) {
     ...builderData(site, segments),
     content: content.map((x) => ({ id: x.id, name: x.name })),
     workflow: workflow ? { id: workflow.id, name: workflow.name, status: workflow.status, ...workflow.graph } : BLANK,
+    timeZone: site.timeZone,
     saveUrl: `/admin/sites/${site.id}/workflows/save`,
     listUrl: `/admin/sites/${site.id}/workflows`,
   }
@@ -73,36 +83,77 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
     const [workflows, segments] = await Promise.all([allWorkflows(c.env.DB, site.id), allSegments(c.env.DB, site.id)])
     const names = new Map(segments.map((s) => [s.id, s.name]))
     const csrf = c.get('session').csrf
-    const notice = c.req.query('saved') ? 'Workflow saved.' : c.req.query('deleted') ? 'Workflow deleted.' : undefined
+    const notice = c.req.query('saved') ? 'Workflow saved.' : c.req.query('moved') ? 'Order saved.' : c.req.query('deleted') ? 'Workflow deleted.' : undefined
     return c.render(
       <>
         <h1>Workflows</h1>
         <Notice message={notice} />
         <Alert message={c.req.query('error')} />
         <p><a class="button" href={`/admin/sites/${site.id}/workflows/new`}>Create workflow</a></p>
-        <Table columns={['Name', 'Status', 'Starts on', { label: 'Actions', hidden: true }]} empty="No workflows yet.">
-          {workflows.map((w) => (
-            <tr data-workflow={w.id}>
-              <td>
-                <a href={`/admin/sites/${site.id}/workflows/${w.id}`}>{w.name}</a>
-                {Object.entries(w.graph.nodes).filter(([, n]) => n.type === 'abTest').map(([node]) => (
-                  <> · <a href={`/admin/sites/${site.id}/workflows/${w.id}/tests/${node}`}>A/B test {node}</a></>
-                ))}
-              </td>
-              <td><span class={`badge ${w.status}`}>{w.status === 'active' ? 'Active' : 'Paused'}</span></td>
-              <td>{triggerText(w.graph.start.trigger, names)}</td>
-              <td>
-                <form method="post" action={`/admin/sites/${site.id}/workflows/${w.id}/${w.status === 'active' ? 'pause' : 'activate'}`}>
-                  <Csrf token={csrf} />
-                  <button type="submit" class="secondary">{w.status === 'active' ? 'Pause' : 'Activate'}<span class="sr-only"> {w.name}</span></button>
-                </form>
-              </td>
-            </tr>
-          ))}
-        </Table>
+        <p class="hint" id="order-hint">
+          Workflows run in this order, from the top. When two workflows would show a popup or slide-in on the same page view, only the higher one
+          shows. Drag a row, or use its Move up and Move down buttons, to change the order. Schedules are read in the site's time zone
+          ({site.timeZone}).
+        </p>
+        <div class="alert" role="alert" id="order-error" hidden />
+        <p class="hint" role="status" id="order-status" />
+        <div id="workflow-order" data-order-url={`/admin/sites/${site.id}/workflows/order`}>
+          <Table columns={[{ label: 'Order', num: true }, 'Name', 'Status', 'Starts on', 'Schedule', { label: 'Actions', hidden: true }]} empty="No workflows yet.">
+            {workflows.map((w, i) => (
+              <tr data-workflow={w.id} id={`wf-${w.id}`}>
+                <td class="num order"><span class="handle" aria-hidden="true">⠿</span><span class="position">{i + 1}</span></td>
+                <td>
+                  <a href={`/admin/sites/${site.id}/workflows/${w.id}`}>{w.name}</a>
+                  {Object.entries(w.graph.nodes).filter(([, n]) => n.type === 'abTest').map(([node]) => (
+                    <> · <a href={`/admin/sites/${site.id}/workflows/${w.id}/tests/${node}`}>A/B test {node}</a></>
+                  ))}
+                </td>
+                <td><span class={`badge ${w.status}`}>{w.status === 'active' ? 'Active' : 'Paused'}</span></td>
+                <td>{triggerText(w.graph.start.trigger, names)}</td>
+                <td class="schedule">{w.graph.start.schedule ? describeSchedule(w.graph.start.schedule) : 'Always'}</td>
+                <td>
+                  <div class="actions">
+                    <form method="post" action={`/admin/sites/${site.id}/workflows/${w.id}/${w.status === 'active' ? 'pause' : 'activate'}`}>
+                      <Csrf token={csrf} />
+                      <button type="submit" class="secondary">{w.status === 'active' ? 'Pause' : 'Activate'}<span class="sr-only"> {w.name}</span></button>
+                    </form>
+                    <form method="post" action={`/admin/sites/${site.id}/workflows/${w.id}/move`} class="move">
+                      <Csrf token={csrf} />
+                      <button type="submit" class="secondary" name="direction" value="up" disabled={i === 0}>Move up<span class="sr-only"> {w.name}</span></button>
+                      <button type="submit" class="secondary" name="direction" value="down" disabled={i === workflows.length - 1}>Move down<span class="sr-only"> {w.name}</span></button>
+                    </form>
+                  </div>
+                </td>
+              </tr>
+            ))}
+          </Table>
+        </div>
       </>,
-      { title: 'Workflows', active: 'workflows', picker: true },
+      { title: 'Workflows', active: 'workflows', picker: true, scripts: ['workflow-order'] },
     )
+  })
+  .post('/order', async (c) => {
+    // The list's script, once a row is dropped: the whole order as JSON.
+    try {
+      const { ids } = await readJson(c, workflowOrder)
+      const ordered = await reorderWorkflows(c.env.DB, c.get('site'), ids, c.get('changes'))
+      return c.json({ ids: ordered.map((w) => w.id) })
+    } catch (err) {
+      return c.json({ error: { code: 'invalid_order', message: messageOf(err) } }, 400)
+    }
+  })
+  .post('/:id/move', async (c) => {
+    const site = c.get('site')
+    const id = c.req.param('id')
+    const direction = (await c.req.parseBody()).direction
+    const back = `/admin/sites/${site.id}/workflows`
+    if (direction !== 'up' && direction !== 'down') return c.redirect(`${back}?error=${encodeURIComponent('Move a workflow up or down')}`, 303)
+    try {
+      await moveWorkflow(c.env.DB, site, id, direction, c.get('changes'))
+      return c.redirect(`${back}?moved=1#wf-${encodeURIComponent(id)}`, 303)
+    } catch (err) {
+      return c.redirect(`${back}?error=${encodeURIComponent(messageOf(err))}`, 303)
+    }
   })
   .get('/new', (c) => builder(c))
   .post('/save', async (c) => {
@@ -116,15 +167,20 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
       return c.json({ error: { code: 'invalid_json', message } }, 400)
     }
     if (!body || typeof body !== 'object') return c.json({ error: { code: 'invalid_json', message: 'The workflow could not be read' } }, 400)
+    // Each problem with its path, and the node of the first, so the builder shows them where they belong.
+    const refused = (issues: readonly z.core.$ZodIssue[]) => {
+      const list = issuesOf(issues).issues
+      return c.json({ error: { code: 'invalid_workflow', message: describeIssues(issues), node: nodeOf(list[0]?.path ?? ''), issues: list } }, 400)
+    }
     try {
       let saved: Workflow
       if (body.id) {
         const r = workflowPatch.safeParse({ name: body.name, start: body.start, entry: body.entry, nodes: body.nodes })
-        if (!r.success) return c.json({ error: { code: 'invalid_workflow', message: describeIssues(r.error.issues) } }, 400)
+        if (!r.success) return refused(r.error.issues)
         saved = await updateWorkflow(c.env.DB, site, body.id, r.data, c.get('changes'))
       } else {
         const r = workflowCreate.safeParse({ name: body.name, start: body.start, entry: body.entry, nodes: body.nodes })
-        if (!r.success) return c.json({ error: { code: 'invalid_workflow', message: describeIssues(r.error.issues) } }, 400)
+        if (!r.success) return refused(r.error.issues)
         saved = await createWorkflow(c.env.DB, site, r.data, c.get('changes'))
       }
       return c.json({ id: saved.id, redirect: `/admin/sites/${site.id}/workflows?saved=1` })

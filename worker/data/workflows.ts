@@ -49,6 +49,20 @@ export function saveWorkflow(db: D1Database, siteId: string, w: Workflow): D1Pre
     .bind(siteId, w.id, w.name, w.status, JSON.stringify(w.graph), w.createdAt, w.updatedAt, w.priority)
 }
 
+/**
+ * Gives the workflows named in `ids` the priorities 0, 1, 2… in that order, touching only those whose
+ * priority changes. The ids travel as one JSON array, so one statement orders any number of them under
+ * D1's 100 bound parameters.
+ */
+export function saveWorkflowOrder(db: D1Database, siteId: string, ids: string[], now: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE workflows SET priority = o.key, updated_at = ?3 FROM json_each(?2) o
+       WHERE workflows.site_id = ?1 AND workflows.id = o.value AND workflows.priority != o.key`,
+    )
+    .bind(siteId, JSON.stringify(ids), now)
+}
+
 /** Deletes a workflow from the control database; its counters go from each shard (`deleteWorkflowCounters`). */
 export function deleteWorkflow(db: D1Database, siteId: string, id: string): D1PreparedStatement[] {
   return [db.prepare('DELETE FROM workflows WHERE site_id = ?1 AND id = ?2').bind(siteId, id)]

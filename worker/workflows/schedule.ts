@@ -236,7 +236,7 @@ const weeklyWindow = z
   .strictObject({
     days: z
       .array(z.enum(WEEKDAYS))
-      .min(1)
+      .min(1, 'pick at least one day')
       .max(7)
       .refine((days) => new Set(days).size === days.length, { message: 'name each day once' }),
     from: z.string().refine((time) => clockMs(time) < DAY, { message: 'must be a time HH:MM from 00:00 to 23:59' }),

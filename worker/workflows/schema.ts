@@ -102,3 +102,10 @@ export const workflowPatch = z.strictObject({
   entry: graphFields.entry.optional(),
   nodes: graphFields.nodes.optional(),
 })
+
+const MAX_ORDER = 1000
+
+/** `PUT /workflows/order`: every workflow of the site, each once, in the order they are to run (checked by the service). */
+export const workflowOrder = z.strictObject({
+  ids: z.array(z.string().min(1).max(64)).min(1, 'name every workflow of the site').max(MAX_ORDER, `an order holds at most ${MAX_ORDER} workflows`),
+})

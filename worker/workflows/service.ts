@@ -7,10 +7,10 @@ import { FieldCatalog } from '../conditions/fields'
 import { allContent } from '../data/content'
 import { allSegments } from '../data/segments'
 import { type Site } from '../data/sites'
-import { type Workflow, allWorkflows, deleteWorkflow, deleteWorkflowCounters, getWorkflow, saveWorkflow } from '../data/workflows'
+import { type Workflow, allWorkflows, deleteWorkflow, deleteWorkflowCounters, getWorkflow, saveWorkflow, saveWorkflowOrder } from '../data/workflows'
 import { siteData } from '../data/shards'
 import { type Changes } from '../background/changes'
-import { refuse, notFound } from '../http/errors'
+import { type Issue, refuse, notFound } from '../http/errors'
 import { newId } from '../lib/ids'
 import { checkGraph } from './graph'
 import { type workflowCreate, type workflowPatch } from './schema'
@@ -85,6 +85,51 @@ export async function removeWorkflow(env: Env, site: Site, id: string, changes: 
   await data.control.batch(deleteWorkflow(data.control, site.id, id))
   await data.each((db) => deleteWorkflowCounters(db, site.id, id).run())
   changes.siteConfig(site)
+}
+
+/**
+ * Puts the site's workflows in the order of `ids` (priorities 0, 1, 2…), which must name each of them
+ * once; otherwise refused with 400, naming each id at fault, and nothing is written.
+ *
+ * @example
+ * await reorderWorkflows(db, site, ['wf_sale', 'wf_album_of_the_week', 'wf_welcome_buyers'], changes)
+ */
+export async function reorderWorkflows(db: D1Database, site: Site, ids: string[], changes: Changes, now = Date.now()): Promise<Workflow[]> {
+  return writeOrder(db, site, await allWorkflows(db, site.id), ids, changes, now)
+}
+
+/** Moves a workflow one place up (earlier) or down in the site's order; at either end it stays. */
+export async function moveWorkflow(db: D1Database, site: Site, id: string, direction: 'up' | 'down', changes: Changes, now = Date.now()): Promise<Workflow[]> {
+  const current = await allWorkflows(db, site.id)
+  const ids = current.map((w) => w.id)
+  const from = ids.indexOf(id)
+  if (from < 0) throw notFound('workflow', id)
+  const to = direction === 'up' ? from - 1 : from + 1
+  if (to >= 0 && to < ids.length) [ids[from], ids[to]] = [ids[to], ids[from]]
+  return writeOrder(db, site, current, ids, changes, now)
+}
+
+async function writeOrder(db: D1Database, site: Site, current: Workflow[], ids: string[], changes: Changes, now: number): Promise<Workflow[]> {
+  const byId = new Map(current.map((w) => [w.id, w]))
+  const issues: Issue[] = []
+  const seen = new Set<string>()
+  ids.forEach((id, i) => {
+    if (!byId.has(id)) issues.push({ path: `ids[${i}]`, message: `no workflow "${id}" on this site` })
+    else if (seen.has(id)) issues.push({ path: `ids[${i}]`, message: `"${id}" is named more than once` })
+    seen.add(id)
+  })
+  const missing = current.filter((w) => !seen.has(w.id)).map((w) => `"${w.id}"`)
+  if (missing.length > 0) issues.push({ path: 'ids', message: `leaves out ${missing.join(', ')}` })
+  if (issues.length > 0) {
+    const words = issues.slice(0, 5).map((i) => `${i.path}: ${i.message}`).join('; ')
+    throw refuse('invalid', 'invalid_order', `The order must name every workflow of the site once: ${words}`, { field: 'ids', issues: issues.slice(0, 20) })
+  }
+  await db.batch([saveWorkflowOrder(db, site.id, ids, now)])
+  changes.siteConfig(site)
+  return ids.map((id, priority) => {
+    const w = byId.get(id)!
+    return w.priority === priority ? w : { ...w, priority, updatedAt: now }
+  })
 }
 
 export { allWorkflows }

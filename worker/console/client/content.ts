@@ -1,7 +1,9 @@
 /**
  * Live preview of the content being edited: the form's values go to the preview frame, which renders
- * them with the SDK's own renderer.
+ * them with the SDK's own renderer. The schedule's weekly hours are added and removed in place.
  */
+import { weeklyHours } from './weekly-hours'
+
 const form = document.getElementById('content-form') as HTMLFormElement
 const frame = document.getElementById('preview') as HTMLIFrameElement
 
@@ -25,3 +27,6 @@ function send() {
 form.addEventListener('input', send)
 form.addEventListener('change', send)
 frame.addEventListener('load', send)
+
+const schedule = document.getElementById('schedule')
+if (schedule) weeklyHours(schedule)

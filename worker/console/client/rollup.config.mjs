@@ -2,7 +2,7 @@
 // serves as static assets (each page loads only its own).
 import { OUT, min, ts } from '../../../scripts/rollup-plugins.mjs'
 
-const PAGES = ['common', 'conditions', 'workflow', 'content', 'preview']
+const PAGES = ['common', 'conditions', 'workflow', 'workflow-order', 'content', 'preview']
 
 export default PAGES.map((name) => ({
   input: `worker/console/client/${name}.ts`,

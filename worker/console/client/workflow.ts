@@ -1,8 +1,9 @@
 /**
- * The workflow builder: a form for the Start node and each node, and a diagram of the graph (SVG) that
- * is redrawn as the form changes. Saving sends the workflow to the console; a refusal is shown beside the
- * node at fault, in the diagram too.
+ * The workflow builder: a form for the Start node (with its schedule) and each node, and a diagram of the
+ * graph (SVG) that is redrawn as the form changes. Saving sends the workflow to the console; a refusal is
+ * shown beside the node at fault, in the diagram too, and a schedule's beside its start, end or window.
  */
+import { DAYS, dateTimeInput, describeSchedule, toInput, toStored } from '../schedule'
 import { h, labelled, options, pageData, postJson } from './dom'
 import { type FieldType, OPS_BY_TYPE, OP_LABELS, typed } from './ops'
 
@@ -13,6 +14,8 @@ interface Data {
   segments: Array<{ id: string; name: string; type: string }>
   content: Array<{ id: string; name: string }>
   workflow: Json
+  /** The site's IANA time zone, which schedules are read in. */
+  timeZone: string
   saveUrl: string
   listUrl: string
 }
@@ -94,7 +97,7 @@ function renderForm() {
 
 function startSection(): HTMLElement {
   const t = wf.start.trigger
-  const box = h('fieldset', { class: 'card node', id: 'node-start' }, h('legend', { text: 'Start' }))
+  const box = h('fieldset', { class: `card node${invalidNode === 'start' ? ' invalid' : ''}`, id: 'node-start' }, h('legend', { text: 'Start' }))
   const row = h('div', { class: 'row' })
   row.append(sel('start-trigger', 'Trigger', TRIGGERS, t.type, (v) => {
     wf.start.trigger = v === 'custom' ? { type: v, name: 'signup' } : v.startsWith('segment') ? { type: v, segment: data.segments[0]?.id ?? '' } : { type: v }
@@ -123,8 +126,92 @@ function startSection(): HTMLElement {
     changed(true)
   }))
   if (limKind === 'segment') row.append(sel('start-limitation-segment', 'Limiting segment', data.segments.map((s) => [s.id, s.name] as const), lim.segment, (v) => ((lim.segment = v), changed(false))))
-  box.append(row, h('div', { class: 'error', id: 'node-start-error', role: 'alert' }))
+  box.append(row, h('div', { class: 'error', id: 'node-start-error', role: 'alert' }), scheduleSection())
   return box
+}
+
+/** An input whose refusal is read out with it: its error slot sits beside it, tied by aria-describedby. */
+function withError(field: HTMLElement, errorId: string): HTMLElement {
+  field.querySelector('input')?.setAttribute('aria-describedby', errorId)
+  field.append(h('div', { class: 'error', id: errorId, role: 'alert' }))
+  return field
+}
+
+/** The Start node's schedule: a start, an end and weekly hours, each optional, in the site's time zone. */
+function scheduleSection(): HTMLElement {
+  const schedule: Json = wf.start.schedule ?? {}
+  const keep = () => {
+    if (schedule.weekly?.length === 0) delete schedule.weekly
+    if (Object.keys(schedule).length > 0) wf.start.schedule = schedule
+    else delete wf.start.schedule
+  }
+  const box = h(
+    'fieldset',
+    { class: 'schedule', id: 'start-schedule' },
+    h('legend', { text: 'Schedule' }),
+    h('p', { class: 'hint', text: `In the site's time zone (${data.timeZone}). Left empty, the workflow runs at any time. A window to 00:00 runs until midnight; one that ends earlier than it begins runs past midnight.` }),
+    h('div', { class: 'error', id: 'start-schedule-error', role: 'alert' }),
+  )
+  const dates = h('div', { class: 'row' })
+  for (const [key, label] of [['start', 'Starts'], ['end', 'Ends']] as const) {
+    const field = inp(`start-schedule-${key}`, label, dateTimeInput(schedule[key]), 'datetime-local', (v) => {
+      if (v) schedule[key] = v
+      else delete schedule[key]
+      keep()
+      changed(false)
+    })
+    dates.append(withError(field, `start-schedule-${key}-error`))
+  }
+  box.append(dates)
+  ;(schedule.weekly ?? []).forEach((hours: Json, i: number) => box.append(weeklyWindow(schedule, hours, i, keep)))
+  const add = h('button', { type: 'button', class: 'secondary', id: 'start-schedule-add', text: 'Add weekly hours' })
+  add.addEventListener('click', () => {
+    ;(schedule.weekly ??= []).push({ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '17:00' })
+    keep()
+    changed(true)
+    document.getElementById(`start-schedule-weekly-${schedule.weekly.length - 1}-mon`)?.focus()
+  })
+  box.append(add)
+  return box
+}
+
+function weeklyWindow(schedule: Json, hours: Json, i: number, keep: () => void): HTMLElement {
+  const id = `start-schedule-weekly-${i}`
+  const box = h('fieldset', { class: 'hours', id, 'aria-describedby': `${id}-error` }, h('legend', { text: `Weekly hours ${i + 1}` }))
+  const days = h('div', { class: 'days' })
+  for (const [day, label] of DAYS) {
+    const tick = h('input', { type: 'checkbox', id: `${id}-${day}` })
+    tick.checked = hours.days.includes(day)
+    tick.addEventListener('change', () => {
+      hours.days = DAYS.map(([d]) => d).filter((d) => (d === day ? tick.checked : hours.days.includes(d)))
+      keep()
+      changed(false)
+    })
+    days.append(h('label', {}, tick, ` ${label}`))
+  }
+  const times = h(
+    'div',
+    { class: 'row' },
+    inp(`${id}-from`, 'From', hours.from, 'time', (v) => ((hours.from = v), keep(), changed(false))),
+    inp(`${id}-to`, 'To', toInput(hours.to), 'time', (v) => ((hours.to = toStored(v)), keep(), changed(false))),
+  )
+  const remove = h('button', { type: 'button', class: 'link', id: `${id}-remove`, text: `Remove weekly hours ${i + 1}` })
+  remove.addEventListener('click', () => {
+    schedule.weekly.splice(i, 1)
+    keep()
+    changed(true)
+    document.getElementById('start-schedule-add')?.focus()
+  })
+  box.append(days, times, h('div', { class: 'error', id: `${id}-error`, role: 'alert' }), remove)
+  return box
+}
+
+/** Where the builder shows a refusal of the schedule, by its path in the workflow's JSON; the rest of the path in words. */
+function scheduleSlot(path: string): { slot: string; rest: string } | undefined {
+  const m = /^start\.schedule(?:\.(start|end)|\.weekly\[(\d+)\])?/.exec(path)
+  if (!m) return undefined
+  const slot = m[1] ? `start-schedule-${m[1]}-error` : m[2] !== undefined ? `start-schedule-weekly-${m[2]}-error` : 'start-schedule-error'
+  return { slot, rest: path.slice(m[0].length).replace(/^\./, '') }
 }
 
 function targets(id: string): Array<readonly [string, string]> {
@@ -325,10 +412,11 @@ function renderDiagram() {
     root.append(svg('text', { x: p.x + 10, y: p.y + 40, 'font-size': 12, fill: kind === 'start' ? '#ddd' : '#333' }, sub.slice(0, 28)))
   }
   const trigger = TRIGGERS.find(([t]) => t === wf.start.trigger.type)?.[1] ?? wf.start.trigger.type
-  box('start', 'Start', trigger, 'start')
+  box('start', 'Start', wf.start.schedule ? `${trigger}, scheduled` : trigger, 'start')
   for (const [id, n] of Object.entries(wf.nodes) as Array<[string, Json]>) box(id, describe(n), id, isCondition(n) ? 'condition' : 'action')
   diagram.replaceChildren(root)
-  diagram.setAttribute('aria-label', `Diagram: Start (${trigger}) then ${Object.entries(wf.nodes).map(([id, n]) => `${id}: ${describe(n as Json)}`).join('; ')}`)
+  const when = wf.start.schedule ? `, ${describeSchedule(wf.start.schedule)}` : ''
+  diagram.setAttribute('aria-label', `Diagram: Start (${trigger}${when}) then ${Object.entries(wf.nodes).map(([id, n]) => `${id}: ${describe(n as Json)}`).join('; ')}`)
 }
 
 form.addEventListener('submit', async (e) => {
@@ -343,19 +431,38 @@ form.addEventListener('submit', async (e) => {
   }
   const message = answer.error?.message ?? 'The workflow could not be saved.'
   const node = answer.error?.node as string | undefined
-  if (node) {
+  if (node && document.getElementById(`node-${node}`)) {
     invalidNode = node
     renderForm()
     renderDiagram()
-    const slot = document.getElementById(`node-${node}-error`)
-    if (slot) slot.textContent = message
-    document.getElementById(`node-${node}`)?.querySelector<HTMLElement>('select, input')?.focus()
+    const issues = (answer.error?.issues ?? []) as Array<{ path: string; message: string }>
+    const shown = showBeside(issues)
+    const rest = issues.filter((i) => !shown.has(i))
+    const slot = document.getElementById(`node-${node}-error`)!
+    if (issues.length === 0) slot.textContent = message
+    else if (rest.length > 0) slot.textContent = rest.map((i) => `${i.path}: ${i.message}`).join('; ')
+    const first = [...form.querySelectorAll('.error')].find((el) => el.textContent)
+    ;(first?.parentElement ?? document.getElementById(`node-${node}`))?.querySelector<HTMLElement>('select, input')?.focus()
   } else {
     banner.textContent = message
     banner.hidden = false
     banner.focus()
   }
 })
+
+/** Puts each refusal of the schedule beside its input; the issues it placed. */
+function showBeside(issues: Array<{ path: string; message: string }>): Set<{ path: string; message: string }> {
+  const placed = new Set<{ path: string; message: string }>()
+  for (const issue of issues) {
+    const where = scheduleSlot(issue.path)
+    const slot = where && document.getElementById(where.slot)
+    if (!where || !slot) continue
+    const words = where.rest ? `${where.rest}: ${issue.message}` : issue.message
+    slot.textContent = slot.textContent ? `${slot.textContent}; ${words}` : words
+    placed.add(issue)
+  }
+  return placed
+}
 
 renderForm()
 renderDiagram()
