@@ -109,6 +109,25 @@ describe('a visitor and the form', () => {
     expect(again.content).toEqual([])
   })
 
+  it('starts a workflow on the form sent, of that content only', async () => {
+    await edge.admin('POST', `${S}/segments`, { id: 'seg_subscribers', name: 'Subscribers', type: 'static' })
+    await edge.admin('POST', `${S}/content`, { id: 'survey', name: 'Survey', format: 'bar', form: { fields: [{ key: 'firstName', label: 'Name', type: 'text' }], submit: 'Send' } })
+    expect((await edge.admin<Json>('POST', `${S}/workflows`, { name: 'Bad', status: 'active', start: { trigger: { type: 'contentSubmitted', content: 'nope' } }, entry: 'add', nodes: { add: { type: 'addToSegment', segment: 'seg_subscribers' } } })).body.error).toMatchObject({ node: 'start' })
+    const made = await edge.admin<Json>('POST', `${S}/workflows`, {
+      id: 'wf_subscribed', name: 'Subscribed', status: 'active', start: { trigger: { type: 'contentSubmitted', content: 'newsletter' } },
+      entry: 'add', nodes: { add: { type: 'addToSegment', segment: 'seg_subscribers' } },
+    })
+    expect(made.status, JSON.stringify(made.body)).toBe(201)
+    const submit = (content: string) => edge.events({ site: KEY, events: [{ id: eid(), type: 'content', content, action: 'submitted' }] })
+    const survey = await submit('survey')
+    const news = await submit('newsletter')
+    await drain()
+    const member = async (answer: { contact: string }) => (await edge.admin<Json>('GET', `${S}/contacts/${await edge.contactOf('personal', answer)}`)).body.segments.map((x: Json) => x.id)
+    expect(await member(news)).toContain('seg_subscribers')
+    expect(await member(survey)).not.toContain('seg_subscribers')
+    expect((await edge.admin('DELETE', `${S}/content/newsletter`)).status).toBe(409)
+  })
+
   it('refuses a submission of a field the site does not let browsers set, writing nothing', async () => {
     await drain()
     const res = await edge.fetch('/v1/events', {

@@ -31,6 +31,8 @@ function triggerText(t: Trigger, names: Map<string, string>): string {
       return 'An identify'
     case 'custom':
       return `Custom event ${t.name}`
+    case 'contentSubmitted':
+      return t.content ? `A form sent: ${t.content}` : 'A form sent'
     case 'segmentEntered':
       return `Entering ${names.get(t.segment) ?? t.segment}`
     case 'segmentLeft':

@@ -497,6 +497,8 @@ function triggers(w: CompiledWorkflow, t: Trigger, now: number, device: DeviceCl
       return a.type === spec.type
     case 'custom':
       return a.type === 'custom' && a.name === spec.name
+    case 'contentSubmitted':
+      return a.type === 'content' && a.name === 'submitted' && (spec.content === undefined || a.contentId === spec.content)
     default:
       return false
   }

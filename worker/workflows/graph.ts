@@ -25,6 +25,9 @@ export function checkGraph(graph: WorkflowGraph, ctx: GraphContext): GraphProble
   if ((trigger.type === 'segmentEntered' || trigger.type === 'segmentLeft') && !ctx.segments.has(trigger.segment)) {
     return { node: 'start', message: `the trigger's segment "${trigger.segment}" does not exist` }
   }
+  if (trigger.type === 'contentSubmitted' && trigger.content !== undefined && !ctx.content.has(trigger.content)) {
+    return { node: 'start', message: `the trigger's content "${trigger.content}" does not exist` }
+  }
   if (start.limitation && 'segment' in start.limitation && !ctx.segments.has(start.limitation.segment)) {
     return { node: 'start', message: `the limitation's segment "${start.limitation.segment}" does not exist` }
   }
@@ -117,6 +120,7 @@ export function nodesReferring(graph: WorkflowGraph, ref: { segment?: string; co
   const t = graph.start.trigger
   const lim = graph.start.limitation
   if (ref.segment && (('segment' in t && t.segment === ref.segment) || (lim && 'segment' in lim && lim.segment === ref.segment))) out.push('start')
+  if (ref.content && t.type === 'contentSubmitted' && t.content === ref.content) out.push('start')
   for (const [id, node] of Object.entries(graph.nodes)) {
     if (ref.segment && 'segment' in node && node.segment === ref.segment) out.push(id)
     if (ref.content && node.type === 'showContent' && node.content === ref.content) out.push(id)

@@ -26,6 +26,7 @@ const trigger = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('purchase') }),
   z.strictObject({ type: z.literal('identify') }),
   z.strictObject({ type: z.literal('custom'), name: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be an event name such as signup') }),
+  z.strictObject({ type: z.literal('contentSubmitted'), content: z.string().min(1).max(64).optional() }),
   z.strictObject({ type: z.literal('segmentEntered'), segment: segmentId }),
   z.strictObject({ type: z.literal('segmentLeft'), segment: segmentId }),
 ])

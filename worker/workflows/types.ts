@@ -25,6 +25,8 @@ export type Trigger =
   | { type: 'purchase' }
   | { type: 'identify' }
   | { type: 'custom'; name: string }
+  /** A visitor sent the form of a piece of content (of any content with a form, when none is named). */
+  | { type: 'contentSubmitted'; content?: string }
   | { type: 'segmentEntered'; segment: string }
   | { type: 'segmentLeft'; segment: string }
 

@@ -47,7 +47,7 @@ function exits(n: Json): Array<[to: string, label: string]> {
   return out
 }
 const TRIGGERS: Array<[string, string]> = [
-  ['page_visit', 'Page visit'], ['purchase', 'Purchase'], ['identify', 'Identify'], ['custom', 'Custom event'],
+  ['page_visit', 'Page visit'], ['purchase', 'Purchase'], ['identify', 'Identify'], ['custom', 'Custom event'], ['contentSubmitted', 'A form sent'],
   ['segmentEntered', 'Entering a segment'], ['segmentLeft', 'Leaving a segment'],
 ]
 const segmentName = (id: string) => data.segments.find((s) => s.id === id)?.name ?? id
@@ -118,6 +118,13 @@ function startSection(): HTMLElement {
     }))
   }
   if (t.type === 'custom') row.append(inp('start-custom', 'Event name', t.name, 'text', (v) => ((t.name = v.trim()), changed(false))))
+  if (t.type === 'contentSubmitted') {
+    row.append(sel('start-content', 'The form of', [['', 'any content'], ...data.content.map((c) => [c.id, c.name] as const)], t.content ?? '', (v) => {
+      if (v) t.content = v
+      else delete t.content
+      changed(false)
+    }))
+  }
   if (t.type === 'segmentEntered' || t.type === 'segmentLeft') row.append(sel('start-segment', 'Segment', data.segments.map((s) => [s.id, s.name] as const), t.segment, (v) => ((t.segment = v), changed(false))))
   const lim = wf.start.limitation
   const limKind = !lim ? '' : 'segment' in lim ? 'segment' : 'hasEmail'
