@@ -124,4 +124,17 @@ describe('a workflow\'s live view', () => {
       }
     }
   })
+
+  it('draws the counts in the console\'s builder, with a choice of 7 or 30 days', async () => {
+    const cookie = await edge.consoleCookie('192.0.2.231')
+    const html = await (await edge.fetch(`/admin${S}/workflows/wf_flow`, { headers: { cookie } })).text()
+    expect(html).toContain('Contacts who passed each node and branch (estimates)')
+    expect(html).toMatch(/name="flow-days" value="30"/)
+    const data = JSON.parse(/<script type="application\/json" id="workflow-data">(.*?)<\/script>/s.exec(html)![1])
+    const api = (await edge.admin<Json>('GET', `${S}/workflows/wf_flow/flow`)).body
+    expect(data.flow).toEqual({ workflow: 'wf_flow', start: api.start, nodes: api.nodes })
+    const fresh = await (await edge.fetch(`/admin${S}/workflows/new`, { headers: { cookie } })).text()
+    expect(fresh).not.toContain('flow-days')
+  })
 })
+

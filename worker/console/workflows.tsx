@@ -5,6 +5,7 @@
  * it as JSON through `/save`.
  */
 import { pickWinner, testReport } from '../workflows/tests'
+import { workflowFlow } from '../workflows/flow'
 import { type Context, Hono } from 'hono'
 import { z } from 'zod'
 import { allContent } from '../data/content'
@@ -61,6 +62,8 @@ async function builder(c: Context<ConsoleEnv>, workflow?: Workflow) {
     content: content.map((x) => ({ id: x.id, name: x.name })),
     workflow: workflow ? { id: workflow.id, name: workflow.name, status: workflow.status, ...workflow.graph } : BLANK,
     timeZone: site.timeZone,
+    // The live view: contacts that passed each node and branch in the last 7 and 30 days (estimates).
+    flow: workflow ? await workflowFlow(c.env, site, workflow.id) : null,
     saveUrl: `/admin/sites/${site.id}/workflows/save`,
     listUrl: `/admin/sites/${site.id}/workflows`,
   }
@@ -69,6 +72,13 @@ async function builder(c: Context<ConsoleEnv>, workflow?: Workflow) {
       <p><a href={`/admin/sites/${site.id}/workflows`}>← Workflows</a></p>
       <h1>{workflow ? `Workflow: ${workflow.name}` : 'New workflow'}</h1>
       <div class="alert" role="alert" id="workflow-error" hidden />
+      {workflow && (
+        <fieldset class="row flow-window" id="flow-window">
+          <legend>Contacts who passed each node and branch (estimates)</legend>
+          <label><input type="radio" name="flow-days" value="7" checked /> Last 7 days</label>
+          <label><input type="radio" name="flow-days" value="30" /> Last 30 days</label>
+        </fieldset>
+      )}
       <div class="diagram" id="diagram" role="img" aria-label="Diagram of the workflow" />
       <form id="workflow-form" class="card">
         <noscript>The workflow builder needs JavaScript.</noscript>
@@ -223,7 +233,7 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
         <Notice message={c.req.query('picked') ? 'Winner picked: every contact now takes it.' : undefined} />
         <Alert message={c.req.query('error')} />
         <p class="hint">
-          Conversions are purchases within {report.attributionDays} days after a contact was first shown the test's content. The interval is a 95 % Wilson score
+          Conversions are {report.conversion.type === 'custom' ? `"${report.conversion.name}" events` : 'purchases'} within {report.attributionDays} days after a contact was first shown the test's content. The interval is a 95 % Wilson score
           interval; "chance to be best" comes from Beta posteriors of each variant's conversion rate.
           {report.winner ? ` The winner is ${report.winner}: every contact takes it.` : ''}
         </p>

@@ -8,6 +8,7 @@ import { allContent } from '../data/content'
 import { allSegments } from '../data/segments'
 import { type Site } from '../data/sites'
 import { type Workflow, allWorkflows, deleteWorkflow, deleteWorkflowCounters, getWorkflow, saveWorkflow, saveWorkflowOrder } from '../data/workflows'
+import { deleteWorkflowRegisters } from '../data/flow'
 import { siteData } from '../data/shards'
 import { type Changes } from '../background/changes'
 import { type Issue, refuse, notFound } from '../http/errors'
@@ -83,7 +84,7 @@ export async function removeWorkflow(env: Env, site: Site, id: string, changes: 
   const data = siteData(env, site)
   if (!(await getWorkflow(data.control, site.id, id))) throw notFound('workflow', id)
   await data.control.batch(deleteWorkflow(data.control, site.id, id))
-  await data.each((db) => deleteWorkflowCounters(db, site.id, id).run())
+  await data.each((db) => db.batch([deleteWorkflowCounters(db, site.id, id), deleteWorkflowRegisters(db, site.id, id)]))
   changes.siteConfig(site)
 }
 

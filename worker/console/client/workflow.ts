@@ -9,6 +9,11 @@ import { type FieldType, OPS_BY_TYPE, OP_LABELS, typed } from './ops'
 
 type Json = Record<string, any>
 
+interface Passed {
+  last7: number
+  last30: number
+}
+
 interface Data {
   fields: Array<{ key: string; label: string; type: FieldType }>
   segments: Array<{ id: string; name: string; type: string }>
@@ -16,6 +21,8 @@ interface Data {
   workflow: Json
   /** The site's IANA time zone, which schedules are read in. */
   timeZone: string
+  /** The live view of a saved workflow: contacts that entered it, reached each node and left by each branch. */
+  flow: null | { start: Passed; nodes: Record<string, Passed & { branches: Record<string, Passed> }> }
   saveUrl: string
   listUrl: string
 }
@@ -37,14 +44,33 @@ const NODE_TYPES: Array<[string, string]> = [
 const DEVICES: Array<[string, string]> = [['mobile', 'Mobile'], ['tablet', 'Tablet'], ['desktop', 'Desktop']]
 /** The branches of an A/B test (variants) or a split (branches), each with its weight and where it goes. */
 const armsOf = (n: Json): Json[] | undefined => (n.type === 'abTest' ? n.variants : n.type === 'split' ? n.branches : undefined)
-/** Every node a node leads to, with the label its arrow carries. */
-function exits(n: Json): Array<[to: string, label: string]> {
-  const out: Array<[string, string]> = []
-  if (n.yes) out.push([n.yes, 'yes'])
-  if (n.no) out.push([n.no, 'no'])
-  if (n.next) out.push([n.next, ''])
-  for (const arm of armsOf(n) ?? []) if (arm.next) out.push([arm.next, arm.name ?? arm.id])
+/** Every node a node leads to, with the label its arrow carries and the branch it is (for the live view). */
+function exits(n: Json): Array<[to: string, label: string, branch: string]> {
+  const out: Array<[string, string, string]> = []
+  if (n.yes) out.push([n.yes, 'yes', 'yes'])
+  if (n.no) out.push([n.no, 'no', 'no'])
+  if (n.next) out.push([n.next, '', 'next'])
+  for (const arm of armsOf(n) ?? []) if (arm.next) out.push([arm.next, arm.name ?? arm.id, arm.id])
   return out
+}
+
+/** The live view's window: the last 7 or the last 30 days, as the radio buttons above the diagram say. */
+let flowDays: 'last7' | 'last30' = 'last7'
+for (const radio of document.querySelectorAll<HTMLInputElement>('input[name=flow-days]')) {
+  radio.addEventListener('change', () => {
+    flowDays = radio.value === '30' ? 'last30' : 'last7'
+    renderDiagram()
+  })
+}
+const count = (n: number) => `${n.toLocaleString('en')} contact${n === 1 ? '' : 's'}`
+/** Contacts that reached a node ('start' for entering the workflow), or left it by a branch; undefined without a live view. */
+function passed(node: string, branch?: string): number | undefined {
+  const flow = data.flow
+  if (!flow) return undefined
+  if (node === 'start') return flow.start[flowDays]
+  const n = flow.nodes[node]
+  if (branch === undefined) return n ? n[flowDays] : 0
+  return n?.branches[branch]?.[flowDays] ?? 0
 }
 const TRIGGERS: Array<[string, string]> = [
   ['page_visit', 'Page visit'], ['purchase', 'Purchase'], ['identify', 'Identify'], ['custom', 'Custom event'], ['contentSubmitted', 'A form sent'],
@@ -402,28 +428,35 @@ function renderDiagram() {
   marker.append(svg('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#555' }))
   defs.append(marker)
   root.append(defs)
-  const edge = (from: string, to: string, label: string) => {
+  const edge = (from: string, to: string, label: string, through?: number) => {
     const a = pos.get(from), b = pos.get(to)
     if (!a || !b) return
     const x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x, y2 = b.y + H / 2
     root.append(svg('path', { d: `M${x1},${y1} C${x1 + GX / 2},${y1} ${x2 - GX / 2},${y2} ${x2},${y2}`, fill: 'none', stroke: '#555', 'stroke-width': 1.5, 'marker-end': 'url(#arrow)' }))
-    if (label) root.append(svg('text', { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 4, 'text-anchor': 'middle', 'font-size': 12, fill: label === 'no' ? '#b3261e' : '#0d652d' }, label))
+    // The live view writes how many contacts took the branch under its label.
+    const text = [label, through === undefined ? '' : through.toLocaleString('en')].filter(Boolean).join(' · ')
+    if (text) root.append(svg('text', { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 4, 'text-anchor': 'middle', 'font-size': 12, fill: label === 'no' ? '#b3261e' : '#0d652d', 'data-branch': `${from}:${label}` }, text))
   }
   if (wf.nodes[wf.entry]) edge('start', wf.entry, '')
-  for (const [id, n] of Object.entries(wf.nodes) as Array<[string, Json]>) for (const [to, label] of exits(n)) edge(id, to, label)
+  for (const [id, n] of Object.entries(wf.nodes) as Array<[string, Json]>) for (const [to, label, branch] of exits(n)) edge(id, to, label, passed(id, branch))
   const box = (id: string, title: string, sub: string, kind: string) => {
     const p = pos.get(id)!
     const fill = kind === 'start' ? '#1c1c1e' : kind === 'condition' ? '#eef3fd' : '#e6f4ea'
     root.append(svg('rect', { x: p.x, y: p.y, width: W, height: H, rx: 10, fill, stroke: invalidNode === id ? '#b3261e' : '#8e8e93', 'stroke-width': invalidNode === id ? 3 : 1 }))
     root.append(svg('text', { x: p.x + 10, y: p.y + 21, 'font-size': 13, 'font-weight': 700, fill: kind === 'start' ? '#fff' : '#1c1c1e' }, title.slice(0, 26)))
-    root.append(svg('text', { x: p.x + 10, y: p.y + 40, 'font-size': 12, fill: kind === 'start' ? '#ddd' : '#333' }, sub.slice(0, 28)))
+    const through = passed(id)
+    root.append(svg('text', { x: p.x + 10, y: p.y + 40, 'font-size': 12, fill: kind === 'start' ? '#ddd' : '#333' }, sub.slice(0, through === undefined ? 28 : 20)))
+    if (through !== undefined) {
+      root.append(svg('text', { x: p.x + W - 8, y: p.y + 40, 'text-anchor': 'end', 'font-size': 12, 'font-weight': 700, fill: kind === 'start' ? '#fff' : '#1c1c1e', 'data-passed': id }, through.toLocaleString('en')))
+    }
   }
   const trigger = TRIGGERS.find(([t]) => t === wf.start.trigger.type)?.[1] ?? wf.start.trigger.type
   box('start', 'Start', wf.start.schedule ? `${trigger}, scheduled` : trigger, 'start')
   for (const [id, n] of Object.entries(wf.nodes) as Array<[string, Json]>) box(id, describe(n), id, isCondition(n) ? 'condition' : 'action')
   diagram.replaceChildren(root)
   const when = wf.start.schedule ? `, ${describeSchedule(wf.start.schedule)}` : ''
-  diagram.setAttribute('aria-label', `Diagram: Start (${trigger}${when}) then ${Object.entries(wf.nodes).map(([id, n]) => `${id}: ${describe(n as Json)}`).join('; ')}`)
+  const live = (id: string) => (passed(id) === undefined ? '' : `, ${count(passed(id)!)} ${flowDays === 'last7' ? 'in the last 7 days' : 'in the last 30 days'}`)
+  diagram.setAttribute('aria-label', `Diagram: Start (${trigger}${when}${live('start')}) then ${Object.entries(wf.nodes).map(([id, n]) => `${id}: ${describe(n as Json)}${live(id)}`).join('; ')}`)
 }
 
 form.addEventListener('submit', async (e) => {
