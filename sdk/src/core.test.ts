@@ -1,9 +1,12 @@
 /**
  * The SDK's core as a page lives with it, in happy-dom with fetch faked: what it sends and keeps, consent
- * and privacy signals, single-page navigation, storage fallbacks, and pages that replace JSON or fetch.
+ * and privacy signals, single-page navigation (hash routes too), the renderer loaded only for content,
+ * what a form sends, storage fallbacks, and pages that replace JSON or fetch.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { create } from './core'
+import { type ContentPayload } from '../../shared/content'
+import { type Renderer, create } from './core'
+import { reset } from './render'
 import { toJson } from './json'
 import { openStore } from './storage'
 
@@ -16,6 +19,8 @@ interface Sent {
 
 let sent: Sent[]
 let answer: { contact: string; state?: string; content: unknown[] }
+/** How the core loads the renderer, as the ESM build does: counted, to see when it is. */
+let load: ReturnType<typeof vi.fn<() => Promise<Renderer>>>
 
 function fakeFetch() {
   return vi.fn(async (_url: string, init: RequestInit) => {
@@ -29,9 +34,12 @@ const settle = async () => {
 }
 
 beforeEach(() => {
+  // Nothing shown, and no popup waiting, from the test before.
+  reset()
   vi.useFakeTimers()
   sent = []
   answer = { contact: 'c_worker', state: '1.sealed', content: [] }
+  load = vi.fn(() => import('./render'))
   localStorage.clear()
   window.fetch = fakeFetch() as unknown as typeof fetch
   history.replaceState({}, '', '/start')
@@ -44,21 +52,21 @@ afterEach(() => {
 
 describe('sending', () => {
   it('records the page visit, sends it, and keeps the contact id and state the Worker returns', async () => {
-    create({ site: 'pk_a', endpoint: 'https://edge.example/' }).start()
+    create({ site: 'pk_a', endpoint: 'https://edge.example/' }, load).start()
     await settle()
     expect(sent).toHaveLength(1)
     expect(sent[0]).toMatchObject({ site: 'pk_a', events: [{ type: 'page_visit', url: 'http://localhost:3000/start' }] })
     expect(sent[0]).not.toHaveProperty('contact')
     expect(localStorage.getItem('segue_c_pk_a')).toBe('c_worker')
     expect(localStorage.getItem('segue_s_pk_a')).toBe('1.sealed')
-    const s = create({ site: 'pk_a', endpoint: 'https://edge.example' })
+    const s = create({ site: 'pk_a', endpoint: 'https://edge.example' }, load)
     s.track('signup', { plan: 'pro' })
     await settle()
     expect(sent[1]).toMatchObject({ contact: 'c_worker', state: '1.sealed', events: [{ type: 'custom', name: 'signup', props: { plan: 'pro' } }] })
   })
 
   it('posts text/plain to /v1/events with keepalive', async () => {
-    create({ site: 'pk_a', endpoint: 'https://edge.example' }).start()
+    create({ site: 'pk_a', endpoint: 'https://edge.example' }, load).start()
     await settle()
     const [url, init] = (window.fetch as unknown as ReturnType<typeof fakeFetch>).mock.calls[0]
     expect(url).toBe('https://edge.example/v1/events')
@@ -68,7 +76,7 @@ describe('sending', () => {
   })
 
   it('sends purchases and identify as the Worker expects them', async () => {
-    const s = create({ site: 'pk_a', endpoint: 'https://edge.example' })
+    const s = create({ site: 'pk_a', endpoint: 'https://edge.example' }, load)
     s.identify({ email: 'ana@example.com', signature: '1764410000.5f1c', fields: { birthDate: '1990-04-02' } })
     s.track('purchase', { orderId: 'o-1', amount: 24.9, currency: 'EUR' })
     await settle()
@@ -80,12 +88,12 @@ describe('sending', () => {
 
   it('never throws into the page when the network fails, and drops a decision slower than 3 s', async () => {
     window.fetch = vi.fn(() => Promise.reject(new TypeError('offline'))) as unknown as typeof fetch
-    const s = create({ site: 'pk_a', endpoint: 'https://edge.example' })
+    const s = create({ site: 'pk_a', endpoint: 'https://edge.example' }, load)
     expect(() => s.start()).not.toThrow()
     await settle()
     let aborted = false
     window.fetch = vi.fn((_u: string, init: RequestInit) => new Promise((_, reject) => init.signal!.addEventListener('abort', () => ((aborted = true), reject(new Error('aborted')))))) as unknown as typeof fetch
-    const slow = create({ site: 'pk_b', endpoint: 'https://edge.example' })
+    const slow = create({ site: 'pk_b', endpoint: 'https://edge.example' }, load)
     slow.track('x')
     await settle()
     await vi.advanceTimersByTimeAsync(3000)
@@ -96,10 +104,10 @@ describe('sending', () => {
   it('logs nothing unless debug is on', async () => {
     const log = vi.spyOn(console, 'log')
     window.fetch = vi.fn(() => Promise.reject(new TypeError('offline'))) as unknown as typeof fetch
-    create({ site: 'pk_a', endpoint: 'https://edge.example' }).start()
+    create({ site: 'pk_a', endpoint: 'https://edge.example' }, load).start()
     await settle()
     expect(log).not.toHaveBeenCalled()
-    create({ site: 'pk_a', endpoint: 'https://edge.example', debug: true }).start()
+    create({ site: 'pk_a', endpoint: 'https://edge.example', debug: true }, load).start()
     await settle()
     expect(log).toHaveBeenCalled()
   })
@@ -107,7 +115,7 @@ describe('sending', () => {
   it('sends what is left with sendBeacon when the page is hidden', async () => {
     const beacon = vi.fn(() => true)
     Object.defineProperty(navigator, 'sendBeacon', { value: beacon, configurable: true })
-    const s = create({ site: 'pk_a', endpoint: 'https://edge.example' })
+    const s = create({ site: 'pk_a', endpoint: 'https://edge.example' }, load)
     s.track('leaving')
     window.dispatchEvent(new Event('pagehide'))
     expect(beacon).toHaveBeenCalledTimes(1)
@@ -117,9 +125,76 @@ describe('sending', () => {
   })
 })
 
+describe('content', () => {
+  const newsletter: ContentPayload = {
+    id: 'newsletter',
+    workflow: 'wf_news',
+    format: 'popup',
+    title: 'Join the list',
+    display: { on: 'immediately' },
+    form: {
+      fields: [
+        { key: 'email', label: 'Email', type: 'email', required: true },
+        { key: 'firstName', label: 'First name', type: 'text' },
+        { key: 'birthDate', label: 'Born on', type: 'date' },
+      ],
+      consent: { text: 'Send me the weekly letter', required: true },
+      submit: 'Subscribe',
+      thanks: 'Thank you!',
+    },
+  }
+  const shown = () => document.querySelector('[data-segue]')?.shadowRoot
+
+  it('loads the renderer only once an answer carries content, and only once', async () => {
+    const s = create({ site: 'pk_r', endpoint: 'https://edge.example' }, load)
+    s.start()
+    await settle()
+    expect(load).not.toHaveBeenCalled()
+    answer.content = [{ ...newsletter, form: undefined }]
+    s.track('x')
+    await settle()
+    expect(load).toHaveBeenCalledTimes(1)
+    expect(shown()!.querySelector('h2')!.textContent).toBe('Join the list')
+    s.track('y')
+    await settle()
+    expect(load).toHaveBeenCalledTimes(1)
+  })
+
+  it('tries the renderer again with the next content when loading it failed', async () => {
+    load.mockRejectedValueOnce(new TypeError('offline'))
+    answer.content = [{ ...newsletter, form: undefined }]
+    const s = create({ site: 'pk_r', endpoint: 'https://edge.example' }, load)
+    s.start()
+    await settle()
+    expect(shown()).toBeUndefined()
+    s.track('again')
+    await settle()
+    expect(load).toHaveBeenCalledTimes(2)
+    expect(shown()!.querySelector('h2')!.textContent).toBe('Join the list')
+  })
+
+  it('sends a submitted form as an identify and a submitted content event, in one batch', async () => {
+    answer.content = [newsletter]
+    create({ site: 'pk_r', endpoint: 'https://edge.example' }, load).start()
+    await settle()
+    answer.content = []
+    const root = shown()!
+    const inputs = root.querySelectorAll('input')
+    inputs[0].value = ' ana@example.com '
+    inputs[1].value = 'Ana'
+    inputs[3].checked = true
+    root.querySelector('form')!.requestSubmit()
+    await settle()
+    expect(sent[sent.length - 1].events.map(({ id: _id, ...e }) => e)).toEqual([
+      { type: 'identify', email: 'ana@example.com', fields: { firstName: 'Ana' } },
+      { type: 'content', content: 'newsletter', action: 'submitted', workflow: 'wf_news', consent: true },
+    ])
+  })
+})
+
 describe('consent and privacy', () => {
   it('sends and stores nothing before consent, then sends the page visit', async () => {
-    const s = create({ site: 'pk_c', endpoint: 'https://edge.example', consentRequired: true })
+    const s = create({ site: 'pk_c', endpoint: 'https://edge.example', consentRequired: true }, load)
     s.start()
     s.track('early')
     await settle()
@@ -133,7 +208,7 @@ describe('consent and privacy', () => {
   })
 
   it('forgets the contact when consent is withdrawn', async () => {
-    const s = create({ site: 'pk_c', endpoint: 'https://edge.example' })
+    const s = create({ site: 'pk_c', endpoint: 'https://edge.example' }, load)
     s.start()
     await settle()
     s.consent(false)
@@ -145,15 +220,15 @@ describe('consent and privacy', () => {
 
   it('honours Global Privacy Control and Do Not Track unless told not to', async () => {
     Object.defineProperty(navigator, 'globalPrivacyControl', { value: true, configurable: true })
-    create({ site: 'pk_d', endpoint: 'https://edge.example' }).start()
+    create({ site: 'pk_d', endpoint: 'https://edge.example' }, load).start()
     await settle()
     expect(sent).toEqual([])
-    create({ site: 'pk_d', endpoint: 'https://edge.example', respectDnt: false }).start()
+    create({ site: 'pk_d', endpoint: 'https://edge.example', respectDnt: false }, load).start()
     await settle()
     expect(sent).toHaveLength(1)
     Object.defineProperty(navigator, 'globalPrivacyControl', { value: undefined, configurable: true })
     Object.defineProperty(navigator, 'doNotTrack', { value: '1', configurable: true })
-    create({ site: 'pk_d', endpoint: 'https://edge.example' }).start()
+    create({ site: 'pk_d', endpoint: 'https://edge.example' }, load).start()
     await settle()
     expect(sent).toHaveLength(1)
     Object.defineProperty(navigator, 'doNotTrack', { value: null, configurable: true })
@@ -162,7 +237,7 @@ describe('consent and privacy', () => {
 
 describe('single-page apps', () => {
   it('counts each navigation once: pushState, replaceState and popstate, never the same URL twice in a row', async () => {
-    create({ site: 'pk_e', endpoint: 'https://edge.example' }).start()
+    create({ site: 'pk_e', endpoint: 'https://edge.example' }, load).start()
     await settle()
     history.pushState({}, '', '/albums/a')
     await vi.advanceTimersByTimeAsync(600)
@@ -178,6 +253,28 @@ describe('single-page apps', () => {
     const urls = mine.flatMap((b) => b.events.filter((e) => e.type === 'page_visit').map((e) => new URL(e.url!).pathname + new URL(e.url!).search))
     expect(urls).toEqual(['/start', '/albums/a', '/albums/b?sort=new', '/albums/a'])
     expect(mine.flatMap((b) => b.events).find((e) => e.url?.endsWith('/albums/b?sort=new'))).toMatchObject({ referrer: 'http://localhost:3000/albums/a' })
+  })
+})
+
+describe('page visits', () => {
+  it('carry the browser\'s language', async () => {
+    create({ site: 'pk_l', endpoint: 'https://edge.example' }, load).start()
+    await settle()
+    expect(sent[0].events[0]).toMatchObject({ type: 'page_visit', language: navigator.language })
+    expect(navigator.language).toBeTruthy()
+  })
+
+  it('count hash-route changes when the site is routed by hash', async () => {
+    create({ site: 'pk_h', endpoint: 'https://edge.example', hashRoutes: true }, load).start()
+    await settle()
+    history.pushState({}, '', '/start#/albums')
+    await vi.advanceTimersByTimeAsync(600)
+    history.pushState({}, '', '/start#/albums/blue-hours')
+    await vi.advanceTimersByTimeAsync(600)
+    history.pushState({}, '', '/start#/albums/blue-hours')
+    await vi.advanceTimersByTimeAsync(600)
+    const urls = sent.flatMap((b) => b.events.filter((e) => e.type === 'page_visit').map((e) => e.url!.replace('http://localhost:3000', '')))
+    expect(urls).toEqual(['/start', '/start#/albums', '/start#/albums/blue-hours'])
   })
 })
 
@@ -224,7 +321,7 @@ describe('hostile pages', () => {
   })
 
   it('keeps the fetch it found when the page replaces fetch later', async () => {
-    const s = create({ site: 'pk_f', endpoint: 'https://edge.example' })
+    const s = create({ site: 'pk_f', endpoint: 'https://edge.example' }, load)
     window.fetch = () => {
       throw new Error('replaced')
     }

@@ -1,13 +1,14 @@
 /**
- * The SDK's heart, shared by the script tag and the ESM build: contact id and state token, consent,
- * page visits, batching and sending, and handing answers to the renderer. Nothing here throws into the
- * page or waits on it.
+ * The SDK's tracking core, shared by the script tag and the ESM build: contact id and state token,
+ * consent, page visits, batching and sending. The renderer is not part of it: the core loads it (with the
+ * `load` its build passes) only when an answer carries content. Nothing here throws into the page or
+ * waits on it.
  */
 import { type SegueEvent } from '../../shared/events'
 import { type EventsResponse, EVENTS_PATH, MAX_EVENTS_PER_BATCH } from '../../shared/protocol'
 import { toJson } from './json'
 import { watchNavigation } from './navigation'
-import { show } from './render'
+import { type Report } from './render'
 import { type Store, memory, openStore } from './storage'
 
 export interface Options {
@@ -19,8 +20,13 @@ export interface Options {
   consentRequired?: boolean
   /** Honour Global Privacy Control and Do Not Track (default true). */
   respectDnt?: boolean
+  /** Count a change of the address's `#fragment` as a page visit, for sites routed by hash (`#/albums`). */
+  hashRoutes?: boolean
   debug?: boolean
 }
+
+/** The renderer module, as `import()` gives it. */
+export type Renderer = typeof import('./render')
 
 /** An event as the SDK queues it: the Worker's shapes, before the SDK gives it an id. */
 type Pending = SegueEvent extends infer E ? (E extends SegueEvent ? Omit<E, 'id'> & { id?: string } : never) : never
@@ -57,7 +63,12 @@ export interface Segue {
   command(args: ArrayLike<unknown>): void
 }
 
-export function create(o: Options): Segue {
+/**
+ * @example
+ * const segue = create({ site: 'pk_…', endpoint: 'https://edge.example' }, () => import('./render'))
+ * segue.start()
+ */
+export function create(o: Options, load: () => Promise<Renderer>): Segue {
   const url = o.endpoint.replace(/\/+$/, '') + EVENTS_PATH
   const keyContact = 'segue_c_' + o.site
   const keyState = 'segue_s_' + o.site
@@ -70,6 +81,7 @@ export function create(o: Options): Segue {
   let busy = false
   let timer = 0
   let lastUrl = ''
+  let renderer: Promise<Renderer> | undefined
 
   const log = (...args: unknown[]) => {
     if (o.debug) console.log('[segue]', ...args)
@@ -107,7 +119,7 @@ export function create(o: Options): Segue {
       const s = storage()
       s.set(keyContact, answer.contact || null)
       s.set(keyState, answer.state || null)
-      for (let i = 0; i < answer.content.length; i++) show(answer.content[i], (c, action) => push({ type: 'content', content: c.id, action, workflow: c.workflow }))
+      if (answer.content.length) showAll(answer.content)
     } catch (err) {
       log(err)
     } finally {
@@ -115,6 +127,25 @@ export function create(o: Options): Segue {
       busy = false
       if (queue.length) schedule()
     }
+  }
+
+  /** What the visitor does with content; a form's values go in the same batch, just before it. */
+  const report: Report = (c, action, who, consent) => {
+    if (who) push({ type: 'identify', ...who })
+    push({ type: 'content', content: c.id, action, workflow: c.workflow, consent })
+  }
+
+  function showAll(content: EventsResponse['content']) {
+    ;(renderer = renderer || load()).then(
+      (r) => {
+        for (let i = 0; i < content.length; i++) r.show(content[i], report)
+      },
+      (err) => {
+        // Tried again with the next content: a network blip must not keep it away for good.
+        renderer = undefined
+        log(err)
+      },
+    )
   }
 
   /** While the page is being hidden, what is left goes with sendBeacon, which outlives the page. */
@@ -128,11 +159,12 @@ export function create(o: Options): Segue {
   }
 
   function page(url?: string) {
-    const href = (url || location.href).split('#')[0]
+    let href = url || location.href
+    if (!o.hashRoutes) href = href.split('#')[0]
     if (href == lastUrl) return
     const referrer = lastUrl || document.referrer
     lastUrl = href
-    push({ type: 'page_visit', url: href, title: document.title || undefined, referrer: referrer || undefined })
+    push({ type: 'page_visit', url: href, title: document.title || undefined, referrer: referrer || undefined, language: navigator.language || undefined })
   }
 
   const api: Segue = {

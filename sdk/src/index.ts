@@ -6,6 +6,8 @@
  * init({ site: 'pk_…', endpoint: 'https://edge.example' })
  * identify({ email: 'ana@example.com', signature: '1764410000.5f1c…', fields: { birthDate: '1990-04-02' } })
  * track('purchase', { orderId: 'o-1', amount: 24.9, currency: 'EUR' })
+ *
+ * The renderer is a separate chunk (render.<hash>.js beside segue.mjs), loaded when content comes.
  */
 import { type Identity, type Options, type Segue, create } from './core'
 
@@ -17,7 +19,8 @@ let client: Segue | undefined
 /** Starts Segue on this page: records the page visit and every single-page-app navigation. */
 export function init(options: Options): Segue {
   if (!client) {
-    client = create(options)
+    // A literal import, so the site's bundler splits the renderer into a chunk of its own.
+    client = create(options, () => import('./render'))
     client.start()
   }
   return client

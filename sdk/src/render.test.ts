@@ -1,10 +1,11 @@
 /**
  * The renderer in happy-dom: popups as labelled modal dialogs in a shadow root (focus, Escape, Tab, the
- * backdrop), one at a time; inline blocks, display triggers, and bodies inserted only once sanitized.
+ * backdrop), one at a time; inline blocks, display triggers, bodies inserted only once sanitized, the
+ * version's language and direction, and reset() for the console's live preview.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { type ContentPayload } from '../../shared/content'
-import { show } from './render'
+import { reset, show } from './render'
 
 const popup = (over: Partial<ContentPayload> = {}): ContentPayload => ({
   id: 'rock',
@@ -147,5 +148,42 @@ describe('show', () => {
     expect(root.querySelector('img')).toBeNull()
     expect(root.querySelector('a.c')).toBeNull()
     expect(root.querySelector('a')!.hasAttribute('href')).toBe(false)
+  })
+
+  it('lays out a right-to-left version right to left, in its language', () => {
+    show(popup({ title: 'ألبوم الأسبوع', lang: 'ar', dir: 'rtl' }), report)
+    const dialog = rootOf('rock').querySelector<HTMLElement>('[role="dialog"]')!
+    expect([dialog.dir, dialog.lang]).toEqual(['rtl', 'ar'])
+  })
+
+  it('lays out a left-to-right version left to right, even on a right-to-left page, and leaves content without a language to the page', () => {
+    document.documentElement.dir = 'rtl'
+    try {
+      show(popup({ id: 'en', lang: 'en' }), report)
+      show(popup({ id: 'plain', format: 'slide-in' }), report)
+      const en = rootOf('en').querySelector<HTMLElement>('[role="dialog"]')!
+      expect([en.dir, en.lang]).toEqual(['ltr', 'en'])
+      const plain = rootOf('plain').querySelector<HTMLElement>('[role="region"]')!
+      expect([plain.hasAttribute('dir'), plain.hasAttribute('lang')]).toEqual([false, false])
+    } finally {
+      document.documentElement.removeAttribute('dir')
+    }
+  })
+})
+
+describe('reset', () => {
+  it('takes away what is shown with its keyboard handling, and forgets waiting popups and pending triggers', () => {
+    vi.useFakeTimers()
+    show(popup(), report)
+    show(popup({ id: 'jazz' }), report)
+    show(popup({ id: 'late', display: { on: 'delay', ms: 1000 } }), report)
+    reset()
+    expect(hosts()).toHaveLength(0)
+    vi.advanceTimersByTime(1000)
+    expect(hosts()).toHaveLength(0)
+    document.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }))
+    expect(reports).toEqual(['rock:shown'])
+    show(popup({ id: 'next' }), report)
+    expect(hosts().map((h) => h.dataset.segue)).toEqual(['next'])
   })
 })

@@ -1,75 +1,67 @@
 /**
+ * The renderer: a module of its own that the script tag loads only when an answer carries content.
  * Shows content in a Shadow DOM, so the site's CSS cannot reach it and its CSS cannot reach the site.
  * Popups are modal dialogs: focus moves in and comes back, Tab stays inside, Escape and a visible close
  * button close them, and a click on the backdrop does when the content allows it. One popup at a time;
- * others wait their turn. Text is inserted as text; the body only after sanitizing.
+ * others wait their turn. Text is inserted as text; the body only after sanitizing. Content in a
+ * right-to-left language is laid out right to left.
  */
-import { type ContentPayload, type Display } from '../../shared/content'
+import { type ContentPayload } from '../../shared/content'
+import { type ContentAction } from '../../shared/events'
+import { when } from './display'
+import { el } from './dom'
+import { type Submission, renderForm } from './form'
 import { safeUrl, sanitize } from './sanitize'
+
+export type { Submission }
 
 const doc = document
 
-export type Report = (content: ContentPayload, action: 'shown' | 'clicked' | 'closed') => void
+/** How the renderer tells the core what the visitor did; a form's `submitted` brings its values. */
+export type Report = (content: ContentPayload, action: ContentAction, who?: Submission, consent?: boolean) => void
 
 const CSS =
   ':host{all:initial}*{box-sizing:border-box}' +
   '.w{position:fixed;inset:0;display:flex;padding:16px;z-index:2147483647;pointer-events:none;font:15px/1.5 system-ui,sans-serif;color:#222}' +
   '.d{background:#0008;pointer-events:auto}' +
   '.b{position:relative;background:#fff;border-radius:12px;box-shadow:0 8px 32px #0005;padding:24px;width:420px;max-width:100%;max-height:100%;overflow:auto;pointer-events:auto}' +
-  '.bar{padding:0}.bar .b{width:100%;border-radius:0;padding:12px 56px 12px 16px}' +
+  '.bar{padding:0}.bar .b{width:100%;border-radius:0;padding:12px 16px;padding-inline-end:56px}' +
   '.inline{position:static;padding:0}.inline .b{width:auto;box-shadow:none;border:1px solid #ddd}' +
-  'h2{margin:0 32px 8px 0;font-size:20px}p{margin:0 0 8px}img{max-width:100%;display:block;margin:0 0 12px}' +
-  '.x{position:absolute;top:6px;right:6px;width:40px;height:40px;border:0;background:none;font-size:26px;cursor:pointer;color:inherit}' +
-  '.c{display:inline-block;margin-top:8px;padding:10px 18px;border-radius:8px;background:#222;color:#fff;text-decoration:none}' +
-  ':focus-visible{outline:3px solid #26e;outline-offset:2px}'
+  'h2{margin:0 0 8px;margin-inline-end:32px;font-size:20px}p{margin:0 0 8px}img{max-width:100%;display:block;margin:0 0 12px}' +
+  '.x{position:absolute;top:6px;inset-inline-end:6px;width:40px;height:40px;border:0;background:none;font-size:26px;cursor:pointer;color:inherit}' +
+  '.c,.s{display:inline-block;margin-top:8px;padding:10px 18px;border:0;border-radius:8px;background:#222;color:#fff;font:inherit;text-decoration:none;cursor:pointer}' +
+  'form{display:grid;gap:4px}label{display:grid;gap:2px;font-weight:600}.k{display:flex;gap:8px;font-weight:400}' +
+  'input{font:inherit;font-weight:400;padding:8px;border:1px solid #888;border-radius:6px}.k input{margin:4px 0}[aria-invalid]{border-color:#c00}' +
+  '.e{margin:0;color:#c00;font-size:13px}.e:empty{display:none}.bar form{display:flex;flex-wrap:wrap;align-items:end;gap:8px}' +
+  ':focus-visible{outline:3px solid #26e;outline-offset:2px}.t:focus{outline:0}'
 
 let popupOpen = false
 const waiting: Array<() => void> = []
+/** How to take each piece of content on screen away again, its listeners with it. */
+const onScreen = new Set<() => void>()
+/** Bumped by reset(): a display trigger set before it then fires for nothing. */
+let generation = 0
 
-/** Removes everything shown and forgets waiting popups (the console's live preview starts over with it). */
+/**
+ * Removes everything shown and forgets waiting popups and pending display triggers (the console's live
+ * preview starts over with it).
+ */
 export function reset(): void {
-  for (const host of doc.querySelectorAll('[data-segue]')) host.remove()
+  onScreen.forEach((remove) => remove())
+  generation++
   popupOpen = false
   waiting.length = 0
 }
 
 /** Shows one piece of content once its display trigger fires. */
 export function show(c: ContentPayload, report: Report): void {
+  const since = generation
   when(c.display, () => {
+    if (since != generation) return
     if (c.format != 'popup') return render(c, report)
     if (popupOpen) return void waiting.push(() => render(c, report))
     render(c, report)
   })
-}
-
-function when(d: Display, go: () => void): void {
-  if (d.on == 'delay') setTimeout(go, d.ms)
-  else if (d.on == 'scroll') {
-    const check = () => {
-      const h = doc.documentElement.scrollHeight - innerHeight
-      if (h <= 0 || (scrollY / h) * 100 >= d.percent) {
-        removeEventListener('scroll', check)
-        go()
-      }
-    }
-    addEventListener('scroll', check, { passive: true })
-    check()
-  } else if (d.on == 'exit') {
-    const leave = (e: MouseEvent) => {
-      if (!e.relatedTarget && e.clientY <= 0) {
-        doc.removeEventListener('mouseout', leave)
-        go()
-      }
-    }
-    doc.addEventListener('mouseout', leave)
-  } else go()
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = doc.createElement(tag)
-  if (cls) e.className = cls
-  if (text) e.textContent = text
-  return e
 }
 
 function render(c: ContentPayload, report: Report): void {
@@ -84,6 +76,8 @@ function render(c: ContentPayload, report: Report): void {
   wrap.style.alignItems = pos.indexOf('top') == 0 ? 'flex-start' : pos.indexOf('bottom') == 0 ? 'flex-end' : 'center'
   wrap.style.justifyContent = /left$/.test(pos) ? 'flex-start' : /right$/.test(pos) ? 'flex-end' : 'center'
   const box = el('div', 'b')
+  if (c.lang) box.lang = c.lang
+  if (c.dir || c.lang) box.dir = c.dir || 'ltr'
   const label = 'segue-' + c.id
   if (c.format != 'inline') {
     box.setAttribute('role', popup ? 'dialog' : 'region')
@@ -108,6 +102,7 @@ function render(c: ContentPayload, report: Report): void {
     box.appendChild(img)
   }
   if (c.body) box.appendChild(sanitize(c.body))
+  if (c.form) box.appendChild(renderForm(c.form, (who, consent) => report(c, 'submitted', who, consent)))
   const cta = c.cta && safeUrl(c.cta.url, true)
   if (cta) {
     const a = el('a', 'c', c.cta!.label)
@@ -125,7 +120,7 @@ function render(c: ContentPayload, report: Report): void {
   const onKey = (e: KeyboardEvent) => {
     if (e.key == 'Escape') dismiss()
     if (e.key != 'Tab' || !popup) return
-    const focusable = box.querySelectorAll<HTMLElement>('a[href],button')
+    const focusable = box.querySelectorAll<HTMLElement>('a[href],button,input,[tabindex]')
     const first = focusable[0]
     const last = focusable[focusable.length - 1]
     const active = root.activeElement
@@ -134,9 +129,13 @@ function render(c: ContentPayload, report: Report): void {
       ;(e.shiftKey ? last : first).focus()
     }
   }
-  const dismiss = () => {
+  const remove = () => {
     host.remove()
     doc.removeEventListener('keydown', onKey)
+    onScreen.delete(remove)
+  }
+  const dismiss = () => {
+    remove()
     report(c, 'closed')
     if (!popup) return
     popupOpen = false
@@ -153,7 +152,8 @@ function render(c: ContentPayload, report: Report): void {
   }
   if (c.format != 'inline') doc.addEventListener('keydown', onKey)
 
-  if (!place(host, c)) return
+  if (!place(host, c)) return remove()
+  onScreen.add(remove)
   report(c, 'shown')
   if (popup) close.focus()
 }

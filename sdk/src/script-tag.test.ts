@@ -1,6 +1,6 @@
 /**
  * The script-tag build in happy-dom: it replays the calls the page's stub queued, becomes window.segue,
- * honours data-endpoint, and without data-site does nothing and adds no global.
+ * honours data-endpoint and data-hash-routes, and without data-site does nothing and adds no global.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
@@ -55,6 +55,21 @@ describe('the script tag', () => {
     await loadScriptTag({ 'data-site': 'pk_tag2', 'data-endpoint': 'https://segue.shop.example' })
     await vi.advanceTimersByTimeAsync(1)
     expect(urls).toEqual(['https://segue.shop.example/v1/events'])
+  })
+
+  it('counts hash-route changes as page visits with data-hash-routes', async () => {
+    vi.useFakeTimers()
+    const urls: string[] = []
+    window.fetch = vi.fn(async (_url: string, init: RequestInit) => {
+      for (const e of JSON.parse(init.body as string).events) if (e.type === 'page_visit') urls.push(new URL(e.url).hash)
+      return { ok: true, json: async () => ({ contact: 'c_1', content: [] }) } as unknown as Response
+    }) as unknown as typeof fetch
+    history.replaceState({}, '', '/#/albums')
+    await loadScriptTag({ 'data-site': 'pk_tag3', 'data-hash-routes': '' })
+    await vi.advanceTimersByTimeAsync(1)
+    location.hash = '#/albums/blue-hours'
+    await vi.advanceTimersByTimeAsync(600)
+    expect(urls).toEqual(['#/albums', '#/albums/blue-hours'])
   })
 
   it('does nothing, and breaks nothing, without data-site', async () => {

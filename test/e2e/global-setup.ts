@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type TestProject } from 'vitest/node'
 import { demo, seedDemo } from '../../scripts/demo.mjs'
-import { hostilePage } from './pages'
+import { hostilePage, storePage } from './pages'
 
 export const CHROMIUM = process.env.SEGUE_CHROMIUM ?? '/usr/bin/chromium'
 const ADMIN_TOKEN = 'e2e-admin-token'
@@ -77,6 +77,7 @@ export default async function setup(project: TestProject) {
   // Calls to action lead to the page server, so following one needs no network and no interception
   // (which would hold back the requests a page sends while it unloads).
   for (const content of demo.content) {
+    if (!('cta' in content)) continue
     const res = await fetch(`${worker}/api/v1/sites/${demo.site.id}/content/${content.id}`, {
       method: 'PATCH',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
@@ -89,6 +90,8 @@ export default async function setup(project: TestProject) {
     const url = new URL(req.url ?? '/', pageOrigin)
     let html: string
     if (url.pathname.startsWith('/hostile/')) html = hostilePage(url.pathname.slice('/hostile/'.length), worker, demo.site.key)
+    // /store/<site key>/<any path>[?hash-routes]: a plain page of a site a test made
+    else if (url.pathname.startsWith('/store/')) html = storePage(worker, url.pathname.split('/')[2], { hashRoutes: url.searchParams.has('hash-routes') })
     else html = await (await fetch(`${worker}/demo${url.search}`)).text()
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
     res.end(html)

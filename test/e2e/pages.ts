@@ -16,3 +16,15 @@ export function hostilePage(kind: string, worker: string, siteKey: string): stri
 <script>document.getElementById('own').addEventListener('click', function () { document.body.setAttribute('data-clicked', 'yes') })</script>
 </body></html>`
 }
+
+/**
+ * A plain store page for a site the SDK's tests make for themselves: links that route by hash, a
+ * newsletter button, and the script tag (with data-hash-routes when asked for).
+ */
+export function storePage(worker: string, siteKey: string, opts: { hashRoutes: boolean }): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Plain store</title>
+<script>window.segue=window.segue||function(){(segue.q=segue.q||[]).push(arguments)}</script>
+<script async src="${worker}/sdk.js" data-site="${siteKey.replace(/[^\w-]/g, '')}"${opts.hashRoutes ? ' data-hash-routes' : ''}></script></head>
+<body><h1>Plain store</h1><nav><a href="#/albums">Albums</a> <a href="#/albums/blue-hours">Blue Hours</a></nav>
+<button id="newsletter" type="button">Get the newsletter</button></body></html>`
+}
