@@ -21,13 +21,21 @@ export interface DecisionRow {
 
 export const DECISION_SIZES: Array<[segments: number, workflows: number]> = [10, 100, 1000].flatMap((s) => [1, 20, 100].map((w) => [s, w] as [number, number]))
 
+/**
+ * The bench site: its workflows run A/B tests and weekly schedules (site.mjs), its fatigue caps are read
+ * on every run that would show a popup or slide-in, and its content is held back for visitors who
+ * converted after seeing it.
+ */
 function config(nSegments: number, nWorkflows: number): SiteConfig {
   return {
     version: 1,
-    site: { id: 'bench', key: 'pk_bench', allowedOrigins: [], browserFields: [], fields: [], identitySecret: 'idsec_bench', trustUnsignedIdentify: false, timeZone: 'Europe/Madrid' },
+    site: {
+      id: 'bench', key: 'pk_bench', allowedOrigins: [], browserFields: [], fields: [], identitySecret: 'idsec_bench', trustUnsignedIdentify: false,
+      timeZone: 'Europe/Madrid', fatigue: { perSession: 3, perDay: 10 },
+    },
     segments: segments(nSegments) as SiteConfig['segments'],
     workflows: workflows(nWorkflows, nSegments).map((w) => ({ id: w.id, graph: { start: w.start, entry: w.entry, nodes: w.nodes } })) as SiteConfig['workflows'],
-    content: Object.fromEntries(CONTENT.map((c) => [c.id, c])) as SiteConfig['content'],
+    content: Object.fromEntries(CONTENT.map((c) => [c.id, { ...c, neverAfterConverted: true }])) as SiteConfig['content'],
   }
 }
 
