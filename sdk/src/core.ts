@@ -136,16 +136,18 @@ export function create(o: Options, load: () => Promise<Renderer>): Segue {
   }
 
   function showAll(content: EventsResponse['content']) {
-    ;(renderer = renderer || load()).then(
-      (r) => {
-        for (let i = 0; i < content.length; i++) r.show(content[i], report)
-      },
-      (err) => {
-        // Tried again with the next content: a network blip must not keep it away for good.
-        renderer = undefined
-        log(err)
-      },
-    )
+    ;(renderer = renderer || load())
+      .then(
+        (r) => {
+          for (let i = 0; i < content.length; i++) r.show(content[i], report)
+        },
+        (err) => {
+          // Tried again with the next content: a network blip must not keep it away for good.
+          renderer = undefined
+          throw err
+        },
+      )
+      .catch(log)
   }
 
   /** While the page is being hidden, what is left goes with sendBeacon, which outlives the page. */

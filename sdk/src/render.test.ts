@@ -112,10 +112,10 @@ describe('show', () => {
     expect(hosts().map((h) => h.dataset.segue)).toEqual(['jazz'])
   })
 
-  it('places the nine positions with flexbox alignment', () => {
+  it('places the nine positions with flexbox alignment, left and right as the owner sees them', () => {
     show(popup({ id: 's', format: 'slide-in', position: 'bottom-right' }), report)
     const wrap = rootOf('s').querySelector<HTMLElement>('.w')!
-    expect([wrap.style.alignItems, wrap.style.justifyContent]).toEqual(['flex-end', 'flex-end'])
+    expect([wrap.style.alignItems, wrap.style.justifyContent]).toEqual(['flex-end', 'right'])
     expect(rootOf('s').querySelector('[role="region"]')).not.toBeNull()
   })
 

@@ -74,7 +74,8 @@ function render(c: ContentPayload, report: Report): void {
   const wrap = el('div', 'w ' + c.format + (popup ? ' d' : ''))
   const pos = c.position || 'center'
   wrap.style.alignItems = pos.indexOf('top') == 0 ? 'flex-start' : pos.indexOf('bottom') == 0 ? 'flex-end' : 'center'
-  wrap.style.justifyContent = /left$/.test(pos) ? 'flex-start' : /right$/.test(pos) ? 'flex-end' : 'center'
+  // Physical sides, so a right-to-left page or version does not swap the owner's left and right.
+  wrap.style.justifyContent = /left$/.test(pos) ? 'left' : /right$/.test(pos) ? 'right' : 'center'
   const box = el('div', 'b')
   if (c.lang) box.lang = c.lang
   if (c.dir || c.lang) box.dir = c.dir || 'ltr'

@@ -90,8 +90,8 @@ export default async function setup(project: TestProject) {
     const url = new URL(req.url ?? '/', pageOrigin)
     let html: string
     if (url.pathname.startsWith('/hostile/')) html = hostilePage(url.pathname.slice('/hostile/'.length), worker, demo.site.key)
-    // /store/<site key>/<any path>[?hash-routes]: a plain page of a site a test made
-    else if (url.pathname.startsWith('/store/')) html = storePage(worker, url.pathname.split('/')[2], { hashRoutes: url.searchParams.has('hash-routes') })
+    // /store/<site key>/<any path>[?hash-routes][&preload=<renderer file>]: a plain page of a site a test made
+    else if (url.pathname.startsWith('/store/')) html = storePage(worker, url.pathname.split('/')[2], { hashRoutes: url.searchParams.has('hash-routes'), preload: url.searchParams.get('preload') ?? undefined })
     else html = await (await fetch(`${worker}/demo${url.search}`)).text()
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
     res.end(html)

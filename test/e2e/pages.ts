@@ -19,10 +19,12 @@ export function hostilePage(kind: string, worker: string, siteKey: string): stri
 
 /**
  * A plain store page for a site the SDK's tests make for themselves: links that route by hash, a
- * newsletter button, and the script tag (with data-hash-routes when asked for).
+ * newsletter button, and the script tag (with data-hash-routes when asked for), after a modulepreload
+ * hint for the renderer when one is named.
  */
-export function storePage(worker: string, siteKey: string, opts: { hashRoutes: boolean }): string {
+export function storePage(worker: string, siteKey: string, opts: { hashRoutes: boolean; preload?: string }): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Plain store</title>
+${opts.preload ? `<link rel="modulepreload" href="${worker}/${opts.preload.replace(/[^\w.-]/g, '')}">` : ''}
 <script>window.segue=window.segue||function(){(segue.q=segue.q||[]).push(arguments)}</script>
 <script async src="${worker}/sdk.js" data-site="${siteKey.replace(/[^\w-]/g, '')}"${opts.hashRoutes ? ' data-hash-routes' : ''}></script></head>
 <body><h1>Plain store</h1><nav><a href="#/albums">Albums</a> <a href="#/albums/blue-hours">Blue Hours</a></nav>

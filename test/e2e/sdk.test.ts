@@ -7,11 +7,15 @@
  */
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
+import { OUT, rendererFile } from '../../scripts/size.mjs'
 import { openBrowserId } from '../../worker/visits/browser-id'
 
 const e2e = inject('e2e')
 const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
 const RENDERER = /\/render\.[\w-]+\.js$/
+
+/** Polls until the outcome shows: the machine may be busy, so it waits up to 10 seconds. */
+const eventually = <T>(read: () => T | Promise<T>) => expect.poll(read, { timeout: 10_000 })
 
 interface Batch {
   events: Array<{ type: string; url?: string; language?: string; content?: string; action?: string; consent?: boolean; email?: string; fields?: Record<string, unknown> }>
@@ -135,7 +139,7 @@ describe.runIf(e2e.browser)('the script tag in Chromium', () => {
 
   it('downloads the renderer only for a visitor the answer brings content to, served to be cached for good', async () => {
     const first = await visit(`${e2e.page}/`)
-    await expect.poll(() => first.page.locator('[data-segue] h2').count()).toBe(1)
+    await eventually(() => first.page.locator('[data-segue] h2').count()).toBe(1)
     expect(renderers(first)).toHaveLength(1)
     const renderer = await fetch(renderers(first)[0], { headers: { origin: e2e.page } })
     expect(renderer.headers.get('content-type')).toMatch(/^text\/javascript/)
@@ -144,57 +148,63 @@ describe.runIf(e2e.browser)('the script tag in Chromium', () => {
     expect(renderer.headers.get('x-content-type-options')).toBe('nosniff')
 
     // The same visitor again, in a profile with an empty HTTP cache: the demo shows its popup once a day.
-    await expect.poll(() => first.answers.length).toBe(first.batches.length)
+    await eventually(() => first.answers.length).toBe(first.batches.length)
     const keys = [`segue_c_${e2e.siteKey}`, `segue_s_${e2e.siteKey}`]
     const storage = await first.page.evaluate((ks) => Object.fromEntries(ks.map((k) => [k, localStorage.getItem(k) ?? ''])), keys)
     const again = await visit(`${e2e.page}/`, { storage })
-    await expect.poll(() => again.answers.length).toBe(1)
+    await eventually(() => again.answers.length).toBe(1)
     expect(again.answers[0]).toMatchObject({ status: 200, body: { content: [] } })
     // Once the answer is handled (its state kept) a later event goes out: any renderer request came first.
-    await expect.poll(() => again.page.evaluate((k) => localStorage.getItem(k), keys[1])).toBe(again.answers[0].body.state)
+    await eventually(() => again.page.evaluate((k) => localStorage.getItem(k), keys[1])).toBe(again.answers[0].body.state)
     await again.page.evaluate(() => (window as unknown as { segue: (...a: unknown[]) => void }).segue('track', 'after_the_answer'))
-    await expect.poll(() => again.answers.length).toBe(2)
+    await eventually(() => again.answers.length).toBe(2)
     expect(again.requests.filter((u) => u.startsWith(e2e.worker)).map((u) => new URL(u).pathname)).toEqual(['/sdk.js', '/v1/events', '/v1/events'])
     expect([...first.errors, ...again.errors]).toEqual([])
   })
 
+  it('uses the renderer a page preloads as docs/sdk.md shows, downloading it once', async () => {
+    const renderer = rendererFile().slice(OUT.length + 1)
+    const v = await visit(storeUrl(`/weekly-record?preload=${renderer}`))
+    await eventually(() => shown(v.page, 'album').locator('h2').textContent()).toBe('Album of the week')
+    expect(renderers(v)).toEqual([`${e2e.worker}/${renderer}`])
+    expect(v.errors).toEqual([])
+  })
+
   it('shows content with a click trigger when the visitor clicks the element, not before', async () => {
     const v = await visit(storeUrl('/click'))
-    await expect.poll(() => renderers(v).length).toBe(1)
+    await eventually(() => renderers(v).length).toBe(1)
     await v.page.click('h1')
     expect(await shown(v.page, 'newsletter-button').count()).toBe(0)
     // The click that counts may come before the renderer has set its trigger: click until it shows.
-    await expect
-      .poll(async () => {
-        await v.page.click('#newsletter')
-        return shown(v.page, 'newsletter-button').locator('h2').textContent()
-      })
-      .toBe('Our weekly letter')
+    await eventually(async () => {
+      await v.page.click('#newsletter')
+      return shown(v.page, 'newsletter-button').count()
+    }).toBe(1)
+    expect(await shown(v.page, 'newsletter-button').locator('h2').textContent()).toBe('Our weekly letter')
     expect(await shown(v.page, 'newsletter-button').locator('[role="region"]').getAttribute('aria-labelledby')).toBeTruthy()
     expect(v.errors).toEqual([])
   })
 
   it('shows content with an idle trigger once the visitor has done nothing for its seconds', async () => {
     const v = await visit(storeUrl('/idle'), { clock: true })
-    await expect.poll(() => renderers(v).length).toBe(1)
+    await eventually(() => renderers(v).length).toBe(1)
     for (let i = 0; i < 3; i++) {
       await v.page.mouse.move(100 + i * 10, 100)
       await v.page.clock.runFor(20_000)
     }
     expect(await shown(v.page, 'still-there').count()).toBe(0)
-    await expect
-      .poll(async () => {
-        await v.page.clock.runFor(30_000)
-        return shown(v.page, 'still-there').locator('h2').textContent()
-      })
-      .toBe('Still looking?')
+    await eventually(async () => {
+      await v.page.clock.runFor(30_000)
+      return shown(v.page, 'still-there').count()
+    }).toBe(1)
+    expect(await shown(v.page, 'still-there').locator('h2').textContent()).toBe('Still looking?')
     expect(v.errors).toEqual([])
   })
 
   it('takes a form by keyboard alone, announcing what is wrong, and the submit identifies the contact', async () => {
     const v = await visit(storeUrl('/form'))
     const popup = shown(v.page, 'newsletter-form')
-    await expect.poll(() => popup.locator('h2').textContent()).toBe('Join the weekly letter')
+    await eventually(() => popup.locator('h2').textContent()).toBe('Join the weekly letter')
     expect(await activeInContent(v.page)).toMatchObject({ tag: 'button', text: '×' })
 
     await v.page.keyboard.press('Tab')
@@ -225,10 +235,10 @@ describe.runIf(e2e.browser)('the script tag in Chromium', () => {
     await v.page.keyboard.press('Tab')
     await v.page.keyboard.press('Enter')
 
-    await expect.poll(() => popup.locator('[role="status"]').textContent()).toBe('Thank you! See you on Friday.')
+    await eventually(() => popup.locator('[role="status"]').textContent()).toBe('Thank you! See you on Friday.')
     expect(await popup.locator('form').count()).toBe(0)
     expect(await activeInContent(v.page)).toMatchObject({ tag: 'p', text: 'Thank you! See you on Friday.' })
-    await expect.poll(() => v.batches.find((b) => b.events.some((e) => e.action === 'submitted'))?.events).toEqual([
+    await eventually(() => v.batches.find((b) => b.events.some((e) => e.action === 'submitted'))?.events).toEqual([
       expect.objectContaining({ type: 'identify', email: 'zoe@example.com', fields: { firstName: 'Zoe' } }),
       expect.objectContaining({ type: 'content', content: 'newsletter-form', action: 'submitted', consent: true }),
     ])
@@ -237,16 +247,16 @@ describe.runIf(e2e.browser)('the script tag in Chromium', () => {
     const contact = await contactOf(v.page, store)
     expect(contact).toMatch(/^c_/)
     const read = async () => (await (await admin('GET', `/${store.id}/contacts/${contact}`)).json()) as { claimedEmail?: string; fields?: Record<string, unknown> }
-    await expect.poll(read, { timeout: 15_000 }).toMatchObject({ claimedEmail: 'zoe@example.com', fields: { firstName: 'Zoe' } })
+    await eventually(read).toMatchObject({ claimedEmail: 'zoe@example.com', fields: { firstName: 'Zoe' } })
     const timeline = async () => ((await (await admin('GET', `/${store.id}/contacts/${contact}/events?limit=50`)).json()) as { items: Array<{ type: string; name?: string; contentId?: string }> }).items
-    await expect.poll(async () => (await timeline()).some((e) => e.type === 'content' && e.name === 'submitted' && e.contentId === 'newsletter-form'), { timeout: 15_000 }).toBe(true)
+    await eventually(async () => (await timeline()).some((e) => e.type === 'content' && e.name === 'submitted' && e.contentId === 'newsletter-form')).toBe(true)
     expect(v.errors).toEqual([])
   })
 
   it('shows an Arabic reader the Arabic version, laid out right to left, and sends the browser\'s language', async () => {
     const v = await visit(storeUrl('/weekly-record'), { locale: 'ar-EG' })
     const popup = shown(v.page, 'album')
-    await expect.poll(() => popup.locator('h2').textContent()).toBe('ألبوم الأسبوع')
+    await eventually(() => popup.locator('h2').textContent()).toBe('ألبوم الأسبوع')
     expect(v.batches[0].events[0]).toMatchObject({ type: 'page_visit', language: 'ar-EG' })
     const dialog = popup.locator('[role="dialog"]')
     expect([await dialog.getAttribute('dir'), await dialog.getAttribute('lang')]).toEqual(['rtl', 'ar'])
@@ -256,7 +266,7 @@ describe.runIf(e2e.browser)('the script tag in Chromium', () => {
     expect(heading).toBe('rtl')
 
     const english = await visit(storeUrl('/weekly-record'), { locale: 'en-GB' })
-    await expect.poll(() => shown(english.page, 'album').locator('h2').textContent()).toBe('Album of the week')
+    await eventually(() => shown(english.page, 'album').locator('h2').textContent()).toBe('Album of the week')
     const englishDialog = shown(english.page, 'album').locator('[role="dialog"]')
     expect([await englishDialog.getAttribute('dir'), await englishDialog.getAttribute('lang')]).toEqual(['ltr', 'en'])
     expect([...v.errors, ...english.errors]).toEqual([])
@@ -269,8 +279,8 @@ describe.runIf(e2e.browser)('the script tag in Chromium', () => {
     await v.page.click('a[href="#/albums/blue-hours"]')
     await v.page.goBack()
     const visits = () => v.batches.flatMap((b) => b.events).filter((e) => e.type === 'page_visit').map((e) => new URL(e.url!).hash)
-    await expect.poll(visits).toEqual(['', '#/albums', '#/albums/blue-hours', '#/albums'])
-    await expect.poll(() => v.answers.length).toBe(v.batches.length)
+    await eventually(visits).toEqual(['', '#/albums', '#/albums/blue-hours', '#/albums'])
+    await eventually(() => v.answers.length).toBe(v.batches.length)
     expect(v.answers.every((a) => a.status === 200)).toBe(true)
     expect(renderers(v)).toEqual([])
     expect(v.errors).toEqual([])
