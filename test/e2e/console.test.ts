@@ -258,6 +258,83 @@ describe.runIf(e2e.browser)('the admin console in Chromium', () => {
     expect(problems).toEqual([])
   })
 
+  it('builds a form in the content editor by keyboard, previews it as a sample contact and in Arabic, right to left, and saves it', async () => {
+    const preview = page.frameLocator('#preview')
+    const box = preview.locator('[data-segue] .b')
+    const type = async (selector: string, text: string) => {
+      await page.focus(selector)
+      await page.keyboard.type(text)
+    }
+    const press = async (selector: string, key = 'Enter') => {
+      await page.focus(selector)
+      await page.keyboard.press(key)
+    }
+    await page.goto(admin('/content/new'))
+    await type('#f-name', 'E2E newsletter')
+    await type('#f-id', 'e2e-newsletter')
+    await press('#f-format', 'ArrowDown')
+    await type('#f-title', 'Hi {{firstName | "there"}}')
+    await expect.poll(() => box.locator('h2').textContent()).toBe('Hi there')
+
+    // A field: Add a field takes the focus to its choice; the label follows the field chosen.
+    await press('button:has-text("Add a field")')
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('form-field-0-key')
+    await page.keyboard.press('ArrowDown')
+    await page.keyboard.press('Tab')
+    expect(await page.inputValue('#f-form-field-0-label')).toBe('Email')
+    await page.keyboard.press('Tab')
+    await page.keyboard.press('Space')
+    await press('button:has-text("Add a field")')
+    await page.keyboard.press('ArrowDown')
+    await page.keyboard.press('ArrowDown')
+    await type('#f-form-consent', 'Send me the weekly picks.')
+    await page.keyboard.press('Tab')
+    await page.keyboard.press('Space')
+    await type('#f-form-submit', 'Subscribe')
+    const labels = () => box.locator('form label > span').allTextContents()
+    await expect.poll(labels).toEqual(['Email', 'First name', 'Send me the weekly picks.'])
+    expect(await box.locator('form button, form input[type=submit]').last().textContent()).toBe('Subscribe')
+
+    // First name first: Move up on the second field, the focus staying on its buttons.
+    await press('button[aria-label="Move field 2 up"]')
+    await expect.poll(labels).toEqual(['First name', 'Email', 'Send me the weekly picks.'])
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Move field 1 down')
+
+    // Preview as the first sample contact the console offers: the token takes their first name.
+    const samples = (await page.evaluate((url) => fetch(url).then((r) => r.json()), admin('/content/preview/contacts'))) as { contacts: Array<{ fields: { firstName: string } }> }
+    expect(samples.contacts.length).toBeGreaterThan(0)
+    await expect.poll(() => page.locator('#preview-as option').count()).toBe(samples.contacts.length + 1)
+    await press('#preview-as', 'ArrowDown')
+    await expect.poll(() => box.locator('h2').textContent()).toBe(`Hi ${samples.contacts[0].fields.firstName}`)
+
+    // An Arabic version, previewed right to left.
+    await press('#language-add')
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('v-0-lang')
+    await page.keyboard.type('ar')
+    await page.keyboard.press('Tab')
+    await page.keyboard.type('مرحبا {{firstName | "صديقي"}}')
+    await page.selectOption('#preview-lang', 'ar')
+    await expect.poll(() => box.locator('h2').textContent()).toBe(`مرحبا ${samples.contacts[0].fields.firstName}`)
+    expect(await box.getAttribute('dir')).toBe('rtl')
+    expect(await box.getAttribute('lang')).toBe('ar')
+
+    await press('button:has-text("Create content")')
+    await page.waitForSelector('text=Content saved.')
+    const stored = (await (await api('GET', '/content/e2e-newsletter')).json()) as Record<string, unknown>
+    expect(stored).toMatchObject({
+      name: 'E2E newsletter',
+      format: 'slide-in',
+      title: 'Hi {{firstName | "there"}}',
+      form: {
+        fields: [{ key: 'firstName', label: 'First name', type: 'text' }, { key: 'email', label: 'Email', type: 'email', required: true }],
+        consent: { text: 'Send me the weekly picks.', required: true },
+        submit: 'Subscribe',
+      },
+      versions: { ar: { title: 'مرحبا {{firstName | "صديقي"}}' } },
+    })
+    expect(problems).toEqual([])
+  })
+
   it('gives a workflow weekly hours in the builder\'s Start node, showing a refusal beside the window at fault', async () => {
     const before = problems.length
     await page.goto(admin('/workflows/new'))
