@@ -74,13 +74,14 @@ function submission(html: string): Array<[string, string]> {
 }
 
 describe('building a form in the content editor', () => {
-  it('saves the fields in the order they are numbered, leaving out a blank one, with consent, submit, thanks and never again after sent', async () => {
+  it('saves the fields in the order they are numbered, leaving out one that asks for nothing, with consent, submit, thanks and never again after sent', async () => {
     const res = await post(`${S}/content`, {
       ...basics, id: 'news',
       // A page's script renumbers fields as they move; the server reads them in the order of their numbers.
       'form-field-3-key': 'firstName', 'form-field-3-label': 'First name',
       'form-field-1-key': 'email', 'form-field-1-label': 'Email', 'form-field-1-required': 'on',
-      'form-field-4-key': '', 'form-field-4-label': '',
+      // "Nothing (left out)": the field is removed, whatever its label says.
+      'form-field-4-key': '', 'form-field-4-label': 'Phone',
       'form-consent': 'Send me the weekly picks.', 'form-consentRequired': 'on', 'form-submit': 'Subscribe', 'form-thanks': 'Thanks!',
       neverAfterSubmitted: 'on',
     })
@@ -237,7 +238,7 @@ describe('saving content the form shows in full', () => {
     versions: {
       ar: { title: 'مرحبا', body: '<p>أهلا</p>', cta: { label: 'تسوق', url: 'https://shop.example/ar' }, form: { fields: [{ key: 'email', label: 'البريد', type: 'email', required: true }], submit: 'اشترك' } },
       'pt-BR': { title: '' },
-      es: { body: '<p>Hola</p>' },
+      es: { body: '<p>Hola</p>\n<p>¿Qué tal?</p>\n' },
     },
   }
 

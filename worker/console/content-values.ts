@@ -120,14 +120,14 @@ function numbersOf(sent: Values, name: RegExp): number[] {
   return [...found].sort((a, b) => a - b)
 }
 
-/** A form's values as sent under `from`, renumbered under `to`; a field with neither a key nor a label is left out. */
+/** A form's values as sent under `from`, renumbered under `to`; a field that asks for nothing is left out. */
 function sentForm(sent: Values, from: string, to: string): Values {
   const out: Values = {}
   for (const k of ['consent', 'consentRequired', 'submit', 'thanks']) out[`${to}-${k}`] = (sent[`${from}-${k}`] ?? '').trim()
   let i = 0
   for (const n of numbersOf(sent, new RegExp(`^${from}-field-(\\d{1,2})-`))) {
     const [key, label, required] = FIELD_INPUTS.map((k) => (sent[`${from}-field-${n}-${k}`] ?? '').trim())
-    if (!key && !label) continue
+    if (!key) continue
     Object.assign(out, { [`${to}-field-${i}-key`]: key, [`${to}-field-${i}-label`]: label, [`${to}-field-${i}-required`]: required })
     i++
   }
@@ -137,7 +137,7 @@ function sentForm(sent: Values, from: string, to: string): Values {
 /**
  * What a content form sent, as the form shows it again: its inputs by name (a textarea's CRLF line breaks
  * as stored, LF), the repeated parts renumbered from 0 in the order of their numbers (a page's script may
- * have removed some), and parts left wholly blank dropped: a field with no key and no label, a version with
+ * have removed some), and parts left out or wholly blank dropped: a field that asks for nothing, a version with
  * nothing filled in, a weekly window with no days and no hours.
  */
 export function sentValues(form: Record<string, unknown>): Values {
@@ -147,9 +147,10 @@ export function sentValues(form: Record<string, unknown>): Values {
   Object.assign(out, scheduleOf(sent).fields, sentForm(sent, 'form', 'form'))
   let i = 0
   for (const n of numbersOf(sent, /^v-(\d{1,2})-/)) {
-    const version: Values = Object.fromEntries(VERSION_INPUTS.map((k) => [`v-${i}-${k}`, (sent[`v-${n}-${k}`] ?? '').trim()]))
+    const version: Values = Object.fromEntries(VERSION_INPUTS.map((k) => [`v-${i}-${k}`, sent[`v-${n}-${k}`] ?? '']))
+    version[`v-${i}-lang`] = version[`v-${i}-lang`].trim()
     // A version's form counts only when it has a form of its own.
-    if (Object.values(version).every((x) => x === '')) continue
+    if (Object.values(version).every((x) => x.trim() === '')) continue
     Object.assign(out, version, sentForm(sent, `v-${n}-form`, versionForm(i)))
     i++
   }

@@ -76,6 +76,7 @@ function languageProblems(v: Values): Record<string, string> {
   const seen = new Set<string>()
   for (let i = 0; i < versionCount(v); i++) {
     const lang = v[`v-${i}-lang`]
+    // The schema's own rule for a language tag, as the default language is held to it.
     const tag = contentPatch.shape.defaultLanguage.safeParse(lang)
     if (!lang) problems[`v-${i}-lang`] = 'name the language of this version: es, pt-BR, ar…'
     else if (!tag.success) problems[`v-${i}-lang`] = tag.error.issues[0].message
@@ -184,8 +185,6 @@ function FormFieldRow(p: { prefix: string; index: number; values: Values; errors
   const name = `${p.prefix}-field-${p.index}`
   const key = p.values[`${name}-key`] ?? ''
   const keyError = p.errors[`${name}-key`]
-  // A stored field the site no longer lets browsers set stays on offer, so that saving says so instead of dropping it.
-  const choices = key && !p.choices.some((c) => c.key === key) ? [...p.choices, { key, label: key, type: 'text' as const, gone: true }] : p.choices
   return (
     <fieldset class="form-field" data-field={p.index} data-blank={p.blank ? 'true' : undefined}>
       <legend>{p.blank ? 'Add a field' : `Field ${p.index + 1}`}</legend>
@@ -194,9 +193,11 @@ function FormFieldRow(p: { prefix: string; index: number; values: Values; errors
           <label for={`f-${name}-key`}>Asks for</label>
           <select id={`f-${name}-key`} name={`${name}-key`} aria-invalid={keyError ? 'true' : undefined} aria-describedby={keyError ? `f-${name}-key-error` : undefined}>
             <option value="">{p.blank ? 'Choose a field' : 'Nothing (left out)'}</option>
-            {choices.map((c) => (
-              <option value={c.key} data-label={c.label} selected={c.key === key}>{'gone' in c ? `${c.key} (not a field browsers may set)` : `${c.label} · ${c.type}`}</option>
+            {p.choices.map((c) => (
+              <option value={c.key} data-label={c.label} selected={c.key === key}>{`${c.label} · ${c.type}`}</option>
             ))}
+            {/* A stored field the site no longer lets browsers set stays on offer: saving says so instead of dropping it. */}
+            {key && !p.choices.some((c) => c.key === key) && <option value={key} data-label={key} selected>{`${key} (not a field browsers may set)`}</option>}
           </select>
           {keyError && <div class="error" id={`f-${name}-key-error`}>{keyError}</div>}
         </div>

@@ -7,7 +7,7 @@
  */
 import { type ContentPayload, type StoredContent } from '../../../shared/content'
 import { personalize } from '../../content/personalize'
-import { type FieldInputs, contentInput, sentValues, versionCount } from '../content-values'
+import { type FieldInputs, type Values, contentInput, sentValues, versionCount } from '../content-values'
 import { h, pageData } from './dom'
 import { formBuilder } from './form-builder'
 import { languages } from './languages'
@@ -30,10 +30,8 @@ let samples: SampleContact[] = []
 
 const DEFAULT_POSITION = { popup: 'center', bar: 'top', 'slide-in': 'bottom-right', inline: undefined } as const
 
-/** The content as the visitor chosen in "Preview as", reading the language chosen, would get it now. */
-function payload(): ContentPayload {
-  const v = sentValues(Object.fromEntries(new FormData(form)))
-  offerLanguages(v)
+/** The content of the form's values as the visitor chosen in "Preview as", reading the language chosen, would get it now. */
+function payload(v: Values): ContentPayload {
   const { name: _name, ...spec } = contentInput(v, inputs)
   const content = { ...spec, id: 'preview', display: { on: 'immediately' } } as StoredContent
   // An inline block goes in the frame's stand-in for the page's element.
@@ -44,7 +42,7 @@ function payload(): ContentPayload {
 }
 
 /** The preview's languages: the default and each version's, the one chosen kept while it is there. */
-function offerLanguages(v: Record<string, string>): void {
+function offerLanguages(v: Values): void {
   const chosen = previewLang.value
   const langs = Array.from({ length: versionCount(v) }, (_, i) => v[`v-${i}-lang`].trim()).filter(Boolean)
   const wanted = [['', `The default${v.defaultLanguage.trim() ? ` (${v.defaultLanguage.trim()})` : ''}`], ...langs.map((l) => [l, l])]
@@ -55,7 +53,9 @@ function offerLanguages(v: Record<string, string>): void {
 }
 
 function send() {
-  frame.contentWindow?.postMessage({ type: 'segue-preview', content: payload() }, location.origin)
+  const v = sentValues(Object.fromEntries(new FormData(form)))
+  offerLanguages(v)
+  frame.contentWindow?.postMessage({ type: 'segue-preview', content: payload(v) }, location.origin)
 }
 
 /** Structural changes (a field or a version added, moved or removed) redraw the preview as typing does. */
