@@ -88,7 +88,7 @@ describe.runIf(e2e.browser)('Segue in Chromium', () => {
     await page.fill('#born', '1990-04-02')
     await page.click('button[type=submit]')
     await expect.poll(() => popupTitle(page, 'rock').textContent()).toBe('Rock album of the week')
-    expect(await page.locator('[data-segue="rock"] [role="dialog"]').getAttribute('aria-modal')).toBe('true')
+    expect(await page.locator('[data-segue^="rock"] [role="dialog"]').getAttribute('aria-modal')).toBe('true')
     expect(await activeInPopup(page)).toBe('x')
     mkdirSync('docs/images', { recursive: true })
     await page.screenshot({ path: 'docs/images/demo.png' })

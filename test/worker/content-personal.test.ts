@@ -87,6 +87,11 @@ describe('a visitor and the form', () => {
     expect(answer.content[0]).toMatchObject({ title: 'مرحبا صديقي', body: '<p>اختيارات الأسبوع</p>', lang: 'ar', dir: 'rtl' })
   })
 
+  it('keeps a visit whose language is not a language tag, showing the default version', async () => {
+    const answer = await edge.events({ site: KEY, events: [{ ...pageVisit(`${ORIGIN}/blog/odd`), language: 'not a tag!' }] })
+    expect(answer.content[0]).toMatchObject({ title: 'Hi there', lang: 'en' })
+  })
+
   it('identifies the visitor with what the form sent, records the submission, and does not show the form again', async () => {
     const shown = await edge.events({ site: KEY, events: [pageVisit(`${ORIGIN}/blog/3`)] })
     const sent = await edge.events({

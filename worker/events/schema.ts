@@ -24,9 +24,17 @@ const scalar = z.union([z.string().max(1000), z.number().finite(), z.boolean()])
 
 /** A BCP 47 language tag as browsers report them (navigator.language): en, pt-BR, zh-Hant-TW. */
 export const LANGUAGE_TAG = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}$/
-const language = z.string().regex(LANGUAGE_TAG, 'must be a language tag such as en or pt-BR')
+/**
+ * The browser's language, a hint for content with versions: one that is not a language tag is dropped
+ * rather than refusing the visit it came with (the visit is what matters; the default version shows).
+ */
+const language = z
+  .string()
+  .max(64)
+  .optional()
+  .transform((tag) => (tag !== undefined && LANGUAGE_TAG.test(tag) ? tag : undefined))
 
-const pageVisit = { ...base, type: z.literal('page_visit'), title: z.string().max(500).optional(), language: language.optional() }
+const pageVisit = { ...base, type: z.literal('page_visit'), title: z.string().max(500).optional(), language }
 
 const otherEvents = [
   z.strictObject({
