@@ -112,6 +112,17 @@ describe('show', () => {
     expect(hosts().map((h) => h.dataset.segue)).toEqual(['jazz'])
   })
 
+  it('draws content that comes again while on screen once: a bar anew with what it says now, a popup left as it is', () => {
+    show(popup({ id: 'hi', format: 'bar', position: 'top', title: 'Hello there' }), report)
+    show(popup({ id: 'hi', format: 'bar', position: 'top', title: 'Hello Rita' }), report)
+    expect(hosts().map((h) => h.shadowRoot!.querySelector('h2')!.textContent)).toEqual(['Hello Rita'])
+    show(popup({ id: 'p1', title: 'First' }), report)
+    show(popup({ id: 'p1', title: 'Again' }), report)
+    expect(hosts().filter((h) => h.dataset.segue === 'p1').map((h) => h.shadowRoot!.querySelector('h2')!.textContent)).toEqual(['First'])
+    rootOf('p1').querySelector<HTMLButtonElement>('.x')!.click()
+    expect(hosts().filter((h) => h.dataset.segue === 'p1')).toEqual([])
+  })
+
   it('places the nine positions with flexbox alignment, left and right as the owner sees them', () => {
     show(popup({ id: 's', format: 'slide-in', position: 'bottom-right' }), report)
     const wrap = rootOf('s').querySelector<HTMLElement>('.w')!

@@ -37,8 +37,8 @@ const CSS =
 
 let popupOpen = false
 const waiting: Array<() => void> = []
-/** How to take each piece of content on screen away again, its listeners with it. */
-const onScreen = new Set<() => void>()
+/** How to take each piece of content on screen away again, its listeners with it, by content id. */
+const onScreen = new Map<string, () => void>()
 /** Bumped by reset(): a display trigger set before it then fires for nothing. */
 let generation = 0
 
@@ -58,6 +58,11 @@ export function show(c: ContentPayload, report: Report): void {
   const since = generation
   when(c.display, () => {
     if (since != generation) return
+    // Content on screen already (a single-page app's next page brought it again): a popup stays as it is,
+    // anything else is drawn anew, with what the answer says now (a name the visitor just gave).
+    const shown = onScreen.get(c.id)
+    if (shown && c.format == 'popup') return
+    if (shown) shown()
     if (c.format != 'popup') return render(c, report)
     if (popupOpen) return void waiting.push(() => render(c, report))
     render(c, report)
@@ -133,7 +138,7 @@ function render(c: ContentPayload, report: Report): void {
   const remove = () => {
     host.remove()
     doc.removeEventListener('keydown', onKey)
-    onScreen.delete(remove)
+    if (onScreen.get(c.id) == remove) onScreen.delete(c.id)
   }
   const dismiss = () => {
     remove()
@@ -154,7 +159,7 @@ function render(c: ContentPayload, report: Report): void {
   if (c.format != 'inline') doc.addEventListener('keydown', onKey)
 
   if (!place(host, c)) return remove()
-  onScreen.add(remove)
+  onScreen.set(c.id, remove)
   report(c, 'shown')
   if (popup) close.focus()
 }

@@ -91,6 +91,8 @@ describe.runIf(e2e.browser)('the script tag in Chromium', () => {
       defaultLanguage: 'en',
       versions: { ar: { title: 'ألبوم الأسبوع', body: '<p>ساعات زرقاء، خصم 20٪.</p>' } },
     })
+    await showOn('/hello', { id: 'hello', name: 'Hello', format: 'bar', position: 'top', title: 'Hello {{firstName | "there"}}', body: '<p>Picks for {{firstName | "you"}}.</p>' })
+    await showOn('/browse', { id: 'third-page', name: 'Third page', format: 'slide-in', title: 'Finding what you like?', display: { on: 'pageViews', count: 3 } })
   })
   afterAll(async () => {
     await browser?.close()
@@ -270,6 +272,35 @@ describe.runIf(e2e.browser)('the script tag in Chromium', () => {
     const englishDialog = shown(english.page, 'album').locator('[role="dialog"]')
     expect([await englishDialog.getAttribute('dir'), await englishDialog.getAttribute('lang')]).toEqual(['ltr', 'en'])
     expect([...v.errors, ...english.errors]).toEqual([])
+  })
+
+  it('fills a token with the fallback, then with the name the visitor gave', async () => {
+    const v = await visit(storeUrl('/hello'))
+    await eventually(() => shown(v.page, 'hello').locator('h2').textContent()).toBe('Hello there')
+    expect(await shown(v.page, 'hello').locator('p').textContent()).toBe('Picks for you.')
+    // The visitor says who they are, then moves to another page of the single-page app.
+    await v.page.evaluate(() => {
+      ;(window as unknown as { segue: (...args: unknown[]) => void }).segue('identify', { fields: { firstName: 'Rita <b>' } })
+      history.pushState({}, '', location.pathname + '/2')
+    })
+    await eventually(() => shown(v.page, 'hello').locator('h2').textContent()).toBe('Hello Rita <b>')
+    expect(await shown(v.page, 'hello').locator('p').textContent()).toBe('Picks for Rita <b>.')
+    expect(await shown(v.page, 'hello').locator('b').count()).toBe(0)
+    expect(v.errors).toEqual([])
+  })
+
+  it('holds back content until the page view of the session it waits for', async () => {
+    const v = await visit(storeUrl('/browse/1'))
+    const next = (n: number) => v.page.evaluate((path) => history.pushState({}, '', path), `/store/${store.key}/browse/${n}`)
+    await eventually(() => v.answers.length).toBe(1)
+    await next(2)
+    await eventually(() => v.answers.length).toBe(2)
+    expect(v.answers.map((a) => a.body.content ?? [])).toEqual([[], []])
+    expect(renderers(v)).toEqual([])
+    await next(3)
+    await eventually(() => shown(v.page, 'third-page').count()).toBe(1)
+    expect(await shown(v.page, 'third-page').locator('h2').textContent()).toBe('Finding what you like?')
+    expect(v.errors).toEqual([])
   })
 
   it('counts hash-route changes as page visits on a site that asks for it', async () => {
