@@ -59,6 +59,7 @@ describe('saving content with a form and tokens', () => {
     ['a token of an unknown field', { title: 'Hi {{shoeSize}}' }, 'title', '{{shoeSize}} is not a field'],
     ['a malformed token', { body: '<p>Hi {{firstName | there}}</p>' }, 'body', 'is not a token'],
     ['an unknown field in a version', { versions: { es: { title: 'Hola {{apodo}}' } } }, 'versions.es.title', '{{apodo}} is not a field'],
+    ['a version named by no language', { versions: { 'not a tag': { title: 'Hola' } } }, 'versions.not a tag', 'is not a language tag'],
   ])('refuses %s beside the field at fault, and saves nothing', async (_, change, path, message) => {
     const res = await edge.admin<Json>('POST', `${S}/content`, { ...newsletter, id: 'refused', ...change })
     expect(res.status, JSON.stringify(res.body)).toBe(400)

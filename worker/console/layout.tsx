@@ -144,7 +144,8 @@ export function Field(p: { name: string; label: string; value?: string; type?: s
     <div class="field">
       <label for={id}>{p.label}</label>
       {p.textarea ? (
-        <textarea id={id} name={p.name} aria-invalid={p.error ? 'true' : undefined} aria-describedby={described} required={p.required}>{p.value ?? ''}</textarea>
+        // HTML drops one newline right after <textarea>: one is written first so a value's own survives.
+        <textarea id={id} name={p.name} aria-invalid={p.error ? 'true' : undefined} aria-describedby={described} required={p.required}>{`\n${p.value ?? ''}`}</textarea>
       ) : (
         <input id={id} name={p.name} type={p.type ?? 'text'} value={p.value ?? ''} aria-invalid={p.error ? 'true' : undefined} aria-describedby={described} required={p.required} placeholder={p.placeholder} />
       )}

@@ -43,7 +43,8 @@ const form = z
   .refine((f) => f.fields.every((x) => (x.key === 'email') === (x.type === 'email')), { message: 'the email field, and only it, has type email', path: ['fields'] })
 
 /** A language tag as content versions are named: en, pt-BR, zh-Hant. */
-const languageTag = z.string().regex(/^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}$/, 'must be a language tag such as en or pt-BR')
+const LANGUAGE_TAG_FORMAT = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}$/
+const languageTag = z.string().regex(LANGUAGE_TAG_FORMAT, 'must be a language tag such as en or pt-BR')
 
 /** What a version in another language replaces. */
 const version = z.strictObject({
@@ -71,8 +72,14 @@ const specFields = {
   neverAfterSubmitted: z.boolean().optional(),
   form: form.optional(),
   versions: z
-    .record(languageTag, version)
-    .refine((v) => Object.keys(v).length <= 20, { message: 'at most 20 languages' })
+    .record(z.string().max(35), version)
+    .superRefine((v, ctx) => {
+      // Each language said at its own key, as a refusal beside the language box can show it.
+      for (const lang of Object.keys(v)) {
+        if (!LANGUAGE_TAG_FORMAT.test(lang)) ctx.addIssue({ code: 'custom', path: [lang], message: `"${lang}" is not a language tag such as en or pt-BR` })
+      }
+      if (Object.keys(v).length > 20) ctx.addIssue({ code: 'custom', message: 'at most 20 languages' })
+    })
     .optional(),
   defaultLanguage: languageTag.optional(),
 }
