@@ -51,13 +51,14 @@ export const REFRESH_CHUNK = 20
 
 /**
  * A site's share of a scheduled pass: the site and its config (5 reads), its dead letters pruned (up to
- * ACTIVITY_ROUNDS: 10), and on each shard the time-dependent segments recomputed (1 batch) and pruning
+ * ACTIVITY_ROUNDS: 10), and on each shard the time-dependent segments recomputed (1 batch), the segments'
+ * member counts for their trends (1 batch) and pruning
  * (ACTIVITY_ROUNDS + CONTACT_ROUNDS of retention.ts: 14, and what the pruned contacts leave on the
  * control database and the other shards: 1 + (shards - 1)); the config published (1 KV write, and the old
  * key's removal).
  */
 export function cronSiteCost(shards: number): Cost {
-  return { d1: 15 + shards * (15 + shards), kv: 2 }
+  return { d1: 15 + shards * (16 + shards), kv: 2 }
 }
 
 /**

@@ -13,6 +13,8 @@ import { pruneProcessed } from '../data/processed'
 import { getSite, listSites } from '../data/sites'
 import { optimize } from '../data/maintenance'
 import { database, shardNames, siteData } from '../data/shards'
+import { countMembersFor, pruneSegmentDays } from '../data/trends'
+import { TREND_DAYS } from '../segments/trends'
 import { refreshStatements } from '../segments/membership'
 import { compileSite, reachedConfigSegments } from '../visits/compile'
 import { Changes, propagate } from './changes'
@@ -63,6 +65,10 @@ export async function cronSite(env: Env, siteId: string, now: number): Promise<{
     moved = contacts.size
     changes.contacts(site.id, contacts)
   }
+  // Each segment's member count for today, and trends past what they keep dropped: one call on each shard.
+  const today = Math.floor(now / 86_400_000)
+  const segmentIds = config.segments.map((s) => s.id)
+  await siteData(env, site).each((db) => db.batch([countMembersFor(db, site.id, segmentIds, today), pruneSegmentDays(db, site.id, today - TREND_DAYS)]))
   // Published again as built now, so that every isolate's time-dependent verdicts start from the same point.
   changes.siteConfig(site, config)
   await propagate(env, changes)

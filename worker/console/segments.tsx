@@ -3,6 +3,8 @@
  * edit and delete one. A dynamic segment's form holds the condition builder, which counts members live
  * through `/preview`; `builderData` is shared with the workflow builder.
  */
+import { segmentTrend, segmentUses } from '../segments/trends'
+import { TrendChart } from './trend-chart'
 import { type Context, Hono } from 'hono'
 import { z } from 'zod'
 import { FieldCatalog, SYSTEM_FIELDS } from '../conditions/fields'
@@ -204,7 +206,12 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     const segment = await segmentWithCount(c.env, site, c.req.param('id'))
     if (!segment) return c.notFound()
     const after = cursorOf(c.req.query('cursor'), 1)?.[0] as string | undefined
-    const [members, all] = await Promise.all([membersAcross(c.get('data'), segment.id, { after, limit: 25 }), allSegments(c.env.DB, site.id)])
+    const [members, all, trend, uses] = await Promise.all([
+      membersAcross(c.get('data'), segment.id, { after, limit: 25 }),
+      allSegments(c.env.DB, site.id),
+      segmentTrend(c.env, site, segment.id, 30),
+      segmentUses(c.env.DB, site, segment.id),
+    ])
     const summary = summarizer(site, all)(segment.conditions)
     const notice = c.req.query('created') ? 'Segment created.' : c.req.query('saved') ? 'Segment saved.' : undefined
     return c.render(
@@ -225,6 +232,39 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
             <a class="button shrink" href={`/admin/sites/${site.id}/segments/${segment.id}/edit`}>Edit</a>
             <a class="button secondary shrink" href={`/admin/sites/${site.id}/segments/${segment.id}/delete`}>Delete…</a>
           </p>
+        </div>
+        <div class="card" id="trend">
+          <h2>Last 30 days</h2>
+          <TrendChart days={trend} />
+          <p class="hint">The line is the member count at each day's scheduled pass; bars above the axis are contacts that entered, below it those that left.</p>
+          <details>
+            <summary>The figures</summary>
+            <Table columns={['Day', { label: 'Members', num: true }, { label: 'Entered', num: true }, { label: 'Left', num: true }]} empty="No days.">
+              {[...trend].reverse().map((d) => (
+                <tr>
+                  <td>{d.date}</td>
+                  <td class="num">{d.members ?? '—'}</td>
+                  <td class="num">{d.entered}</td>
+                  <td class="num">{d.exited}</td>
+                </tr>
+              ))}
+            </Table>
+          </details>
+        </div>
+        <div class="card" id="used-by">
+          <h2>Used by</h2>
+          {uses.workflows.length === 0 && uses.segments.length === 0 ? (
+            <p>No workflow or segment reads this segment: it can be changed or deleted freely.</p>
+          ) : (
+            <ul>
+              {uses.workflows.map((w) => (
+                <li>Workflow <a href={`/admin/sites/${site.id}/workflows/${w.id}`}>{w.name}</a> ({w.nodes.map((n) => (n === 'start' ? 'its Start node' : `node ${n}`)).join(', ')})</li>
+              ))}
+              {uses.segments.map((x) => (
+                <li>Segment <a href={`/admin/sites/${site.id}/segments/${x.id}`}>{x.name}</a> (in its conditions)</li>
+              ))}
+            </ul>
+          )}
         </div>
         <h2>Members</h2>
         <Table columns={['Contact', 'Name', 'Since', 'Source']} empty="No members." next={members.last && `?cursor=${encodeCursor([members.last])}`}>

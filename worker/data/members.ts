@@ -81,8 +81,9 @@ export function removeMember(db: D1Database, siteId: string, segmentId: string, 
 /**
  * Brings a dynamic segment's membership in line with its compiled condition (`where`, an expression over
  * contacts aliased `c`): removes members that no longer meet it and adds contacts that do. With
- * `contactIds` only those contacts are looked at; without, the whole site. `meta.changes` of the two
- * statements are the removals and the additions; with `returning`, their rows name the contacts.
+ * `contactIds` only those contacts are looked at; without, the whole site. SQLite's `changes()` after
+ * each of the two statements is the removals and the additions (`meta.changes` also counts what the
+ * trend triggers of migration 0017 write); with `returning`, their rows name the contacts.
  */
 export function refreshMembers(
   db: D1Database,

@@ -1,6 +1,6 @@
 /**
  * The admin API's segments, `/api/v1/sites/:site/segments`: list, create, preview, read, update and delete
- * segments, and page through a segment's members.
+ * segments, page through a segment's members, and read its trend and uses.
  */
 import { Hono } from 'hono'
 import { z } from 'zod'
@@ -13,12 +13,16 @@ import { notFound } from '../http/errors'
 import { parse, readJson } from '../http/validate'
 import { decodeCursor, encodeCursor } from '../lib/cursor'
 import { segmentCreate, segmentListQuery, segmentPatch, segmentPreview } from './schema'
+import { TREND_DAYS, segmentTrend, segmentUses } from './trends'
 import { createSegment, previewSegment, removeSegment, segmentJson, segmentWithCount, summarizer, updateSegment, withCounts } from './service'
 
 const membersQuery = z.object({
   cursor: z.string().max(500).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 })
+
+/** A trend's length in days: the last 30 unless asked, at most what the cron keeps. */
+const trendQuery = z.object({ days: z.coerce.number().int().min(1).max(TREND_DAYS).default(30) })
 
 export const segmentsRoutes = new Hono<AppEnv>()
   .get('/', async (c) => {
@@ -55,6 +59,13 @@ export const segmentsRoutes = new Hono<AppEnv>()
   .delete('/:id', notWhileMoving, async (c) => {
     await removeSegment(c.env, c.get('site'), c.req.param('id'), c.get('changes'))
     return c.body(null, 204)
+  })
+  .get('/:id/trend', async (c) => {
+    const { days } = parse(trendQuery, c.req.query())
+    const site = c.get('site')
+    // Who reads it first: it answers 404 for a segment that does not exist.
+    const usedBy = await segmentUses(c.env.DB, site, c.req.param('id'))
+    return c.json({ segment: c.req.param('id'), days: await segmentTrend(c.env, site, c.req.param('id'), days), usedBy })
   })
   .get('/:id/contacts', async (c) => {
     const site = c.get('site')

@@ -15,6 +15,7 @@ import { type Condition, activityClauses, groupChildren, isGroup, segmentRefs } 
 import { type Contact, contactsWhere, fieldValues, getContact } from '../data/contacts'
 import { listActivities } from '../data/events'
 import { addMember, deleteMemberships, membershipsOf, removeMember } from '../data/members'
+import { deleteSegmentDays } from '../data/trends'
 import { type Segment, type SegmentWithCount, allSegments, deleteSegment, getSegment, memberCounts, saveSegment, segmentNameTaken } from '../data/segments'
 import { type SiteData, siteData } from '../data/shards'
 import { type Site } from '../data/sites'
@@ -95,11 +96,15 @@ async function backfill(data: SiteData, site: Site, segments: ReadonlyArray<Pick
   const started = Date.now()
   const results = await data.each((db) => {
     const statements = refreshStatements(db, site, segments, now)
-    return statements.length > 0 ? db.batch(statements) : Promise.resolve([])
+    if (statements.length === 0) return Promise.resolve([])
+    // The first segment's two statements are its removals, then its additions (refreshMembers), each
+    // followed by SQLite's changes(): the rows the statement itself changed, not what triggers wrote
+    // (the segment's trend), which meta.changes includes.
+    const changes = () => db.prepare('SELECT changes() AS n')
+    return db.batch([statements[0], changes(), statements[1], changes(), ...statements.slice(2)])
   })
-  // The first segment's two statements: its removals, then its additions (refreshMembers).
-  const changed = (i: number) => results.reduce((n, r) => n + (r[i]?.meta.changes ?? 0), 0)
-  return { removed: changed(0), added: changed(1), ms: Date.now() - started }
+  const changed = (i: number) => results.reduce((n, r) => n + ((r[i]?.results[0] as { n: number } | undefined)?.n ?? 0), 0)
+  return { removed: changed(1), added: changed(3), ms: Date.now() - started }
 }
 
 /** A segment with its members counted on every shard of the site. */
@@ -185,7 +190,8 @@ export async function removeSegment(env: Env, site: Site, id: string, changes: C
   }
   // The segment first: memberships left behind a moment name a segment nobody reads any more.
   await db.batch(deleteSegment(db, site.id, id))
-  await data.each((shard) => shard.batch(deleteMemberships(shard, site.id, id)))
+  // Its days go after its memberships, whose deletion counts as exits.
+  await data.each((shard) => shard.batch([...deleteMemberships(shard, site.id, id), deleteSegmentDays(shard, site.id, id)]))
   changes.siteConfig(site)
 }
 
