@@ -1,10 +1,15 @@
 /**
  * The console's sign-in and sign-out: the admin token exchanged for a session (./session.ts), every attempt
- * rate-limited by address, and only a plain path of this console followed after signing in.
+ * rate-limited by address, and only a plain path of this console followed after signing in. Where
+ * Cloudflare Access is on, it signs people in instead: the sign-in page leads on to the console, the admin
+ * token is not taken, and signing out ends the Access session too.
  */
 import { type Context, Hono } from 'hono'
+import { accessSettings } from '../http/access'
 import { sameSecret } from '../http/auth'
+import { Refusal, refuse } from '../http/errors'
 import { Alert } from './layout'
+import { refusedPage } from './refused'
 import { type ConsoleEnv, endSession, readSession, requireSession, startSession } from './session'
 
 // Printable ASCII only: a CR or LF would split the Location header, a space or a non-ASCII letter is not
@@ -13,6 +18,11 @@ const PLAIN_CONSOLE_PATH = /^\/admin(?:[/?#][!-~]*)?$/
 const RESOLVE_BASE = 'https://console.invalid'
 // Without cf-connecting-ip (wrangler dev, tests) every attempt shares one bucket.
 const UNKNOWN_CLIENT = 'unknown-client'
+// Served by Cloudflare Access on every hostname it protects: ends the person's Access session.
+const ACCESS_LOGOUT = '/cdn-cgi/access/logout'
+
+/** Whether Access signs people in; its settings' refusal (one var without the other) is thrown. */
+const accessOn = (c: Context<ConsoleEnv>) => accessSettings(c.env) !== undefined
 
 /**
  * Where to go after signing in: `next` if it is a plain path of this console, else `/admin`. Backslashes,
@@ -53,10 +63,14 @@ function signInPage(c: Context<ConsoleEnv>, p: { next: string; error?: string })
 export const authRoutes = new Hono<ConsoleEnv>()
   .get('/sign-in', async (c) => {
     const next = safeNext(c.req.query('next'))
-    if (await readSession(c)) return c.redirect(next, 303)
+    // With Access, the page asked for signs the person in (or says why not).
+    if (accessOn(c) || (await readSession(c))) return c.redirect(next, 303)
     return signInPage(c, { next })
   })
   .post('/sign-in', async (c) => {
+    if (accessOn(c)) {
+      throw refuse('forbidden', 'access_only', 'This console signs people in with Cloudflare Access: the admin token is not taken here. It still works for the admin API.')
+    }
     const form = await c.req.parseBody()
     const next = safeNext(typeof form.next === 'string' ? form.next : undefined)
     // Every attempt counts, right or wrong: the limiter cannot be asked without being charged.
@@ -76,5 +90,9 @@ export const authRoutes = new Hono<ConsoleEnv>()
   })
   .post('/sign-out', requireSession, async (c) => {
     await endSession(c, c.get('session'))
-    return c.redirect('/admin/sign-in', 303)
+    return c.redirect(c.get('session').email === undefined ? '/admin/sign-in' : ACCESS_LOGOUT, 303)
+  })
+  .onError((error, c) => {
+    if (error instanceof Refusal) return refusedPage(c, error)
+    throw error
   })

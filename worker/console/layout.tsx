@@ -30,6 +30,8 @@ declare module 'hono' {
 
 export interface LayoutProps extends Omit<PageProps, 'picker'> {
   csrf?: string
+  /** The email of whoever Cloudflare Access signed in; a session started with the admin token has none. */
+  who?: string
   site?: Site
   sites?: Site[]
   children?: Child
@@ -79,6 +81,7 @@ export function Layout(p: LayoutProps) {
               <noscript><button type="submit" class="secondary">Open</button></noscript>
             </form>
           )}
+          {p.who && <span class="who">{p.who}</span>}
           {p.csrf && (
             <form method="post" action="/admin/sign-out">
               <input type="hidden" name="_csrf" value={p.csrf} />
@@ -116,8 +119,8 @@ export function allSites(c: Context<ConsoleEnv>): Promise<Site[]> {
 
 /**
  * Puts every console page in the Layout: a handler gives the content and its `PageProps`, and the frame
- * takes the session's CSRF token, the route's site and, where the picker shows, the sites. Before sign-in
- * there is no session, so no token and no sign-out form.
+ * takes the session's CSRF token (and the email of whoever Access signed in), the route's site and, where
+ * the picker shows, the sites. Before sign-in there is no session, so no token and no sign-out form.
  *
  * @example
  * consoleApp.use('*', consoleLayout)
@@ -125,7 +128,7 @@ export function allSites(c: Context<ConsoleEnv>): Promise<Site[]> {
  */
 export const consoleLayout = jsxRenderer(
   async ({ children, title, active, scripts, picker }, c: Context<ConsoleEnv>) => (
-    <Layout title={title} csrf={c.get('session')?.csrf} site={c.get('site')} sites={picker ? await allSites(c) : undefined} active={active} scripts={scripts}>
+    <Layout title={title} csrf={c.get('session')?.csrf} who={c.get('session')?.email} site={c.get('site')} sites={picker ? await allSites(c) : undefined} active={active} scripts={scripts}>
       {children}
     </Layout>
   ),

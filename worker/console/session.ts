@@ -4,12 +4,20 @@
  * rotating the token signs everyone out). Signing out marks the session id in KV until the session would
  * have expired, so the cookie is refused even if it was copied. Every form carries the CSRF token and
  * every POST checks it; console scripts send it in the x-csrf-token header.
+ *
+ * Where Cloudflare Access is on (../http/access.ts), every console request must carry an assertion Access
+ * signed, and the session follows it: it holds the person's email, and a request whose assertion names
+ * someone other than the cookie's session (or that has no session yet) starts a new one. The token
+ * sign-in is off then; a request Access would not vouch for gets a page saying why (403).
  */
 import { type Context, type MiddlewareHandler } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { type AppEnv } from '../app-env'
 import { type Site } from '../data/sites'
+import { ASSERTION_HEADER, accessEmail, accessSettings } from '../http/access'
+import { Refusal, refusalResponse } from '../http/errors'
 import { fromBase64Url, toBase64Url } from '../lib/base64url'
+import { refusedPage } from './refused'
 
 export const SESSION_COOKIE = 'segue_console'
 const SESSION_HOURS = 12
@@ -18,6 +26,8 @@ export interface Session {
   sid: string
   exp: number
   csrf: string
+  /** Who Cloudflare Access signed in; absent for a session started with the admin token. */
+  email?: string
 }
 
 /** The app's environment, with the signed-in session and, once a page has read it, the list of sites. */
@@ -34,8 +44,8 @@ const signedOutKey = (sid: string) => `console-signed-out:${sid}`
 const MIN_KV_TTL_SECONDS = 60
 
 // Any console context will do: only the bindings and the cookie are used.
-export async function startSession(c: Context<any>): Promise<Session> {
-  const session: Session = { sid: randomId(), exp: Date.now() + SESSION_HOURS * 3_600_000, csrf: randomId() }
+export async function startSession(c: Context<any>, email?: string): Promise<Session> {
+  const session: Session = { sid: randomId(), exp: Date.now() + SESSION_HOURS * 3_600_000, csrf: randomId(), ...(email === undefined ? {} : { email }) }
   const payload = toBase64Url(JSON.stringify(session))
   const mac = await crypto.subtle.sign('HMAC', await hmacKey(c.env.ADMIN_TOKEN), new TextEncoder().encode(payload))
   setCookie(c, SESSION_COOKIE, `${payload}.${toBase64Url(new Uint8Array(mac))}`, {
@@ -72,7 +82,12 @@ async function verifiedSession(c: Context<any>): Promise<Session | undefined> {
     const ok = await crypto.subtle.verify('HMAC', await hmacKey(c.env.ADMIN_TOKEN), fromBase64Url(mac), new TextEncoder().encode(payload))
     if (!ok) return undefined
     const session = JSON.parse(new TextDecoder().decode(fromBase64Url(payload))) as Session
-    const valid = typeof session.sid === 'string' && typeof session.exp === 'number' && session.exp > Date.now() && typeof session.csrf === 'string'
+    const valid =
+      typeof session.sid === 'string' &&
+      typeof session.exp === 'number' &&
+      session.exp > Date.now() &&
+      typeof session.csrf === 'string' &&
+      (session.email === undefined || typeof session.email === 'string')
     return valid ? session : undefined
   } catch {
     return undefined
@@ -80,12 +95,32 @@ async function verifiedSession(c: Context<any>): Promise<Session | undefined> {
 }
 
 /**
- * Requires a session: pages redirect to sign-in, console JSON calls answer 401. Every request other than
- * GET and HEAD must carry the session's CSRF token (form field `_csrf` or header `x-csrf-token`).
+ * The session of whoever sends this request. Where Access is on, that is whoever the request's assertion
+ * names: their session, or a new one. Throws the `Refusal` of an assertion Access would not vouch for, or
+ * of Access settings that are not right.
+ */
+async function signedIn(c: Context<ConsoleEnv>): Promise<Session | undefined> {
+  const access = accessSettings(c.env)
+  if (!access) return readSession(c)
+  const email = await accessEmail(c.req.header(ASSERTION_HEADER), access)
+  const session = await readSession(c)
+  return session?.email === email ? session : startSession(c, email)
+}
+
+/**
+ * Requires a session: pages redirect to sign-in, console JSON calls answer 401 (where Access is on, a
+ * request it would not vouch for is refused with 403 instead, saying why). Every request other than GET
+ * and HEAD must carry the session's CSRF token (form field `_csrf` or header `x-csrf-token`).
  */
 export const requireSession: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
-  const session = await readSession(c)
   const wantsJson = c.req.header('accept')?.includes('application/json')
+  let session: Session | undefined
+  try {
+    session = await signedIn(c)
+  } catch (error) {
+    if (!(error instanceof Refusal)) throw error
+    return wantsJson ? refusalResponse(error) : refusedPage(c, error)
+  }
   if (!session) {
     if (wantsJson) return c.json({ error: { code: 'unauthorized', message: 'Sign in again: your session has ended' } }, 401)
     const next = c.req.method === 'GET' ? `?next=${encodeURIComponent(new URL(c.req.url).pathname + new URL(c.req.url).search)}` : ''
