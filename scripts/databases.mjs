@@ -1,20 +1,10 @@
 /**
  * The D1 databases wrangler.toml declares, for the scripts that act on all of them (`npm run db:migrate`,
- * `npm run dev`) and the one that adds a data shard (`npm run shard:add`).
- *
- * This is not a TOML parser. It reads the top-level `[[d1_databases]]` blocks of a file written like
- * Segue's wrangler.toml, and nothing else:
- * - a block runs from its `[[d1_databases]]` line to the next table header (`[...]` or `[[...]]`);
- * - in a block, `key = value` lines, where value is a "basic" string without escapes, a 'literal' string,
- *   or a bare word such as true or a number (kept as text); comments after a value are allowed;
- * - blank lines and `#` comment lines anywhere.
- * Blocks under an environment (`[[env.<name>.d1_databases]]`) are not top-level and are skipped. What it
- * cannot read it refuses with an error naming the line, rather than guess: a multi-line string, an inline
- * table or array as a value, a value with escapes, or a `d1_databases = [...]` array written inline.
- * Outside those blocks it only looks for table headers, so a multi-line array or string elsewhere must not
- * have a line that looks like one. Of each block it reports binding, database_name, database_id and
- * migrations_dir.
+ * `npm run dev`, `npm run deploy`) and the one that adds a data shard (`npm run shard:add`). The file is
+ * read as ./wrangler-toml.mjs reads it: top-level `[[d1_databases]]` blocks of single-line values; of each
+ * block this reports binding, database_name, database_id and migrations_dir.
  */
+import { tomlTables } from './wrangler-toml.mjs'
 
 /** Bindings named SHARD_<n> are data shards; any other D1 binding (DB) is the control database. */
 export const SHARD_BINDING = /^SHARD_([1-9][0-9]*)$/
@@ -31,67 +21,19 @@ export const SHARD_BINDING = /^SHARD_([1-9][0-9]*)$/
  * @returns {D1Database[]}
  */
 export function d1Databases(tomlText) {
-  const lines = tomlText.split(/\r?\n/)
-  /** @type {D1Database[]} */
-  const databases = []
-  /** @type {Record<string, string> | null} */
-  let block = null
-  let blockLine = -1
-  let lastKeyLine = -1
-  let table = '' // the current table header's name; '' before the first header
-
-  const close = () => {
-    if (!block) return
-    if (!block.binding || !block.database_name) {
-      throw new Error(`wrangler.toml line ${blockLine + 1}: a [[d1_databases]] block needs binding and database_name`)
+  return tomlTables(tomlText, '[[d1_databases]]').map(({ values, line, endLine }) => {
+    if (!values.binding || !values.database_name) {
+      throw new Error(`wrangler.toml line ${line + 1}: a [[d1_databases]] block needs binding and database_name`)
     }
-    databases.push({
-      binding: block.binding,
-      database_name: block.database_name,
-      ...(block.database_id !== undefined && { database_id: block.database_id }),
-      ...(block.migrations_dir !== undefined && { migrations_dir: block.migrations_dir }),
-      line: blockLine,
-      endLine: lastKeyLine,
-    })
-    block = null
-  }
-
-  lines.forEach((raw, i) => {
-    const text = raw.trim()
-    if (text === '' || text.startsWith('#')) return
-    const header = /^(\[\[?)\s*([^\]]+?)\s*(\]\]?)\s*(#.*)?$/.exec(text)
-    if (header) {
-      close()
-      table = header[2]
-      if (header[1] === '[[' && header[3] === ']]' && table === 'd1_databases') {
-        block = {}
-        blockLine = i
-        lastKeyLine = i
-      }
-      return
+    return {
+      binding: values.binding,
+      database_name: values.database_name,
+      ...(values.database_id !== undefined && { database_id: values.database_id }),
+      ...(values.migrations_dir !== undefined && { migrations_dir: values.migrations_dir }),
+      line,
+      endLine,
     }
-    if (!block) {
-      if (table === '' && /^d1_databases\s*=/.test(text)) {
-        throw new Error(`wrangler.toml line ${i + 1}: d1_databases written as an inline array is not supported; use [[d1_databases]] blocks`)
-      }
-      return
-    }
-    const pair = /^([A-Za-z0-9_-]+)\s*=\s*(.*)$/.exec(text)
-    if (!pair) throw new Error(`wrangler.toml line ${i + 1}: cannot read ${JSON.stringify(text)} in a [[d1_databases]] block`)
-    const [, key, rest] = pair
-    const value =
-      /^"([^"\\]*)"\s*(#.*)?$/.exec(rest)?.[1] ??
-      /^'([^']*)'\s*(#.*)?$/.exec(rest)?.[1] ??
-      /^([A-Za-z0-9_.+:-]+)\s*(#.*)?$/.exec(rest)?.[1]
-    if (value === undefined || /^("""|''')/.test(rest)) {
-      throw new Error(`wrangler.toml line ${i + 1}: cannot read the value of ${key} (only single-line strings without escapes and bare words are supported)`)
-    }
-    if (key in block) throw new Error(`wrangler.toml line ${i + 1}: ${key} is set twice in one [[d1_databases]] block`)
-    block[key] = value
-    lastKeyLine = i
   })
-  close()
-  return databases
 }
 
 /**
