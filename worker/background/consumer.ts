@@ -6,6 +6,7 @@
  * that cannot be written for a reason no retry will fix is written as far as it can be, or kept, with the
  * reason, as a dead letter an admin sees and can replay.
  */
+import { writeImportChunk } from '../contacts/import'
 import { type DeadLetterOutcome, keepDeadLetter } from '../data/dead-letters'
 import { movedOrErased } from '../data/erasure'
 import { processedAmong } from '../data/processed'
@@ -72,6 +73,7 @@ export async function consume(batch: MessageBatch<QueueMessage>, env: Env): Prom
       if (body.kind === 'erase') await markErased(env.KV, body.siteId, body.contactIds, body.at)
       else if (body.kind === 'cron') await cronSite(env, body.siteId, body.at)
       else if (body.kind === 'move') await moveStep(env, body)
+      else if (body.kind === 'import') await writeImportChunk(env, body)
       else if (!(await siteOf(body.siteId))) continue
       else if (body.kind === 'refresh') w.rebuild.push(...body.contactIds.map((id): [string, string, number] => [body.siteId, id, 0]))
       else visits.set(body.siteId, [...(visits.get(body.siteId) ?? []), w])

@@ -1,7 +1,8 @@
 /**
  * The queue's messages, all the consumer is ever asked to do: write a visit to D1, rebuild contacts'
  * snapshots from D1, mark erased contacts' ids in KV, do one site's share of a scheduled pass, take one step
- * of moving a site to other shards. The queue binding is typed with their union.
+ * of moving a site to other shards, write one chunk of a CSV import. The queue binding is typed with their
+ * union.
  */
 import { type Attention } from '../visits/snapshot'
 import { type Activity } from '../conditions/evaluate'
@@ -86,4 +87,15 @@ export interface MoveMessage {
   after: string
 }
 
-export type QueueMessage = VisitMessage | RefreshMessage | EraseMessage | CronMessage | MoveMessage
+/**
+ * Write chunk `seq` of a CSV import, all or nothing (see contacts/import.ts). The chunk's rows wait in D1,
+ * so the message stays a few bytes whatever the rows hold (a queue message is at most 128 KB).
+ */
+export interface ImportMessage {
+  kind: 'import'
+  siteId: string
+  importId: string
+  seq: number
+}
+
+export type QueueMessage = VisitMessage | RefreshMessage | EraseMessage | CronMessage | MoveMessage | ImportMessage

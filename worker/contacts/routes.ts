@@ -1,7 +1,8 @@
 /**
  * The admin API's contacts, `/api/v1/sites/:site/contacts`: search, create (one or a batch), read, update,
- * merge, export and delete contacts; list or import a contact's activities; list its segments, change its
- * static ones, or ask why it is in a dynamic one.
+ * merge, export and delete contacts; import them from a CSV and export a segment's or a search's as one;
+ * list or import a contact's activities; list its segments, change its static ones, or ask why it is in a
+ * dynamic one.
  */
 import { Hono } from 'hono'
 import { z } from 'zod'
@@ -16,6 +17,8 @@ import { decodeCursor, encodeCursor } from '../lib/cursor'
 import {
   addToStaticSegment, explainMembership, removeFromStaticSegment,
 } from '../segments/service'
+import { contactsCsv } from './export'
+import { importRoutes } from './import-routes'
 import { contactId, contactPatch, eventsImport } from './schema'
 import {
   activityJson, contactExport, contactJson, contactSegments, eraseContact, importActivities, mergeContactInto, saveContact,
@@ -32,6 +35,15 @@ const mergeBody = z.strictObject({ into: contactId })
 
 const batchBody = z.strictObject({ contacts: z.array(z.unknown()).min(1, 'send at least one contact') })
 
+/** What a CSV export holds: a segment's members, a search's matches (both: the members it matches), or every contact. */
+export const exportQuery = z.object({
+  segment: z.string().max(64).optional(),
+  q: z.string().trim().max(200).optional(),
+})
+
+/** The headers of a CSV download. */
+export const csvHeaders = (filename: string) => ({ 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${filename}"` })
+
 export const contactsRoutes = new Hono<AppEnv>()
   // A site moving to other shards takes no changes to its contacts until it has arrived.
   .use('*', notWhileMoving)
@@ -44,6 +56,13 @@ export const contactsRoutes = new Hono<AppEnv>()
   .post('/', async (c) => {
     const contact = await saveContact(c.env, c.get('site'), await readJson(c, z.unknown()), 'create', c.get('changes'))
     return c.json(contactJson(contact), 201)
+  })
+  // Before '/:id': neither path can be a contact's ('.' is not in a contact id; 'imports' takes only what follows).
+  .route('/imports', importRoutes)
+  .get('/export.csv', async (c) => {
+    const query = parse(exportQuery, c.req.query())
+    const { stream, filename } = await contactsCsv(c.env, c.get('site'), { segment: query.segment, q: query.q || undefined })
+    return c.body(stream, 200, csvHeaders(filename))
   })
   .post('/batch', async (c) => {
     const body = await readJson(c, batchBody)

@@ -43,6 +43,22 @@ export const eventsImport = z.strictObject({
 export { eventSchema }
 
 /**
+ * A CSV import as its uploader starts it: the file's name, its columns in header order with the field
+ * each goes to (null skips one), the static segment its contacts join, and how many rows will follow.
+ * That each field exists and is written once, and the segment, are checked against the site (import.ts).
+ */
+export const importCreate = z.strictObject({
+  name: z.string().trim().min(1).max(200).default('contacts.csv'),
+  columns: z
+    .array(z.strictObject({ name: z.string().max(200), field: z.string().max(64).nullable() }))
+    .min(1, 'name at least one column')
+    .max(300),
+  segment: z.string().max(64).optional(),
+  rows: z.number().int().min(1, 'an import holds at least one row'),
+})
+export type ImportCreate = z.output<typeof importCreate>
+
+/**
  * Checks field values against the site's fields. Returns the normalised values (empty strings become
  * null, which clears) and the issues found, each with its path (`fields.birthDate`).
  */

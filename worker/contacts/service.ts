@@ -12,6 +12,7 @@ import { countersOf } from '../data/counters'
 import { aliasIdsOf, eraseAliases, eraseContact as eraseStatements, movedOrErased } from '../data/erasure'
 import { type StoredActivity, activityPage, insertActivities } from '../data/events'
 import { keptIdentifiersOf, keptOwners } from '../data/identities'
+import { joinSegment } from '../data/imports'
 import { adoptDeparting, aliasesOf, mergeContacts, readDeparting, releaseDeparting, repointAliases, resolveAlias } from '../data/merge'
 import { membershipsOf } from '../data/members'
 import { dropDeadLettersOf } from '../data/dead-letters'
@@ -65,11 +66,14 @@ interface PlannedRow {
 
 type Mode = 'upsert' | 'create' | 'update'
 
+/** How a refusal names another row of the same request (an import names rows by their line in its file). */
+type RowName = (index: number) => string
+
 /**
  * Works out, for each row, which contact it creates or changes: by id, else external id, else email.
  * Nothing is written; every problem found is returned with its row.
  */
-async function plan(data: SiteData, site: Site, rows: unknown[], mode: Mode): Promise<{ planned: PlannedRow[]; errors: RowError[] }> {
+async function plan(data: SiteData, site: Site, rows: unknown[], mode: Mode, rowName: RowName = (i) => `Row ${i}`): Promise<{ planned: PlannedRow[]; errors: RowError[] }> {
   const catalog = new FieldCatalog(site.fields)
   const errors: RowError[] = []
   const valid: Array<{ index: number; row: ReturnType<typeof contactInput.parse>; fields: Record<string, FieldValue | null> }> = []
@@ -121,10 +125,11 @@ async function plan(data: SiteData, site: Site, rows: unknown[], mode: Mode): Pr
     const id = target?.id ?? row.id ?? newId('c')
     const twin = claimed.ids.get(id)
     if (twin !== undefined) {
-      errors.push({ index, kind: 'invalid', code: 'duplicate_row', message: `Row ${twin} already changes contact "${id}"` })
+      errors.push({ index, kind: 'invalid', code: 'duplicate_row', message: `${rowName(twin)} already changes contact "${id}"` })
       continue
     }
-    const clash = keyClash('email', row.email, id, byEmail, claimed.emails) ?? keyClash('externalId', row.externalId, id, byExternal, claimed.externalIds)
+    const taken = (owner: string) => claimed.ids.get(owner)
+    const clash = keyClash('email', row.email, id, byEmail, claimed.emails, taken, rowName) ?? keyClash('externalId', row.externalId, id, byExternal, claimed.externalIds, taken, rowName)
     if (clash) {
       errors.push({ index, ...clash })
       continue
@@ -143,16 +148,32 @@ function keyClash(
   id: string,
   stored: Map<string, Contact>,
   claimed: Map<string, string>,
+  rowOf: (contactId: string) => number | undefined,
+  rowName: RowName,
 ): Omit<RowError, 'index'> | undefined {
   if (!value) return undefined
-  const owner = stored.get(value)?.id ?? claimed.get(value)
-  if (owner === undefined || owner === id) return undefined
   const words = key === 'email' ? 'email' : 'external id'
-  return { kind: 'conflict', code: `${key === 'email' ? 'email' : 'external_id'}_taken`, message: `Contact "${owner}" already has this ${words}`, field: key }
+  const code = `${key === 'email' ? 'email' : 'external_id'}_taken`
+  const holder = stored.get(value)?.id
+  if (holder !== undefined) return holder === id ? undefined : { kind: 'conflict', code, message: `Contact "${holder}" already has this ${words}`, field: key }
+  // Another row of the request gives it to the contact it makes or changes.
+  const owner = claimed.get(value)
+  if (owner === undefined || owner === id) return undefined
+  return { kind: 'conflict', code, message: `${rowName(rowOf(owner)!)} already gives this ${words} to another contact`, field: key }
+}
+
+interface WriteOptions {
+  /** A static segment every contact written joins, in the same transaction (an import's "Add to Segment"). */
+  segment?: string
+  /**
+   * Whether the contacts created get their edge snapshot built now. A contact made by an import has none
+   * yet, and the edge builds it from D1 when it first needs it: 100,000 new contacts need no rebuilds.
+   */
+  refreshCreated?: boolean
 }
 
 /** Writes planned rows: one transaction on each shard they touch, the contacts' memberships with them. */
-async function write(data: SiteData, site: Site, planned: PlannedRow[], changes: Changes, now: number): Promise<void> {
+async function write(data: SiteData, site: Site, planned: PlannedRow[], changes: Changes, now: number, opts: WriteOptions = {}): Promise<void> {
   for (const [shard, rows] of data.group(planned, (p) => p.id)) {
     const db = shard.db
     const created = rows.filter((p) => p.created).map((p) => p.change)
@@ -163,9 +184,10 @@ async function write(data: SiteData, site: Site, planned: PlannedRow[], changes:
     // An identifier an admin sets is verified: a browser's claim of the same one has nothing left to say.
     const settled = changed.filter((c) => c.email || c.externalId).map((c) => c.id)
     if (settled.length > 0) writes.push(dropSettledClaims(db, site.id, settled))
+    if (opts.segment !== undefined) writes.push(joinSegment(db, site.id, opts.segment, rows.map((p) => p.id), now))
     await writeAndRefresh(data.control, db, site, writes, rows.map((p) => p.id), now)
   }
-  changes.contacts(site.id, planned.map((p) => p.id))
+  changes.contacts(site.id, planned.filter((p) => opts.refreshCreated !== false || !p.created).map((p) => p.id))
 }
 
 
@@ -202,6 +224,21 @@ export async function upsertContacts(env: Env, site: Site, rows: unknown[], chan
     updated: planned.filter((p) => !p.created).length,
     contacts: planned.map((p) => ({ index: p.index, id: p.id, created: p.created })),
   }
+}
+
+/**
+ * Creates or updates the rows of one chunk of a CSV import, all or nothing, as a batch upsert does: if any
+ * row is refused, nothing is written and every refused row is returned. With `segment` (a static segment,
+ * checked by the caller), every contact of the chunk joins it in the same transaction. Snapshots are
+ * rebuilt for the contacts it changed, not for those it created (see `WriteOptions`).
+ */
+export async function importRows(env: Env, site: Site, rows: unknown[], changes: Changes, opts: { segment?: string; rowName: RowName; now: number }) {
+  const data = siteData(env, site)
+  const { planned, errors } = await plan(data, site, rows, 'upsert', opts.rowName)
+  if (errors.length > 0) return { errors: errors.sort((a, b) => a.index - b.index), created: 0, updated: 0 }
+  await write(data, site, planned, changes, opts.now, { segment: opts.segment, refreshCreated: false })
+  const created = planned.filter((p) => p.created).length
+  return { errors: [], created, updated: planned.length - created }
 }
 
 /**

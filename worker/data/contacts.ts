@@ -103,23 +103,32 @@ export interface ContactPage {
   last?: [number, string]
 }
 
+/**
+ * What a search matches, over a contacts row: its email (verified or claimed) or name containing the
+ * LIKE pattern bound at `like` (null matches every contact), or its id or external id equal to the text
+ * bound at `exact`.
+ */
+export const matchesSearch = (like: string, exact: string) =>
+  `(${like} IS NULL OR email LIKE ${like} ESCAPE '\\' OR claimed_email LIKE ${like} ESCAPE '\\' OR first_name LIKE ${like} ESCAPE '\\' OR last_name LIKE ${like} ESCAPE '\\'
+    OR (coalesce(first_name, '') || ' ' || coalesce(last_name, '')) LIKE ${like} ESCAPE '\\'
+    OR id = ${exact} OR external_id = ${exact} OR claimed_external_id = ${exact})`
+
+/** The LIKE pattern `matchesSearch` binds for a search's text: it contained anywhere, literally. */
+export const searchPattern = (q: string | undefined) => (q ? `%${q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%` : null)
+
 /** Contacts whose email, name, id or external id matches `q`, newest first. */
 export async function searchContacts(
   db: D1Database,
   siteId: string,
   opts: { q?: string; after?: [number, string]; limit: number },
 ): Promise<ContactPage> {
-  const like = opts.q ? `%${opts.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%` : null
   const { results } = await db
     .prepare(
-      `SELECT * FROM contacts WHERE site_id = ?1
-         AND (?2 IS NULL OR email LIKE ?2 ESCAPE '\\' OR claimed_email LIKE ?2 ESCAPE '\\' OR first_name LIKE ?2 ESCAPE '\\' OR last_name LIKE ?2 ESCAPE '\\'
-              OR (coalesce(first_name, '') || ' ' || coalesce(last_name, '')) LIKE ?2 ESCAPE '\\'
-              OR id = ?3 OR external_id = ?3 OR claimed_external_id = ?3)
+      `SELECT * FROM contacts WHERE site_id = ?1 AND ${matchesSearch('?2', '?3')}
          AND (?4 IS NULL OR created_at < ?4 OR (created_at = ?4 AND id < ?5))
        ORDER BY created_at DESC, id DESC LIMIT ?6`,
     )
-    .bind(siteId, like, opts.q ?? null, opts.after?.[0] ?? null, opts.after?.[1] ?? null, opts.limit + 1)
+    .bind(siteId, searchPattern(opts.q), opts.q ?? null, opts.after?.[0] ?? null, opts.after?.[1] ?? null, opts.limit + 1)
     .all<ContactRow>()
   const contacts = results.slice(0, opts.limit).map(toContact)
   const tail = contacts[contacts.length - 1]
