@@ -12,6 +12,7 @@ import { deadLettersRoutes } from './dead-letters/routes'
 import { propagateChanges } from './background/changes'
 import { getSite } from './data/sites'
 import { adminAuth } from './http/auth'
+import { openApiDocument } from './openapi/document'
 import { refuse, notFound } from './http/errors'
 import { segmentsRoutes } from './segments/routes'
 import { sitesRoutes } from './sites/routes'
@@ -43,6 +44,7 @@ export const adminApi = new Hono<AppEnv>()
   )
   .use('/sites/:site', loadSite)
   .use('/sites/:site/*', loadSite)
+  .get('/openapi.json', (c) => c.json(openApiDocument()))
   .route('/sites', sitesRoutes)
   .route('/sites/:site/contacts', contactsRoutes)
   .route('/sites/:site/segments', segmentsRoutes)

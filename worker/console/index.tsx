@@ -7,6 +7,7 @@ import { siteMoving } from '../background/move'
 import { Hono, type MiddlewareHandler } from 'hono'
 import { getSite } from '../data/sites'
 import { propagateChanges } from '../background/changes'
+import { apiReferenceRoutes } from './api-reference'
 import { authRoutes } from './auth'
 import { contactRoutes } from './contacts'
 import { contentRoutes } from './content'
@@ -67,6 +68,7 @@ export const consoleApp = new Hono<ConsoleEnv>()
   .use('*', requireSession)
   .use('*', propagateChanges())
   .get('/preview', (c) => c.html(`${DOCTYPE}${<PreviewFrame />}`))
+  .route('/', apiReferenceRoutes)
   .route('/', siteRoutes)
   .use('/sites/:site', loadSite)
   .use('/sites/:site/*', loadSite)
