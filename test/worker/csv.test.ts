@@ -11,6 +11,7 @@ import { cellValue } from '../../worker/contacts/csv'
 import { type ImportStatus } from '../../worker/contacts/import'
 import { type ContactRow, toContact } from '../../worker/data/contacts'
 import { exportPage } from '../../worker/data/exports'
+import { getImport, importChunk, importProgress, joinSegment, recentImports, settleChunk, stageChunk } from '../../worker/data/imports'
 import { database } from '../../worker/data/shards'
 import { Edge, faultyD1 } from './edge-harness'
 import { ADMIN_TOKEN, dataOf, rowsOf } from './fixtures'
@@ -291,5 +292,212 @@ describe('a chunk', () => {
     expect(other.body.error).toMatchObject({ code: 'chunk_exists', nextSeq: 1 })
     await drain()
     expect((await status(S, id))).toMatchObject({ rows: { received: 5, written: 5 }, contacts: { created: 5, updated: 0 } })
+  })
+})
+
+describe('refusals', () => {
+  const S = 'csv-refuse'
+  const COLUMNS = [{ name: 'Email', field: 'email' }, { name: 'Plan', field: 'plan' }]
+  const header = ['Email', 'Plan']
+  const nothingKept = async () => {
+    expect(await rowsOf(S, 'SELECT id FROM contacts WHERE site_id = ?1', S)).toEqual([])
+    expect(edge.queue).toEqual([])
+  }
+
+  beforeAll(async () => {
+    await createSite(S)
+    await edge.admin('POST', `/sites/${S}/segments`, { id: 'seg_static', name: 'Static', type: 'static' })
+    await edge.admin('POST', `/sites/${S}/segments`, { id: 'seg_dynamic', name: 'Dynamic', type: 'dynamic', conditions: { all: [{ field: 'plan', op: 'exists' }] } })
+    await drain()
+  })
+
+  it.each([
+    ['a field the site does not have', { columns: [...COLUMNS, { name: 'Shoe', field: 'shoeSize' }], rows: 1 }, 400, 'invalid_mapping', 'columns[2].field'],
+    ['a field Segue sets', { columns: [...COLUMNS, { name: 'Created', field: 'createdAt' }], rows: 1 }, 400, 'invalid_mapping', 'columns[2].field'],
+    ['a field mapped twice', { columns: [...COLUMNS, { name: 'Mail', field: 'email' }], rows: 1 }, 400, 'invalid_mapping', 'columns[2].field'],
+    ['no identifier', { columns: [{ name: 'Plan', field: 'plan' }], rows: 1 }, 400, 'no_identifier', 'columns'],
+    ['a segment the site does not have', { columns: COLUMNS, rows: 1, segment: 'seg_nope' }, 404, 'segment_not_found', 'segment'],
+    ['a dynamic segment', { columns: COLUMNS, rows: 1, segment: 'seg_dynamic' }, 409, 'segment_is_dynamic', 'segment'],
+    ['more than 100,000 rows', { columns: COLUMNS, rows: 100_001 }, 413, 'too_many_rows', 'rows'],
+    ['no rows', { columns: COLUMNS, rows: 0 }, 400, 'invalid_request', 'rows'],
+    ['an unknown key', { columns: COLUMNS, rows: 1, delimiter: ';' }, 400, 'invalid_request', undefined],
+  ])('an import with %s is refused, and none is made', async (_name, body, code, error, field) => {
+    const res = await edge.admin('POST', `/sites/${S}/contacts/imports`, body)
+    expect([res.status, res.body.error.code, res.body.error.field]).toEqual([code, error, field])
+    expect(await env.DB.prepare('SELECT count(*) AS n FROM imports WHERE site_id = ?1').bind(S).first('n')).toBe(0)
+  })
+
+  it('refuses chunks it cannot take, keeping nothing of them', async () => {
+    const id = (await edge.admin('POST', `/sites/${S}/contacts/imports`, { columns: COLUMNS, rows: 3 })).body.id
+    const refusals: Array<[string, number | string, string | Uint8Array, number, string]> = [
+      ['out of order', 1, csv(header, [['a@example.com', 'x']]), 409, 'chunk_out_of_order'],
+      ['another header', 0, csv(['Email', 'Plan', 'More'], [['a@example.com', 'x', 'y']]), 400, 'header_mismatch'],
+      ['a header alone', 0, 'Email,Plan\r\n', 400, 'empty_chunk'],
+      ['a quote left open', 0, 'Email,Plan\r\n"a@example.com,x\r\nb@example.com,y\r\n', 400, 'invalid_csv'],
+      ['bytes that are not UTF-8', 0, new Uint8Array([0x45, 0x6d, 0x61, 0x69, 0x6c, 0x2c, 0x50, 0x6c, 0x61, 0x6e, 0x0a, 0xff, 0x2c, 0x78]), 400, 'invalid_encoding'],
+      ['a NUL character', 0, 'Email,Plan\r\na@example.com,x\u0000\r\n', 400, 'invalid_text'],
+      ['more rows than announced', 0, csv(header, [['a@example.com', 'x'], ['b@example.com', 'x'], ['c@example.com', 'x'], ['d@example.com', 'x']]), 400, 'too_many_rows'],
+      ['more than 1 MB', 0, `Email,Plan\r\na@example.com,${'x'.repeat(1_000_001)}\r\n`, 413, 'chunk_too_large'],
+      ['a number that is not one', 'first', csv(header, [['a@example.com', 'x']]), 400, 'invalid_request'],
+    ]
+    for (const [name, seq, body, code, error] of refusals) {
+      const res = await putChunk(S, id, seq, body)
+      expect([name, res.status, res.body.error?.code]).toEqual([name, code, error])
+    }
+    expect((await putChunk(S, 'imp_nope', 0, csv(header, [['a@example.com', 'x']]))).body.error.code).toBe('import_not_found')
+    const big = (await edge.admin('POST', `/sites/${S}/contacts/imports`, { columns: COLUMNS, rows: 2_000 })).body.id
+    const tooMany = await putChunk(S, big, 0, csv(header, Array.from({ length: 1_001 }, (_, i) => [`r${i}@example.com`, 'x'])))
+    expect([tooMany.status, tooMany.body.error.code]).toEqual([413, 'too_many_rows'])
+    expect(await status(S, id)).toMatchObject({ status: 'receiving', nextSeq: 0, rows: { received: 0, written: 0, failed: 0 }, chunks: { received: 0 } })
+    expect(await env.DB.prepare('SELECT count(*) AS n FROM import_chunks WHERE site_id = ?1').bind(S).first('n')).toBe(0)
+    await nothingKept()
+  })
+
+  it('takes no chunk once finished, and a moving site takes no import', async () => {
+    const id = (await edge.admin('POST', `/sites/${S}/contacts/imports`, { columns: COLUMNS, rows: 3 })).body.id
+    expect((await edge.admin('POST', `/sites/${S}/contacts/imports/${id}/finish`)).body).toMatchObject({ status: 'finished', rows: { total: 0 } })
+    const late = await putChunk(S, id, 0, csv(header, [['a@example.com', 'x']]))
+    expect([late.status, late.body.error.code]).toEqual([409, 'import_finished'])
+    await env.DB.prepare('UPDATE sites SET moving_to = ?2 WHERE site_id = ?1').bind(S, JSON.stringify(['SHARD_1'])).run()
+    try {
+      const moving = await edge.admin('POST', `/sites/${S}/contacts/imports`, { columns: COLUMNS, rows: 1 })
+      expect([moving.status, moving.body.error.code]).toEqual([409, 'site_moving'])
+    } finally {
+      await env.DB.prepare('UPDATE sites SET moving_to = NULL WHERE site_id = ?1').bind(S).run()
+    }
+    await nothingKept()
+  })
+})
+
+describe('what an import costs', () => {
+  const S = 'csv-cost'
+  const header = ['id', 'email', 'plan']
+
+  beforeAll(async () => {
+    await createSite(S)
+    await edge.admin('POST', `/sites/${S}/segments`, { id: 'seg_cost', name: 'Cost', type: 'static' })
+  })
+
+  it('takes a chunk in 3 D1 calls and one queue send, and answers its status in 3', async () => {
+    const id = (await edge.admin('POST', `/sites/${S}/contacts/imports`, { columns: header.map((name) => ({ name, field: name })), segment: 'seg_cost', rows: 1_000 })).body.id
+    const usage = new Usage()
+    const res = await edge.fetch(`/api/v1/sites/${S}/contacts/imports/${id}/chunks/0`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: csv(header, Array.from({ length: 1_000 }, (_, i) => [`cost-${i}`, `cost${i}@example.com`, 'gold'])),
+    }, instrumented(edge.env, usage))
+    expect(res.status).toBe(202)
+    // The site, the import, then the chunk staged in one batch.
+    expect([usage.d1Calls, usage.kvOps, usage.queueSends]).toEqual([3, 0, 1])
+    usage.reset()
+    await edge.fetch(`/api/v1/sites/${S}/contacts/imports/${id}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }, instrumented(edge.env, usage))
+    expect([usage.d1Calls, usage.kvOps]).toEqual([3, 0])
+    await drain()
+  })
+
+  it('writes a full queue batch of chunks within an invocation\'s limits, each within its budgeted cost', async () => {
+    const { importCost } = await import('../../worker/background/budget')
+    const id = (await edge.admin('POST', `/sites/${S}/contacts/imports`, { columns: header.map((name) => ({ name, field: name })), segment: 'seg_cost', rows: 100 * 20 })).body.id
+    for (let seq = 0; seq < 100; seq++) {
+      const rows = Array.from({ length: 20 }, (_, i) => [`batch-${seq}-${i}`, `batch${seq}.${i}@example.com`, 'silver'])
+      expect((await putChunk(S, id, seq, csv(header, rows))).status).toBe(202)
+    }
+    const used = await drain(true)
+    const limits = used.map((u) => u.d1Calls <= 1_000 && u.kvOps <= 1_000)
+    expect(limits.every(Boolean)).toBe(true)
+    // The first invocation takes the chunks that fit its budget and sends the rest on.
+    const chunksFirst = used[0].statements.filter((s) => /UPDATE import_chunks SET status/.test(s.sql)).length
+    expect(chunksFirst).toBe(Math.floor(950 / importCost(2).d1))
+    expect(used[0].d1Calls).toBeLessThanOrEqual(chunksFirst * importCost(2).d1)
+    expect((await status(S, id)).rows).toMatchObject({ written: 2_000, failed: 0, waiting: 0 })
+    expect((await edge.admin('GET', `/sites/${S}/segments/seg_cost`)).body.members).toBe(3_000)
+    console.log(`import: ${chunksFirst} chunks in the first invocation, ${used[0].d1Calls} D1 calls (${(used[0].d1Calls / chunksFirst).toFixed(1)} a chunk, budget ${importCost(2).d1}), ${used[0].kvOps} KV operations; ${used.length} invocations in all`)
+  }, 120_000)
+})
+
+describe('query plans and rows read, on a loaded site', () => {
+  const S = 'csv-load'
+  const CONTACTS = 20_000
+  const cid = (i: number) => `load-${String(i).padStart(6, '0')}`
+  const IMPORT = 'imp_loaded'
+
+  beforeAll(async () => {
+    await createSite(S)
+    await edge.admin('POST', `/sites/${S}/segments`, { id: 'seg_half', name: 'Half', type: 'static' })
+    const now = Date.now()
+    const data = await dataOf(S)
+    for (let from = 0; from < CONTACTS; from += 2_000) {
+      const people = Array.from({ length: 2_000 }, (_, k) => ({ id: cid(from + k), e: `${cid(from + k)}@example.com`, f: (from + k) % 10 === 0 ? 'Rare' : 'Common', half: (from + k) % 2 === 0 }))
+      for (const [{ db }, list] of data.group(people, (p) => p.id)) {
+        await db.batch([
+          db.prepare(`INSERT INTO contacts (site_id, id, email, first_name, custom, created_at) SELECT ?1, r.value ->> '$.id', r.value ->> '$.e', r.value ->> '$.f', '{}', ?2 FROM json_each(?3) r`).bind(S, now, JSON.stringify(list)),
+          db.prepare(`INSERT INTO segment_members (site_id, segment_id, contact_id, since, source) SELECT ?1, 'seg_half', r.value ->> '$.id', ?2, 'manual' FROM json_each(?3) r WHERE r.value ->> '$.half'`).bind(S, now, JSON.stringify(list)),
+        ])
+      }
+    }
+    // Another site's import with many chunks beside this one's, and this one's with 100.
+    await env.DB.batch([
+      env.DB.prepare(`INSERT INTO imports (site_id, id, name, columns, total_rows, next_seq, received_rows, created_at) VALUES (?1, ?2, 'loaded.csv', '[]', 100000, 100, 100000, ?3)`).bind(S, IMPORT, now),
+      env.DB.prepare(`INSERT INTO import_chunks (site_id, import_id, seq, first_row, rows, digest, status, refused, errors, created_at)
+        SELECT ?1, ?2, value, value * 1000 + 1, 1000, 'd' || value, CASE WHEN value % 10 = 0 THEN 'failed' ELSE 'written' END, 0, '[]', ?3 FROM generate_series(0, 99)`).bind(S, IMPORT, now),
+    ]).catch(async () => {
+      // Without generate_series: the chunks one statement each.
+      await env.DB.prepare(`INSERT INTO imports (site_id, id, name, columns, total_rows, next_seq, received_rows, created_at) VALUES (?1, ?2, 'loaded.csv', '[]', 100000, 100, 100000, ?3)`).bind(S, IMPORT, now).run()
+      await env.DB.batch(Array.from({ length: 100 }, (_, seq) => env.DB.prepare(`INSERT INTO import_chunks (site_id, import_id, seq, first_row, rows, digest, status, refused, errors, created_at) VALUES (?1, ?2, ?3, ?4, 1000, ?5, ?6, 0, '[]', ?7)`).bind(S, IMPORT, seq, seq * 1000 + 1, `d${seq}`, seq % 10 === 0 ? 'failed' : 'written', now)))
+    })
+  }, 120_000)
+
+  /** The plan of a statement D1 ran, and the rows it read running again, on the database that ran it. */
+  async function measured(s: { sql: string; args: unknown[]; database: string }) {
+    const db = database(env, s.database)
+    const plan = (await db.prepare(`EXPLAIN QUERY PLAN ${s.sql}`).bind(...s.args).all<{ detail: string }>()).results.map((r) => r.detail).join(' | ')
+    const { results, meta } = await db.prepare(s.sql).bind(...s.args).all()
+    return { plan, rowsRead: meta.rows_read, rows: results.length }
+  }
+
+  it('an export page seeks its place in the primary key and reads about the rows it gives, however far in', async () => {
+    const usage = new Usage()
+    const shard = (await dataOf(S)).shards[0]
+    const db = database(instrumented(env, usage), shard.name)
+    const cases = [
+      ['every contact', {}, cid(CONTACTS / 2), 1.1],
+      ['a segment', { segment: 'seg_half' }, cid(CONTACTS / 2), 2.2],
+      ['a search one contact in ten matches', { q: 'Rare' }, '', 11],
+    ] as const
+    for (const analyzed of [false, true]) {
+      if (analyzed) for (const name of d1Bindings(env)) await database(env, name).prepare('ANALYZE').run()
+      for (const [name, filter, after, perRow] of cases) {
+        usage.reset()
+        await exportPage(db, S, filter, after, 1_000)
+        const { plan, rowsRead, rows } = await measured(usage.statements[0])
+        expect(rows).toBeGreaterThan(500)
+        expect(plan).toMatch(/^SEARCH (contacts|m) USING PRIMARY KEY \(site_id=\? AND (id>\?|segment_id=\? AND contact_id>\?)\)/)
+        expect(plan).not.toMatch(/TEMP B-TREE/)
+        expect(rowsRead / rows).toBeLessThanOrEqual(perRow)
+        console.log(`export page, ${name}${analyzed ? ' (analyzed)' : ''}: rows_read ${rowsRead} for ${rows} contacts; ${plan}`)
+      }
+    }
+    for (const name of d1Bindings(env)) await database(env, name).prepare('DROP TABLE IF EXISTS sqlite_stat1').run().catch(() => undefined)
+  })
+
+  it('an import\'s statements read through its own keys: its chunks at most, whatever else the tables hold', async () => {
+    const usage = new Usage()
+    const db = instrumented(env, usage).DB
+    await getImport(db, S, IMPORT)
+    await importChunk(db, S, IMPORT, 57)
+    await importProgress(db, S, IMPORT, 10)
+    await recentImports(db, S, 20)
+    await db.batch(stageChunk(db, S, IMPORT, { seq: 100, rows: 1, digest: 'x', csv: 'a' }, Date.now()))
+    await settleChunk(db, S, IMPORT, 100, { status: 'written', created: 1, updated: 0 }).run()
+    await joinSegment(database(instrumented(env, usage), 'SHARD_1'), S, 'seg_half', [cid(0), cid(2)], Date.now()).run()
+    const report: string[] = []
+    for (const s of usage.statements) {
+      const { plan, rowsRead } = await measured(s)
+      expect(plan).not.toMatch(/SCAN (imports|import_chunks|segment_members|i|c)\b/)
+      // The sums and errors of an import read its 100 chunks (and the other site's none).
+      expect(rowsRead).toBeLessThanOrEqual(2 * 101)
+      report.push(`${s.sql.replace(/\s+/g, ' ').slice(0, 50)}…: rows_read ${rowsRead}; ${plan}`)
+    }
+    console.log(report.join('\n'))
   })
 })
