@@ -24,7 +24,6 @@ const SCALAR_CONFIGURATION = {
   showDeveloperTools: 'never',
   agent: { disabled: true },
   mcp: { disabled: true },
-  hideDarkModeToggle: true,
 }
 
 function ApiReferencePage() {

@@ -206,7 +206,7 @@ export const contactOperations: Operation[] = [
       schema: contact.extend({ segments: z.array(membership) }),
       examples: { zoe: { value: { ...ZOE, segments: MEMBERSHIPS.slice(0, 1) } } },
     },
-    refusals: { 400: 'A contact cannot be merged into itself', 404: 'No such site, contact, or contact to merge into', 409: MOVING },
+    refusals: { 400: 'Also a contact merged into itself', 404: 'No such site, contact, or contact to merge into', 409: MOVING },
   },
   {
     id: 'exportContact',

@@ -5,7 +5,7 @@ import { type Operation } from './operation'
 import { instant, list } from './shapes'
 
 /** Content as stored and answered: what was sent, completed (defaults filled in, HTML sanitized). */
-export const content = contentCreate.extend({ id: z.string(), createdAt: instant, updatedAt: instant }).openapi('Content')
+const content = contentCreate.extend({ id: z.string(), createdAt: instant, updatedAt: instant }).openapi('Content')
 
 const ROCK_INPUT = {
   id: 'rock',

@@ -7,6 +7,7 @@ import { OpenAPIHono } from '@hono/zod-openapi'
 import { version } from '../../package.json'
 import { contactOperations } from './contacts'
 import { contentOperations } from './content'
+import { csvOperations } from './csv'
 import { deadLetterOperations } from './dead-letters'
 import { REFUSALS } from './errors'
 import { type Operation, routeConfig } from './operation'
@@ -28,6 +29,7 @@ const documentOperation: Operation = {
 export const OPERATIONS: readonly Operation[] = [
   ...siteOperations,
   ...contactOperations,
+  ...csvOperations,
   ...segmentOperations,
   ...contentOperations,
   ...workflowOperations,
@@ -37,7 +39,7 @@ export const OPERATIONS: readonly Operation[] = [
 
 const TAGS = [
   { name: 'sites', description: 'A site: its public key, allowed origins, fields, identity secret, limits and retention' },
-  { name: 'contacts', description: 'Contacts, their activities and their segments' },
+  { name: 'contacts', description: 'Contacts, their activities and their segments; CSV imports and exports' },
   { name: 'segments', description: 'Static and dynamic segments (docs/conditions.md)' },
   { name: 'content', description: 'Popups, slide-ins, bars and inline blocks (docs/content.md)' },
   { name: 'workflows', description: 'Workflows: a trigger, a limitation and a graph of nodes; A/B tests and the live view (docs/campaigns.md)' },

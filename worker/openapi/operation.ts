@@ -10,7 +10,16 @@ import { REFUSALS, type RefusalStatus, errorBody } from './errors'
 /** Named examples, as OpenAPI 3.1 lists them beside a schema. */
 export type Examples = Record<string, { summary?: string; value: unknown }>
 
-export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete'
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete'
+
+/** A successful answer: its status, its body's schema and examples (JSON unless `contentType` says). */
+export interface Answer {
+  status: 200 | 201 | 202 | 204
+  description: string
+  schema?: z.ZodType
+  examples?: Examples
+  contentType?: string
+}
 
 export interface Operation {
   /** The operationId: what a generated client names the method (`createSegment`). */
@@ -25,9 +34,11 @@ export interface Operation {
   /** Each path parameter besides `:site`: what it names, and an example. */
   params?: Record<string, { description: string; example: string }>
   query?: z.ZodObject
-  body?: { schema: z.ZodType; description?: string; examples: Examples }
-  ok: { status: 200 | 201 | 202 | 204; description: string; schema?: z.ZodType; examples?: Examples; contentType?: string }
-  /** When this operation answers with these statuses, besides what every operation shares (see `refusalsOf`). */
+  body?: { schema: z.ZodType; description?: string; examples: Examples; contentType?: string }
+  ok: Answer
+  /** Other successful answers, when there are (a chunk taken now, or queued). */
+  otherAnswers?: Answer[]
+  /** When this operation answers with these statuses: for 400, what it refuses besides a malformed request. */
   refusals?: Partial<Record<400 | 404 | 409 | 413, string>>
 }
 
@@ -49,7 +60,8 @@ export function refusalsOf(op: Operation): Partial<Record<RefusalStatus, string>
   if (pathParams(op.path).length > 0) shared[404] = REFUSALS[404].description
   if (op.body) shared[413] = REFUSALS[413].description
   shared[500] = REFUSALS[500].description
-  return { ...shared, ...op.refusals }
+  const own = op.refusals ?? {}
+  return { ...shared, ...own, ...(own[400] ? { 400: [shared[400], own[400]].filter(Boolean).join('. ') } : {}) }
 }
 
 /**
@@ -69,8 +81,9 @@ export function routeConfig(op: Operation): RouteConfig {
   const json = (schema: z.ZodType | undefined, examples: Examples | undefined, type = 'application/json') => ({
     content: { [type]: { ...(schema ? { schema } : {}), ...(examples ? { examples } : {}) } },
   })
-  const responses: RouteConfig['responses'] = {
-    [op.ok.status]: { description: op.ok.description, ...(op.ok.status === 204 ? {} : json(op.ok.schema, op.ok.examples, op.ok.contentType)) },
+  const responses: RouteConfig['responses'] = {}
+  for (const a of [op.ok, ...(op.otherAnswers ?? [])]) {
+    responses[a.status] = { description: a.description, ...(a.status === 204 ? {} : json(a.schema, a.examples, a.contentType)) }
   }
   for (const [status, description] of Object.entries(refusalsOf(op))) {
     responses[status] = { description, ...json(errorBody, REFUSALS[Number(status) as RefusalStatus].examples) }
@@ -85,7 +98,7 @@ export function routeConfig(op: Operation): RouteConfig {
     request: {
       ...(params ? { params } : {}),
       ...(op.query ? { query: op.query } : {}),
-      ...(op.body ? { body: { required: true, ...(op.body.description ? { description: op.body.description } : {}), ...json(op.body.schema, op.body.examples) } } : {}),
+      ...(op.body ? { body: { required: true, ...(op.body.description ? { description: op.body.description } : {}), ...json(op.body.schema, op.body.examples, op.body.contentType) } } : {}),
     },
     responses,
   }

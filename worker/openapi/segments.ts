@@ -30,7 +30,7 @@ const backfill = z
   .object({ added: z.number().int(), removed: z.number().int(), ms: z.number() })
   .meta({ description: "What recomputing a dynamic segment's members over every contact changed" })
 
-export const segment = z
+const segment = z
   .object({
     id: z.string(),
     name: z.string(),

@@ -12,7 +12,7 @@ const identitySecret = z
   })
   .openapi('IdentitySecret', { description: "Signs identifies on the site's server (HMAC-SHA256); see docs/identity.md" })
 
-export const site = z
+const site = z
   .object({
     id: z.string(),
     key: z.string().meta({ description: 'The public key the script tag names in data-site' }),
@@ -131,7 +131,7 @@ export const siteOperations: Operation[] = [
     description: 'The move runs in the background through the queue; `movingTo` shows while it does, and contacts and segments cannot change until it ends (docs/scaling.md).',
     body: { schema: siteMove, examples: { spread: { summary: 'Spread over two shards', value: { shards: ['SHARD_1', 'SHARD_2'] } } } },
     ok: { status: 202, description: 'The move started', schema: site, examples: { moving: { value: { ...SITE, shards: ['SHARD_1'], movingTo: ['SHARD_1', 'SHARD_2'] } } } },
-    refusals: { 400: 'A shard this deployment does not have, or the placement it has already', 409: 'The site is moving already, or its placement changed meanwhile' },
+    refusals: { 400: 'Also a shard this deployment does not have, or the placement the site has already', 409: 'The site is moving already, or its placement changed meanwhile' },
   },
   {
     id: 'stopSiteMove',

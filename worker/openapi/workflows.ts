@@ -5,7 +5,7 @@ import { type Operation } from './operation'
 import { instant, list } from './shapes'
 
 /** A workflow as stored and answered: what was sent, with its id, place in the order and times. */
-export const workflow = workflowCreate
+const workflow = workflowCreate
   .extend({ id: z.string(), priority: z.number().int().meta({ description: 'Its place in the order workflows run in: smaller first' }), createdAt: instant, updatedAt: instant })
   .openapi('Workflow')
 
@@ -65,7 +65,7 @@ const WELCOME = {
 
 const ID = { description: 'The workflow id', example: 'wf_album_of_the_week' }
 const NODE = { description: 'The id of an A/B test node of the workflow', example: 'rockTest' }
-const INVALID_GRAPH = "The graph does not run as drawn: a cycle, a dangling reference, a missing entry, a segment or content the site does not have (`error.node` names the node at fault)"
+const INVALID_GRAPH = "Also a graph that does not run as drawn: a cycle, a dangling reference, a missing entry, a segment or content the site does not have (`error.node` names the node at fault)"
 
 export const workflowOperations: Operation[] = [
   {
@@ -209,7 +209,7 @@ export const workflowOperations: Operation[] = [
     params: { id: ID, node: NODE },
     body: { schema: z.strictObject({ variant: z.string().min(1).max(32) }), examples: { bold: { value: { variant: 'bold' } } } },
     ok: { status: 200, description: 'The workflow, with the winner on its test node', schema: workflow, examples: { album: { value: ALBUM_STORED } } },
-    refusals: { 400: 'Not a variant of this test', 404: 'No such site or workflow, or the node is not an A/B test' },
+    refusals: { 400: 'Also a variant that is not one of the test\'s', 404: 'No such site or workflow, or the node is not an A/B test' },
   },
   {
     id: 'getWorkflowFlow',
