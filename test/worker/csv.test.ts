@@ -501,3 +501,76 @@ describe('query plans and rows read, on a loaded site', () => {
     console.log(report.join('\n'))
   })
 })
+
+describe('the console', () => {
+  const S = 'csv-console'
+  let cookie = ''
+  let csrf = ''
+  const page = (path: string, headers: Record<string, string> = {}) => edge.fetch(`/admin/sites/${S}${path}`, { headers: { cookie, ...headers }, redirect: 'manual' })
+
+  beforeAll(async () => {
+    await createSite(S)
+    await edge.admin('POST', `/sites/${S}/segments`, { id: 'seg_list', name: 'List <b>', type: 'static' })
+    await edge.admin('POST', `/sites/${S}/contacts/batch`, { contacts: [{ id: 'con-1', email: 'one@example.com', fields: { firstName: '=cmd' } }, { id: 'con-2', email: 'two@example.com' }] })
+    await drain()
+    cookie = await edge.consoleCookie('192.0.2.150')
+    csrf = /<meta name="csrf-token" content="([^"]+)"/.exec(await (await page('/contacts')).text())![1]
+  })
+
+  it('offers Import CSV and an Export CSV of the search shown', async () => {
+    const html = await (await page('/contacts?q=one')).text()
+    expect(html).toContain(`href="/admin/sites/${S}/contacts/imports"`)
+    expect(html).toContain(`href="/admin/sites/${S}/contacts/export.csv?q=one" download`)
+    const res = await page('/contacts/export.csv?q=one')
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="csv-console-/)
+    expect(res.headers.get('cache-control')).toBe('no-store')
+    const text = await res.text()
+    expect(text.split('\r\n')[1]).toMatch(/^con-1,one@example\.com,,,,'=cmd,/)
+    expect((await page('/contacts/export.csv?segment=seg_list')).status).toBe(200)
+    expect((await page('/contacts/export.csv?segment=seg_nope')).status).toBe(404)
+  })
+
+  it('draws the import page with the fields a column can go to and the static segments', async () => {
+    const html = await (await page('/contacts/imports')).text()
+    expect(html).toContain('<script src="/console/import.js" defer="">')
+    expect(html).toContain('<option value="seg_list">List &lt;b&gt;</option>')
+    const data = JSON.parse(/<script type="application\/json" id="import-data">(.*?)<\/script>/.exec(html)![1])
+    expect(data.targets.slice(0, 4)).toEqual([{ key: 'id', label: 'Contact id' }, { key: 'email', label: 'Email' }, { key: 'externalId', label: 'External id' }, { key: 'firstName', label: 'First name' }])
+    expect(data.targets.map((t: { key: string }) => t.key)).toContain('renewal')
+  })
+
+  it('starts and feeds an import through the API\'s routes with the session and its CSRF token, and shows its progress bar', async () => {
+    const json = (method: string, path: string, body: string, type = 'application/json', token = csrf) =>
+      edge.fetch(`/admin/sites/${S}/contacts/imports${path}`, { method, body, headers: { cookie, 'content-type': type, accept: 'application/json', 'x-csrf-token': token } })
+    expect((await json('POST', '', JSON.stringify({ columns: [{ name: 'Email', field: 'email' }], rows: 2 }), 'application/json', 'forged')).status).toBe(403)
+    const created = await json('POST', '', JSON.stringify({ name: 'two.csv', columns: [{ name: 'Email', field: 'email' }, { name: 'Plan', field: 'plan' }], rows: 2, segment: 'seg_list' }))
+    expect(created.status).toBe(201)
+    const { id } = await created.json<{ id: string }>()
+    expect((await json('PUT', `/${id}/chunks/0`, 'Email,Plan\r\nthree@example.com,gold\r\n', 'text/csv')).status).toBe(202)
+    let html = await (await page(`/contacts/imports/${id}`)).text()
+    expect(html).toContain('<progress id="import-progress" max="2" value="0">')
+    expect(html).toContain('Receiving rows: 0 of 2 rows done (0 written)')
+    expect(html).toContain('<script src="/console/import.js" defer="">')
+    expect((await (await page(`/contacts/imports/${id}`, { accept: 'application/json' })).json<{ status: string }>()).status).toBe('receiving')
+    expect((await json('POST', `/${id}/finish`, '')).status).toBe(200)
+    await drain()
+    html = await (await page(`/contacts/imports/${id}`)).text()
+    expect(html).toContain('<progress id="import-progress" max="1" value="1">')
+    expect(html).toContain('Finished: 1 of 1 rows done (1 written)')
+    expect(html).toContain('Every row was written.')
+    expect(html).not.toContain('/console/import.js')
+    expect((await page('/contacts/imports')).status).toBe(200)
+    expect(await (await page('/contacts/imports')).text()).toContain(`href="/admin/sites/${S}/contacts/imports/${id}">two.csv</a>`)
+  })
+
+  it('lists the rows a chunk was refused for, by row, column and problem', async () => {
+    const created = await edge.admin('POST', `/sites/${S}/contacts/imports`, { name: 'bad.csv', columns: [{ name: 'Email', field: 'email' }, { name: 'Score', field: 'score' }], rows: 2 })
+    const id = created.body.id
+    await putChunk(S, id, 0, 'Email,Score\r\nfour@example.com,12\r\nfive@example.com,lots\r\n')
+    await edge.admin('POST', `/sites/${S}/contacts/imports/${id}/finish`)
+    const html = await (await page(`/contacts/imports/${id}`)).text()
+    expect(html).toContain('Finished: 2 of 2 rows done (0 written, 2 not written)')
+    expect(html).toMatch(/<td class="num">2<\/td><td>Score<\/td><td>must be a number, written with a dot for decimals \(1234\.5\)<\/td>/)
+    expect((await page('/contacts/imports/imp_nope')).status).toBe(404)
+  })
+})

@@ -1,10 +1,12 @@
 /**
  * The console's contact pages: search, a profile (fields, identifiers kept from merges, segments and why
- * the contact meets each dynamic one, activity), and forms to edit, export, merge and delete a contact.
+ * the contact meets each dynamic one, activity), and forms to edit, export, merge and delete a contact;
+ * CSV imports (imports.tsx) and exports of a search or of a segment's members.
  */
 import { type Context, Hono } from 'hono'
 import { type ClauseExplanation } from '../segments/service'
 import { FieldCatalog, SYSTEM_FIELDS, isSystemField } from '../conditions/fields'
+import { contactsCsv, csvHeaders } from '../contacts/export'
 import { contactExport, contactJson, contactSegments, eraseContact, mergeContactInto, saveContact } from '../contacts/service'
 import { type Contact, getContact, searchAcross } from '../data/contacts'
 import { listActivities } from '../data/events'
@@ -12,8 +14,10 @@ import { keptIdentifiersOf } from '../data/identities'
 import { aliasesOf } from '../data/merge'
 import { allSegments } from '../data/segments'
 import { encodeCursor } from '../lib/cursor'
+import { Refusal } from '../http/errors'
 import { addToStaticSegment, explainSegments, removeFromStaticSegment } from '../segments/service'
 import { type FormErrors, cursorOf, errorsOf, messageOf, text } from './forms'
+import { importPages } from './imports'
 import { Alert, Csrf, Field, Notice, SegmentType, Table, capitalized, when } from './layout'
 import { type ConsoleEnv } from './session'
 
@@ -70,6 +74,12 @@ export const contactRoutes = new Hono<ConsoleEnv>()
       <>
         <h1>Contacts</h1>
         <Notice message={c.req.query('erased') ? 'The contact was deleted with everything Segue kept about it.' : undefined} />
+        <p class="row" style="gap:8px">
+          <a class="button shrink" href={`/admin/sites/${site.id}/contacts/imports`}>Import CSV</a>
+          <a class="button secondary shrink" href={`/admin/sites/${site.id}/contacts/export.csv${q ? `?${new URLSearchParams({ q })}` : ''}`} download>
+            Export CSV<span class="sr-only">{q ? ` of the contacts matching ${q}` : ' of every contact'}</span>
+          </a>
+        </p>
         <form method="get" class="filters card" role="search" aria-label="Search contacts">
           <div>
             <label for="q">Email or name</label>
@@ -92,6 +102,19 @@ export const contactRoutes = new Hono<ConsoleEnv>()
       </>,
       { title: 'Contacts', active: 'contacts', picker: true },
     )
+  })
+  // Before '/:id': neither path can be a contact's ('.' is not in a contact id; 'imports' takes only what follows).
+  .route('/imports', importPages)
+  // A search's matches (?q=) or a segment's members (?segment=), as the API's export.
+  .get('/export.csv', async (c) => {
+    const q = (c.req.query('q') ?? '').trim().slice(0, 200)
+    try {
+      const { stream, filename } = await contactsCsv(c.env, c.get('site'), { segment: c.req.query('segment'), q: q || undefined })
+      return c.body(stream, 200, csvHeaders(filename))
+    } catch (err) {
+      if (err instanceof Refusal && err.kind === 'not_found') return c.notFound()
+      throw err
+    }
   })
   .get('/:id', async (c) => {
     const site = c.get('site')

@@ -22,6 +22,9 @@ export const EXPORT_QUERIES = 900
 /** The byte-order mark: Excel reads a CSV file as UTF-8 only when it starts with one. */
 const BOM = '\ufeff'
 
+/** The headers of a CSV download. */
+export const csvHeaders = (filename: string) => ({ 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${filename}"` })
+
 /** One shard's place in an export: the page read and how far into it the export is. */
 interface ShardCursor {
   db: D1Database
@@ -39,7 +42,7 @@ interface ShardCursor {
  *
  * @example
  * const { stream, filename } = await contactsCsv(env, site, { segment: 'seg_vip' })
- * return c.body(stream, 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${filename}"` })
+ * return c.body(stream, 200, csvHeaders(filename))
  */
 export async function contactsCsv(env: Env, site: Site, filter: ExportFilter, now = Date.now()): Promise<{ stream: ReadableStream<Uint8Array>; filename: string }> {
   if (filter.segment !== undefined && !(await getSegment(env.DB, site.id, filter.segment))) throw notFound('segment', filter.segment)

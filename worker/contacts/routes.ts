@@ -17,7 +17,7 @@ import { decodeCursor, encodeCursor } from '../lib/cursor'
 import {
   addToStaticSegment, explainMembership, removeFromStaticSegment,
 } from '../segments/service'
-import { contactsCsv } from './export'
+import { contactsCsv, csvHeaders } from './export'
 import { importRoutes } from './import-routes'
 import { contactId, contactPatch, eventsImport } from './schema'
 import {
@@ -40,9 +40,6 @@ export const exportQuery = z.object({
   segment: z.string().max(64).optional(),
   q: z.string().trim().max(200).optional(),
 })
-
-/** The headers of a CSV download. */
-export const csvHeaders = (filename: string) => ({ 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${filename}"` })
 
 export const contactsRoutes = new Hono<AppEnv>()
   // A site moving to other shards takes no changes to its contacts until it has arrived.
