@@ -81,6 +81,7 @@ export function Layout(p: LayoutProps) {
               <noscript><button type="submit" class="secondary">Open</button></noscript>
             </form>
           )}
+          {p.csrf && <a class="api-link" href="/admin/api">API reference</a>}
           {p.who && <span class="who">{p.who}</span>}
           {p.csrf && (
             <form method="post" action="/admin/sign-out">

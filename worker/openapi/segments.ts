@@ -1,7 +1,7 @@
 /** The document's segments: worker/segments/routes.ts, with the schemas of worker/segments/schema.ts. */
 import { z } from '@hono/zod-openapi'
 import { conditionTree } from '../conditions/schema'
-import { segmentCreate, segmentListQuery, segmentPatch, segmentPreview } from '../segments/schema'
+import { segmentCreate, segmentListQuery, segmentPatch, segmentPreview, trendQuery } from '../segments/schema'
 import { TREND_DAYS } from '../segments/trends'
 import { contact } from './contacts'
 import { type Operation } from './operation'
@@ -181,7 +181,7 @@ export const segmentOperations: Operation[] = [
     summary: "Read a segment's trend and uses",
     description: `Its member count each day (UTC; null for a day the cron did not count), with the contacts that entered and left it that day, for the last \`days\` days (today included, ${TREND_DAYS} at most); and the workflows (with the nodes) and segments that read it.`,
     params: { id: ID },
-    query: z.object({ days: z.coerce.number().int().min(1).max(TREND_DAYS).default(30) }),
+    query: trendQuery,
     ok: {
       status: 200,
       description: 'The trend, oldest day first, and what reads the segment',

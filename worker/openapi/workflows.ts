@@ -1,6 +1,6 @@
 /** The document's workflows: worker/workflows/routes.ts, with the schemas of worker/workflows/schema.ts. */
 import { z } from '@hono/zod-openapi'
-import { workflowCreate, workflowOrder, workflowPatch } from '../workflows/schema'
+import { winnerBody, workflowCreate, workflowOrder, workflowPatch } from '../workflows/schema'
 import { type Operation } from './operation'
 import { instant, list } from './shapes'
 
@@ -207,7 +207,7 @@ export const workflowOperations: Operation[] = [
     summary: "Pick an A/B test's winner",
     description: 'From then on every contact takes that variant, and no more exposures are counted.',
     params: { id: ID, node: NODE },
-    body: { schema: z.strictObject({ variant: z.string().min(1).max(32) }), examples: { bold: { value: { variant: 'bold' } } } },
+    body: { schema: winnerBody, examples: { bold: { value: { variant: 'bold' } } } },
     ok: { status: 200, description: 'The workflow, with the winner on its test node', schema: workflow, examples: { album: { value: ALBUM_STORED } } },
     refusals: { 400: 'Also a variant that is not one of the test\'s', 404: 'No such site or workflow, or the node is not an A/B test' },
   },

@@ -12,17 +12,14 @@ import { allSegments, getSegment, listSegments } from '../data/segments'
 import { notFound } from '../http/errors'
 import { parse, readJson } from '../http/validate'
 import { decodeCursor, encodeCursor } from '../lib/cursor'
-import { segmentCreate, segmentListQuery, segmentPatch, segmentPreview } from './schema'
-import { TREND_DAYS, segmentTrend, segmentUses } from './trends'
+import { segmentCreate, segmentListQuery, segmentPatch, segmentPreview, trendQuery } from './schema'
+import { segmentTrend, segmentUses } from './trends'
 import { createSegment, previewSegment, removeSegment, segmentJson, segmentWithCount, summarizer, updateSegment, withCounts } from './service'
 
 const membersQuery = z.object({
   cursor: z.string().max(500).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 })
-
-/** A trend's length in days: the last 30 unless asked, at most what the cron keeps. */
-const trendQuery = z.object({ days: z.coerce.number().int().min(1).max(TREND_DAYS).default(30) })
 
 export const segmentsRoutes = new Hono<AppEnv>()
   .get('/', async (c) => {

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod'
 import { conditionTree } from '../conditions/schema'
+import { TREND_DAYS } from './trends'
 
 export const SEGMENT_ID = /^seg_[a-z0-9_]{1,48}$/
 
@@ -38,3 +39,6 @@ export const segmentListQuery = z.object({
   cursor: z.string().max(500).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 })
+
+/** A trend's length in days: the last 30 unless asked, at most what the cron keeps. */
+export const trendQuery = z.object({ days: z.coerce.number().int().min(1).max(TREND_DAYS).default(30) })

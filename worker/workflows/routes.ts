@@ -7,13 +7,10 @@ import { type AppEnv } from '../app-env'
 import { getWorkflow } from '../data/workflows'
 import { notFound } from '../http/errors'
 import { readJson } from '../http/validate'
-import { z } from 'zod'
-import { workflowCreate, workflowOrder, workflowPatch } from './schema'
+import { winnerBody, workflowCreate, workflowOrder, workflowPatch } from './schema'
 import { workflowFlow } from './flow'
 import { pickWinner, testReport } from './tests'
 import { allWorkflows, createWorkflow, removeWorkflow, reorderWorkflows, setWorkflowStatus, updateWorkflow, workflowJson } from './service'
-
-const winnerBody = z.strictObject({ variant: z.string().min(1).max(32) })
 
 export const workflowsRoutes = new Hono<AppEnv>()
   .get('/', async (c) => c.json({ items: (await allWorkflows(c.env.DB, c.get('site').id)).map(workflowJson) }))

@@ -110,3 +110,6 @@ const MAX_ORDER = 1000
 export const workflowOrder = z.strictObject({
   ids: z.array(z.string().min(1).max(64)).min(1, 'name every workflow of the site').max(MAX_ORDER, `an order holds at most ${MAX_ORDER} workflows`),
 })
+
+/** Picking an A/B test's winner: the variant everyone takes from then on. */
+export const winnerBody = z.strictObject({ variant: z.string().min(1).max(32) })
