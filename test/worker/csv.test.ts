@@ -395,8 +395,8 @@ describe('what an import costs', () => {
     await drain()
   })
 
-  it('writes a full queue batch of chunks within an invocation\'s limits, each within its budgeted cost', async () => {
-    const { importCost } = await import('../../worker/background/budget')
+  it('writes a full queue batch of chunks ten an invocation, each within its budgeted cost', async () => {
+    const { IMPORT_CHUNKS_AN_INVOCATION, importCost } = await import('../../worker/background/budget')
     const id = (await edge.admin('POST', `/sites/${S}/contacts/imports`, { columns: header.map((name) => ({ name, field: name })), segment: 'seg_cost', rows: 100 * 20 })).body.id
     for (let seq = 0; seq < 100; seq++) {
       const rows = Array.from({ length: 20 }, (_, i) => [`batch-${seq}-${i}`, `batch${seq}.${i}@example.com`, 'silver'])
@@ -405,10 +405,11 @@ describe('what an import costs', () => {
     const used = await drain(true)
     const limits = used.map((u) => u.d1Calls <= 1_000 && u.kvOps <= 1_000)
     expect(limits.every(Boolean)).toBe(true)
-    // The first invocation takes the chunks that fit its budget and sends the rest on.
+    // The first invocation takes ten chunks (their D1 cost alone would let 67 in) and sends the rest on.
     const chunksFirst = used[0].statements.filter((s) => /UPDATE import_chunks SET status/.test(s.sql)).length
-    expect(chunksFirst).toBe(Math.floor(950 / importCost(2).d1))
+    expect(chunksFirst).toBe(IMPORT_CHUNKS_AN_INVOCATION)
     expect(used[0].d1Calls).toBeLessThanOrEqual(chunksFirst * importCost(2).d1)
+    expect(used).toHaveLength(10)
     expect((await status(S, id)).rows).toMatchObject({ written: 2_000, failed: 0, waiting: 0 })
     expect((await edge.admin('GET', `/sites/${S}/segments/seg_cost`)).body.members).toBe(3_000)
     console.log(`import: ${chunksFirst} chunks in the first invocation, ${used[0].d1Calls} D1 calls (${(used[0].d1Calls / chunksFirst).toFixed(1)} a chunk, budget ${importCost(2).d1}), ${used[0].kvOps} KV operations; ${used.length} invocations in all`)

@@ -81,6 +81,13 @@ export function importCost(shards: number): Cost {
   return { d1: 4 + 5 * shards, kv: 0 }
 }
 
+/**
+ * Chunks of CSV imports one invocation writes at most, whatever its budget has left (their D1 cost alone
+ * would let 67 in): each writes up to 1,000 contacts, about 0.2 s of local D1, so ten keep an invocation
+ * to a couple of seconds and the visits in its batch are not held up behind a whole import.
+ */
+export const IMPORT_CHUNKS_AN_INVOCATION = 10
+
 /** The most a message can cost its invocation, its site's first-message cost aside. */
 export function messageCost(m: QueueMessage, shards = 1): Cost {
   switch (m.kind) {

@@ -15,7 +15,7 @@ import { getSite } from '../data/sites'
 import { newId } from '../lib/ids'
 import { type CompiledSite, compileSite } from '../visits/compile'
 import { type Attention, type Snapshot, mergeAttention } from '../visits/snapshot'
-import { Budget, aloneCost, messageCost, siteCost } from './budget'
+import { Budget, IMPORT_CHUNKS_AN_INVOCATION, aloneCost, messageCost, siteCost } from './budget'
 import { cronSite } from './cron'
 import { moveStep } from './move'
 import { buildSiteConfig } from './publish'
@@ -133,12 +133,14 @@ async function admit(env: Env, messages: readonly Message<QueueMessage>[], budge
   const sites = new Set<string>()
   const taken: Message<QueueMessage>[] = []
   const later: Message<QueueMessage>[] = []
+  let chunks = 0
   for (const message of messages) {
     const body = message.body
     const first = (body.kind === 'visit' || body.kind === 'refresh') && !sites.has(body.siteId)
     const cost = messageCost(body, shards)
     const site = siteCost(shards)
-    if (budget.take(first ? { d1: cost.d1 + site.d1, kv: cost.kv + site.kv } : cost)) {
+    if (body.kind === 'import' && ++chunks > IMPORT_CHUNKS_AN_INVOCATION) later.push(message)
+    else if (budget.take(first ? { d1: cost.d1 + site.d1, kv: cost.kv + site.kv } : cost)) {
       taken.push(message)
       if (first) sites.add(body.siteId)
     } else if (taken.length === 0 && later.length === 0) {

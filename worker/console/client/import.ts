@@ -44,16 +44,24 @@ function chunkText(header: string[], rows: string[][], maxBytes: number): { text
   }
 }
 
+const ATTEMPTS = 4
+
 async function send(url: string, method: string, body: string, type: string): Promise<{ ok: boolean; data: any }> {
-  // A chunk sent again is answered as the first time: a request lost on the way is simply tried again.
+  // A chunk sent again is answered as the first time: a request lost on the way, or met by a busy or
+  // failing server (5xx), is simply tried again.
   for (let attempt = 1; ; attempt++) {
+    const wait = () => new Promise((r) => setTimeout(r, 1000 * attempt))
     try {
       const res = await fetch(url, { method, body, headers: { 'content-type': type, accept: 'application/json', 'x-csrf-token': csrf() }, credentials: 'same-origin' })
+      if (res.status >= 500 && attempt < ATTEMPTS) {
+        await wait()
+        continue
+      }
       const data = await res.json().catch(() => ({ error: { message: `the console answered ${res.status}` } }))
       return { ok: res.ok, data }
     } catch (err) {
-      if (attempt === 3) throw err
-      await new Promise((r) => setTimeout(r, 1000 * attempt))
+      if (attempt === ATTEMPTS) throw err
+      await wait()
     }
   }
 }
