@@ -5,9 +5,9 @@
  */
 import { type Browser, type Page, chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { LAUNCH_ARGS, signIn } from './console-session'
 
 const e2e = inject('e2e')
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
 
 describe.runIf(e2e.browser)('the workflow builder\'s live view in Chromium', () => {
   let browser: Browser
@@ -27,11 +27,7 @@ describe.runIf(e2e.browser)('the workflow builder\'s live view in Chromium', () 
     browser = await chromium.launch({ executablePath: e2e.chromium, args: LAUNCH_ARGS })
     page = await (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage()
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
-    await page.goto(`${e2e.worker}/admin/sign-in`)
-    await page.fill('#token', e2e.token)
-    await page.press('#token', 'Enter')
-    // Signed in: the console leaves the sign-in page (for the one site's overview, or the list of sites).
-    await page.waitForURL((url) => url.pathname.startsWith('/admin') && !url.pathname.startsWith('/admin/sign-in'))
+    await signIn(page, e2e.worker, e2e.token)
   })
   afterAll(async () => {
     await browser?.close()

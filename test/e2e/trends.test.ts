@@ -4,9 +4,9 @@
  */
 import { type Browser, type Page, chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { LAUNCH_ARGS, signIn } from './console-session'
 
 const e2e = inject('e2e')
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
 
 describe.runIf(e2e.browser)('a segment\'s trend in Chromium', () => {
   let browser: Browser
@@ -19,10 +19,7 @@ describe.runIf(e2e.browser)('a segment\'s trend in Chromium', () => {
     page = await (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage()
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
     page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`))
-    await page.goto(`${e2e.worker}/admin/sign-in`)
-    await page.fill('#token', e2e.token)
-    await page.press('#token', 'Enter')
-    await page.waitForURL((url) => url.pathname.startsWith('/admin') && !url.pathname.startsWith('/admin/sign-in'))
+    await signIn(page, e2e.worker, e2e.token)
   })
   afterAll(async () => {
     await browser?.close()
