@@ -103,7 +103,8 @@ export const contactRoutes = new Hono<ConsoleEnv>()
       { title: 'Contacts', active: 'contacts', picker: true },
     )
   })
-  // Before '/:id': neither path can be a contact's ('.' is not in a contact id; 'imports' takes only what follows).
+  // Before '/:id'. No contact id holds a '.'; the import pages take /contacts/imports, so a contact whose
+  // id is 'imports' is only reached through the admin API.
   .route('/imports', importPages)
   // A search's matches (?q=) or a segment's members (?segment=), as the API's export.
   .get('/export.csv', async (c) => {

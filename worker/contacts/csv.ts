@@ -5,7 +5,7 @@
  */
 import Papa from 'papaparse'
 import { type FieldValue } from '../../shared/events'
-import { type FieldCatalog, SYSTEM_FIELDS, isSystemField } from '../conditions/fields'
+import { type FieldCatalog } from '../conditions/fields'
 import { type Contact, PROFILE_FIELDS } from '../data/contacts'
 import { type Site } from '../data/sites'
 
@@ -139,6 +139,3 @@ export function rowInput(cells: readonly string[], columns: readonly ImportColum
   })
   return { input, errors }
 }
-
-/** A field's name as people read it, for messages: its label for a system field, its key otherwise. */
-export const fieldLabel = (key: string) => (isSystemField(key) ? SYSTEM_FIELDS[key].label : key === 'id' ? 'contact id' : key)

@@ -54,7 +54,8 @@ export const contactsRoutes = new Hono<AppEnv>()
     const contact = await saveContact(c.env, c.get('site'), await readJson(c, z.unknown()), 'create', c.get('changes'))
     return c.json(contactJson(contact), 201)
   })
-  // Before '/:id': neither path can be a contact's ('.' is not in a contact id; 'imports' takes only what follows).
+  // Before '/:id'. No contact id holds a '.'; a contact whose id is 'imports' is still read, changed and
+  // erased at its own address, the paths below it being the imports'.
   .route('/imports', importRoutes)
   .get('/export.csv', async (c) => {
     const query = parse(exportQuery, c.req.query())
