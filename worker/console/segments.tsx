@@ -230,6 +230,7 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
           )}
           <p class="row" style="gap:8px">
             <a class="button shrink" href={`/admin/sites/${site.id}/segments/${segment.id}/edit`}>Edit</a>
+            <a class="button secondary shrink" href={`/admin/sites/${site.id}/contacts/export.csv?segment=${encodeURIComponent(segment.id)}`} download>Export CSV</a>
             <a class="button secondary shrink" href={`/admin/sites/${site.id}/segments/${segment.id}/delete`}>Delete…</a>
           </p>
         </div>
