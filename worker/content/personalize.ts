@@ -5,6 +5,7 @@
  */
 import { type ContentPayload, type ContentVersion, type Display, type EdgeDisplay, type StoredContent } from '../../shared/content'
 import { type Scalar } from '../conditions/types'
+import { escapeAttr } from './sanitize'
 
 /**
  * `{{ key }}` or `{{ key | "fallback" }}`: a field key, and what to write when the contact has no value
@@ -33,8 +34,6 @@ export function tokensOf(text: string): { tokens: Token[]; malformed?: string } 
   return { tokens }
 }
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c])
 
 /**
  * A text with its tokens replaced by the contact's values (or their fallbacks). In HTML (a body) the
@@ -45,7 +44,8 @@ export function fillTokens(text: string, fields: Readonly<Record<string, Scalar>
   return text.replace(TOKEN, (_, key: string, fallback: string | undefined) => {
     const value = Object.hasOwn(fields, key) ? fields[key] : undefined
     const out = value === undefined || value === null || value === '' ? (fallback ?? '') : String(value)
-    return html ? escapeHtml(out) : out
+    // A token may sit in an attribute of the sanitized body (a link's address): escaped for either place.
+    return html ? escapeAttr(out) : out
   })
 }
 

@@ -145,6 +145,7 @@ export function escapeText(s: string): string {
   return s.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'))
 }
 
-function escapeAttr(s: string): string {
+/** Text made safe anywhere in HTML, inside an attribute's quotes too: & < > " ' escaped. */
+export function escapeAttr(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 }

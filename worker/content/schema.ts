@@ -6,6 +6,7 @@ import { scheduleSchema } from '../workflows/schedule'
 import { z } from 'zod'
 import { type StoredContent } from '../../shared/content'
 import { urlText } from '../http/validate'
+import { LANGUAGE_TAG } from '../events/schema'
 
 export const CONTENT_ID = /^[a-z0-9][a-z0-9_-]{0,47}$/
 export const POSITIONS = ['top-left', 'top', 'top-right', 'left', 'center', 'right', 'bottom-left', 'bottom', 'bottom-right'] as const
@@ -43,8 +44,7 @@ const form = z
   .refine((f) => f.fields.every((x) => (x.key === 'email') === (x.type === 'email')), { message: 'the email field, and only it, has type email', path: ['fields'] })
 
 /** A language tag as content versions are named: en, pt-BR, zh-Hant. */
-const LANGUAGE_TAG_FORMAT = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}$/
-const languageTag = z.string().regex(LANGUAGE_TAG_FORMAT, 'must be a language tag such as en or pt-BR')
+const languageTag = z.string().regex(LANGUAGE_TAG, 'must be a language tag such as en or pt-BR')
 
 /** What a version in another language replaces. */
 const version = z.strictObject({
@@ -76,7 +76,7 @@ const specFields = {
     .superRefine((v, ctx) => {
       // Each language said at its own key, as a refusal beside the language box can show it.
       for (const lang of Object.keys(v)) {
-        if (!LANGUAGE_TAG_FORMAT.test(lang)) ctx.addIssue({ code: 'custom', path: [lang], message: `"${lang}" is not a language tag such as en or pt-BR` })
+        if (!LANGUAGE_TAG.test(lang)) ctx.addIssue({ code: 'custom', path: [lang], message: `"${lang}" is not a language tag such as en or pt-BR` })
       }
       if (Object.keys(v).length > 20) ctx.addIssue({ code: 'custom', message: 'at most 20 languages' })
     })

@@ -16,13 +16,12 @@ import { type Contact, contactsWhere, fieldValues, getContact } from '../data/co
 import { listActivities } from '../data/events'
 import { addMember, deleteMemberships, membershipsOf, removeMember } from '../data/members'
 import { deleteSegmentDays } from '../data/trends'
+import { segmentUses } from './trends'
 import { type Segment, type SegmentWithCount, allSegments, deleteSegment, getSegment, memberCounts, saveSegment, segmentNameTaken } from '../data/segments'
 import { type SiteData, siteData } from '../data/shards'
 import { type Site } from '../data/sites'
-import { allWorkflows } from '../data/workflows'
 import { type Changes } from '../background/changes'
 import { refuse, notFound } from '../http/errors'
-import { nodesReferring } from '../workflows/graph'
 import { newId } from '../lib/ids'
 import { contactJson } from '../contacts/service'
 import { dependentsOf, findCycle } from './graph'
@@ -173,20 +172,15 @@ export async function updateSegment(env: Env, site: Site, id: string, patch: z.o
 export async function removeSegment(env: Env, site: Site, id: string, changes: Changes): Promise<void> {
   const data = siteData(env, site)
   const db = data.control
-  const segments = await allSegments(db, site.id)
-  if (!segments.some((s) => s.id === id)) throw notFound('segment', id)
-  const users = segments.filter((s) => s.id !== id && s.conditions && segmentRefs(s.conditions).has(id))
-  if (users.length > 0) {
-    throw refuse('conflict', 'segment_in_use', `Segment "${users[0].name}" uses this segment in its conditions; change or delete it first`, {
-      extra: { usedBy: users.map((s) => ({ id: s.id, name: s.name })) },
-    })
+  // Who reads it (answering 404 for a segment that does not exist): a segment first, then a workflow.
+  const uses = await segmentUses(db, site, id)
+  if (uses.segments.length > 0) {
+    throw refuse('conflict', 'segment_in_use', `Segment "${uses.segments[0].name}" uses this segment in its conditions; change or delete it first`, { extra: { usedBy: uses.segments } })
   }
-  for (const w of await allWorkflows(db, site.id)) {
-    const nodes = nodesReferring(w.graph, { segment: id })
-    if (nodes.length > 0) {
-      const where = nodes[0] === 'start' ? 'its Start node' : `node ${nodes[0]}`
-      throw refuse('conflict', 'segment_in_use', `Workflow "${w.name}" uses this segment (${where}); change it first`, { extra: { usedBy: [{ id: w.id, name: w.name }] } })
-    }
+  const [w] = uses.workflows
+  if (w) {
+    const where = w.nodes[0] === 'start' ? 'its Start node' : `node ${w.nodes[0]}`
+    throw refuse('conflict', 'segment_in_use', `Workflow "${w.name}" uses this segment (${where}); change it first`, { extra: { usedBy: [{ id: w.id, name: w.name }] } })
   }
   // The segment first: memberships left behind a moment name a segment nobody reads any more.
   await db.batch(deleteSegment(db, site.id, id))

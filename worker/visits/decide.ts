@@ -303,7 +303,7 @@ export function runWorkflow(state: DecisionState, w: CompiledWorkflow): void {
       restore(state, before)
       return
     }
-    const [branch, next] = act(state, w, id, node, facts)
+    const [branch, next] = act(state, w, id, node, facts, blocked)
     pass(state, w.id, id, branch)
     id = next
   }
@@ -384,8 +384,11 @@ function pass(state: DecisionState, workflow: string, node: string, branch: stri
 /** A condition node's branch, and where it leads. */
 const yesNo = (node: { yes?: string; no?: string }, yes: boolean): [string, string | undefined] => (yes ? ['yes', node.yes] : ['no', node.no])
 
-/** Does what node `id` of `w` does; returns the branch it leaves by and the node that comes next, if any. */
-function act(state: DecisionState, w: CompiledWorkflow, id: string, node: WorkflowNode, facts: ContactFacts): [branch: string, next: string | undefined] {
+/**
+ * Does what node `id` of `w` does; returns the branch it leaves by and the node that comes next, if any.
+ * `blocked`: a Show Content node whose content cannot show on this request (see `showable`).
+ */
+function act(state: DecisionState, w: CompiledWorkflow, id: string, node: WorkflowNode, facts: ContactFacts, blocked: boolean): [branch: string, next: string | undefined] {
   switch (node.type) {
     case 'isInSegment':
       return yesNo(node, Object.hasOwn(state.snap.m, node.segment))
@@ -393,7 +396,7 @@ function act(state: DecisionState, w: CompiledWorkflow, id: string, node: Workfl
     case 'hasField':
       return yesNo(node, evaluate(w.fieldTests.get(id)!, facts, state.now))
     case 'showContent':
-      show(state, w, node.content)
+      if (!blocked) show(state, w, node.content)
       return ['next', node.next]
     case 'addToSegment':
     case 'removeFromSegment':
@@ -443,8 +446,8 @@ function showable(state: DecisionState, content: string): boolean {
   return payload.display.on !== 'pageViews' || (z?.p ?? 0) >= payload.display.count
 }
 
+/** Shows content `showable` let through: sent to the browser, made for the visitor, counted against the caps. */
 function show(state: DecisionState, w: CompiledWorkflow, content: string): void {
-  if (!showable(state, content)) return
   const payload = ownValue(state.site.config.content, content)!
   rememberAdded(state, state.shown, payload.id)
   state.shown.add(payload.id)
