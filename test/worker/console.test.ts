@@ -360,9 +360,9 @@ describe('identity and erasure', () => {
     const claimed = await (await dataOf('cons')).of('claimer').prepare("UPDATE contacts SET claimed_email = 'cleo@example.com' WHERE site_id = 'cons' AND id = 'claimer'").run()
     expect(claimed.meta.changes).toBe(1)
     const profile = await (await get(`${S}/contacts/claimer`, session.cookie)).text()
-    expect(profile).toMatch(/cleo@example\.com<\/span> <span class="badge unverified"/)
+    expect(profile).toMatch(/cleo@example\.com<\/span> <span class="badge warn"/)
     const list = await (await get(`${S}/contacts?q=cleo`, session.cookie)).text()
-    expect(list).toContain('cleo@example.com</a> <span class="badge unverified">unverified</span>')
+    expect(list).toContain('cleo@example.com</a> <span class="badge warn">unverified</span>')
   })
 
   it('exports everything about a contact as a JSON download', async () => {

@@ -36,7 +36,7 @@ function ApiReferencePage() {
         <link rel="icon" href="data:," />
       </head>
       <body style="margin:0">
-        <header style="display:flex;gap:16px;align-items:center;padding:8px 16px;background:#1c1c1e;color:#fff;font:15px system-ui">
+        <header style="display:flex;gap:16px;align-items:center;padding:8px 16px;background:#16181d;color:#fff;font:15px system-ui">
           <a href="/admin" style="color:#fff;font-weight:700;font-size:18px;text-decoration:none">Segue</a>
           <span>Admin API reference</span>
           <a href="/admin/api/openapi.json" style="color:#fff;margin-left:auto">openapi.json</a>

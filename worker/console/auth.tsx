@@ -8,7 +8,7 @@ import { type Context, Hono } from 'hono'
 import { accessSettings } from '../http/access'
 import { sameSecret } from '../http/auth'
 import { Refusal, refuse } from '../http/errors'
-import { Alert } from './layout'
+import { Alert, PageHeader } from './layout'
 import { refusedPage } from './refused'
 import { type ConsoleEnv, endSession, readSession, requireSession, startSession } from './session'
 
@@ -43,9 +43,9 @@ function safeNext(next: string | undefined): string {
 
 function signInPage(c: Context<ConsoleEnv>, p: { next: string; error?: string }) {
   return c.render(
-    <>
-      <h1>Sign in to Segue</h1>
-      <form method="post" action="/admin/sign-in" class="card" style="max-width:420px">
+    <div class="narrow sign-in">
+      <PageHeader title="Sign in to Segue" />
+      <form method="post" action="/admin/sign-in" class="card">
         <Alert message={p.error} />
         <input type="hidden" name="next" value={p.next} />
         <div class="field">
@@ -55,7 +55,7 @@ function signInPage(c: Context<ConsoleEnv>, p: { next: string; error?: string })
         </div>
         <button type="submit">Sign in</button>
       </form>
-    </>,
+    </div>,
     { title: 'Sign in' },
   )
 }

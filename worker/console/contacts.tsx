@@ -18,7 +18,7 @@ import { Refusal } from '../http/errors'
 import { addToStaticSegment, explainSegments, removeFromStaticSegment } from '../segments/service'
 import { type FormErrors, cursorOf, errorsOf, messageOf, text } from './forms'
 import { importPages } from './imports'
-import { Alert, Csrf, Field, Notice, SegmentType, Table, capitalized, when } from './layout'
+import { Alert, Badge, Csrf, EmptyState, Field, Notice, PageHeader, SegmentType, Table, capitalized, when } from './layout'
 import { type ConsoleEnv } from './session'
 
 const EDITABLE = ['firstName', 'lastName', 'birthDate', 'gender', 'country', 'city', 'phone', 'newsletter', 'language'] as const
@@ -36,7 +36,7 @@ function Identifier(p: { verified: string | null; claimed: string | null }) {
       {p.claimed !== null && p.claimed !== p.verified && (
         <>
           {p.verified !== null && <br />}
-          <span data-visitor-text>{p.claimed}</span> <span class="badge unverified" title="Given by a browser without a signature: never used to find or merge this contact">unverified</span>
+          <span data-visitor-text>{p.claimed}</span> <Badge tone="warn" title="Given by a browser without a signature: never used to find or merge this contact">unverified</Badge>
         </>
       )}
     </>
@@ -72,14 +72,13 @@ export const contactRoutes = new Hono<ConsoleEnv>()
     const page = await searchAcross(c.get('data'), { q: q || undefined, after, limit: 25 })
     return c.render(
       <>
-        <h1>Contacts</h1>
-        <Notice message={c.req.query('erased') ? 'The contact was deleted with everything Segue kept about it.' : undefined} />
-        <p class="row" style="gap:8px">
-          <a class="button shrink" href={`/admin/sites/${site.id}/contacts/imports`}>Import CSV</a>
-          <a class="button secondary shrink" href={`/admin/sites/${site.id}/contacts/export.csv${q ? `?${new URLSearchParams({ q })}` : ''}`} download>
+        <PageHeader title="Contacts">
+          <a class="button" href={`/admin/sites/${site.id}/contacts/imports`}>Import CSV</a>
+          <a class="button secondary" href={`/admin/sites/${site.id}/contacts/export.csv${q ? `?${new URLSearchParams({ q })}` : ''}`} download>
             Export CSV<span class="sr-only">{q ? ` of the contacts matching ${q}` : ' of every contact'}</span>
           </a>
-        </p>
+        </PageHeader>
+        <Notice message={c.req.query('erased') ? 'The contact was deleted with everything Segue kept about it.' : undefined} />
         <form method="get" class="filters card" role="search" aria-label="Search contacts">
           <div>
             <label for="q">Email or name</label>
@@ -87,12 +86,18 @@ export const contactRoutes = new Hono<ConsoleEnv>()
           </div>
           <div class="shrink"><button type="submit">Search</button></div>
         </form>
-        <Table columns={['Contact', 'Name', 'Last seen']} empty="No contacts match." next={page.last && `?${new URLSearchParams({ ...(q ? { q } : {}), cursor: encodeCursor(page.last) })}`}>
+        <Table
+          columns={['Contact', 'Name', 'Last seen']}
+          label="Contacts"
+          {...(q || after
+            ? { empty: 'No contacts match.', emptyText: 'Search by a part of the email, the first name or the last name.', emptyAction: { href: `/admin/sites/${site.id}/contacts`, label: 'Show every contact' } }
+            : { empty: 'No contacts yet', emptyText: 'Contacts appear as visitors browse a site with the snippet installed. Bring in the ones you already know from a CSV file.', emptyAction: { href: `/admin/sites/${site.id}/contacts/imports`, label: 'Import contacts' } })}
+          next={page.last && `?${new URLSearchParams({ ...(q ? { q } : {}), cursor: encodeCursor(page.last) })}`}>
           {page.contacts.map((ct) => (
             <tr>
               <td>
                 <a href={`/admin/sites/${site.id}/contacts/${ct.id}`}>{ct.email ?? ct.claimedEmail ?? ct.id}</a>
-                {ct.email === null && ct.claimedEmail !== null && <> <span class="badge unverified">unverified</span></>}
+                {ct.email === null && ct.claimedEmail !== null && <> <Badge tone="warn">unverified</Badge></>}
               </td>
               <td>{[ct.fields.firstName, ct.fields.lastName].filter(Boolean).join(' ')}</td>
               <td>{when(ct.lastSeenAt)}</td>
@@ -228,7 +233,7 @@ function erasePage(c: Context<ConsoleEnv>, contact: Contact) {
   const csrf = c.get('session').csrf
   return c.render(
     <>
-      <h1>Delete {displayName(contact)}?</h1>
+      <PageHeader title={`Delete ${displayName(contact)}?`} back={{ href: `/admin/sites/${site.id}/contacts/${contact.id}`, label: displayName(contact) }} />
       <form method="post" class="card">
         <Csrf token={csrf} />
         <p>
@@ -238,10 +243,10 @@ function erasePage(c: Context<ConsoleEnv>, contact: Contact) {
           This cannot be undone: <a href={`/admin/sites/${site.id}/contacts/${contact.id}/export`} download>export the data</a> first
           if you need it.
         </p>
-        <p class="row" style="gap:8px">
-          <button type="submit" class="danger shrink">Delete contact</button>
-          <a class="button secondary shrink" href={`/admin/sites/${site.id}/contacts/${contact.id}`}>Cancel</a>
-        </p>
+        <div class="button-row">
+          <button type="submit" class="danger">Delete contact</button>
+          <a class="button secondary" href={`/admin/sites/${site.id}/contacts/${contact.id}`}>Cancel</a>
+        </div>
       </form>
     </>,
     { title: `Delete ${displayName(contact)}`, active: 'contacts' },
@@ -254,8 +259,7 @@ function mergePage(c: Context<ConsoleEnv>, contact: Contact, p: { q: string; fou
   const base = `/admin/sites/${site.id}/contacts/${contact.id}`
   return c.render(
     <>
-      <p><a href={base}>← {displayName(contact)}</a></p>
-      <h1>Merge {displayName(contact)} into another contact</h1>
+      <PageHeader title={`Merge ${displayName(contact)} into another contact`} back={{ href: base, label: displayName(contact) }} />
       <div class="card">
         <Alert message={p.error} />
         <p>
@@ -273,7 +277,7 @@ function mergePage(c: Context<ConsoleEnv>, contact: Contact, p: { q: string; fou
         </form>
       </div>
       {p.q && (
-        <Table columns={['Contact', 'Name', { label: 'Merge', hidden: true }]} empty="No other contact matches.">
+        <Table columns={['Contact', 'Name', { label: 'Merge', hidden: true }]} label="Contacts to merge into" empty="No other contact matches." emptyText="Search by a part of the email, the first name or the last name of the contact that stays.">
           {p.found.map((ct) => (
             <tr>
               <td><a href={`/admin/sites/${site.id}/contacts/${ct.id}`}>{ct.email ?? ct.id}</a></td>
@@ -306,8 +310,7 @@ function editPage(c: Context<ConsoleEnv>, contact: Contact, p: { values: Record<
   const label = (k: string) => capitalized(isSystemField(k) ? SYSTEM_FIELDS[k].label : k)
   return c.render(
     <>
-      <p><a href={`/admin/sites/${site.id}/contacts/${contact.id}`}>← {displayName(contact)}</a></p>
-      <h1>Edit fields</h1>
+      <PageHeader title="Edit fields" back={{ href: `/admin/sites/${site.id}/contacts/${contact.id}`, label: displayName(contact) }} />
       <form method="post" class="card">
         <Alert message={p.errors?.message} />
         <Csrf token={csrf} />
@@ -374,8 +377,12 @@ async function profile(c: Context<ConsoleEnv>, contact: Contact, p: { notice?: s
   const tail = page[page.length - 1]
   return c.render(
     <>
-      <p><a href={`/admin/sites/${site.id}/contacts`}>← Contacts</a></p>
-      <h1>{displayName(contact)}</h1>
+      <PageHeader title={displayName(contact)} back={{ href: `/admin/sites/${site.id}/contacts`, label: 'Contacts' }}>
+        <a class="button" href={`/admin/sites/${site.id}/contacts/${contact.id}/edit`}>Edit fields</a>
+        <a class="button secondary" href={`/admin/sites/${site.id}/contacts/${contact.id}/export`} download>Export data</a>
+        <a class="button secondary" href={`/admin/sites/${site.id}/contacts/${contact.id}/merge`}>Merge into…</a>
+        <a class="button secondary" href={`/admin/sites/${site.id}/contacts/${contact.id}/delete`}>Delete…</a>
+      </PageHeader>
       <Notice message={p.notice ? NOTICES[p.notice] : undefined} />
       <Alert message={p.error} />
       <div class="grid2">
@@ -389,7 +396,7 @@ async function profile(c: Context<ConsoleEnv>, contact: Contact, p: { notice?: s
               {kept.map((k) => (
                 <tr>
                   <th scope="row">Also {k.kind === 'email' ? 'email' : 'external id'}</th>
-                  <td>{k.value} {!k.verified && <span class="badge unverified">unverified</span>} <span class="hint">kept from a merge</span></td>
+                  <td>{k.value} {!k.verified && <Badge tone="warn">unverified</Badge>} <span class="hint">kept from a merge</span></td>
                 </tr>
               ))}
               {Object.entries(json.fields).map(([k, v]) => (
@@ -399,12 +406,6 @@ async function profile(c: Context<ConsoleEnv>, contact: Contact, p: { notice?: s
               <tr><th scope="row">Last seen</th><td>{when(contact.lastSeenAt)}</td></tr>
             </tbody>
           </table>
-          <p class="row" style="gap:8px">
-            <a class="button secondary shrink" href={`/admin/sites/${site.id}/contacts/${contact.id}/edit`}>Edit fields</a>
-            <a class="button secondary shrink" href={`/admin/sites/${site.id}/contacts/${contact.id}/export`} download>Export data</a>
-            <a class="button secondary shrink" href={`/admin/sites/${site.id}/contacts/${contact.id}/merge`}>Merge into…</a>
-            <a class="button secondary shrink" href={`/admin/sites/${site.id}/contacts/${contact.id}/delete`}>Delete…</a>
-          </p>
           {merged.length > 0 && (
             <>
               <h3>Merged into this contact</h3>
@@ -421,7 +422,11 @@ async function profile(c: Context<ConsoleEnv>, contact: Contact, p: { notice?: s
         </section>
         <section class="card" aria-labelledby="segments-title">
           <h2 id="segments-title">Segments</h2>
-          {memberships.length === 0 && <p>Not in any segment.</p>}
+          {memberships.length === 0 && (
+            <EmptyState title="Not in any segment.">
+              {addable.length > 0 ? 'Add this contact to a static segment below; dynamic segments take it in when it meets their conditions.' : 'Dynamic segments take this contact in when it meets their conditions; static ones, when you add it.'}
+            </EmptyState>
+          )}
           <ul class="timeline">
             {memberships.map((m) => (
               <li data-membership={m.id}>
@@ -442,7 +447,7 @@ async function profile(c: Context<ConsoleEnv>, contact: Contact, p: { notice?: s
             ))}
           </ul>
           {addable.length > 0 && (
-            <form method="post" action={`/admin/sites/${site.id}/contacts/${contact.id}/segments`} class="row" style="margin-top:12px">
+            <form method="post" action={`/admin/sites/${site.id}/contacts/${contact.id}/segments`} class="row add-segment">
               <Csrf token={csrf} />
               <div>
                 <label for="add-segment">Static segment</label>
@@ -457,7 +462,7 @@ async function profile(c: Context<ConsoleEnv>, contact: Contact, p: { notice?: s
       </div>
       <section class="card" aria-labelledby="activity-title">
         <h2 id="activity-title">Activity</h2>
-        {page.length === 0 && <p>No activity yet.</p>}
+        {page.length === 0 && <EmptyState title="No activity yet.">Page visits, purchases and custom events appear here as the snippet sends them.</EmptyState>}
         <ol class="timeline">
           {page.map((e) => (
             <li>

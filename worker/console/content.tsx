@@ -17,7 +17,7 @@ import {
   type FieldInputs, type Values, contentInput, contentValues, fieldCount, inputNames, inputPath, keepUnchanged, sentValues, versionCount, versionForm,
 } from './content-values'
 import { type FormErrors, errorsOf, messageOf } from './forms'
-import { Alert, Csrf, Field, Notice, PageData, Table, capitalized } from './layout'
+import { Alert, Badge, Csrf, Field, Notice, PageData, PageHeader, Table, capitalized } from './layout'
 import { DAYS, describeSchedule, windowCount } from './schedule'
 import { type ConsoleEnv } from './session'
 
@@ -352,10 +352,17 @@ export const contentRoutes = new Hono<ConsoleEnv>()
     const content = await allContent(c.env.DB, site.id)
     return c.render(
       <>
-        <h1>Content</h1>
+        <PageHeader title="Content">
+          <a class="button" href={`/admin/sites/${site.id}/content/new`}>Create content</a>
+        </PageHeader>
         <Notice message={c.req.query('deleted') ? 'Content deleted.' : undefined} />
-        <p><a class="button" href={`/admin/sites/${site.id}/content/new`}>Create content</a></p>
-        <Table columns={['Name', 'Format', 'Title', 'Shown', 'Schedule']} empty="No content yet.">
+        <Table
+          columns={['Name', 'Format', 'Title', 'Shown', 'Schedule']}
+          label="Content"
+          empty="No content yet."
+          emptyText="Content is what visitors see: a popup, a slide-in, a bar or an inline block. Create one, then show it to a segment with a workflow."
+          emptyAction={{ href: `/admin/sites/${site.id}/content/new`, label: 'Create content' }}
+        >
           {content.map((x) => (
             <tr>
               <td><a href={`/admin/sites/${site.id}/content/${x.id}`}>{x.name}</a></td>
@@ -375,7 +382,7 @@ export const contentRoutes = new Hono<ConsoleEnv>()
     const csrf = c.get('session').csrf
     return c.render(
       <>
-        <h1>New content</h1>
+        <PageHeader title="New content" back={{ href: `/admin/sites/${site.id}/content`, label: 'Content' }} />
         <ContentForm site={site} csrf={csrf} values={valuesOf()} action={`/admin/sites/${site.id}/content`} isNew />
       </>,
       { title: 'New content', active: 'content', scripts: ['content'] },
@@ -402,7 +409,7 @@ export const contentRoutes = new Hono<ConsoleEnv>()
       c.status(400)
       return c.render(
         <>
-          <h1>New content</h1>
+          <PageHeader title="New content" back={{ href: `/admin/sites/${site.id}/content`, label: 'Content' }} />
           <ContentForm site={site} csrf={csrf} values={values} errors={errors} action={`/admin/sites/${site.id}/content`} isNew />
         </>,
         { title: 'New content', active: 'content', scripts: ['content'] },
@@ -425,8 +432,7 @@ export const contentRoutes = new Hono<ConsoleEnv>()
     const csrf = c.get('session').csrf
     return c.render(
       <>
-        <p><a href={`/admin/sites/${site.id}/content`}>← Content</a></p>
-        <h1>{content.name}</h1>
+        <PageHeader title={content.name} back={{ href: `/admin/sites/${site.id}/content`, label: 'Content' }} />
         <Notice message={c.req.query('saved') ? 'Content saved.' : undefined} />
         <ContentForm site={site} csrf={csrf} values={valuesOf(content)} action={`/admin/sites/${site.id}/content/${content.id}`} isNew={false} />
         <form method="post" action={`/admin/sites/${site.id}/content/${content.id}/delete`} class="card" data-confirm={`Delete ${content.name}? This cannot be undone.`}>
@@ -447,7 +453,7 @@ export const contentRoutes = new Hono<ConsoleEnv>()
       c.status(400)
       return c.render(
         <>
-          <h1>Edit content</h1>
+          <PageHeader title="Edit content" back={{ href: `/admin/sites/${site.id}/content/${current.id}`, label: current.name }} />
           <ContentForm site={site} csrf={csrf} values={values} errors={errors} action={`/admin/sites/${site.id}/content/${current.id}`} isNew={false} />
         </>,
         { title: 'Edit content', active: 'content', scripts: ['content'] },
@@ -477,7 +483,7 @@ export const contentRoutes = new Hono<ConsoleEnv>()
       c.status(409)
       return c.render(
         <>
-          <h1>{content.name}</h1>
+          <PageHeader title={content.name} back={{ href: `/admin/sites/${site.id}/content`, label: 'Content' }} />
           <ContentForm site={site} csrf={csrf} values={valuesOf(content)} action={`/admin/sites/${site.id}/content/${content.id}`} isNew={false} errors={{ fields: {}, message: messageOf(err) }} />
         </>,
         { title: content.name, active: 'content', scripts: ['content'] },

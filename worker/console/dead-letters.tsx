@@ -7,7 +7,7 @@ import { deadLettersOf } from '../data/dead-letters'
 import { dismissDeadLetter, replayDeadLetter } from '../dead-letters/service'
 import { encodeCursor } from '../lib/cursor'
 import { cursorOf, messageOf } from './forms'
-import { Alert, Csrf, Notice, when } from './layout'
+import { Alert, Badge, Csrf, EmptyState, Notice, PageHeader, when } from './layout'
 import { type ConsoleEnv } from './session'
 
 const NOTICES: Record<string, string> = {
@@ -24,20 +24,25 @@ export const deadLetterRoutes = new Hono<ConsoleEnv>()
     const base = `/admin/sites/${site.id}/dead-letters`
     return c.render(
       <>
-        <p><a href={`/admin/sites/${site.id}`}>← Overview</a></p>
-        <h1>Messages not written</h1>
+        <PageHeader title="Messages not written" back={{ href: `/admin/sites/${site.id}`, label: 'Overview' }} />
         <Notice message={NOTICES[c.req.query('notice') ?? '']} />
         <Alert message={c.req.query('error')} />
-        <p>
+        <p class="hint">
           Visits the queue could not write to the database. <strong>Held</strong> ones were not written at all: fix the
           cause (the reason says what D1 refused), then replay them. <strong>Partly written</strong> ones are in, without
           what is listed; read and dismiss them.
         </p>
-        {page.items.length === 0 && <div class="card"><p>Nothing here: every message was written.</p></div>}
+        {page.items.length === 0 && (
+          <div class="card">
+            <EmptyState title="Nothing here: every message was written." action={{ href: `/admin/sites/${site.id}`, label: 'Back to the overview' }}>
+              A message the queue cannot write comes here, with what D1 refused, to be replayed or dismissed.
+            </EmptyState>
+          </div>
+        )}
         {page.items.map((d) => (
           <div class="card" data-dead-letter={d.id}>
-            <p>
-              <span class={`badge ${d.outcome === 'held' ? 'paused' : 'active'}`}>{d.outcome}</span>{' '}
+            <p class="letter-head">
+              <Badge tone={d.outcome === 'held' ? 'warn' : 'info'}>{d.outcome}</Badge>
               <strong>{d.kind}</strong> {d.contactId && <>of <a href={`/admin/sites/${site.id}/contacts/${d.contactId}`}>{d.contactId}</a></>}{' '}
               <span class="hint">{when(d.createdAt)}</span>
             </p>
@@ -46,14 +51,14 @@ export const deadLetterRoutes = new Hono<ConsoleEnv>()
               <summary>The message</summary>
               <pre data-visitor-text>{JSON.stringify(d.body, null, 2)}</pre>
             </details>
-            <div class="row" style="gap:8px">
+            <div class="button-row">
               {d.outcome === 'held' && (
-                <form method="post" action={`${base}/${d.id}/replay`} class="shrink">
+                <form method="post" action={`${base}/${d.id}/replay`}>
                   <Csrf token={csrf} />
                   <button type="submit">Replay<span class="sr-only"> message {d.id}</span></button>
                 </form>
               )}
-              <form method="post" action={`${base}/${d.id}/dismiss`} class="shrink">
+              <form method="post" action={`${base}/${d.id}/dismiss`}>
                 <Csrf token={csrf} />
                 <button type="submit" class="secondary">Dismiss<span class="sr-only"> message {d.id}</span></button>
               </form>

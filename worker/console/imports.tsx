@@ -13,7 +13,7 @@ import { recentImports } from '../data/imports'
 import { allSegments } from '../data/segments'
 import { type Site } from '../data/sites'
 import { Refusal } from '../http/errors'
-import { Notice, PageData, Table, capitalized, when } from './layout'
+import { Badge, Notice, PageData, PageHeader, Table, capitalized, when } from './layout'
 import { type ConsoleEnv } from './session'
 
 /** What the page script offers a column: every field an import can set, with its label, or nothing. */
@@ -40,8 +40,7 @@ export const importPages = new Hono<ConsoleEnv>()
     const base = `/admin/sites/${site.id}/contacts/imports`
     return c.render(
       <>
-        <p><a href={`/admin/sites/${site.id}/contacts`}>← Contacts</a></p>
-        <h1>Import contacts from a CSV</h1>
+        <PageHeader title="Import contacts from a CSV" back={{ href: `/admin/sites/${site.id}/contacts`, label: 'Contacts' }} />
         <section class="card" id="csv-import" aria-labelledby="file-title" data-start-url={base}>
           <h2 id="file-title">File</h2>
           <noscript><p class="alert">Importing reads the file in your browser first: turn on JavaScript, or send it through the admin API (docs/csv.md).</p></noscript>
@@ -77,13 +76,18 @@ export const importPages = new Hono<ConsoleEnv>()
           <PageData id="import-data" data={{ targets: targets(site), identifiers: IDENTIFIERS, chunkRows: CHUNK_ROWS, chunkBytes: MAX_CHUNK_BYTES, maxRows: MAX_IMPORT_ROWS }} />
         </section>
         <h2>Recent imports</h2>
-        <Table columns={['File', 'Started', { label: 'Rows', num: true }, 'State']} empty="No imports yet.">
+        <Table
+          columns={['File', 'Started', { label: 'Rows', num: true }, 'State']}
+          label="Recent imports"
+          empty="No imports yet."
+          emptyText="Choose a CSV file above: its first rows show here to map its columns before anything is written."
+        >
           {recent.map((i) => (
             <tr>
               <td><a href={`${base}/${i.id}`}>{i.name}</a></td>
               <td>{when(i.createdAt)}</td>
               <td class="num">{i.receivedRows.toLocaleString('en')}</td>
-              <td>{i.finishedAt === null ? 'Receiving rows' : 'Finished sending'}</td>
+              <td>{i.finishedAt === null ? <Badge tone="info">Receiving rows</Badge> : <Badge tone="ok">Finished sending</Badge>}</td>
             </tr>
           ))}
         </Table>
@@ -107,8 +111,11 @@ export const importPages = new Hono<ConsoleEnv>()
     const n = (x: number) => x.toLocaleString('en')
     return c.render(
       <>
-        <p><a href={`/admin/sites/${site.id}/contacts/imports`}>← Imports</a></p>
-        <h1>Import of {s.name}</h1>
+        <PageHeader
+          title={`Import of ${s.name}`}
+          back={{ href: `/admin/sites/${site.id}/contacts/imports`, label: 'Imports' }}
+          badge={s.status !== 'finished' ? <Badge tone="info">In progress</Badge> : s.rows.failed === 0 ? <Badge tone="ok">Finished</Badge> : <Badge tone="warn">Finished, rows not written</Badge>}
+        />
         <Notice message={s.status === 'finished' && s.rows.failed === 0 ? 'Every row was written.' : undefined} />
         <section class="card" id="import-status" aria-labelledby="progress-label" data-status={s.status}>
           <label id="progress-label" for="import-progress">Rows written or refused</label>

@@ -13,7 +13,7 @@ import { contactRoutes } from './contacts'
 import { contentRoutes } from './content'
 import { deadLetterRoutes } from './dead-letters'
 import { consoleHeaders } from './headers'
-import { Alert, DOCTYPE, Layout, consoleLayout } from './layout'
+import { Alert, DOCTYPE, EmptyState, Layout, PageHeader, consoleLayout } from './layout'
 import { type ConsoleEnv, requireSession } from './session'
 import { segmentRoutes } from './segments'
 import { overviewRoutes, siteRoutes } from './sites'
@@ -36,9 +36,8 @@ const notWhileMovingPage: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
   c.status(409)
   return c.render(
     <>
-      <h1>Not while the site moves</h1>
+      <PageHeader title="Not while the site moves" back={{ href: `/admin/sites/${site.id}`, label: site.name }} />
       <Alert message={siteMoving(site).message} />
-      <p><a href={`/admin/sites/${site.id}`}>Back to the site</a></p>
     </>,
     { title: 'Site moving' },
   )
@@ -88,8 +87,12 @@ export const consoleApp = new Hono<ConsoleEnv>()
 export function consoleNotFound(): string {
   return `${DOCTYPE}${(
     <Layout title="Not found">
-      <h1>Not found</h1>
-      <p>There is nothing here. <a href="/admin">Back to the console</a></p>
+      <PageHeader title="Not found" />
+      <div class="card">
+        <EmptyState title="There is nothing here." action={{ href: '/admin', label: 'Back to the console' }}>
+          The address may be mistyped, or what it led to was deleted.
+        </EmptyState>
+      </div>
     </Layout>
   )}`
 }

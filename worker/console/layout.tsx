@@ -1,6 +1,6 @@
 /**
- * The console's page frame and small shared pieces: navigation, form fields with their errors, segment
- * type icons. Everything passes through Hono's JSX, which escapes text, so a value a visitor sent (a URL,
+ * The console's page frame and small shared pieces: navigation, page headers with their actions, form
+ * fields with their errors, status badges, empty states, tables and segment type icons. Everything passes through Hono's JSX, which escapes text, so a value a visitor sent (a URL,
  * a title, a field) is always shown as text.
  */
 import { type Context } from 'hono'
@@ -18,6 +18,8 @@ export interface PageProps {
   title: string
   active?: Section
   scripts?: string[]
+  /** Page stylesheets served as /console/<name>.css, loaded after console.css so they can use its variables. */
+  styles?: string[]
   /** Offers the header's site picker: on the pages one moves between sites from (lists, overviews). */
   picker?: boolean
 }
@@ -55,6 +57,7 @@ export function Layout(p: LayoutProps) {
         <title>{p.title} · Segue</title>
         <link rel="icon" href="data:," />
         <link rel="stylesheet" href="/console/console.css" />
+        {(p.styles ?? []).map((s) => <link rel="stylesheet" href={`/console/${s}.css`} />)}
         {p.csrf && <meta name="csrf-token" content={p.csrf} />}
       </head>
       <body>
@@ -81,7 +84,7 @@ export function Layout(p: LayoutProps) {
               <noscript><button type="submit" class="secondary">Open</button></noscript>
             </form>
           )}
-          {p.csrf && <a class="api-link" href="/admin/api">API reference</a>}
+          {p.csrf && <a class="api-link" href="/admin/api">API<span class="api-more"> reference</span></a>}
           {p.who && <span class="who">{p.who}</span>}
           {p.csrf && (
             <form method="post" action="/admin/sign-out">
@@ -125,11 +128,11 @@ export function allSites(c: Context<ConsoleEnv>): Promise<Site[]> {
  *
  * @example
  * consoleApp.use('*', consoleLayout)
- * return c.render(<h1>Segments</h1>, { title: 'Segments', active: 'segments', picker: true })
+ * return c.render(<PageHeader title="Segments" />, { title: 'Segments', active: 'segments', picker: true })
  */
 export const consoleLayout = jsxRenderer(
-  async ({ children, title, active, scripts, picker }, c: Context<ConsoleEnv>) => (
-    <Layout title={title} csrf={c.get('session')?.csrf} who={c.get('session')?.email} site={c.get('site')} sites={picker ? await allSites(c) : undefined} active={active} scripts={scripts}>
+  async ({ children, title, active, scripts, styles, picker }, c: Context<ConsoleEnv>) => (
+    <Layout title={title} csrf={c.get('session')?.csrf} who={c.get('session')?.email} site={c.get('site')} sites={picker ? await allSites(c) : undefined} active={active} scripts={scripts} styles={styles}>
       {children}
     </Layout>
   ),
@@ -183,31 +186,112 @@ export function PageData(p: { id: string; data: unknown }) {
   return <script type="application/json" id={p.id} dangerouslySetInnerHTML={{ __html: json }} />
 }
 
-/** A table in a card: column headings, rows, a line for no rows, and a link to the next page. */
-export function Table(p: { columns: Array<string | { label: string; num?: boolean; hidden?: boolean }>; empty: string; next?: string; children?: Child }) {
-  const rows = Array.isArray(p.children) ? p.children.flat() : p.children ? [p.children] : []
+/** A link to where a page was reached from, or to what it leads on to. */
+export interface LinkTo {
+  href: string
+  label: string
+}
+
+/**
+ * A page's title with where it came from and what one does there: the optional back link, the `<h1>`
+ * (a badge, when given, beside it rather than in it) and the page's actions — the primary one a plain
+ * `.button`, the others `.secondary` — to the title's right on a wide screen, under it on a narrow one.
+ *
+ * @example
+ * <PageHeader title="Segments"><a class="button" href="segments/new">Create new segment</a></PageHeader>
+ */
+export function PageHeader(p: { title: Child; back?: LinkTo; badge?: Child; children?: Child }) {
   return (
-    <div class="card" style="overflow-x:auto">
-      <table>
-        <thead>
-          <tr>
-            {p.columns.map((col) => {
-              const c = typeof col === 'string' ? { label: col } : col
-              return <th scope="col" class={c.num ? 'num' : undefined}>{c.hidden ? <span class="sr-only">{c.label}</span> : c.label}</th>
-            })}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.length === 0 ? (
-            <tr>
-              <td colspan={p.columns.length}>{p.empty}</td>
-            </tr>
-          ) : (
-            rows
+    <header class="page-header">
+      {p.back && <a class="back" href={p.back.href}>← {p.back.label}</a>}
+      <div class="page-title">
+        <h1>{p.title}</h1>
+        {p.badge}
+      </div>
+      {p.children && <div class="page-actions">{p.children}</div>}
+    </header>
+  )
+}
+
+/** Tones a status takes: ok (active, finished), warn (paused, unverified, held), danger, info (in progress), muted. */
+export type Tone = 'ok' | 'warn' | 'danger' | 'info' | 'muted'
+
+/**
+ * A short status beside what it describes. The tone gives its colour; its words say the status, so the
+ * colour is never the only sign.
+ *
+ * @example
+ * <Badge tone="warn" title="Given by a browser without a signature">unverified</Badge>
+ */
+export function Badge(p: { tone: Tone; title?: string; children: Child }) {
+  return <span class={`badge ${p.tone}`} title={p.title}>{p.children}</span>
+}
+
+/**
+ * What a page or list shows when it has nothing yet: what is missing, what to do about it, and a link to
+ * do it.
+ *
+ * @example
+ * <EmptyState title="No segments yet" action={{ href: 'segments/new', label: 'Create a segment' }}>Group contacts…</EmptyState>
+ */
+export function EmptyState(p: { title: string; children?: Child; action?: LinkTo }) {
+  return (
+    <div class="empty-state">
+      <p class="empty-title">{p.title}</p>
+      {p.children && <p class="empty-text">{p.children}</p>}
+      {p.action && <a class="button" href={p.action.href}>{p.action.label}</a>}
+    </div>
+  )
+}
+
+export interface TableProps {
+  columns: Array<string | { label: string; num?: boolean; hidden?: boolean }>
+  /** The empty state's title: what is missing ("No segments match."). */
+  empty: string
+  /** The empty state's words on what to do next. */
+  emptyText?: Child
+  /** The empty state's link to do it. */
+  emptyAction?: LinkTo
+  /** The table's name for screen readers, as its scrolling box is one stop of the keyboard. */
+  label?: string
+  next?: string
+  children?: Child
+}
+
+/**
+ * A table in a card: column headings, rows, and a link to the next page; with no rows, the empty state
+ * alone (in a bare body, so the card stays as wide as the screen and scripts still find the table's body).
+ * A table wider than the screen scrolls inside its card, never the page; the card takes the keyboard so
+ * it can be scrolled without a mouse.
+ */
+export function Table(p: TableProps) {
+  const rows = Array.isArray(p.children) ? p.children.flat() : p.children ? [p.children] : []
+  const columns = p.columns.map((col) => (typeof col === 'string' ? { label: col } : col))
+  return (
+    <div class="card table-card">
+      <div class="table-scroll" role="region" tabindex={0} aria-label={p.label ?? columns.map((c) => c.label).join(', ')}>
+        <table>
+          {rows.length > 0 && (
+            <thead>
+              <tr>
+                {columns.map((c) => <th scope="col" class={c.num ? 'num' : undefined}>{c.hidden ? <span class="sr-only">{c.label}</span> : c.label}</th>)}
+              </tr>
+            </thead>
           )}
-        </tbody>
-      </table>
-      {p.next && <p><a href={p.next}>Next page</a></p>}
+          <tbody>
+            {rows.length === 0 ? (
+              <tr class="empty-row">
+                <td colspan={columns.length}>
+                  <EmptyState title={p.empty} action={p.emptyAction}>{p.emptyText}</EmptyState>
+                </td>
+              </tr>
+            ) : (
+              rows
+            )}
+          </tbody>
+        </table>
+      </div>
+      {p.next && <p class="table-next"><a href={p.next}>Next page</a></p>}
     </div>
   )
 }

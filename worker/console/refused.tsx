@@ -4,7 +4,7 @@
  */
 import { type Context } from 'hono'
 import { type Refusal } from '../http/errors'
-import { Alert } from './layout'
+import { Alert, PageHeader } from './layout'
 import { type ConsoleEnv } from './session'
 
 export function refusedPage(c: Context<ConsoleEnv>, refusal: Refusal) {
@@ -13,7 +13,7 @@ export function refusedPage(c: Context<ConsoleEnv>, refusal: Refusal) {
   if (refusal.detail.retryAfter !== undefined) c.header('Retry-After', String(refusal.detail.retryAfter))
   return c.render(
     <>
-      <h1>{title}</h1>
+      <PageHeader title={title} />
       <Alert message={refusal.message} />
     </>,
     { title },

@@ -18,7 +18,7 @@ import { encodeCursor } from '../lib/cursor'
 import { segmentCreate, segmentPatch } from '../segments/schema'
 import { createSegment, previewSegment, removeSegment, segmentWithCount, summarizer, updateSegment, withCounts } from '../segments/service'
 import { type FormErrors, cursorOf, errorsOf, fieldErrorsOf, messageOf, text } from './forms'
-import { Alert, Csrf, Field, Notice, PageData, SegmentType, Table, when } from './layout'
+import { Alert, Csrf, EmptyState, Field, Notice, PageData, PageHeader, SegmentType, Table, when } from './layout'
 import { type ConsoleEnv } from './session'
 
 /** What the condition builder needs to offer: every field with its type, and the other segments. */
@@ -56,8 +56,8 @@ function SegmentForm(p: { site: Site; csrf: string; values: FormValues; errors?:
       <Field name="name" label="Name" value={p.values.name} required error={p.errors?.fields.name} />
       <Field name="description" label="Description" value={p.values.description} textarea error={p.errors?.fields.description} />
       {dynamic && (
-        <fieldset class="field" style="border:0;padding:0;margin:0 0 12px">
-          <legend style="font-weight:700;margin-bottom:4px">Conditions</legend>
+        <fieldset class="field conditions">
+          <legend>Conditions</legend>
           <input type="hidden" name="conditions" id="conditions" value={p.values.conditions} />
           <div id="condition-builder" aria-describedby={p.errors?.fields.conditions ? 'conditions-error' : undefined}>
             <noscript>The condition builder needs JavaScript.</noscript>
@@ -98,10 +98,9 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     const params = (extra: Record<string, string>) => new URLSearchParams({ ...(type ? { type } : {}), ...(q ? { q } : {}), ...extra }).toString()
     return c.render(
       <>
-        <h1>Contacts › Segments</h1>
-        <p>
+        <PageHeader title="Segments">
           <a class="button" href={`/admin/sites/${site.id}/segments/new`}>Create new segment</a>
-        </p>
+        </PageHeader>
         <form method="get" class="filters card" role="search" aria-label="Filter segments">
           <div>
             <label for="type">Type</label>
@@ -119,7 +118,13 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
             <button type="submit">Filter</button>
           </div>
         </form>
-        <Table columns={['Type', 'Name', { label: 'Members', num: true }, 'Conditions']} empty="No segments match." next={page.last && `?${params({ cursor: encodeCursor(page.last) })}`}>
+        <Table
+          columns={['Type', 'Name', { label: 'Members', num: true }, 'Conditions']}
+          label="Segments"
+          {...(type || q || after
+            ? { empty: 'No segments match.', emptyText: 'Try another name or type, or clear the filter.', emptyAction: { href: `/admin/sites/${site.id}/segments`, label: 'Show every segment' } }
+            : { empty: 'No segments yet', emptyText: 'A segment groups contacts: by conditions on their fields and activities (dynamic), or by hand and by workflows (static). Workflows and content target them.', emptyAction: { href: `/admin/sites/${site.id}/segments/new`, label: 'Create a segment' } })}
+          next={page.last && `?${params({ cursor: encodeCursor(page.last) })}`}>
           {page.segments.map((s) => (
             <tr data-segment={s.id}>
               <td><SegmentType type={s.type} /></td>
@@ -140,13 +145,13 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     if (type !== 'static' && type !== 'dynamic') {
       return c.render(
         <>
-          <h1>Create new segment</h1>
+          <PageHeader title="Create new segment" back={{ href: `/admin/sites/${site.id}/segments`, label: 'Segments' }} />
           <div class="grid2">
-            <a class="card" href="?type=dynamic" style="text-decoration:none;color:inherit">
+            <a class="card choice" href="?type=dynamic">
               <h2><SegmentType type="dynamic" /></h2>
               <p>Members follow conditions on fields and activities, the moment a contact's data changes.</p>
             </a>
-            <a class="card" href="?type=static" style="text-decoration:none;color:inherit">
+            <a class="card choice" href="?type=static">
               <h2><SegmentType type="static" /></h2>
               <p>A name and a description; members are added and removed by hand or by workflows.</p>
             </a>
@@ -158,7 +163,7 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     const segments = await allSegments(c.env.DB, site.id)
     return c.render(
       <>
-        <h1>New {type} segment</h1>
+        <PageHeader title={`New ${type} segment`} back={{ href: `/admin/sites/${site.id}/segments/new`, label: 'Segment type' }} />
         <SegmentForm site={site} csrf={csrf} segments={segments} action={`/admin/sites/${site.id}/segments`} submit="Create segment" values={{ name: '', description: '', type, conditions: EMPTY_CONDITIONS }} />
       </>,
       { title: 'New segment', active: 'segments', scripts: type === 'dynamic' ? ['conditions'] : [] },
@@ -173,7 +178,7 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
       c.status(400)
       return c.render(
         <>
-          <h1>New {values.type} segment</h1>
+          <PageHeader title={`New ${values.type} segment`} back={{ href: `/admin/sites/${site.id}/segments/new`, label: 'Segment type' }} />
           <SegmentForm site={site} csrf={csrf} segments={segments} action={`/admin/sites/${site.id}/segments`} submit="Create segment" values={values} errors={errors} />
         </>,
         { title: 'New segment', active: 'segments', scripts: values.type === 'dynamic' ? ['conditions'] : [] },
@@ -216,11 +221,14 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     const notice = c.req.query('created') ? 'Segment created.' : c.req.query('saved') ? 'Segment saved.' : undefined
     return c.render(
       <>
-        <p><a href={`/admin/sites/${site.id}/segments`}>← Segments</a></p>
-        <h1>{segment.name}</h1>
+        <PageHeader title={segment.name} back={{ href: `/admin/sites/${site.id}/segments`, label: 'Segments' }}>
+          <a class="button" href={`/admin/sites/${site.id}/segments/${segment.id}/edit`}>Edit</a>
+          <a class="button secondary" href={`/admin/sites/${site.id}/contacts/export.csv?segment=${encodeURIComponent(segment.id)}`} download>Export CSV</a>
+          <a class="button secondary" href={`/admin/sites/${site.id}/segments/${segment.id}/delete`}>Delete…</a>
+        </PageHeader>
         <Notice message={notice} />
         <div class="card">
-          <p><SegmentType type={segment.type} /> · <strong data-members>{segment.members}</strong> members</p>
+          <p class="stat"><SegmentType type={segment.type} /> · <strong data-members>{segment.members}</strong> members</p>
           {segment.description && <p>{segment.description}</p>}
           {summary && (
             <>
@@ -228,11 +236,6 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
               <p>{summary}</p>
             </>
           )}
-          <p class="row" style="gap:8px">
-            <a class="button shrink" href={`/admin/sites/${site.id}/segments/${segment.id}/edit`}>Edit</a>
-            <a class="button secondary shrink" href={`/admin/sites/${site.id}/contacts/export.csv?segment=${encodeURIComponent(segment.id)}`} download>Export CSV</a>
-            <a class="button secondary shrink" href={`/admin/sites/${site.id}/segments/${segment.id}/delete`}>Delete…</a>
-          </p>
         </div>
         <div class="card" id="trend">
           <h2>Last 30 days</h2>
@@ -240,7 +243,7 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
           <p class="hint">The line is the member count at each day's scheduled pass; bars above the axis are contacts that entered, below it those that left.</p>
           <details>
             <summary>The figures</summary>
-            <Table columns={['Day', { label: 'Members', num: true }, { label: 'Entered', num: true }, { label: 'Left', num: true }]} empty="No days.">
+            <Table columns={['Day', { label: 'Members', num: true }, { label: 'Entered', num: true }, { label: 'Left', num: true }]} label="Members, entries and exits by day" empty="No days." emptyText="The figures start with the first day's scheduled pass.">
               {[...trend].reverse().map((d) => (
                 <tr>
                   <td>{d.date}</td>
@@ -268,7 +271,15 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
           )}
         </div>
         <h2>Members</h2>
-        <Table columns={['Contact', 'Name', 'Since', 'Source']} empty="No members." next={members.last && `?cursor=${encodeCursor([members.last])}`}>
+        <Table
+          columns={['Contact', 'Name', 'Since', 'Source']}
+          label="Members"
+          empty="No members."
+          emptyText={segment.type === 'dynamic'
+            ? 'No contact meets the conditions yet. Contacts join the moment their data does; edit the conditions to widen it.'
+            : 'Add contacts from their page (Add to Segment), with a workflow, or with a CSV import.'}
+          emptyAction={segment.type === 'dynamic' ? { href: `/admin/sites/${site.id}/segments/${segment.id}/edit`, label: 'Edit the conditions' } : { href: `/admin/sites/${site.id}/contacts/imports`, label: 'Import contacts' }}
+          next={members.last && `?cursor=${encodeCursor([members.last])}`}>
           {members.members.map((m) => {
             const contact = contactJson(m.contact)
             return (
@@ -293,7 +304,7 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
     const values: FormValues = { id: segment.id, name: segment.name, description: segment.description, type: segment.type, conditions: JSON.stringify(segment.conditions) }
     return c.render(
       <>
-        <h1>Edit {segment.name}</h1>
+        <PageHeader title={`Edit ${segment.name}`} back={{ href: `/admin/sites/${site.id}/segments/${segment.id}`, label: segment.name }} />
         <SegmentForm site={site} csrf={csrf} segments={await allSegments(c.env.DB, site.id)} action={`/admin/sites/${site.id}/segments/${segment.id}/edit`} submit="Save segment" values={values} />
       </>,
       { title: `Edit ${segment.name}`, active: 'segments', scripts: segment.type === 'dynamic' ? ['conditions'] : [] },
@@ -309,7 +320,7 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
       c.status(400)
       return c.render(
         <>
-          <h1>Edit segment</h1>
+          <PageHeader title="Edit segment" back={{ href: `/admin/sites/${site.id}/segments/${id}`, label: 'Segment' }} />
           <SegmentForm site={site} csrf={csrf} segments={await allSegments(c.env.DB, site.id)} action={`/admin/sites/${site.id}/segments/${id}/edit`} submit="Save segment" values={values} errors={errors} />
         </>,
         { title: 'Edit segment', active: 'segments', scripts: values.type === 'dynamic' ? ['conditions'] : [] },
@@ -347,17 +358,17 @@ export const segmentRoutes = new Hono<ConsoleEnv>()
 function deletePage(c: Context<ConsoleEnv>, segment: Segment & { members: number }, error?: string) {
   return c.render(
     <>
-      <h1>Delete {segment.name}?</h1>
+      <PageHeader title={`Delete ${segment.name}?`} back={{ href: `/admin/sites/${c.get('site').id}/segments/${segment.id}`, label: segment.name }} />
       <form method="post" class="card">
         <Alert message={error} />
         <Csrf token={c.get('session').csrf} />
         <p>
           The segment and its {segment.members} memberships will be deleted. Contacts stay. This cannot be undone.
         </p>
-        <p class="row" style="gap:8px">
-          <button type="submit" class="danger shrink">Delete segment</button>
-          <a class="button secondary shrink" href={`/admin/sites/${c.get('site').id}/segments/${segment.id}`}>Cancel</a>
-        </p>
+        <div class="button-row">
+          <button type="submit" class="danger">Delete segment</button>
+          <a class="button secondary" href={`/admin/sites/${c.get('site').id}/segments/${segment.id}`}>Cancel</a>
+        </div>
       </form>
     </>,
     { title: `Delete ${segment.name}`, active: 'segments' },

@@ -16,7 +16,7 @@ import { createSite, rotateIdentitySecret, updateSite } from '../sites/service'
 import { refuse } from '../http/errors'
 import { describeIssues, issuesOf } from '../http/validate'
 import { type FormErrors, errorsOf, fieldErrorsOf, text } from './forms'
-import { Alert, Csrf, Field, Notice, allSites, when } from './layout'
+import { Alert, Badge, Csrf, EmptyState, Field, type LinkTo, Notice, PageHeader, allSites, when } from './layout'
 import { type ConsoleEnv } from './session'
 
 function Snippet(p: { origin: string; siteKey: string }) {
@@ -40,42 +40,48 @@ function group(rows: Array<{ key: string; action: string; last7: number; last30:
   return out
 }
 
-function CountsTable(p: { caption: string; rows: Array<{ id: string; name: string }>; counts: Counts; empty: string }) {
+function CountsTable(p: { caption: string; rows: Array<{ id: string; name: string }>; counts: Counts; empty: string; emptyText: string; emptyAction: LinkTo }) {
   const cell = (id: string, action: string, span: 'last7' | 'last30') => p.counts[id]?.[action]?.[span] ?? 0
+  const title = `counts-${p.caption.toLowerCase()}`
+  if (p.rows.length === 0) {
+    return (
+      <div class="card table-card">
+        <h3 class="table-title">{p.caption}</h3>
+        <EmptyState title={p.empty} action={p.emptyAction}>{p.emptyText}</EmptyState>
+      </div>
+    )
+  }
   return (
-    <div class="card" style="overflow-x:auto">
-      <table>
-        <caption style="text-align:left;font-weight:700;padding-bottom:8px">{p.caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            {['Shown', 'Clicked', 'Closed', 'Converted', 'Revenue'].map((a) => (
-              <>
-                <th scope="col" class="num">{a} 7 days</th>
-                <th scope="col" class="num">{a} 30 days</th>
-              </>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {p.rows.length === 0 && (
+    <div class="card table-card">
+      <h3 class="table-title" id={title}>{p.caption}</h3>
+      <div class="table-scroll" role="region" tabindex={0} aria-labelledby={title}>
+        <table>
+          <thead>
             <tr>
-              <td colspan={11}>{p.empty}</td>
-            </tr>
-          )}
-          {p.rows.map((r) => (
-            <tr>
-              <th scope="row">{r.name}</th>
-              {['shown', 'clicked', 'closed', 'converted', 'revenue'].map((a) => (
+              <th scope="col">Name</th>
+              {['Shown', 'Clicked', 'Closed', 'Converted', 'Revenue'].map((a) => (
                 <>
-                  <td class="num">{cell(r.id, a, 'last7')}</td>
-                  <td class="num">{cell(r.id, a, 'last30')}</td>
+                  <th scope="col" class="num">{a} 7 days</th>
+                  <th scope="col" class="num">{a} 30 days</th>
                 </>
               ))}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {p.rows.map((r) => (
+              <tr>
+                <th scope="row">{r.name}</th>
+                {['shown', 'clicked', 'closed', 'converted', 'revenue'].map((a) => (
+                  <>
+                    <td class="num">{cell(r.id, a, 'last7')}</td>
+                    <td class="num">{cell(r.id, a, 'last30')}</td>
+                  </>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </div>
   )
 }
@@ -102,27 +108,29 @@ function ShardsCard(p: { site: Site; shards: SiteShard[] }) {
         {p.site.movingTo ? <>; it is <strong>moving to {p.site.movingTo.map(name).join(', ')}</strong>, and its visits are written once it has arrived</> : ''}.
         An operator moves a site to other shards with <code>npm run site:move</code> (scripts/site-move.mjs).
       </p>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Shard</th>
-            <th scope="col" class="num">Size of the database</th>
-            <th scope="col" class="num">This site's contacts</th>
-          </tr>
-        </thead>
-        <tbody>
-          {p.shards.map((s) => (
+      <div class="table-scroll" role="region" tabindex={0} aria-label="Data shards">
+        <table>
+          <thead>
             <tr>
-              <th scope="row">
-                <code>{name(s.name)}</code>
-                {s.moving && !s.placed ? ' (moving to)' : s.placed && p.site.movingTo && !s.moving ? ' (moving from)' : ''}
-              </th>
-              <td class="num">{formatBytes(s.bytes)}</td>
-              <td class="num">{s.contacts.toLocaleString('en')}</td>
+              <th scope="col">Shard</th>
+              <th scope="col" class="num">Size of the database</th>
+              <th scope="col" class="num">This site's contacts</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {p.shards.map((s) => (
+              <tr>
+                <th scope="row">
+                  <code>{name(s.name)}</code>
+                  {s.moving && !s.placed ? ' (moving to)' : s.placed && p.site.movingTo && !s.moving ? ' (moving from)' : ''}
+                </th>
+                <td class="num">{formatBytes(s.bytes)}</td>
+                <td class="num">{s.contacts.toLocaleString('en')}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </div>
   )
 }
@@ -143,7 +151,7 @@ function IdentityCard(p: { csrf: string; site: Site }) {
   const base = `/admin/sites/${p.site.id}`
   return (
     <div class="card" id="identity">
-      <h2>Signed identity</h2>
+      <h2>Signed identity {p.site.trustUnsignedIdentify ? <Badge tone="danger">unsigned trusted</Badge> : <Badge tone="ok">signatures required</Badge>}</h2>
       <p>
         Your server signs the email (or external id) of the visitor who is signed in with this site's identity secret,
         and the page passes the signature: <code>segue('identify', {'{ email, signature }'})</code>. Only a signed identify
@@ -155,13 +163,13 @@ function IdentityCard(p: { csrf: string; site: Site }) {
         <pre>{SIGNING_EXAMPLE}</pre>
       </details>
       <p>
-        Identity secret ending in <code>…{p.site.identitySecret.slice(-4)}</code>, created {when(p.site.identitySecretCreatedAt)}.{' '}
-        <a class="button secondary" href={`${base}/identity-secret`}>Rotate secret…</a>
+        Identity secret ending in <code>…{p.site.identitySecret.slice(-4)}</code>, created {when(p.site.identitySecretCreatedAt)}.
       </p>
+      <p><a class="button secondary" href={`${base}/identity-secret`}>Rotate secret…</a></p>
       <form method="post" action={`${base}/identity`}>
         <Csrf token={p.csrf} />
-        <label>
-          <input type="checkbox" name="trustUnsignedIdentify" value="on" checked={p.site.trustUnsignedIdentify} /> Trust unsigned identify
+        <label class="check">
+          <input type="checkbox" name="trustUnsignedIdentify" value="on" checked={p.site.trustUnsignedIdentify} aria-describedby="trust-hint" /> Trust unsigned identify
         </label>
         <p class="hint" id="trust-hint">
           Believes any email or external id a page sends, as if your server had signed it: anyone who knows a customer's
@@ -295,7 +303,9 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
     const origin = new URL(c.req.url).origin
     return c.render(
       <>
-        <h1>{site.name}</h1>
+        <PageHeader title={site.name} badge={site.movingTo ? <Badge tone="info">moving</Badge> : undefined}>
+          <a class="button secondary" href="#install">Install snippet</a>
+        </PageHeader>
         <Notice message={saved ? 'Allowed origins saved.' : SAVED[c.req.query('saved') ?? '']} />
         {notWritten > 0 && (
           <div class="alert" role="alert">
@@ -304,8 +314,22 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
           </div>
         )}
         <h2>Last 7 and 30 days</h2>
-        <CountsTable caption="Workflows" rows={workflows} counts={group(byWorkflow)} empty="No workflows yet." />
-        <CountsTable caption="Content" rows={content} counts={group(byContent)} empty="No content yet." />
+        <CountsTable
+          caption="Workflows"
+          rows={workflows}
+          counts={group(byWorkflow)}
+          empty="No workflows yet."
+          emptyText="A workflow decides who sees which content, and when: its counts show here once it runs."
+          emptyAction={{ href: `/admin/sites/${site.id}/workflows/new`, label: 'Create workflow' }}
+        />
+        <CountsTable
+          caption="Content"
+          rows={content}
+          counts={group(byContent)}
+          empty="No content yet."
+          emptyText="Create a popup, slide-in, bar or inline block, then show it with a workflow."
+          emptyAction={{ href: `/admin/sites/${site.id}/content/new`, label: 'Create content' }}
+        />
         <Snippet origin={origin} siteKey={site.key} />
         <OriginsForm csrf={c.get('session').csrf} siteId={site.id} origins={site.allowedOrigins} />
         <IdentityCard csrf={c.get('session').csrf} site={site} />
@@ -326,7 +350,7 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
       c.status(400)
       return c.render(
         <>
-          <h1>Limits</h1>
+          <PageHeader title="Limits" back={{ href: `/admin/sites/${site.id}`, label: site.name }} />
           <LimitsCard csrf={c.get('session').csrf} site={site} errors={errors} />
         </>,
         { title: 'Limits', active: 'overview' },
@@ -343,7 +367,7 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
       c.status(400)
       return c.render(
         <>
-          <h1>Data retention</h1>
+          <PageHeader title="Data retention" back={{ href: `/admin/sites/${site.id}`, label: site.name }} />
           <RetentionCard csrf={c.get('session').csrf} site={site} values={values} errors={errors} />
         </>,
         { title: 'Data retention', active: 'overview' },
@@ -374,7 +398,7 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
       const errors = fieldErrorsOf(r.error.issues.map((i) => ({ ...i, path: at(i.path) })), ['timeZone', 'perSession', 'perDay', 'attributionDays', 'conversionEvent'])
       return c.render(
         <>
-          <h1>Campaign settings</h1>
+          <PageHeader title="Campaign settings" back={{ href: `/admin/sites/${site.id}`, label: site.name }} />
           <CampaignsCard csrf={c.get('session').csrf} site={site} values={values} errors={errors} />
         </>,
         { title: 'Campaign settings', active: 'overview' },
@@ -393,7 +417,7 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
     const site = c.get('site')
     return c.render(
       <>
-        <h1>Rotate the identity secret?</h1>
+        <PageHeader title="Rotate the identity secret?" back={{ href: `/admin/sites/${site.id}#identity`, label: site.name }} />
         <form method="post" class="card">
           <Csrf token={c.get('session').csrf} />
           <p>
@@ -401,10 +425,10 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
             being accepted, and until your servers sign with the new one, identifies are kept as unverified claims. The new
             secret is shown once.
           </p>
-          <p class="row" style="gap:8px">
-            <button type="submit" class="danger shrink">Rotate secret</button>
-            <a class="button secondary shrink" href={`/admin/sites/${site.id}#identity`}>Cancel</a>
-          </p>
+          <div class="button-row">
+            <button type="submit" class="danger">Rotate secret</button>
+            <a class="button secondary" href={`/admin/sites/${site.id}#identity`}>Cancel</a>
+          </div>
         </form>
       </>,
       { title: 'Rotate the identity secret', active: 'overview' },
@@ -415,7 +439,7 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
     c.header('cache-control', 'no-store')
     return c.render(
       <>
-        <h1>New identity secret</h1>
+        <PageHeader title="New identity secret" back={{ href: `/admin/sites/${site.id}#identity`, label: site.name }} />
         <div class="card">
           <Notice message="The secret was rotated. Copy it now: it will not be shown again." />
           <pre id="secret">{site.identitySecret}</pre>
@@ -443,7 +467,7 @@ export const overviewRoutes = new Hono<ConsoleEnv>()
       c.status(400)
       return c.render(
         <>
-          <h1>Allowed origins</h1>
+          <PageHeader title="Allowed origins" back={{ href: `/admin/sites/${site.id}`, label: site.name }} />
           <OriginsForm csrf={c.get('session').csrf} siteId={site.id} origins={lines(form.allowedOrigins)} error={errors.fields.allowedOrigins ?? errors.message} />
         </>,
         { title: 'Allowed origins', active: 'overview' },
@@ -477,21 +501,27 @@ async function sitesPage(c: Context<ConsoleEnv>, errors?: FormErrors) {
   const sites = await allSites(c)
   return c.render(
     <>
-      <h1>Sites</h1>
+      <PageHeader title="Sites">
+        <a class="button" href="#create-site">Create a site</a>
+      </PageHeader>
       <div class="card">
         {sites.length === 0 ? (
-          <p>No sites yet: create the first one below.</p>
+          <EmptyState title="No sites yet" action={{ href: '#create-site', label: 'Create the first site' }}>
+            A site is one website or shop: its contacts, segments, content and workflows. Create the first one below, then install its snippet.
+          </EmptyState>
         ) : (
-          <ul>
+          <ul class="site-list">
             {sites.map((s) => (
               <li>
                 <a href={`/admin/sites/${s.id}`}>{s.name}</a> <code>{s.key}</code>
+                {s.movingTo && <Badge tone="info">moving</Badge>}
+                {s.trustUnsignedIdentify && <Badge tone="danger">trusts unsigned identify</Badge>}
               </li>
             ))}
           </ul>
         )}
       </div>
-      <form method="post" action="/admin/sites" class="card">
+      <form method="post" action="/admin/sites" class="card" id="create-site">
         <h2>Create a site</h2>
         <Alert message={errors?.message} />
         <Csrf token={c.get('session').csrf} />
