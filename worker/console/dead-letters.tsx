@@ -34,7 +34,7 @@ export const deadLetterRoutes = new Hono<ConsoleEnv>()
         </p>
         {page.items.length === 0 && (
           <div class="card">
-            <EmptyState title="Nothing here: every message was written." action={{ href: `/admin/sites/${site.id}`, label: 'Back to the overview' }}>
+            <EmptyState title="Nothing here: every message was written.">
               A message the queue cannot write comes here, with what D1 refused, to be replayed or dismissed.
             </EmptyState>
           </div>

@@ -80,7 +80,7 @@ export const importPages = new Hono<ConsoleEnv>()
           columns={['File', 'Started', { label: 'Rows', num: true }, 'State']}
           label="Recent imports"
           empty="No imports yet."
-          emptyText="Choose a CSV file above: its first rows show here to map its columns before anything is written."
+          emptyText="Choose a CSV file above to start one: each import is listed here, with its progress and the rows it could not write."
         >
           {recent.map((i) => (
             <tr>
