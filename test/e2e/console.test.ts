@@ -28,6 +28,8 @@ describe.runIf(e2e.browser)('the admin console in Chromium', () => {
     page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`))
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
     page.on('dialog', async (d) => {
+      // Leaving a workflow with unsaved changes asks first (a test that leaves one on purpose says yes).
+      if (d.type() === 'beforeunload') return d.accept()
       problems.push(`dialog: ${d.message()}`)
       await d.dismiss()
     })
@@ -138,20 +140,27 @@ describe.runIf(e2e.browser)('the admin console in Chromium', () => {
     expect(problems).toEqual([])
   })
 
-  it('builds a workflow with an Is in Segment node, drawing it as it goes, and activates it', async () => {
+  it('builds a workflow with an Is in Segment node in the form view, described as it goes, and activates it from the list', async () => {
     await page.goto(admin('/workflows/new'))
+    await page.click('#wf-view-form')
     await page.fill('#wf-name', 'E2E offer for Millennials')
     await page.selectOption('#start-url-op', 'contains')
     await page.fill('#start-url', '/e2e-offer')
+    await page.click('#wf-add-node')
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('node-n1-type')
     await page.selectOption('#node-n1-type', 'isInSegment')
     await page.selectOption('#node-n1-segment', { label: 'Millennials' })
     await page.click('#wf-add-node')
     await page.selectOption('#node-n2-content', { label: 'E2E offer' })
     await page.selectOption('#node-n1-yes', 'n2')
-    await expect.poll(() => page.locator('#diagram svg text').allTextContents()).toEqual(expect.arrayContaining(['In Millennials?', 'Show E2E offer', 'yes']))
-    await page.screenshot({ path: 'docs/images/console-workflow.png', fullPage: true })
+    await expect.poll(() => page.textContent('#workflow-summary')).toContain('n1: In Millennials? (yes to n2); n2: Show E2E offer')
     await page.click('#wf-save')
-    await page.waitForSelector('text=Workflow saved.')
+    await expect.poll(() => page.textContent('#wf-saved')).toBe('Saved. The workflow is paused.')
+    // The form view stays the page's view once saved, and the canvas draws the same graph.
+    expect(new URL(page.url()).hash).toBe('#form')
+    await page.click('#wf-view-canvas')
+    await expect.poll(() => page.locator('.react-flow__node').evaluateAll((ns) => ns.map((n) => (n as HTMLElement).dataset.id))).toEqual(['start', 'n1', 'n2'])
+    await page.goto(admin('/workflows'))
     const row = page.locator('tr', { hasText: 'E2E offer for Millennials' })
     expect(await row.locator('.badge').textContent()).toBe('Paused')
     await row.locator('button:has-text("Activate")').click()
@@ -159,11 +168,12 @@ describe.runIf(e2e.browser)('the admin console in Chromium', () => {
     expect(await page.locator('tr', { hasText: 'E2E offer for Millennials' }).locator('.badge').textContent()).toBe('Active')
   })
 
-  it('builds an A/B test of two popups, draws its variants, saves it, and opens its report', async () => {
-    await page.goto(admin('/workflows/new'))
+  it('builds an A/B test of two popups in the form view, saves it, and opens its report', async () => {
+    await page.goto(admin('/workflows/new#form'))
     await page.fill('#wf-name', 'E2E rock test')
     await page.selectOption('#start-url-op', 'contains')
     await page.fill('#start-url', '/e2e-rock-test')
+    await page.click('#wf-add-node')
     await page.selectOption('#node-n1-type', 'abTest')
     await page.click('#wf-add-node')
     await page.selectOption('#node-n2-content', { label: 'E2E offer' })
@@ -172,22 +182,24 @@ describe.runIf(e2e.browser)('the admin console in Chromium', () => {
     await page.selectOption('#node-n1-arm-0-next', 'n2')
     await page.selectOption('#node-n1-arm-1-next', 'n3')
     await page.fill('#node-n1-arm-1-weight', '3')
-    await expect.poll(() => page.locator('#diagram svg text').allTextContents()).toEqual(expect.arrayContaining(['A/B test (2)', 'a', 'b']))
+    await expect.poll(() => page.textContent('#workflow-summary')).toContain('n1: A/B test (2) (a to n2, b to n3)')
     await page.click('#wf-save')
-    await page.waitForSelector('text=Workflow saved.')
+    await expect.poll(() => page.textContent('#wf-saved')).toBe('Saved. The workflow is paused.')
     const list = (await (await api('GET', '/workflows')).json()) as { items: Array<{ id: string; name: string; nodes: Record<string, { type: string; variants?: Array<{ id: string; weight: number; next?: string }> }> }> }
     const made = list.items.find((w) => w.name === 'E2E rock test')!
     expect(made.nodes.n1).toEqual({ type: 'abTest', variants: [{ id: 'a', weight: 1, next: 'n2' }, { id: 'b', weight: 3, next: 'n3' }] })
+    await page.goto(admin('/workflows'))
     await page.click(`a[href$="/workflows/${made.id}/tests/n1"]`)
     await page.waitForSelector('text=Chance to be best')
     expect(await page.locator('tr[data-variant]').count()).toBe(2)
     expect(problems).toEqual([])
   })
 
-  it('shows a refusal beside the node at fault', async () => {
+  it('shows a refusal beside the node at fault in the form view', async () => {
     const before = problems.length
-    await page.goto(admin('/workflows/new'))
+    await page.goto(admin('/workflows/new#form'))
     await page.fill('#wf-name', 'Broken')
+    await page.click('#wf-add-node')
     await page.click('#wf-add-node')
     await page.click('#wf-save')
     await expect.poll(() => page.textContent('#node-n2-error')).toContain('cannot be reached from the Start node')
@@ -337,8 +349,9 @@ describe.runIf(e2e.browser)('the admin console in Chromium', () => {
 
   it('gives a workflow weekly hours in the builder\'s Start node, showing a refusal beside the window at fault', async () => {
     const before = problems.length
-    await page.goto(admin('/workflows/new'))
+    await page.goto(admin('/workflows/new#form'))
     await page.fill('#wf-name', 'E2E weekend hours')
+    await page.click('#wf-add-node')
     await page.click('#start-schedule-add')
     for (const day of ['mon', 'tue', 'wed', 'thu', 'fri']) await page.uncheck(`#start-schedule-weekly-0-${day}`)
     await page.click('#wf-save')
@@ -348,7 +361,8 @@ describe.runIf(e2e.browser)('the admin console in Chromium', () => {
     await page.check('#start-schedule-weekly-0-sat')
     await page.check('#start-schedule-weekly-0-sun')
     await page.click('#wf-save')
-    await page.waitForSelector('text=Workflow saved.')
+    await expect.poll(() => page.textContent('#wf-saved')).toBe('Saved. The workflow is paused.')
+    await page.goto(admin('/workflows'))
     expect(await page.locator('tr', { hasText: 'E2E weekend hours' }).locator('td.schedule').textContent()).toBe('Weekends 09:00–17:00')
   })
 

@@ -223,8 +223,8 @@ export type Tone = 'ok' | 'warn' | 'danger' | 'info' | 'muted'
  * @example
  * <Badge tone="warn" title="Given by a browser without a signature">unverified</Badge>
  */
-export function Badge(p: { tone: Tone; title?: string; children: Child }) {
-  return <span class={`badge ${p.tone}`} title={p.title}>{p.children}</span>
+export function Badge(p: { tone: Tone; title?: string; id?: string; children: Child }) {
+  return <span class={`badge ${p.tone}`} title={p.title} id={p.id}>{p.children}</span>
 }
 
 /**

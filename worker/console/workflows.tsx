@@ -1,8 +1,8 @@
 /**
  * The console's workflow pages: the list, in the order the workflows run (changed by dragging a row, or
  * by its Move up and Move down buttons, which are plain forms), with what starts each workflow, its
- * schedule and a button to activate or pause it; and the builder, whose script draws the graph and saves
- * it as JSON through `/save`.
+ * schedule and a button to activate or pause it; and the workflow page, whose script (client/workflow/)
+ * draws the graph on a canvas or as forms and saves it as JSON through `/save`.
  */
 import { pickWinner, testReport } from '../workflows/tests'
 import { workflowFlow } from '../workflows/flow'
@@ -17,7 +17,7 @@ import { workflowCreate, workflowOrder, workflowPatch } from '../workflows/schem
 import { allWorkflows, createWorkflow, moveWorkflow, removeWorkflow, reorderWorkflows, setWorkflowStatus, updateWorkflow } from '../workflows/service'
 import { type Trigger } from '../workflows/types'
 import { errorsOf, messageOf } from './forms'
-import { Alert, Csrf, Notice, PageData, Table } from './layout'
+import { Alert, Badge, Csrf, Notice, PageData, PageHeader, Table, type Tone } from './layout'
 import { describeSchedule } from './schedule'
 import { builderData } from './segments'
 import { type ConsoleEnv } from './session'
@@ -44,14 +44,15 @@ function triggerText(t: Trigger, names: Map<string, string>): string {
 /** The node a path of the workflow's JSON is in: `start.schedule.end` is the Start node's, `nodes.n2.segment` node n2's. */
 function nodeOf(path: string): string | undefined {
   if (/^start(?:$|[.[])/.test(path)) return 'start'
-  return /^nodes\.([^.[]+)/.exec(path)?.[1]
+  return /^(?:nodes|layout)\.([^.[]+)/.exec(path)?.[1]
 }
 
+/** A new workflow: a Start node on any page visit and no node yet (the canvas adds them). */
 const BLANK = {
   name: '',
   start: { trigger: { type: 'page_visit' }, limitation: null },
-  entry: 'n1',
-  nodes: { n1: { type: 'showContent', content: '' } },
+  entry: '',
+  nodes: {},
 }
 
 async function builder(c: Context<ConsoleEnv>, workflow?: Workflow) {
@@ -60,32 +61,33 @@ async function builder(c: Context<ConsoleEnv>, workflow?: Workflow) {
   const data = {
     ...builderData(site, segments),
     content: content.map((x) => ({ id: x.id, name: x.name })),
-    workflow: workflow ? { id: workflow.id, name: workflow.name, status: workflow.status, ...workflow.graph } : BLANK,
+    workflow: workflow ? { id: workflow.id, name: workflow.name, status: workflow.status, ...workflow.graph, layout: workflow.layout } : BLANK,
     timeZone: site.timeZone,
     // The live view: contacts that passed each node and branch in the last 7 and 30 days (estimates).
     flow: workflow ? await workflowFlow(c.env, site, workflow.id) : null,
     saveUrl: `/admin/sites/${site.id}/workflows/save`,
     listUrl: `/admin/sites/${site.id}/workflows`,
+    pageUrl: `/admin/sites/${site.id}/workflows/:id`,
   }
+  const status: { text: string; tone: Tone } = !workflow ? { text: 'New', tone: 'muted' } : workflow.status === 'active' ? { text: 'Active', tone: 'ok' } : { text: 'Paused', tone: 'warn' }
   return c.render(
     <>
-      <p><a href={`/admin/sites/${site.id}/workflows`}>← Workflows</a></p>
-      <h1>{workflow ? `Workflow: ${workflow.name}` : 'New workflow'}</h1>
-      <div class="alert" role="alert" id="workflow-error" hidden />
-      {workflow && (
-        <fieldset class="row flow-window" id="flow-window">
-          <legend>Contacts who passed each node and branch (estimates)</legend>
-          <label><input type="radio" name="flow-days" value="7" checked /> Last 7 days</label>
-          <label><input type="radio" name="flow-days" value="30" /> Last 30 days</label>
-        </fieldset>
-      )}
-      <div class="diagram" id="diagram" role="img" aria-label="Diagram of the workflow" />
-      <form id="workflow-form" class="card">
-        <noscript>The workflow builder needs JavaScript.</noscript>
-      </form>
+      <PageHeader
+        title={workflow ? workflow.name : 'New workflow'}
+        back={{ href: `/admin/sites/${site.id}/workflows`, label: 'Workflows' }}
+        badge={<Badge tone={status.tone} id="wf-status">{status.text}</Badge>}
+      >
+        <button type="button" class="secondary" id="wf-status-action">{workflow?.status === 'active' ? 'Save and pause' : 'Save and activate'}</button>
+        <button type="button" id="wf-save">Save</button>
+      </PageHeader>
+      <div id="workflow-app">
+        <noscript>
+          <p class="alert">The workflow editor needs JavaScript. The API (POST and PATCH /api/v1/sites/{site.id}/workflows) takes the same workflow as JSON.</p>
+        </noscript>
+      </div>
       <PageData id="workflow-data" data={data} />
     </>,
-    { title: workflow ? workflow.name : 'New workflow', active: 'workflows', scripts: ['workflow'] },
+    { title: workflow ? workflow.name : 'New workflow', active: 'workflows', scripts: ['workflow'], styles: ['workflow'] },
   )
 }
 
@@ -98,10 +100,11 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
     const notice = c.req.query('saved') ? 'Workflow saved.' : c.req.query('moved') ? 'Order saved.' : c.req.query('deleted') ? 'Workflow deleted.' : undefined
     return c.render(
       <>
-        <h1>Workflows</h1>
+        <PageHeader title="Workflows">
+          <a class="button" href={`/admin/sites/${site.id}/workflows/new`}>Create workflow</a>
+        </PageHeader>
         <Notice message={notice} />
         <Alert message={c.req.query('error')} />
-        <p><a class="button" href={`/admin/sites/${site.id}/workflows/new`}>Create workflow</a></p>
         <p class="hint" id="order-hint">
           Workflows run in this order, from the top. When two workflows would show a popup or slide-in on the same page view, only the higher one
           shows. Drag a row, or use its Move up and Move down buttons, to change the order. Schedules are read in the site's time zone
@@ -110,7 +113,11 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
         <div class="alert" role="alert" id="order-error" hidden />
         <p class="hint" role="status" id="order-status" />
         <div id="workflow-order" data-order-url={`/admin/sites/${site.id}/workflows/order`}>
-          <Table columns={[{ label: 'Order', num: true }, 'Name', 'Status', 'Starts on', 'Schedule', { label: 'Actions', hidden: true }]} empty="No workflows yet.">
+          <Table columns={[{ label: 'Order', num: true }, 'Name', 'Status', 'Starts on', 'Schedule', { label: 'Actions', hidden: true }]}
+            empty="No workflows yet."
+            emptyText="A workflow starts on a page visit, a purchase or another event, checks who the visitor is and shows them content. Draw one on the canvas."
+            emptyAction={{ href: `/admin/sites/${site.id}/workflows/new`, label: 'Create workflow' }}
+          >
             {workflows.map((w, i) => (
               <tr data-workflow={w.id} id={`wf-${w.id}`}>
                 <td class="num order"><span class="handle" aria-hidden="true">⠿</span><span class="position">{i + 1}</span></td>
@@ -120,7 +127,7 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
                     <> · <a href={`/admin/sites/${site.id}/workflows/${w.id}/tests/${node}`}>A/B test {node}</a></>
                   ))}
                 </td>
-                <td><span class={`badge ${w.status}`}>{w.status === 'active' ? 'Active' : 'Paused'}</span></td>
+                <td><span class={`badge ${w.status} ${w.status === 'active' ? 'ok' : 'warn'}`}>{w.status === 'active' ? 'Active' : 'Paused'}</span></td>
                 <td>{triggerText(w.graph.start.trigger, names)}</td>
                 <td class="schedule">{w.graph.start.schedule ? describeSchedule(w.graph.start.schedule) : 'Always'}</td>
                 <td>
@@ -171,7 +178,7 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
   .post('/save', async (c) => {
     const site = c.get('site')
     // The API's door for JSON: malformed text, NUL and lone surrogates are refused as there.
-    let body: { id?: string; name?: string; start?: unknown; entry?: unknown; nodes?: unknown } | null
+    let body: { id?: string; name?: string; status?: unknown; start?: unknown; entry?: unknown; nodes?: unknown; layout?: unknown } | null
     try {
       body = (await readJson(c, z.unknown())) as typeof body
     } catch (err) {
@@ -179,23 +186,28 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
       return c.json({ error: { code: 'invalid_json', message } }, 400)
     }
     if (!body || typeof body !== 'object') return c.json({ error: { code: 'invalid_json', message: 'The workflow could not be read' } }, 400)
-    // Each problem with its path, and the node of the first, so the builder shows them where they belong.
+    // Each problem with its path, and the node of the first, so the editor outlines it and says why.
     const refused = (issues: readonly z.core.$ZodIssue[]) => {
       const list = issuesOf(issues).issues
       return c.json({ error: { code: 'invalid_workflow', message: describeIssues(issues), node: nodeOf(list[0]?.path ?? ''), issues: list } }, 400)
     }
+    // "Save and activate" and "Save and pause" send the status too; Save alone keeps it.
+    const status = body.status === undefined ? undefined : z.enum(['active', 'paused']).safeParse(body.status)
+    if (status && !status.success) return c.json({ error: { code: 'invalid_workflow', message: 'status must be active or paused' } }, 400)
+    const graph = { name: body.name, start: body.start, entry: body.entry, nodes: body.nodes, layout: body.layout }
     try {
       let saved: Workflow
       if (body.id) {
-        const r = workflowPatch.safeParse({ name: body.name, start: body.start, entry: body.entry, nodes: body.nodes })
+        const r = workflowPatch.safeParse(graph)
         if (!r.success) return refused(r.error.issues)
         saved = await updateWorkflow(c.env.DB, site, body.id, r.data, c.get('changes'))
+        if (status && saved.status !== status.data) saved = await setWorkflowStatus(c.env.DB, site, saved.id, status.data, c.get('changes'))
       } else {
-        const r = workflowCreate.safeParse({ name: body.name, start: body.start, entry: body.entry, nodes: body.nodes })
+        const r = workflowCreate.safeParse({ ...graph, status: status?.data })
         if (!r.success) return refused(r.error.issues)
         saved = await createWorkflow(c.env.DB, site, r.data, c.get('changes'))
       }
-      return c.json({ id: saved.id, redirect: `/admin/sites/${site.id}/workflows?saved=1` })
+      return c.json({ id: saved.id, status: saved.status, redirect: `/admin/sites/${site.id}/workflows?saved=1` })
     } catch (err) {
       const e = errorsOf(err)
       return c.json({ error: { code: 'invalid_workflow', message: e.message ?? Object.values(e.fields)[0], node: e.node } }, 400)
@@ -228,8 +240,7 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
     const pct = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(1)} %`)
     return c.render(
       <>
-        <p><a href={`/admin/sites/${site.id}/workflows`}>← Workflows</a></p>
-        <h1>A/B test {report.node}</h1>
+        <PageHeader title={`A/B test ${report.node}`} back={{ href: `/admin/sites/${site.id}/workflows/${report.workflow}`, label: 'Workflow' }} badge={report.winner ? <Badge tone="ok">Winner: {report.winner}</Badge> : <Badge tone="info">Running</Badge>} />
         <Notice message={c.req.query('picked') ? 'Winner picked: every contact now takes it.' : undefined} />
         <Alert message={c.req.query('error')} />
         <p class="hint">

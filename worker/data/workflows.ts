@@ -2,13 +2,15 @@
  * The workflows table: a site's workflows with their graphs, read in the order they run; deleting one
  * deletes its node limitation counters too.
  */
-import { type WorkflowGraph, type WorkflowStatus } from '../workflows/types'
+import { type WorkflowGraph, type WorkflowLayout, type WorkflowStatus } from '../workflows/types'
 
 export interface Workflow {
   id: string
   name: string
   status: WorkflowStatus
   graph: WorkflowGraph
+  /** Where the console's canvas draws its nodes (looks only; migration 0019); absent: laid out on opening. */
+  layout?: WorkflowLayout
   /** Where it runs among the site's workflows: a smaller number first (see migration 0010). */
   priority: number
   createdAt: number
@@ -20,13 +22,16 @@ interface WorkflowRow {
   name: string
   status: WorkflowStatus
   graph: string
+  layout: string | null
   priority: number
   created_at: number
   updated_at: number
 }
 
 function toWorkflow(r: WorkflowRow): Workflow {
-  return { id: r.id, name: r.name, status: r.status, graph: JSON.parse(r.graph), priority: r.priority, createdAt: r.created_at, updatedAt: r.updated_at }
+  const w: Workflow = { id: r.id, name: r.name, status: r.status, graph: JSON.parse(r.graph), priority: r.priority, createdAt: r.created_at, updatedAt: r.updated_at }
+  if (r.layout) w.layout = JSON.parse(r.layout)
+  return w
 }
 
 /** A site's workflows in the order they run: by priority, then the oldest first. */
@@ -43,10 +48,10 @@ export async function getWorkflow(db: D1Database, siteId: string, id: string): P
 export function saveWorkflow(db: D1Database, siteId: string, w: Workflow): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO workflows (site_id, id, name, status, graph, priority, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?8, ?6, ?7)
-       ON CONFLICT (site_id, id) DO UPDATE SET name = ?3, status = ?4, graph = ?5, priority = ?8, updated_at = ?7`,
+      `INSERT INTO workflows (site_id, id, name, status, graph, priority, created_at, updated_at, layout) VALUES (?1, ?2, ?3, ?4, ?5, ?8, ?6, ?7, ?9)
+       ON CONFLICT (site_id, id) DO UPDATE SET name = ?3, status = ?4, graph = ?5, priority = ?8, updated_at = ?7, layout = ?9`,
     )
-    .bind(siteId, w.id, w.name, w.status, JSON.stringify(w.graph), w.createdAt, w.updatedAt, w.priority)
+    .bind(siteId, w.id, w.name, w.status, JSON.stringify(w.graph), w.createdAt, w.updatedAt, w.priority, w.layout ? JSON.stringify(w.layout) : null)
 }
 
 /**

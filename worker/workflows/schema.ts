@@ -87,6 +87,14 @@ const graphFields = {
     .refine((n) => Object.keys(n).every((k) => NODE_ID.test(k)), { message: 'node ids are 1–32 characters of A-Z, a-z, 0-9, _ and -' }),
 }
 
+/** A place on the console's canvas; generous bounds keep a hand-written layout from holding absurd numbers. */
+const point = z.strictObject({ x: z.number().finite().min(-100_000).max(100_000), y: z.number().finite().min(-100_000).max(100_000) })
+
+/** Where the canvas draws 'start' and each node (looks only); every key must be 'start' or a node of the workflow. */
+const layout = z
+  .record(z.string().regex(NODE_ID, "keys are 'start' and node ids"), point)
+  .refine((l) => Object.keys(l).length <= MAX_NODES + 1, { message: `a layout places at most ${MAX_NODES + 1} nodes` })
+
 export const workflowCreate = z.strictObject({
   id: z.string().regex(WORKFLOW_ID, 'must be wf_ followed by 1–48 characters of a-z, 0-9 and _').optional(),
   name: z.string().trim().min(1, 'must not be empty').max(100),
@@ -94,6 +102,7 @@ export const workflowCreate = z.strictObject({
   /** Where it runs among the site's workflows: a smaller number first; a new one goes last unless given. */
   priority: z.number().int().min(0).max(1_000_000).optional(),
   ...graphFields,
+  layout: layout.optional(),
 })
 
 export const workflowPatch = z.strictObject({
@@ -102,6 +111,7 @@ export const workflowPatch = z.strictObject({
   start: graphFields.start.optional(),
   entry: graphFields.entry.optional(),
   nodes: graphFields.nodes.optional(),
+  layout: layout.optional(),
 })
 
 const MAX_ORDER = 1000

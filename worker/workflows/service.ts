@@ -15,7 +15,7 @@ import { type Issue, refuse, notFound } from '../http/errors'
 import { newId } from '../lib/ids'
 import { checkGraph } from './graph'
 import { type workflowCreate, type workflowPatch } from './schema'
-import { type WorkflowGraph, type WorkflowStatus } from './types'
+import { type WorkflowGraph, type WorkflowLayout, type WorkflowStatus } from './types'
 
 export function workflowJson(w: Workflow) {
   return {
@@ -24,9 +24,26 @@ export function workflowJson(w: Workflow) {
     status: w.status,
     priority: w.priority,
     ...w.graph,
+    ...(w.layout ? { layout: w.layout } : {}),
     createdAt: new Date(w.createdAt).toISOString(),
     updatedAt: new Date(w.updatedAt).toISOString(),
   }
+}
+
+/** Refuses a layout that places a node the graph does not have, with 400 naming it. */
+function checkLayout(layout: WorkflowLayout | undefined, graph: WorkflowGraph): void {
+  for (const key of Object.keys(layout ?? {})) {
+    if (key !== 'start' && !Object.hasOwn(graph.nodes, key)) {
+      throw refuse('invalid', 'invalid_workflow', `The layout places "${key}", which is not a node of the workflow`, { extra: { node: key } })
+    }
+  }
+}
+
+/** What a layout keeps once the graph changed under it: the places of the nodes still there. */
+function keptLayout(layout: WorkflowLayout | undefined, graph: WorkflowGraph): WorkflowLayout | undefined {
+  if (!layout) return undefined
+  const kept = Object.fromEntries(Object.entries(layout).filter(([key]) => key === 'start' || Object.hasOwn(graph.nodes, key)))
+  return Object.keys(kept).length ? kept : undefined
 }
 
 /** Refuses a graph that cannot run as drawn, with 400 naming the node at fault. */
@@ -47,9 +64,11 @@ export async function createWorkflow(db: D1Database, site: Site, input: z.output
   const id = input.id ?? newId('wf', 12)
   if (await getWorkflow(db, site.id, id)) throw refuse('conflict', 'workflow_exists', `A workflow with id "${id}" already exists`, { field: 'id' })
   const graph: WorkflowGraph = { start: input.start, entry: input.entry, nodes: input.nodes as WorkflowGraph['nodes'] }
+  checkLayout(input.layout, graph)
   await validate(db, site, graph)
   const last = (await allWorkflows(db, site.id)).reduce((max, w) => Math.max(max, w.priority), -1)
   const workflow: Workflow = { id, name: input.name, status: input.status, graph, priority: input.priority ?? last + 1, createdAt: now, updatedAt: now }
+  if (input.layout) workflow.layout = input.layout
   await saveWorkflow(db, site.id, workflow).run()
   changes.siteConfig(site)
   return workflow
@@ -63,8 +82,13 @@ export async function updateWorkflow(db: D1Database, site: Site, id: string, pat
     entry: patch.entry ?? current.graph.entry,
     nodes: (patch.nodes as WorkflowGraph['nodes'] | undefined) ?? current.graph.nodes,
   }
+  checkLayout(patch.layout, graph)
   await validate(db, site, graph)
   const next: Workflow = { ...current, name: patch.name ?? current.name, priority: patch.priority ?? current.priority, graph, updatedAt: now }
+  // A patch without a layout keeps the places of the nodes that are still there.
+  const layout = patch.layout ?? keptLayout(current.layout, graph)
+  if (layout) next.layout = layout
+  else delete next.layout
   await saveWorkflow(db, site.id, next).run()
   changes.siteConfig(site)
   return next

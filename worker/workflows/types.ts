@@ -75,6 +75,9 @@ export interface WorkflowGraph {
 
 export type WorkflowStatus = 'active' | 'paused'
 
+/** Where the console's canvas draws the Start node ('start') and each node: looks only, never read by the decision. */
+export type WorkflowLayout = Record<string, { x: number; y: number }>
+
 /** The nodes a node leads to, in branch order. */
 export function successors(node: WorkflowNode): string[] {
   const out: string[] = []

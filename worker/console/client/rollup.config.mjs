@@ -1,9 +1,10 @@
 // Builds the admin console's page scripts into dist/assets/console/, one IIFE a page, which the Worker
-// serves as static assets (each page loads only its own).
+// serves as static assets (each page loads only its own). The workflow page's script is built by
+// esbuild.config.mjs.
 import { readFileSync } from 'node:fs'
 import { OUT, min, ts } from '../../../scripts/rollup-plugins.mjs'
 
-const PAGES = ['common', 'conditions', 'workflow', 'workflow-order', 'content', 'preview', 'import']
+const PAGES = ['common', 'conditions', 'workflow-order', 'content', 'preview', 'import']
 
 // papaparse ships one UMD file: read as an ES module, its CommonJS branch fills `module.exports` (and
 // the `this` it is called with is the global object, as in a script).
