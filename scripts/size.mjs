@@ -1,14 +1,16 @@
 /**
  * `npm run size`: the gzip and brotli sizes of the script tag's two assets against their budgets (gzip):
  * dist/assets/sdk.js, the tracking core every page loads (2,560 B), and the renderer it imports only when
- * an answer carries content, dist/assets/render.<hash>.js (4,096 B). Exits non-zero above either, so CI
- * fails on a script that grew too large.
+ * an answer carries content, dist/assets/render.<hash>.js (4,096 B). Then the console's page scripts and
+ * stylesheets, each page loading only its own (and common.js, console.css): every script within 128 KiB
+ * gzip, which only the workflow canvas comes near. Exits non-zero above any budget, so CI fails on a
+ * script that grew too large.
  */
-import { readFileSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 
 export const OUT = 'dist/assets'
-export const BUDGET_GZIP = { core: 2560, renderer: 4096 }
+export const BUDGET_GZIP = { core: 2560, renderer: 4096, consolePage: 131072 }
 
 export function sdkSizes(file = `${OUT}/sdk.js`) {
   const raw = readFileSync(file)
@@ -37,5 +39,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.log(`${label} ${file.slice(OUT.length + 1)}: ${s.raw} B raw, ${s.gzip} B gzip, ${s.brotli} B brotli — ${verdict} the ${budget} B gzip budget (${budget - s.gzip} B left)`)
     over ||= s.gzip > budget
   }
+  console.log('\nconsole page assets (dist/assets/console/):')
+  for (const name of readdirSync(`${OUT}/console`).filter((n) => /\.(js|css)$/.test(n)).sort()) {
+    const s = sdkSizes(`${OUT}/console/${name}`)
+    const budgeted = name.endsWith('.js')
+    const verdict = !budgeted ? '' : s.gzip <= BUDGET_GZIP.consolePage ? ' — within' : ' — OVER'
+    console.log(`  ${name.padEnd(20)} ${String(s.raw).padStart(7)} B raw ${String(s.gzip).padStart(6)} B gzip ${String(s.brotli).padStart(6)} B brotli${verdict}`)
+    over ||= budgeted && s.gzip > BUDGET_GZIP.consolePage
+  }
+  console.log(`  (each page loads common.js and console.css, and its own script; the workflow page also workflow.css. Budget per script: ${BUDGET_GZIP.consolePage} B gzip)`)
   if (over) process.exit(1)
 }

@@ -245,6 +245,7 @@ describe.runIf(e2e.browser)('the admin console in Chromium', () => {
     await expect.poll(order).toEqual(before)
     expect(await shown()).toEqual(before)
     expect(await page.evaluate(() => [document.activeElement?.closest('tr')?.dataset.workflow, (document.activeElement as HTMLButtonElement).value])).toEqual([first, 'down'])
+    await page.screenshot({ path: 'docs/images/console-workflows.png' })
     expect(problems).toEqual([])
   })
 
@@ -388,6 +389,7 @@ describe.runIf(e2e.browser)('the admin console in Chromium', () => {
     for (const path of ['/segments', '/contacts/demo-ana', '/workflows', '/workflows/wf_album_of_the_week', '/content/rock', '']) {
       await page.goto(admin(path))
       expect(await page.evaluate(() => document.documentElement.scrollWidth), path).toBeLessThanOrEqual(360)
+      if (path === '/segments') await page.screenshot({ path: 'docs/images/console-phone.png' })
     }
     await page.setViewportSize({ width: 1200, height: 900 })
     expect(problems).toEqual([])

@@ -94,6 +94,11 @@ const point = z.strictObject({ x: z.number().finite().min(-100_000).max(100_000)
 const layout = z
   .record(z.string().regex(NODE_ID, "keys are 'start' and node ids"), point)
   .refine((l) => Object.keys(l).length <= MAX_NODES + 1, { message: `a layout places at most ${MAX_NODES + 1} nodes` })
+  .meta({
+    description:
+      "Where the console's canvas draws the Start node ('start') and each node: top-left corners. Looks only: the decision never reads it. Every key must be 'start' or a node of the workflow; a PATCH that changes the nodes without a layout keeps the places of the nodes still there.",
+    example: { start: { x: 0, y: 0 }, segment: { x: 310, y: 0 }, rock: { x: 620, y: -60 }, jazz: { x: 620, y: 60 } },
+  })
 
 export const workflowCreate = z.strictObject({
   id: z.string().regex(WORKFLOW_ID, 'must be wf_ followed by 1–48 characters of a-z, 0-9 and _').optional(),

@@ -78,9 +78,10 @@ export function connect(wf: WorkflowDraft, from: string, handle: string | null |
     if (!a) return false
     a.next = to
   } else {
-    const key = handle === 'yes' || handle === 'no' ? handle : isCondition(n) ? 'yes' : 'next'
-    if (key === 'next' && (isCondition(n) || armsOf(n))) return false
-    if (key !== 'next' && !isCondition(n)) return false
+    // Without a handle, a condition's yes or an action's next.
+    const key = handle || (isCondition(n) ? 'yes' : 'next')
+    const fits = isCondition(n) ? key === 'yes' || key === 'no' : !armsOf(n) && key === 'next'
+    if (!fits) return false
     n[key] = to
   }
   return true
