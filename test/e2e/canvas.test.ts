@@ -173,9 +173,11 @@ describe.runIf(e2e.browser)('the workflow canvas in Chromium', () => {
     // The Start node: Tab from the name through the view buttons to the canvas's first node, Enter selects it.
     await node('start').focus()
     await page.keyboard.press('Enter')
-    expect(await page.textContent('#wf-panel-title')).toBe('Start')
+    await expect.poll(() => page.textContent('#wf-panel-title')).toBe('Start')
     await page.focus('#start-url-op')
     await page.keyboard.type('contains')
+    // The URL's text field appears once "contains" is chosen.
+    await page.waitForSelector('#start-url')
     await page.keyboard.press('Tab')
     expect(await activeId()).toBe('start-url')
     await page.keyboard.press('Control+A')
@@ -197,7 +199,7 @@ describe.runIf(e2e.browser)('the workflow canvas in Chromium', () => {
     await page.keyboard.press('Tab')
     expect(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.id)).toBe('n1')
     await page.keyboard.press('Enter')
-    expect(await page.textContent('#wf-panel-title')).toBe('Node n1')
+    await expect.poll(() => page.textContent('#wf-panel-title')).toBe('Node n1')
     await page.focus('.wf-tool[data-type="showContent"]')
     await page.keyboard.press('Enter')
     await expect.poll(activeId).toBe('node-n3-type')
@@ -206,6 +208,7 @@ describe.runIf(e2e.browser)('the workflow canvas in Chromium', () => {
     // Connect n1's outputs from the panel's lists.
     await node('n1').focus()
     await page.keyboard.press('Enter')
+    await expect.poll(() => page.textContent('#wf-panel-title')).toBe('Node n1')
     await page.focus('#node-n1-yes')
     await page.keyboard.type('n2')
     await page.keyboard.press('Tab')
@@ -220,6 +223,8 @@ describe.runIf(e2e.browser)('the workflow canvas in Chromium', () => {
     await node('n4').focus()
     await page.keyboard.press('Delete')
     await expect.poll(() => node('n4').count()).toBe(0)
+    // The focus stays on the canvas, on its Start node.
+    await expect.poll(activeId).toBe('start')
 
     await page.focus('#wf-status-action')
     await page.keyboard.press('Enter')
@@ -268,6 +273,16 @@ describe.runIf(e2e.browser)('the workflow canvas in Chromium', () => {
     await expect.poll(() => asked).toEqual(['beforeunload'])
     expect(new URL(page.url()).pathname).toBe('/admin/sites/demo/workflows/new')
     expect(await node('n1').count()).toBe(1)
+  })
+
+  it('adds a node to a workflow saved without places without moving the others', async () => {
+    await open('/workflows/wf_album_of_the_week')
+    // Where each node sits on the canvas (not on the screen, which scrolls to the new node).
+    const places = () => page.locator('.react-flow__node').evaluateAll((ns) => ns.map((n) => [(n as HTMLElement).dataset.id, (n as HTMLElement).style.transform]))
+    const before = await places()
+    await page.click('.wf-tool[data-type="setField"]')
+    await expect.poll(async () => (await places()).length).toBe(before.length + 1)
+    expect((await places()).slice(0, before.length)).toEqual(before)
   })
 
   it('tidies the layout so that every arrow points forwards', async () => {

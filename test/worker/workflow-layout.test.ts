@@ -53,6 +53,12 @@ describe("a workflow's layout", () => {
     expect((await edge.admin('GET', `${S}/workflows/wf_album`)).body.layout).toEqual(album.layout)
   })
 
+  it("refuses a node called 'start', the Start node's name on the canvas", async () => {
+    const res = await edge.admin('POST', `${S}/workflows`, { ...album, id: 'wf_start', entry: 'start', nodes: { start: { type: 'showContent', content: 'rock' } }, layout: undefined })
+    expect(res.status).toBe(400)
+    expect(JSON.stringify(res.body.error)).toContain("'start' names the Start node")
+  })
+
   it('keeps the places of the nodes still there when a patch changes the nodes without a layout', async () => {
     const nodes = { segment: { type: 'isInSegment', segment: 'seg_fans', yes: 'rock' }, rock: { type: 'showContent', content: 'rock' } }
     const res = await edge.admin('PATCH', `${S}/workflows/wf_album`, { nodes })
@@ -80,6 +86,10 @@ describe("a workflow's layout", () => {
     const bad = await save({ ...draft, id, status: 'running', name: 'Renamed' })
     expect(bad.status).toBe(400)
     expect((await edge.admin('GET', `${S}/workflows/${id}`)).body.name).toBe('Drawn')
+    // A refused graph writes nothing, the status it came with included.
+    const broken = await save({ ...draft, id, status: 'active', entry: 'n9' })
+    expect(broken.status).toBe(400)
+    expect((await edge.admin('GET', `${S}/workflows/${id}`)).body.status).toBe('paused')
     // A layout naming a node that is not there points the canvas at it.
     const ghost = await save({ ...draft, id, layout: { n9: { x: 0, y: 0 } } })
     expect(ghost.status).toBe(400)

@@ -200,8 +200,7 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
       if (body.id) {
         const r = workflowPatch.safeParse(graph)
         if (!r.success) return refused(r.error.issues)
-        saved = await updateWorkflow(c.env.DB, site, body.id, r.data, c.get('changes'))
-        if (status && saved.status !== status.data) saved = await setWorkflowStatus(c.env.DB, site, saved.id, status.data, c.get('changes'))
+        saved = await updateWorkflow(c.env.DB, site, body.id, r.data, c.get('changes'), Date.now(), status?.data)
       } else {
         const r = workflowCreate.safeParse({ ...graph, status: status?.data })
         if (!r.success) return refused(r.error.issues)

@@ -84,7 +84,9 @@ const graphFields = {
     .record(z.string(), node)
     .refine((n) => Object.keys(n).length > 0, { message: 'a workflow needs at least one node after Start' })
     .refine((n) => Object.keys(n).length <= MAX_NODES, { message: `a workflow holds at most ${MAX_NODES} nodes` })
-    .refine((n) => Object.keys(n).every((k) => NODE_ID.test(k)), { message: 'node ids are 1–32 characters of A-Z, a-z, 0-9, _ and -' }),
+    .refine((n) => Object.keys(n).every((k) => NODE_ID.test(k)), { message: 'node ids are 1–32 characters of A-Z, a-z, 0-9, _ and -' })
+    // 'start' names the Start node (in refusals, the live view and the layout): no node may take it.
+    .refine((n) => !Object.hasOwn(n, 'start'), { message: "'start' names the Start node: give the node another id" }),
 }
 
 /** A place on the console's canvas; generous bounds keep a hand-written layout from holding absurd numbers. */

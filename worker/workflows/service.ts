@@ -74,7 +74,11 @@ export async function createWorkflow(db: D1Database, site: Site, input: z.output
   return workflow
 }
 
-export async function updateWorkflow(db: D1Database, site: Site, id: string, patch: z.output<typeof workflowPatch>, changes: Changes, now = Date.now()): Promise<Workflow> {
+/**
+ * Applies a patch (and, from the console's "Save and activate" or "Save and pause", a status) in one write;
+ * the graph is checked whole first, and nothing is written when it is refused.
+ */
+export async function updateWorkflow(db: D1Database, site: Site, id: string, patch: z.output<typeof workflowPatch>, changes: Changes, now = Date.now(), status?: WorkflowStatus): Promise<Workflow> {
   const current = await getWorkflow(db, site.id, id)
   if (!current) throw notFound('workflow', id)
   const graph: WorkflowGraph = {
@@ -84,7 +88,7 @@ export async function updateWorkflow(db: D1Database, site: Site, id: string, pat
   }
   checkLayout(patch.layout, graph)
   await validate(db, site, graph)
-  const next: Workflow = { ...current, name: patch.name ?? current.name, priority: patch.priority ?? current.priority, graph, updatedAt: now }
+  const next: Workflow = { ...current, name: patch.name ?? current.name, status: status ?? current.status, priority: patch.priority ?? current.priority, graph, updatedAt: now }
   // A patch without a layout keeps the places of the nodes that are still there.
   const layout = patch.layout ?? keptLayout(current.layout, graph)
   if (layout) next.layout = layout

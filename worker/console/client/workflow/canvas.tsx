@@ -10,9 +10,9 @@ import {
   BaseEdge, Background, Controls, EdgeLabelRenderer, type Edge, type EdgeProps, Handle, type Node, type NodeChange, type NodeProps,
   Position, ReactFlow, type ReactFlowInstance, type EdgeChange, getBezierPath, applyNodeChanges, MarkerType, useUpdateNodeInternals,
 } from '@xyflow/react'
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { type Names, type WorkflowDraft, connect, describe, disconnect, kindOf, outputs, triggerLabel } from './model'
-import { NODE_WIDTH, placesOf } from './tidy'
+import { placesOf } from './tidy'
 
 export interface Passed {
   last7: number
@@ -112,6 +112,8 @@ const edgeTypes = { branch: BranchEdgeView }
  */
 function nodesOf(p: CanvasProps, before: StepNode[]): StepNode[] {
   const places = placesOf(p.wf)
+  // A node added without a place (from the form view) keeps the one it is drawn at.
+  p.wf.layout = places
   const old = new Map(before.map((n) => [n.id, n]))
   const start: StepNode = {
     id: 'start',
@@ -160,20 +162,20 @@ export function Canvas(p: CanvasProps) {
   // Arrows are the draft's; only which are selected is the canvas's own.
   const [picked, setPicked] = useState<ReadonlySet<string>>(new Set())
   const edges = useMemo(() => edgesOf(p).map((e) => (picked.has(e.id) ? { ...e, selected: true } : e)), [p.version, p.flow, p.days, picked])
-  // Redraw from the draft whenever it, the selection, the refusal or the live view's window changes.
-  useEffect(() => setNodes((before) => nodesOf(p, before)), [p.version, p.selected, p.invalidNode, p.days])
+  // Redraw from the draft whenever it, the selection, the refusal or the live view's window changes, in the
+  // same render (before paint), so React Flow never acts on a selection the panel no longer shows.
+  useLayoutEffect(() => setNodes((before) => nodesOf(p, before)), [p.version, p.selected, p.invalidNode, p.days])
   const moved = useRef(false)
 
   const onNodesChange = (changes: NodeChange<StepNode>[]) => {
     const kept = changes.filter((c) => c.type !== 'remove' && c.type !== 'select')
-    let selected: string | null | undefined
+    let selected: string | undefined
     for (const c of changes) {
-      if (c.type === 'select') {
-        if (c.selected) selected = c.id
-        else if (c.id === p.selected && selected === undefined) selected = null
-      }
+      // Selecting is the canvas's to report; unselecting only by a click on the background (onPaneClick),
+      // so a node the draft just selected (one added from the toolbox) stays selected.
+      if (c.type === 'select' && c.selected) selected = c.id
       if (c.type === 'position' && c.position) {
-        ;(p.wf.layout ??= placesOf(p.wf))[c.id] = { x: Math.round(c.position.x), y: Math.round(c.position.y) }
+        ;(p.wf.layout ??= {})[c.id] = { x: Math.round(c.position.x), y: Math.round(c.position.y) }
         moved.current = true
       }
       // A drag ends, or an arrow key moved the node: the draft's places changed.
@@ -183,7 +185,8 @@ export function Canvas(p: CanvasProps) {
       }
     }
     if (kept.length) setNodes((before) => applyNodeChanges(kept, before))
-    if (selected !== undefined && selected !== p.selected) p.onSelect(selected)
+    // Always reported: React Flow may call a handler from an earlier render, whose p.selected is stale.
+    if (selected !== undefined) p.onSelect(selected)
   }
 
   const onEdgesChange = (changes: EdgeChange<BranchEdge>[]) => {
@@ -217,6 +220,7 @@ export function Canvas(p: CanvasProps) {
       onConnect={(c) => {
         if (c.target && connect(p.wf, c.source, c.sourceHandle, c.target)) p.onChange(true)
       }}
+      onPaneClick={() => p.onSelect(null)}
       isValidConnection={(c) => c.target !== 'start' && c.source !== c.target}
       onInit={p.onReady}
       deleteKeyCode={['Delete', 'Backspace']}
@@ -231,5 +235,3 @@ export function Canvas(p: CanvasProps) {
     </ReactFlow>
   )
 }
-
-export { NODE_WIDTH }

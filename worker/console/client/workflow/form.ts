@@ -7,7 +7,7 @@
 import { DAYS, dateTimeInput, toInput, toStored } from '../../schedule'
 import { h, labelled, options } from '../dom'
 import { type FieldType, OPS_BY_TYPE, OP_LABELS, typed } from '../ops'
-import { type Json, type Names, type WorkflowDraft, TRIGGERS, addNode, armsOf, describe, freshNode, isCondition, removeNode } from './model'
+import { type Json, type Names, NODE_TYPES, type WorkflowDraft, TRIGGERS, addNode, armsOf, freeArmId, keepWinner, describe, freshNode, isCondition, removeNode } from './model'
 
 export interface FormContext {
   wf: WorkflowDraft
@@ -21,6 +21,8 @@ export interface FormContext {
   removed?: (id: string) => void
   /** Focuses the element with this id once the forms are drawn again (after a change that redraws them). */
   focus: (id: string) => void
+  /** Node ids a new node must not take (the saved workflow's). */
+  reserved: readonly string[]
 }
 
 const DEVICES: Array<[string, string]> = [['mobile', 'Mobile'], ['tablet', 'Tablet'], ['desktop', 'Desktop']]
@@ -59,7 +61,7 @@ export function formView(ctx: FormContext): DocumentFragment {
   for (const id of ids) out.append(nodeCard(ctx, id))
   const add = h('button', { type: 'button', class: 'secondary', id: 'wf-add-node', text: '+ Add node' })
   add.addEventListener('click', () => {
-    const id = addNode(wf, 'showContent', names)
+    const id = addNode(wf, 'showContent', names, undefined, ctx.reserved)
     ctx.changed(true)
     ctx.focus(`node-${id}-type`)
   })
@@ -245,12 +247,16 @@ export function nodeCard(ctx: FormContext, id: string): HTMLElement {
       break
   }
   const arms = armsOf(node)
+  if (node.type === 'abTest' && node.winner) {
+    // A winner picked on the test's report: every contact takes it. Undone by removing or renaming it here.
+    row.append(h('p', { class: 'hint', id: `node-${id}-winner`, text: `Winner: ${node.winner}. Every contact takes it.` }))
+  }
   if (isCondition(node)) {
     row.append(branch(ctx, id, node, 'yes', 'If yes, go to'), branch(ctx, id, node, 'no', 'If no, go to'))
   } else if (arms) {
     arms.forEach((arm, i) => {
       const key = `node-${id}-arm-${i}`
-      row.append(inp(`${key}-id`, `${node.type === 'abTest' ? 'Variant' : 'Branch'} ${i + 1}: id`, arm.id, 'text', (v) => ((arm.id = v.trim()), changed(false))))
+      row.append(inp(`${key}-id`, `${node.type === 'abTest' ? 'Variant' : 'Branch'} ${i + 1}: id`, arm.id, 'text', (v) => ((arm.id = v.trim()), keepWinner(node), changed(false))))
       row.append(inp(`${key}-weight`, 'Weight', arm.weight, 'number', (v) => ((arm.weight = Number(v)), changed(false))))
       row.append(sel(`${key}-next`, 'Then go to', targets(ctx, id), arm.next ?? '', (v) => {
         if (v) arm.next = v
@@ -260,12 +266,12 @@ export function nodeCard(ctx: FormContext, id: string): HTMLElement {
     })
     if (arms.length < 5) {
       const add = h('button', { type: 'button', class: 'link', id: `node-${id}-add-arm`, text: node.type === 'abTest' ? 'Add a variant' : 'Add a branch' })
-      add.addEventListener('click', () => (arms.push({ id: String.fromCharCode(97 + arms.length), weight: 1 }), changed(true)))
+      add.addEventListener('click', () => (arms.push({ id: freeArmId(arms), weight: 1 }), changed(true)))
       row.append(add)
     }
     if (arms.length > 2) {
       const drop = h('button', { type: 'button', class: 'link', id: `node-${id}-drop-arm`, text: node.type === 'abTest' ? 'Remove the last variant' : 'Remove the last branch' })
-      drop.addEventListener('click', () => (arms.pop(), changed(true)))
+      drop.addEventListener('click', () => (arms.pop(), keepWinner(node), changed(true)))
       row.append(drop)
     }
   } else row.append(branch(ctx, id, node, 'next', 'Then go to'))
@@ -289,11 +295,7 @@ export function nodeCard(ctx: FormContext, id: string): HTMLElement {
   return box
 }
 
-const NODE_TYPE_CHOICES: Array<[string, string]> = [
-  ['isInSegment', 'Is in segment'], ['checkField', 'Check field'], ['hasField', 'Has field'], ['showContent', 'Show content'],
-  ['addToSegment', 'Add to segment'], ['removeFromSegment', 'Remove from segment'], ['setField', 'Set field'],
-  ['checkDevice', 'Check device'], ['abTest', 'A/B test'], ['split', 'Split'],
-]
+const NODE_TYPE_CHOICES = NODE_TYPES.map((t) => [t.type, t.label] as const)
 
 /** Where a refusal of the schedule goes, by its path in the workflow's JSON; the rest of the path in words. */
 function scheduleSlot(path: string): { slot: string; rest: string } | undefined {

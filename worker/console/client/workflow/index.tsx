@@ -6,12 +6,12 @@
 import { type ReactFlowInstance } from '@xyflow/react'
 import '@xyflow/react/dist/base.css'
 import { render } from 'preact'
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
 import { pageData, postJson } from '../dom'
 import { type FieldType } from '../ops'
 import { Canvas, type Flow, passedOf } from './canvas'
 import { type FormContext, formView, nodeCard, showRefusal, startCard, entryField } from './form'
-import { type Json, NODE_TYPES, type WorkflowDraft, addNode, describe, removeNode, saved, triggerLabel } from './model'
+import { type Json, NODE_TYPES, type WorkflowDraft, addNode, describe, outputs, removeNode, saved, triggerLabel } from './model'
 import { NODE_WIDTH, nodeHeight, placesOf, tidy } from './tidy'
 import './workflow.css'
 
@@ -33,6 +33,10 @@ interface Data {
 const data = pageData<Data>('workflow-data')
 const wf: WorkflowDraft = structuredClone(data.workflow)
 const names = { segments: data.segments, content: data.content, fields: data.fields }
+// Every node gets a place at once (a tidy one where the workflow has none), so nothing moves when one is added.
+wf.layout = placesOf(wf)
+/** The saved workflow's node ids, which a new node never takes (they carry its live view and refusals). */
+const reserved = Object.keys(data.workflow.nodes)
 const count = (n: number) => `${n.toLocaleString('en')} contact${n === 1 ? '' : 's'}`
 
 /** What was last saved (or loaded), to tell whether leaving would lose changes. */
@@ -50,11 +54,11 @@ function summary(flow: Flow, days: 'last7' | 'last30'): string {
     const n = passedOf(flow, days, id)
     return n === undefined ? '' : `, ${count(n)} ${days === 'last7' ? 'in the last 7 days' : 'in the last 30 days'}`
   }
-  const arrows = (id: string, n: Json) => {
-    const outs = [n.yes && `yes to ${n.yes}`, n.no && `no to ${n.no}`, n.next && `then ${n.next}`, ...(n.variants ?? n.branches ?? []).filter((a: Json) => a.next).map((a: Json) => `${a.name ?? a.id} to ${a.next}`)].filter(Boolean)
+  const arrows = (n: Json) => {
+    const outs = outputs(n).filter((o) => o.to).map((o) => (o.handle === 'next' ? `then ${o.to}` : `${o.label} to ${o.to}`))
     return outs.length ? ` (${outs.join(', ')})` : ''
   }
-  const nodes = Object.entries(wf.nodes).map(([id, n]) => `${id}: ${describe(n, names)}${arrows(id, n)}${live(id)}`)
+  const nodes = Object.entries(wf.nodes).map(([id, n]) => `${id}: ${describe(n, names)}${arrows(n)}${live(id)}`)
   return `Start (${triggerLabel(wf)}${live('start')}) then ${wf.nodes[wf.entry] ? wf.entry : 'nothing'}. ${nodes.join('; ')}`
 }
 
@@ -97,7 +101,9 @@ function Toolbox(p: { onAdd: (type: string, at?: { x: number; y: number }) => vo
                 // Dropped: added where it fell, when it fell on the canvas.
                 const over = document.elementFromPoint(e.clientX, e.clientY)?.closest('.react-flow')
                 const flow = p.flow()
-                if (over && flow) p.onAdd(d.type, flow.screenToFlowPosition({ x: e.clientX - NODE_WIDTH / 2, y: e.clientY - 30 }))
+                if (!over || !flow) return
+                const at = flow.screenToFlowPosition({ x: e.clientX, y: e.clientY })
+                p.onAdd(d.type, { x: at.x - NODE_WIDTH / 2, y: at.y - 30 })
               }}
               onPointerCancel={() => ((drag.current = null), setGhost(null))}
               onClick={(e) => {
@@ -126,7 +132,8 @@ let lastDragEnd = 0
 /** A DOM subtree drawn by the forms (form.ts), redrawn when `version` changes, keeping the focus. */
 function Forms(p: { draw: () => Node | null; version: unknown; after?: () => void; id: string; label: string }) {
   const box = useRef<HTMLDivElement>(null)
-  useEffect(() => {
+  // Drawn as part of the render (before the browser paints), so the focus moves with it.
+  useLayoutEffect(() => {
     const el = box.current
     if (!el) return
     const focused = document.activeElement?.id
@@ -135,7 +142,7 @@ function Forms(p: { draw: () => Node | null; version: unknown; after?: () => voi
     if (focused && el.contains(document.getElementById(focused))) document.getElementById(focused)?.focus()
     p.after?.()
   }, [p.version])
-  return <div ref={box} id={p.id} aria-label={p.label} />
+  return <div ref={box} id={p.id} role="group" aria-label={p.label} />
 }
 
 function App() {
@@ -168,13 +175,14 @@ function App() {
     timeZone: data.timeZone,
     invalidNode,
     changed,
-    removed: (id) => id === selected && setSelected(null),
+    removed: (id) => forget([id]),
     focus: (id) => (focusNext.current = id),
+    reserved,
   })
 
   const add = (type: string, at?: { x: number; y: number }) => {
     const place = at ?? freePlace(selected)
-    const id = addNode(wf, type, names, place)
+    const id = addNode(wf, type, names, place, reserved)
     setSelected(id)
     changed(true)
     if (!at) {
@@ -194,8 +202,23 @@ function App() {
   }
   const remove = (ids: string[]) => {
     for (const id of ids) removeNode(wf, id)
-    if (ids.includes(selected ?? '')) setSelected(null)
     changed(true)
+    forget(ids)
+  }
+  /**
+   * After nodes go: their selection and refusal go with them, and the focus they had goes to the Start
+   * node (on the canvas) or to + Add node (in the form view) rather than to the page.
+   */
+  const forget = (ids: string[]) => {
+    if (ids.includes(selected ?? '')) setSelected(null)
+    if (ids.includes(invalidNode ?? '')) {
+      setInvalidNode(null)
+      refusal.current = null
+    }
+    // Where the focus is (the removed node on the canvas, or its card's Remove link) is about to go.
+    const focused = document.activeElement
+    const lost = !focused || focused === document.body || ids.some((id) => focused.closest(`.react-flow__node[data-id="${CSS.escape(id)}"], #node-${CSS.escape(id)}`))
+    if (lost) requestAnimationFrame(() => document.querySelector<HTMLElement>('.react-flow__node[data-id="start"], #wf-add-node')?.focus())
   }
   const tidyUp = () => {
     wf.layout = tidy(wf)
@@ -208,15 +231,20 @@ function App() {
     setBanner('')
     setInvalidNode(null)
     refusal.current = null
-    const { ok, data: answer } = await postJson<Json>(data.saveUrl, { ...saved(wf), status })
+    // What is sent is what becomes saved: a change made while the request is out stays unsaved.
+    const sent = structuredClone(saved(wf))
+    const { ok, data: answer } = await postJson<Json>(data.saveUrl, { ...sent, status })
     setBusy(false)
     if (ok) {
       wf.id = answer.id
       wf.status = answer.status
-      savedJson = JSON.stringify(saved(wf))
+      sent.id = answer.id
+      savedJson = JSON.stringify(sent)
       const url = data.pageUrl.replace(':id', encodeURIComponent(answer.id))
       if (location.pathname !== url) history.replaceState(null, '', url + location.hash)
-      document.title = `${wf.name} · Segue`
+      const heading = document.querySelector('.page-header h1')
+      if (heading) heading.textContent = sent.name
+      document.title = `${sent.name} · Segue`
       setStatus(answer.status === 'active' ? 'Saved. The workflow is active.' : 'Saved. The workflow is paused.')
       redraw(true)
       return

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type WorkflowDraft, addNode, connect, disconnect, freshNode, outputs, removeNode } from './model'
+import { type WorkflowDraft, addNode, connect, disconnect, freeArmId, freshNode, keepWinner, outputs, removeNode } from './model'
 import { placesOf, tidy } from './tidy'
 
 const names = {
@@ -64,6 +64,23 @@ describe('the canvas draft', () => {
     removeNode(wf, 'n1')
     expect(wf.entry).toBe('n3')
     expect(addNode(wf, 'setField', names)).toBe('n1')
+  })
+
+  it("never gives a new node an id the saved workflow had, so it takes no removed node's counts or refusal", () => {
+    const wf = album()
+    removeNode(wf, 'n2')
+    expect(addNode(wf, 'showContent', names, undefined, ['n1', 'n2', 'n3'])).toBe('n4')
+    expect(addNode(wf, 'showContent', names)).toBe('n2')
+  })
+
+  it("drops an A/B test's winner when its variant goes, and names a new variant with a letter not in use", () => {
+    const test = { type: 'abTest', variants: [{ id: 'a', weight: 1 }, { id: 'c', weight: 1 }], winner: 'c' }
+    keepWinner(test)
+    expect(test.winner).toBe('c')
+    expect(freeArmId(test.variants)).toBe('b')
+    test.variants.pop()
+    keepWinner(test)
+    expect(test).not.toHaveProperty('winner')
   })
 
   it('keeps a node\'s exits and limitation when its type changes', () => {

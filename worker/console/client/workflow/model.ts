@@ -96,12 +96,15 @@ export function disconnect(wf: WorkflowDraft, from: string, handle: string | nul
   else if (handle === 'yes' || handle === 'no' || handle === 'next') delete n[handle]
 }
 
-/** The first free id of the form n1, n2… */
-export function freeId(wf: WorkflowDraft): string {
-  let i = Object.keys(wf.nodes).length + 1
-  for (let k = 1; k < i; k++) if (!wf.nodes[`n${k}`]) return `n${k}`
-  while (wf.nodes[`n${i}`]) i++
-  return `n${i}`
+/**
+ * The first free id of the form n1, n2…, never one of `reserved`: the ids the saved workflow had, so a new
+ * node does not take a removed one's live-view counts or refusal.
+ */
+export function freeId(wf: WorkflowDraft, reserved: readonly string[] = []): string {
+  const taken = (id: string) => Object.hasOwn(wf.nodes, id) || reserved.includes(id)
+  let k = 1
+  while (taken(`n${k}`)) k++
+  return `n${k}`
 }
 
 /** A fresh node of `type`, filled with the site's first segment, content or field, keeping `keep`'s exits and limitation. */
@@ -124,12 +127,23 @@ export function freshNode(type: string, names: Names, keep: Json = {}): Json {
 }
 
 /** Adds a fresh node of `type` (placed at `at` when given); a workflow without nodes starts from it. Its id. */
-export function addNode(wf: WorkflowDraft, type: string, names: Names, at?: { x: number; y: number }): string {
-  const id = freeId(wf)
+export function addNode(wf: WorkflowDraft, type: string, names: Names, at?: { x: number; y: number }, reserved: readonly string[] = []): string {
+  const id = freeId(wf, reserved)
   wf.nodes[id] = freshNode(type, names)
   if (!wf.nodes[wf.entry]) wf.entry = id
   if (at) (wf.layout ??= {})[id] = { x: Math.round(at.x), y: Math.round(at.y) }
   return id
+}
+
+/** A fresh id for a new variant or branch: the first letter its siblings do not use. */
+export function freeArmId(arms: Json[]): string {
+  for (let c = 97; c < 123; c++) if (!arms.some((a) => a.id === String.fromCharCode(c))) return String.fromCharCode(c)
+  return `v${arms.length + 1}`
+}
+
+/** An A/B test's winner must be one of its variants: dropped when that variant goes or is renamed. */
+export function keepWinner(n: Json): void {
+  if (n.type === 'abTest' && n.winner !== undefined && !n.variants.some((v: Json) => v.id === n.winner)) delete n.winner
 }
 
 /** Removes a node and every arrow into it; the entry moves to the first node left when it was the entry. */
@@ -166,7 +180,7 @@ export function describe(n: Json, names: Names): string {
     case 'checkDevice':
       return `On ${n.devices.join(' or ')}?`
     case 'abTest':
-      return `A/B test (${n.variants.length})`
+      return n.winner ? `A/B test: ${n.winner} won` : `A/B test (${n.variants.length})`
     case 'split':
       return `Split (${n.branches.length})`
     default:
