@@ -50,6 +50,13 @@ describe.runIf(e2e.browser)('the workflow canvas in Chromium', () => {
     await page.mouse.up()
   }
 
+  /** Adds a node of `type` by pressing its toolbox button from the keyboard; the new node `id`'s panel takes the focus. */
+  async function addByKeys(type: string, id: string) {
+    await page.focus(`.wf-tool[data-type="${type}"]`)
+    await page.keyboard.press('Enter')
+    await expect.poll(activeId).toBe(`node-${id}-type`)
+  }
+
   /** Chooses the option labelled `label` in a focused list with the arrow keys, as a keyboard user does. */
   async function choose(selector: string, label: string) {
     await page.focus(selector)
@@ -122,8 +129,13 @@ describe.runIf(e2e.browser)('the workflow canvas in Chromium', () => {
     await connect('n1', 'no', 'n3')
     await expect.poll(() => page.locator('.wf-edge-label').allTextContents()).toEqual(expect.arrayContaining(['yes', 'no']))
     expect(await page.locator('.react-flow__edge').count()).toBe(3)
+    // An arrow drawn wrong: clicked, then Delete, and drawn again.
+    await page.locator('[data-testid="rf__edge-n1|no"]').click()
+    await page.keyboard.press('Delete')
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(2)
+    await connect('n1', 'no', 'n3')
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(3)
 
-    await page.screenshot({ path: 'docs/images/console-workflow.png' })
     await page.click('#wf-status-action')
     await expect.poll(() => page.textContent('#wf-saved')).toBe('Saved. The workflow is active.')
     expect(new URL(page.url()).pathname).toMatch(/^\/admin\/sites\/demo\/workflows\/wf_[a-z0-9_]+$/)
@@ -146,6 +158,12 @@ describe.runIf(e2e.browser)('the workflow canvas in Chromium', () => {
 
     expect(await popupFor('/canvas-mouse', '1991-05-05')).toBe('rock')
     expect(await popupFor('/canvas-mouse', '1962-05-05')).toBe('jazz')
+    // Tidied and saved, with the decision node selected, for the README.
+    await page.click('#wf-tidy')
+    await node('n1').click()
+    await page.click('#wf-save')
+    await expect.poll(() => page.textContent('#wf-saved')).toBe('Saved. The workflow is active.')
+    await page.screenshot({ path: 'docs/images/console-workflow.png' })
     expect(problems).toEqual([])
   })
 
@@ -184,15 +202,11 @@ describe.runIf(e2e.browser)('the workflow canvas in Chromium', () => {
     await page.keyboard.type('/canvas-keys')
 
     // A node from the toolbox: the button adds it beside the selected node, and its panel takes the focus.
-    await page.focus('.wf-tool[data-type="isInSegment"]')
-    await page.keyboard.press('Enter')
-    await expect.poll(activeId).toBe('node-n1-type')
+    await addByKeys('isInSegment', 'n1')
     await page.keyboard.press('Tab')
     expect(await activeId()).toBe('node-n1-segment')
     await page.keyboard.type('Millennials')
-    await page.focus('.wf-tool[data-type="showContent"]')
-    await page.keyboard.press('Enter')
-    await expect.poll(activeId).toBe('node-n2-type')
+    await addByKeys('showContent', 'n2')
     await choose('#node-n2-content', 'Rock album')
     // Back to n1 by the keyboard: Tab moves between the canvas's nodes, Enter selects one.
     await node('start').focus()
@@ -200,9 +214,7 @@ describe.runIf(e2e.browser)('the workflow canvas in Chromium', () => {
     expect(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.id)).toBe('n1')
     await page.keyboard.press('Enter')
     await expect.poll(() => page.textContent('#wf-panel-title')).toBe('Node n1')
-    await page.focus('.wf-tool[data-type="showContent"]')
-    await page.keyboard.press('Enter')
-    await expect.poll(activeId).toBe('node-n3-type')
+    await addByKeys('showContent', 'n3')
     await choose('#node-n3-content', 'Jazz album')
 
     // Connect n1's outputs from the panel's lists.
@@ -217,9 +229,7 @@ describe.runIf(e2e.browser)('the workflow canvas in Chromium', () => {
     await expect.poll(() => page.locator('.react-flow__edge').evaluateAll((es) => es.map((e) => e.getAttribute('data-testid')).sort())).toEqual(['rf__edge-n1|no', 'rf__edge-n1|yes', 'rf__edge-start|next'])
 
     // One node too many: selected from the keyboard, Delete removes it and every arrow into it.
-    await page.focus('.wf-tool[data-type="setField"]')
-    await page.keyboard.press('Enter')
-    await expect.poll(() => node('n4').count()).toBe(1)
+    await addByKeys('setField', 'n4')
     await node('n4').focus()
     await page.keyboard.press('Delete')
     await expect.poll(() => node('n4').count()).toBe(0)

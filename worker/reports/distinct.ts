@@ -3,7 +3,7 @@
  * registers, with linear counting for small numbers. A contact sets one register to the rank of its
  * hash; sketches of days, or of shards, merge by taking each register's largest rank, so "contacts in the
  * last 7 days" is one read of at most 7 × 1,024 registers however many contacts there were. Exact enough for
- * a live view: a standard error of about 3 %, and exact or within a contact or two below a hundred or so.
+ * a live view: a standard error of about 3 %, and exact or within a few contacts below a hundred or so.
  *
  * Plain data in, plain data out; D1 keeps the registers (worker/data/flow.ts).
  */

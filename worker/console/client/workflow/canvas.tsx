@@ -12,7 +12,7 @@ import {
 } from '@xyflow/react'
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { type Names, type WorkflowDraft, connect, describe, disconnect, kindOf, outputs, triggerLabel } from './model'
-import { placesOf } from './tidy'
+import { NODE_WIDTH, nodeHeight, placesOf } from './tidy'
 
 export interface Passed {
   last7: number
@@ -132,6 +132,9 @@ function nodesOf(p: CanvasProps, before: StepNode[]): StepNode[] {
     ariaLabel: `${describe(n, p.names)}, node ${id}`,
     data: { title: describe(n, p.names), sub: id, kind: kindOf(n), invalid: p.invalidNode === id, passed: passedOf(p.flow, p.days, id), outs: outputs(n).map((o) => ({ handle: o.handle, label: o.label })) },
   }))
+  // Drawn at their expected size until React Flow has measured them, so a node added is visible (and can take
+  // the focus) at once.
+  for (const n of [start, ...nodes]) Object.assign(n, { initialWidth: NODE_WIDTH, initialHeight: nodeHeight(n.data.outs.length) })
   return [start, ...nodes].map((n) => {
     const was = old.get(n.id)
     if (!was) return n
@@ -208,6 +211,35 @@ export function Canvas(p: CanvasProps) {
     if (removed) p.onChange(true)
   }
 
+  /**
+   * Delete or Backspace outside a field removes the selected arrows, or else the selected node (never Start),
+   * wherever the focus is on the page (a clicked arrow leaves it on the page's body).
+   */
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (e.key !== 'Delete' && e.key !== 'Backspace') return
+    if ((e.target as HTMLElement).closest?.('input, select, textarea, button, a, [contenteditable]')) return
+    if (picked.size > 0) {
+      e.preventDefault()
+      for (const id of picked) {
+        const [from, handle] = id.split('|')
+        disconnect(p.wf, from, handle)
+      }
+      setPicked(new Set())
+      p.onChange(true)
+    } else if (p.selected && p.selected !== 'start') {
+      e.preventDefault()
+      p.onRemove([p.selected])
+    }
+  }
+
+  const keys = useRef(onKeyDown)
+  keys.current = onKeyDown
+  useEffect(() => {
+    const listener = (e: KeyboardEvent) => keys.current(e)
+    document.addEventListener('keydown', listener)
+    return () => document.removeEventListener('keydown', listener)
+  }, [])
+
   return (
     <ReactFlow<StepNode, BranchEdge>
       nodes={nodes}
@@ -216,16 +248,19 @@ export function Canvas(p: CanvasProps) {
       edgeTypes={edgeTypes}
       onNodesChange={onNodesChange}
       onEdgesChange={onEdgesChange}
-      onNodesDelete={(deleted) => p.onRemove(deleted.map((n) => n.id).filter((id) => id !== 'start'))}
       onConnect={(c) => {
         if (c.target && connect(p.wf, c.source, c.sourceHandle, c.target)) p.onChange(true)
       }}
       onPaneClick={() => p.onSelect(null)}
       isValidConnection={(c) => c.target !== 'start' && c.source !== c.target}
-      onInit={p.onReady}
-      deleteKeyCode={['Delete', 'Backspace']}
-      fitView
-      fitViewOptions={{ maxZoom: 1, padding: 0.15 }}
+      onInit={(flow) => {
+        p.onReady(flow)
+        // Fitted once the canvas has its size and the nodes theirs.
+        requestAnimationFrame(() => void flow.fitView({ maxZoom: 1, padding: 0.15 }))
+      }}
+      // Delete and Backspace are handled here, on the key's press, rather than by React Flow's key state,
+      // which a press and release inside one render batch can miss.
+      deleteKeyCode={null}
       minZoom={0.2}
       maxZoom={2}
       ariaLabelConfig={{ 'node.a11yDescription.default': 'Press Enter or Space to select it and edit it in the panel; Delete removes it; arrow keys move it.' }}
