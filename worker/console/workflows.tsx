@@ -66,7 +66,6 @@ async function builder(c: Context<ConsoleEnv>, workflow?: Workflow) {
     // The live view: contacts that passed each node and branch in the last 7 and 30 days (estimates).
     flow: workflow ? await workflowFlow(c.env, site, workflow.id) : null,
     saveUrl: `/admin/sites/${site.id}/workflows/save`,
-    listUrl: `/admin/sites/${site.id}/workflows`,
     pageUrl: `/admin/sites/${site.id}/workflows/:id`,
   }
   const status: { text: string; tone: Tone } = !workflow ? { text: 'New', tone: 'muted' } : workflow.status === 'active' ? { text: 'Active', tone: 'ok' } : { text: 'Paused', tone: 'warn' }
@@ -206,7 +205,7 @@ export const workflowRoutes = new Hono<ConsoleEnv>()
         if (!r.success) return refused(r.error.issues)
         saved = await createWorkflow(c.env.DB, site, r.data, c.get('changes'))
       }
-      return c.json({ id: saved.id, status: saved.status, redirect: `/admin/sites/${site.id}/workflows?saved=1` })
+      return c.json({ id: saved.id, status: saved.status })
     } catch (err) {
       const e = errorsOf(err)
       return c.json({ error: { code: 'invalid_workflow', message: e.message ?? Object.values(e.fields)[0], node: e.node } }, 400)

@@ -14,7 +14,7 @@ await build({
   jsx: 'automatic',
   jsxImportSource: 'preact',
   alias: { react: 'preact/compat', 'react-dom': 'preact/compat', 'react/jsx-runtime': 'preact/jsx-runtime' },
-  define: { 'process.env.NODE_ENV': JSON.stringify(process.env.SEGUE_DEBUG ? 'development' : 'production') },
-  minify: !process.env.SEGUE_DEBUG,
+  define: { 'process.env.NODE_ENV': '"production"' },
+  minify: true,
   logLevel: 'warning',
 })
