@@ -271,6 +271,16 @@ describe.runIf(e2e.browser)('the workflow canvas in Chromium', () => {
     expect(problems.splice(before)).toEqual(['console: Failed to load resource: the server responded with a status of 400 (Bad Request)'])
   })
 
+  it('creates a new workflow once when Save is clicked twice in a row', async () => {
+    await open('/workflows/new')
+    await page.fill('#wf-name', 'Canvas saved twice')
+    await page.click('.wf-tool[data-type="showContent"]')
+    await page.dblclick('#wf-save')
+    await expect.poll(() => page.textContent('#wf-saved')).toBe('Saved. The workflow is paused.')
+    const { items } = (await (await api('GET', '/workflows')).json()) as { items: Array<{ name: string }> }
+    expect(items.filter((w) => w.name === 'Canvas saved twice')).toHaveLength(1)
+  })
+
   it('asks before leaving with unsaved changes, and stays when told to', async () => {
     await open('/workflows/new')
     await page.click('.wf-tool[data-type="showContent"]')

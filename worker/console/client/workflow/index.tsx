@@ -25,7 +25,6 @@ interface Data {
   /** The live view of a saved workflow: contacts that entered it, reached each node and left by each branch. */
   flow: Flow
   saveUrl: string
-  listUrl: string
   /** The workflow's page, with `:id` for a workflow saved for the first time. */
   pageUrl: string
 }
@@ -158,6 +157,9 @@ function App() {
   const flow = useRef<ReactFlowInstance | undefined>(undefined)
   /** The field to focus once the forms are drawn again (a node added from the toolbox by the keyboard). */
   const focusNext = useRef<string | null>(null)
+  const saving = useRef(false)
+  /** The latest `save`, for the header's buttons, which are bound once. */
+  const saveRef = useRef<(status?: 'active' | 'paused') => Promise<void>>(async () => {})
   const refusal = useRef<null | { node: string; message: string; issues: Array<{ path: string; message: string }> }>(null)
 
   /** Redraws after a change to the draft: the canvas always, the forms when `rebuild`. */
@@ -227,14 +229,19 @@ function App() {
   }
 
   const save = async (status?: 'active' | 'paused') => {
+    // One save at a time: a double click on Save must not create a new workflow twice.
+    if (saving.current) return
+    saving.current = true
     setBusy(true)
     setBanner('')
     setInvalidNode(null)
     refusal.current = null
     // What is sent is what becomes saved: a change made while the request is out stays unsaved.
     const sent = structuredClone(saved(wf))
-    const { ok, data: answer } = await postJson<Json>(data.saveUrl, { ...sent, status })
-    setBusy(false)
+    const { ok, data: answer } = await postJson<Json>(data.saveUrl, { ...sent, status }).finally(() => {
+      saving.current = false
+      setBusy(false)
+    })
     if (ok) {
       wf.id = answer.id
       wf.status = answer.status
@@ -261,19 +268,12 @@ function App() {
       setBanner(message)
     }
   }
+  saveRef.current = save
   // The header's buttons are the server's; they act on this draft.
   useEffect(() => {
-    const saveButton = document.getElementById('wf-save')
-    const statusButton = document.getElementById('wf-status-action')
-    const onSave = () => void save()
-    const onStatus = () => void save(wf.status === 'active' ? 'paused' : 'active')
-    saveButton?.addEventListener('click', onSave)
-    statusButton?.addEventListener('click', onStatus)
-    return () => {
-      saveButton?.removeEventListener('click', onSave)
-      statusButton?.removeEventListener('click', onStatus)
-    }
-  })
+    document.getElementById('wf-save')?.addEventListener('click', () => void saveRef.current())
+    document.getElementById('wf-status-action')?.addEventListener('click', () => void saveRef.current(wf.status === 'active' ? 'paused' : 'active'))
+  }, [])
   useEffect(() => {
     const badge = document.getElementById('wf-status')
     const action = document.getElementById('wf-status-action')
